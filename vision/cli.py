@@ -1,0 +1,187 @@
+"""The ``vision`` command line.
+
+Expected failures (:class:`~vision.errors.VisionError`) print one ``vision: error: ...`` line and
+exit with status 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from vision import __version__
+from vision.errors import VisionError
+
+DEFAULT_MODEL = "models/helmet.yaml"
+
+
+def _spec_with_overrides(args: argparse.Namespace):  # -> DetectorSpec
+    from vision.detectors import load_spec
+
+    spec = load_spec(args.model)
+    updates = {
+        field: value
+        for field, value in (("conf", args.conf), ("input_size", args.input_size), ("threads", args.threads))
+        if value is not None
+    }
+    for field in updates:
+        if field not in type(spec).model_fields:
+            raise VisionError(f"--{field.replace('_', '-')} does not apply to a {spec.type} detector")
+    try:
+        return type(spec).model_validate({**spec.model_dump(), **updates})
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise VisionError(f"--{first['loc'][0]}: {first['msg']}") from error
+
+
+def _cmd_detect(args: argparse.Namespace) -> int:
+    import cv2
+    from tqdm import tqdm
+
+    from vision.detectors import build_detector
+    from vision.detectors.annotate import draw_detections
+    from vision.sources.files import is_video, iter_path
+
+    detector = build_detector(_spec_with_overrides(args))
+    out_dir: Path = args.out
+    out_dir.mkdir(parents=True, exist_ok=True)
+    source: Path = args.path
+    writer = None
+    records = []
+    try:
+        for frame in tqdm(iter_path(source), desc="detect", unit="frame", disable=args.quiet):
+            detections = detector.detect([frame.image])[0]
+            annotated = draw_detections(frame.image, detections, detector.info)
+            if is_video(source):
+                if writer is None:
+                    fps = cv2.VideoCapture(str(source)).get(cv2.CAP_PROP_FPS) or 25.0
+                    video_path = out_dir / f"{source.stem}.annotated.mp4"
+                    height, width = annotated.shape[:2]
+                    writer = cv2.VideoWriter(str(video_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+                writer.write(annotated)
+            else:
+                cv2.imwrite(str(out_dir / f"{Path(frame.source).stem}.jpg"), annotated)
+            records.append(
+                {
+                    "source": frame.source,
+                    "frame_index": frame.index,
+                    "time_s": frame.time_s,
+                    "height": int(frame.image.shape[0]),
+                    "width": int(frame.image.shape[1]),
+                    "detections": detections.to_records(),
+                }
+            )
+    finally:
+        if writer is not None:
+            writer.release()
+    result = {
+        "model": detector.info.name,
+        "category": detector.info.category,
+        "class_names": list(detector.info.class_names),
+        "input": str(source),
+        "frames": records,
+    }
+    json_path = out_dir / "detections.json"
+    json_path.write_text(json.dumps(result, indent=1))
+    total = sum(len(r["detections"]) for r in records)
+    print(f"{len(records)} frame(s), {total} detection(s); wrote {json_path} and annotated output in {out_dir}")
+    return 0
+
+
+def _format_report(report, model: str, data: str) -> str:  # report: EvalReport
+    lines = [
+        f"model {model} on {data}: {report.n_images} images, operating threshold {report.conf:g}",
+        f"{'class':<24} {'AP50':>6} {'AP50-95':>8} {'P':>6} {'R':>6} {'n_gt':>6} {'n_pred':>7}",
+    ]
+    for name, scores in report.classes.items():
+        lines.append(
+            f"{name:<24} {scores.AP50:6.3f} {scores.AP50_95:8.3f} {scores.precision:6.3f} "
+            f"{scores.recall:6.3f} {scores.n_gt:6d} {scores.n_pred:7d}"
+        )
+    lines.append(f"{'all (mean)':<24} {report.mean_ap50:6.3f} {report.mean_ap50_95:8.3f}")
+    lines.append(f"{'size (sqrt area)':<24} {'AP50':>6} {'R':>15} {'n_gt':>6}")
+    labels = {"small": "small < 32 px", "medium": "medium 32-96 px", "large": "large > 96 px"}
+    for bucket, scores in report.sizes.items():
+        lines.append(f"{labels[bucket]:<24} {scores.AP50:6.3f} {scores.recall:15.3f} {scores.n_gt:6d}")
+    if report.unmatched_gt_classes:
+        lines.append(f"ground-truth classes the model lacks (left out): {report.unmatched_gt_classes}")
+    lines.append(f"ms/image (median, operating threshold): {report.ms_per_image:.1f}")
+    return "\n".join(lines)
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from vision.evaluation.runner import evaluate_spec
+    from vision.evaluation.voc import load_voc
+
+    spec = _spec_with_overrides(args)
+    if args.class_map:
+        aliases = dict(spec.eval_aliases)
+        for item in args.class_map:
+            gt_name, sep, model_name = item.partition("=")
+            if not sep or not gt_name or not model_name:
+                raise VisionError(f"--class-map {item!r}: expected GT_CLASS=MODEL_CLASS")
+            aliases[gt_name] = model_name
+        spec = spec.model_copy(update={"eval_aliases": aliases})
+    images = load_voc(args.data, args.split)
+    report = evaluate_spec(spec, images, progress=not args.quiet and not args.json)
+    if args.json:
+        print(json.dumps({"model": args.model, "data": str(args.data), **report.to_dict()}, indent=1))
+    else:
+        print(_format_report(report, str(args.model), f"{args.data}" + (f" ({args.split})" if args.split else "")))
+    return 0
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"detector spec (.yaml), YOLO .onnx, or ultralytics .pt (default: {DEFAULT_MODEL})",
+    )
+    parser.add_argument("--conf", type=float, help="operating score threshold (overrides the spec)")
+    parser.add_argument("--input-size", type=int, help="network input long side, px (YOLO backends)")
+    parser.add_argument("--threads", type=int, help="ONNX Runtime threads (default: all cores)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="vision", description="Helmet and mask compliance from cameras.")
+    parser.add_argument("--version", action="version", version=f"vision {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    detect = commands.add_parser("detect", help="detect in an image, a folder of images or a video")
+    detect.add_argument("path", type=Path, help="image, folder of images, or video file")
+    detect.add_argument("--out", type=Path, default=Path("out/detect"), help="output folder (default: out/detect)")
+    _add_model_options(detect)
+    detect.set_defaults(handler=_cmd_detect)
+
+    evaluate = commands.add_parser("eval", help="accuracy and speed on a labelled PASCAL VOC folder")
+    evaluate.add_argument("--data", type=Path, required=True, help="VOC folder with images/ and annotations/")
+    evaluate.add_argument("--split", help="file of base names to use (e.g. val.txt, looked up in --data too)")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    evaluate.add_argument(
+        "--class-map", action="append", metavar="GT=MODEL", help="map a ground-truth class to a model class"
+    )
+    _add_model_options(evaluate)
+    evaluate.set_defaults(handler=_cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except VisionError as error:
+        print(f"vision: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("vision: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

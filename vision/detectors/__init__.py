@@ -1,0 +1,63 @@
+"""Detector stage: frames in, :class:`Detections` out.
+
+Backends are registered in :data:`BACKENDS` by their spec's ``type``; :func:`build_detector`
+is the only constructor the rest of the code calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from vision.detectors.base import Category, Detector, Frame, ModelInfo
+from vision.detectors.detections import Detections
+from vision.detectors.spec import DetectorSpec, TwoStageSpec, UltralyticsSpec, YoloOnnxSpec, load_spec
+
+
+def _yolo_onnx(spec: YoloOnnxSpec) -> Detector:
+    from vision.detectors.yolo_onnx import YoloOnnxDetector
+
+    return YoloOnnxDetector(spec)
+
+
+def _ultralytics(spec: UltralyticsSpec) -> Detector:
+    from vision.detectors.ultralytics_pt import UltralyticsDetector
+
+    return UltralyticsDetector(spec)
+
+
+def _two_stage(spec: TwoStageSpec) -> Detector:
+    from vision.detectors.two_stage import TwoStageDetector
+
+    return TwoStageDetector(spec)
+
+
+BACKENDS: dict[str, Callable[..., Detector]] = {
+    "yolo_onnx": _yolo_onnx,
+    "ultralytics": _ultralytics,
+    "two_stage": _two_stage,
+}
+
+
+def build_detector(spec: DetectorSpec) -> Detector:
+    """Construct the backend a spec names."""
+    return BACKENDS[spec.type](spec)
+
+
+def load_detector(model: str | Path) -> Detector:
+    """A detector from a YAML spec or a bare ``.onnx`` / ``.pt`` path."""
+    return build_detector(load_spec(model))
+
+
+__all__ = [
+    "BACKENDS",
+    "Category",
+    "Detections",
+    "Detector",
+    "DetectorSpec",
+    "Frame",
+    "ModelInfo",
+    "build_detector",
+    "load_detector",
+    "load_spec",
+]

@@ -1,0 +1,113 @@
+"""Detector specifications: which backend, which files, which thresholds.
+
+A spec is a small YAML file (``models/helmet.yaml``, ``models/mask-two-stage.yaml``) or a bare
+model path. Relative paths in a YAML spec are resolved against the YAML file's folder, so a spec
+travels with its weights. The backend is chosen by the ``type`` field.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from vision.detectors.base import Category
+from vision.errors import VisionError
+from vision.outcome import Outcome
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    category: Category | None = Field(None, description="What the model measures: helmet or mask.")
+    outcomes: dict[str, Outcome] = Field(
+        default_factory=dict,
+        description="Class name -> compliant / non_compliant / undetermined. Unnamed classes are undetermined.",
+    )
+    conf: float = Field(0.25, ge=0.0, le=1.0, description="Operating score threshold.")
+    threads: int | None = Field(None, ge=1, le=256, description="ONNX Runtime intra-op threads; all cores if unset.")
+    eval_aliases: dict[str, str] = Field(
+        default_factory=dict,
+        description="Ground-truth class -> model class, for labelled sets that name classes differently.",
+    )
+
+
+class YoloOnnxSpec(_Spec):
+    """Any ultralytics YOLO detection export (``(B, 4 + nc, N)`` output)."""
+
+    type: Literal["yolo_onnx"] = "yolo_onnx"
+    path: Path = Field(description="The .onnx file.")
+    input_size: int = Field(640, ge=32, le=4096, multiple_of=32, description="Long side of the network input, px.")
+    rect: bool = Field(
+        True, description="Pad the short side only to a stride multiple (dynamic models), as ultralytics does."
+    )
+    iou: float = Field(0.7, gt=0.0, le=1.0, description="NMS IoU threshold.")
+    max_detections: int = Field(300, ge=1, le=10000)
+
+
+class UltralyticsSpec(_Spec):
+    """A ``.pt`` checkpoint run by ultralytics itself (needs the ``[train]`` extra)."""
+
+    type: Literal["ultralytics"] = "ultralytics"
+    path: Path
+    input_size: int = Field(640, ge=32, le=4096, multiple_of=32)
+    iou: float = Field(0.7, gt=0.0, le=1.0)
+    max_detections: int = Field(300, ge=1, le=10000)
+
+
+class TwoStageSpec(_Spec):
+    """Face detector, then a mask classifier on each face crop."""
+
+    type: Literal["two_stage"] = "two_stage"
+    face_model: Path = Field(description="Ultra-Light face detector .onnx (scores + boxes outputs).")
+    classifier_model: Path = Field(description="Face-crop classifier .onnx, batch x H x W x 3 input.")
+    face_iou: float = Field(0.3, gt=0.0, le=1.0, description="NMS IoU threshold between faces.")
+    crop_margin: float = Field(0.25, ge=0.0, le=1.0, description="Margin added on each side, fraction of box size.")
+    min_face_px: int = Field(
+        32, ge=0, le=1024, description="Faces with a shorter side below this are 'undetermined', not classified."
+    )
+    max_detections: int = Field(200, ge=1, le=10000)
+
+
+DetectorSpec = Annotated[YoloOnnxSpec | UltralyticsSpec | TwoStageSpec, Field(discriminator="type")]
+_SPEC_ADAPTER: TypeAdapter[DetectorSpec] = TypeAdapter(DetectorSpec)
+
+
+def parse_spec(data: dict[str, object], base_dir: Path) -> DetectorSpec:
+    """Validate ``data`` as a spec and resolve its relative paths against ``base_dir``."""
+    spec = _SPEC_ADAPTER.validate_python(data)
+    updates = {
+        name: base_dir / value
+        for name in ("path", "face_model", "classifier_model")
+        if isinstance(value := getattr(spec, name, None), Path) and not value.is_absolute()
+    }
+    return spec.model_copy(update=updates) if updates else spec
+
+
+def load_spec(model: str | Path) -> DetectorSpec:
+    """A spec from a YAML file, or a default spec for a bare ``.onnx`` / ``.pt`` path."""
+    path = Path(model)
+    suffix = path.suffix.lower()
+    if suffix == ".onnx":
+        return YoloOnnxSpec(path=path)
+    if suffix == ".pt":
+        return UltralyticsSpec(path=path)
+    if suffix not in {".yaml", ".yml"}:
+        raise VisionError(f"--model {model}: expected a .yaml detector spec, an .onnx or a .pt file")
+    if not path.is_file():
+        raise VisionError(f"detector spec not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise VisionError(f"{path}: not valid YAML: {error}") from error
+    if not isinstance(data, dict):
+        raise VisionError(f"{path}: a detector spec is a mapping with a 'type' field")
+    try:
+        return parse_spec(data, path.parent)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item['loc']) or '(top)'}: {item['msg']}" for item in error.errors()
+        )
+        raise VisionError(f"{path}: {problems}") from error

@@ -1,0 +1,151 @@
+"""YOLO detection models exported by ultralytics (v8, v11, v12), served by ONNX Runtime.
+
+The export's single output is ``(B, 4 + nc, N)``: for each of N anchor points a centre-size box in
+input pixels and one score per class (no objectness). Decoding takes the best class per anchor,
+drops anchors at or below ``conf``, and runs class-aware NMS, as ultralytics' own
+``non_max_suppression`` does with ``multi_label=False``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from vision.detectors.base import Frame, ModelInfo
+from vision.detectors.boxes import LetterboxTransform, letterbox, letterbox_shape, nms, xywh_to_xyxy
+from vision.detectors.detections import Detections
+from vision.detectors.onnx_session import model_metadata, open_session, parse_class_names
+from vision.detectors.spec import YoloOnnxSpec
+from vision.errors import VisionError
+
+MAX_NMS_CANDIDATES = 30000  # ultralytics' max_nms: a cap on what reaches NMS in a degenerate frame
+
+
+def decode_yolo_output(
+    prediction: npt.NDArray[np.float32],
+    conf: float,
+    iou: float,
+    max_detections: int,
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.int32]]:
+    """Decode one image's raw output ``(4 + nc, N)`` into boxes, scores and class ids after NMS.
+
+    Returns ``xyxy (K, 4)`` in input pixels, ``scores (K,)`` and ``class_ids (K,)``, best first.
+    """
+    class_scores = prediction[4:]
+    class_ids = class_scores.argmax(axis=0).astype(np.int32)
+    scores = class_scores[class_ids, np.arange(class_scores.shape[1])]
+    candidates = np.flatnonzero(scores > conf)
+    if candidates.size > MAX_NMS_CANDIDATES:
+        candidates = candidates[np.argsort(-scores[candidates], kind="stable")[:MAX_NMS_CANDIDATES]]
+    xyxy = xywh_to_xyxy(np.ascontiguousarray(prediction[:4, candidates].T))
+    scores, class_ids = scores[candidates], class_ids[candidates]
+    keep = nms(xyxy, scores, class_ids, iou_threshold=iou, max_detections=max_detections)
+    return xyxy[keep], scores[keep], class_ids[keep]
+
+
+class YoloOnnxDetector:
+    """Batched YOLO inference: letterbox -> ONNX Runtime -> decode -> class-aware NMS.
+
+    A model exported with dynamic shapes takes several frames in one call and any ``input_size``
+    that is a multiple of its stride; a static export is fed one frame at a time at its own size.
+    """
+
+    def __init__(self, spec: YoloOnnxSpec) -> None:
+        self.spec = spec
+        self._session = open_session(spec.path, spec.threads)
+        metadata = model_metadata(self._session)
+        model_input = self._session.get_inputs()[0]
+        self._input_name = model_input.name
+        batch, channels, height, width = model_input.shape
+        if isinstance(channels, int) and channels != 3:
+            raise VisionError(f"{spec.path}: expected a 3-channel image input, got shape {model_input.shape}")
+        self._dynamic_size = not (isinstance(height, int) and isinstance(width, int))
+        self._dynamic_batch = not isinstance(batch, int)
+        self._stride = int(metadata.get("stride", 32))
+        output_shape = self._session.get_outputs()[0].shape
+        if "names" in metadata:
+            class_names = parse_class_names(metadata["names"], spec.path)
+        elif isinstance(output_shape[1], int):
+            class_names = tuple(f"class{i}" for i in range(output_shape[1] - 4))
+        else:
+            raise VisionError(f"{spec.path}: no 'names' metadata and no fixed class count in the output")
+        if isinstance(output_shape[1], int) and output_shape[1] != 4 + len(class_names):
+            raise VisionError(
+                f"{spec.path}: output {output_shape} does not match {len(class_names)} class names; "
+                "only ultralytics detection exports (B, 4 + nc, N) are supported"
+            )
+        unknown = set(spec.outcomes) - set(class_names)
+        if unknown:
+            raise VisionError(f"{spec.path}: outcomes name classes the model lacks: {sorted(unknown)}")
+        if self._dynamic_size:
+            self._fixed_shape: tuple[int, int] | None = None
+            input_size = spec.input_size
+        else:
+            self._fixed_shape = (int(height), int(width))
+            input_size = max(self._fixed_shape)
+        self._info = ModelInfo(
+            name=spec.path.stem,
+            class_names=class_names,
+            category=spec.category,
+            outcomes=dict(spec.outcomes),
+            input_size=input_size,
+        )
+
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    def _input_shape(self, frames: Sequence[Frame]) -> tuple[int, int]:
+        if self._fixed_shape is not None:
+            return self._fixed_shape
+        shapes = [
+            letterbox_shape(frame.shape[:2], self.spec.input_size, self._stride, self.spec.rect) for frame in frames
+        ]
+        return max(h for h, _ in shapes), max(w for _, w in shapes)
+
+    def preprocess(self, frames: Sequence[Frame]) -> tuple[npt.NDArray[np.float32], list[LetterboxTransform]]:
+        """Frames -> ``(B, 3, H, W) float32`` RGB in ``[0, 1]`` plus each frame's letterbox transform."""
+        input_shape = self._input_shape(frames)
+        batch = np.empty((len(frames), 3, *input_shape), dtype=np.float32)
+        transforms = []
+        for index, frame in enumerate(frames):
+            if frame.ndim != 3 or frame.shape[2] != 3:
+                raise VisionError(f"expected an (H, W, 3) BGR frame, got shape {frame.shape}")
+            padded, transform = letterbox(frame, input_shape)
+            # BGR -> RGB and HWC -> CHW in one strided copy, then scale in place.
+            np.copyto(batch[index], padded[..., ::-1].transpose(2, 0, 1))
+            transforms.append(transform)
+        batch *= 1.0 / 255.0
+        return batch, transforms
+
+    def infer(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Raw network output ``(B, 4 + nc, N)`` for a preprocessed batch."""
+        if self._dynamic_batch or len(batch) == 1:
+            return self._session.run(None, {self._input_name: batch})[0]
+        return np.concatenate([self._session.run(None, {self._input_name: item[None]})[0] for item in batch])
+
+    def postprocess(
+        self, output: npt.NDArray[np.float32], transforms: Sequence[LetterboxTransform], frames: Sequence[Frame]
+    ) -> list[Detections]:
+        results = []
+        for prediction, transform, frame in zip(output, transforms, frames, strict=True):
+            xyxy, scores, class_ids = decode_yolo_output(
+                prediction, self.spec.conf, self.spec.iou, self.spec.max_detections
+            )
+            results.append(
+                Detections(
+                    xyxy=transform.to_frame(xyxy, frame.shape[:2]),
+                    scores=scores,
+                    class_ids=class_ids,
+                    class_names=self._info.class_names,
+                )
+            )
+        return results
+
+    def detect(self, frames: Sequence[Frame]) -> list[Detections]:
+        if not frames:
+            return []
+        batch, transforms = self.preprocess(frames)
+        return self.postprocess(self.infer(batch), transforms, frames)

@@ -1,0 +1,9 @@
+"""Errors that are the user's to fix (bad input, bad config, missing file).
+
+The CLI prints these as one line, without a traceback; anything else is a bug and keeps its
+traceback.
+"""
+
+
+class VisionError(Exception):
+    """An expected failure with a message that names the problem and the bad value."""

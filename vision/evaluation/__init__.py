@@ -1,0 +1,1 @@
+"""Measuring a detector on labelled images: ``vision eval``."""

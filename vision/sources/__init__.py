@@ -1,0 +1,1 @@
+"""Source stage: where frames come from (files now; cameras and streams join here)."""
