@@ -27,7 +27,7 @@ def test_perfect_predictions_score_one():
         scores = report.classes[name]
         assert (scores.AP50, scores.AP50_95, scores.precision, scores.recall) == pytest.approx((1, 1, 1, 1))
         assert scores.n_gt == 1
-    assert report.sizes["medium"].n_gt == 1 and report.sizes["small"].n_gt == 0 and report.sizes["large"].n_gt == 0
+    assert [report.sizes[b].n_gt for b in ("small", "medium", "large")] == [0, 2, 0]  # 40 px and 80 px
 
 
 def test_a_false_positive_between_two_hits():
