@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Per-frame speed of the same model, same frames, in one run: ultralytics ``.pt`` vs our ONNX backend.
+
+Also times our backend at smaller input sizes and reports how far our boxes are from
+ultralytics' on each frame. Needs the ``[train]`` extra (ultralytics + torch) for the ``.pt``
+side; run it from the repository root, e.g.::
+
+    python scripts/build_models.py --only helmet --keep-venvs      # writes models/helmet-yolov12m.pt
+    build/venvs/helmet/bin/pip install -e .                         # our package beside ultralytics
+    build/venvs/helmet/bin/python scripts/bench_detector.py --threads 2
+
+Both sides get the same number of threads (ultralytics would otherwise pin torch to
+``cpu_count - 1``). Times are medians over ``--repeats`` passes of every frame, after a warm-up;
+ratios matter more than absolute figures on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from vision.detectors.boxes import box_iou
+from vision.detectors.spec import YoloOnnxSpec, load_spec
+from vision.detectors.yolo_onnx import YoloOnnxDetector
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000.0
+
+
+def time_ultralytics(pt_path: Path, frames: list[np.ndarray], spec: YoloOnnxSpec, threads: int, repeats: int):
+    import torch
+    from ultralytics import YOLO
+
+    torch.set_num_threads(threads)
+    model = YOLO(str(pt_path), task="detect")
+    kwargs = {"imgsz": spec.input_size, "conf": spec.conf, "iou": spec.iou, "max_det": spec.max_detections}
+    model.predict(frames[0], verbose=False, **kwargs)  # warm-up
+    samples, boxes = [], []
+    for _ in range(repeats):
+        for frame in frames:
+            start = time.perf_counter()
+            result = model.predict(frame, verbose=False, **kwargs)[0]
+            samples.append(time.perf_counter() - start)
+    for frame in frames:
+        result = model.predict(frame, verbose=False, **kwargs)[0]
+        boxes.append((result.boxes.xyxy.cpu().numpy(), result.boxes.cls.cpu().numpy().astype(int)))
+    return median_ms(samples), boxes
+
+
+def time_onnx(spec: YoloOnnxSpec, frames: list[np.ndarray], repeats: int):
+    detector = YoloOnnxDetector(spec)
+    detector.detect(frames[:1])  # warm-up
+    stages: dict[str, list[float]] = {"preprocess": [], "inference": [], "nms": [], "total": []}
+    outputs = []
+    for _ in range(repeats):
+        for frame in frames:
+            t0 = time.perf_counter()
+            batch, transforms = detector.preprocess([frame])
+            t1 = time.perf_counter()
+            raw = detector.infer(batch)
+            t2 = time.perf_counter()
+            detections = detector.postprocess(raw, transforms, [frame])[0]
+            t3 = time.perf_counter()
+            for name, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t3 - t0), strict=True):
+                stages[name].append(seconds)
+            if len(outputs) < len(frames):
+                outputs.append((detections.xyxy, detections.class_ids))
+    return {name: median_ms(values) for name, values in stages.items()}, outputs
+
+
+def box_agreement(ours, theirs) -> tuple[int, int, float]:
+    """(frames where counts and classes agree, frames, worst corner distance in px over matched boxes)."""
+    agree, worst = 0, 0.0
+    for (our_boxes, our_classes), (their_boxes, their_classes) in zip(ours, theirs, strict=True):
+        if len(our_boxes) == len(their_boxes):
+            if len(our_boxes):
+                pairs = box_iou(our_boxes, their_boxes).argmax(axis=1)
+                if (our_classes == their_classes[pairs]).all():
+                    agree += 1
+                    worst = max(worst, float(np.abs(our_boxes - their_boxes[pairs]).max()))
+            else:
+                agree += 1
+    return agree, len(ours), worst
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--spec", type=Path, default=ROOT / "models" / "helmet.yaml")
+    parser.add_argument("--pt", type=Path, default=ROOT / "models" / "helmet-yolov12m.pt")
+    parser.add_argument("--images", type=Path, default=ROOT / "tests" / "data" / "voc" / "helmet" / "images")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[640, 480, 320])
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+
+    spec = load_spec(args.spec)
+    assert isinstance(spec, YoloOnnxSpec), "bench_detector compares YOLO ONNX specs"
+    spec = spec.model_copy(update={"threads": args.threads})
+    frames = [cv2.imread(str(path)) for path in sorted(args.images.glob("*.jpg"))]
+    ultralytics_ms, ultralytics_boxes = time_ultralytics(args.pt, frames, spec, args.threads, args.repeats)
+    rows = [("ultralytics predict (.pt, torch CPU)", spec.input_size, None, ultralytics_ms)]
+    results: dict[str, object] = {"frames": len(frames), "threads": args.threads, "ultralytics_ms": ultralytics_ms}
+    for size in args.sizes:
+        stages, outputs = time_onnx(spec.model_copy(update={"input_size": size}), frames, args.repeats)
+        rows.append(("vision ONNX Runtime backend", size, stages, stages["total"]))
+        results[f"onnx_{size}"] = stages
+        if size == spec.input_size:
+            agree, total, worst = box_agreement(outputs, ultralytics_boxes)
+            results["agreement"] = {"frames_agree": agree, "frames": total, "max_corner_diff_px": worst}
+
+    print(f"{len(frames)} frames from {args.images}, {args.threads} threads, median of {args.repeats} passes\n")
+    print("| runtime | input | preprocess ms | inference ms | NMS ms | total ms/frame | speed-up vs .pt |")
+    print("|---|---|---|---|---|---|---|")
+    for name, size, stages, total in rows:
+        parts = " | ".join(f"{stages[k]:.1f}" for k in ("preprocess", "inference", "nms")) if stages else "- | - | -"
+        print(f"| {name} | {size} | {parts} | {total:.1f} | {ultralytics_ms / total:.2f}× |")
+    agreement = results.get("agreement")
+    if agreement:
+        print(
+            f"\nboxes vs ultralytics at {spec.input_size}: {agreement['frames_agree']}/{agreement['frames']} frames "
+            f"with the same detections, worst corner difference {agreement['max_corner_diff_px']:.3f} px"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
