@@ -1,0 +1,1 @@
+"""Compliance stage: verdicts per person roll up into rates with intervals."""

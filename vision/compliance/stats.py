@@ -1,0 +1,79 @@
+"""Interval estimates for a compliance rate.
+
+``rate = compliant / (compliant + non_compliant)``; undetermined observations are counted beside
+it, never inside it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from statistics import NormalDist
+
+
+def _z(confidence: float) -> float:
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
+    return NormalDist().inv_cdf(0.5 + confidence / 2.0)
+
+
+@dataclass(frozen=True)
+class RateEstimate:
+    """A proportion with its interval: ``rate``, ``low`` and ``high`` in [0, 1]; None when ``n == 0``."""
+
+    successes: int
+    n: int
+    rate: float | None
+    low: float | None
+    high: float | None
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> RateEstimate:
+    """Wilson score interval for ``successes`` out of ``n``.
+
+    Unlike the normal (Wald) interval it stays inside [0, 1] and keeps its coverage for small
+    ``n`` and rates near 0 or 1, which is where compliance rates live.
+
+    >>> e = wilson_interval(8, 10); round(e.low, 4), round(e.high, 4)
+    (0.4902, 0.9433)
+    """
+    if n < 0 or not 0 <= successes <= n:
+        raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
+    if n == 0:
+        return RateEstimate(successes, n, None, None, None)
+    z = _z(confidence)
+    p = successes / n
+    denominator = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half_width = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return RateEstimate(successes, n, p, max(0.0, centre - half_width), min(1.0, centre + half_width))
+
+
+def rogan_gladen(estimate: RateEstimate, sensitivity: float, specificity: float) -> RateEstimate:
+    """Correct an observed compliance rate for detector error (Rogan and Gladen, 1978).
+
+    ``sensitivity`` is P(judged non-compliant | non-compliant) and ``specificity`` is
+    P(judged compliant | compliant), both measured on labelled data (the model card). The
+    observed non-compliance share ``q`` becomes ``(q + sp - 1) / (se + sp - 1)``; the interval
+    is the Wilson interval carried through the same monotone map, clipped to [0, 1] (it does not
+    include the uncertainty of ``se`` and ``sp`` themselves).
+    """
+    youden = sensitivity + specificity - 1.0
+    if youden <= 0:
+        raise ValueError(
+            f"sensitivity + specificity must exceed 1 for a correction, got {sensitivity} + {specificity}"
+        )
+    if estimate.rate is None or estimate.low is None or estimate.high is None:
+        return estimate
+
+    def corrected_compliance(observed_compliance: float) -> float:
+        non_compliance = (1.0 - observed_compliance + specificity - 1.0) / youden
+        return min(1.0, max(0.0, 1.0 - non_compliance))
+
+    return RateEstimate(
+        estimate.successes,
+        estimate.n,
+        corrected_compliance(estimate.rate),
+        corrected_compliance(estimate.low),
+        corrected_compliance(estimate.high),
+    )
