@@ -60,9 +60,7 @@ def rogan_gladen(estimate: RateEstimate, sensitivity: float, specificity: float)
     """
     youden = sensitivity + specificity - 1.0
     if youden <= 0:
-        raise ValueError(
-            f"sensitivity + specificity must exceed 1 for a correction, got {sensitivity} + {specificity}"
-        )
+        raise ValueError(f"sensitivity + specificity must exceed 1 for a correction, got {sensitivity} + {specificity}")
     if estimate.rate is None or estimate.low is None or estimate.high is None:
         return estimate
 

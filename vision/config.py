@@ -1,0 +1,263 @@
+"""The operator's YAML file: sites, cameras, tracking, compliance and store settings.
+
+Every model forbids unknown keys (a typo is an error, not a silently ignored setting), states its
+bounds, and cross-checks what one field says about another (a camera's site must exist, ids are
+unique, polygons have three points). :func:`load_config` turns every problem into one line with
+its path in the file, e.g. ``cameras[2].zones[0].polygon: needs at least 3 points``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Literal, Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from vision.detectors.base import Category
+from vision.errors import VisionError
+
+Identifier = Annotated[
+    str,
+    Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Letters, digits, _ . -"),
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Site(_Model):
+    id: Identifier
+    name: str = Field(min_length=1, max_length=200)
+    tags: tuple[str, ...] = Field((), description="Free labels, e.g. a district, for roll-ups.")
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _both_or_neither_coordinate(self) -> Self:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        return self
+
+
+class Zone(_Model):
+    """A polygon in frame pixels; a detection counts in the zone when its anchor point lies inside."""
+
+    name: Identifier
+    polygon: tuple[tuple[float, float], ...] = Field(description="[[x, y], ...] in frame pixels, at least 3 points.")
+
+    @field_validator("polygon")
+    @classmethod
+    def _at_least_a_triangle(cls, polygon: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+        if len(polygon) < 3:
+            raise ValueError(f"needs at least 3 points, got {len(polygon)}")
+        return polygon
+
+
+class Gates(_Model):
+    """Optional filters on whole tracks."""
+
+    min_speed_px_s: float | None = Field(
+        None, ge=0, description="Riders move: tracks slower than this (anchor px/s) are left out."
+    )
+
+
+class Camera(_Model):
+    id: Identifier
+    site: Identifier = Field(description="The id of a site in `sites`.")
+    source: str | int = Field(
+        description="Video file, image folder, USB camera index, or rtsp/rtmp/http(s) URL.",
+    )
+    category: Category
+    model: Path = Field(description="Detector spec (.yaml), relative to the config file.")
+    detect_fps: float = Field(5.0, gt=0, le=120, description="Frames per second sent to the detector.")
+    every_nth: int | None = Field(
+        None, ge=1, description="Files only: use every n-th frame instead of detect_fps throttling."
+    )
+    start_time: datetime | None = Field(
+        None, description="Files only: wall-clock time of the first frame (ISO 8601 with zone)."
+    )
+    zones: tuple[Zone, ...] = Field((), description="Where detections count; none means the whole frame.")
+    gates: Gates = Gates()
+    enabled: bool = True
+
+    @field_validator("start_time")
+    @classmethod
+    def _zone_aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a time zone, e.g. 2026-11-01T08:00:00+01:00")
+        return value
+
+    @field_validator("source")
+    @classmethod
+    def _non_empty(cls, value: str | int) -> str | int:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty")
+        if isinstance(value, int) and value < 0:
+            raise ValueError("a USB camera index is 0 or more")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_zone_names(self) -> Self:
+        names = [zone.name for zone in self.zones]
+        if len(names) != len(set(names)):
+            raise ValueError(f"zone names repeat: {sorted({n for n in names if names.count(n) > 1})}")
+        return self
+
+
+class Tracking(_Model):
+    max_age_s: float = Field(1.5, gt=0, le=60, description="A track unseen this long is finished.")
+    min_frames: int = Field(3, ge=1, le=1000, description="Shorter tracks are undetermined.")
+    min_size_px: float = Field(
+        16, ge=0, description="Tracks never seen with a box short side at least this big are undetermined."
+    )
+    activation_conf: float = Field(0.4, ge=0, le=1, description="Score a detection needs to start a track.")
+    match_iou: float = Field(0.1, ge=0, le=1, description="Minimum IoU to match a detection to a track.")
+
+
+class Compliance(_Model):
+    window: Literal["minute", "hour", "day"] = "hour"
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    min_n: int = Field(30, ge=1, description="Rates on fewer decided observations are flagged low-sample.")
+
+
+class Store(_Model):
+    url: str = Field("sqlite:///out/vision.db", description="SQLAlchemy URL: sqlite:///path or postgresql://...")
+
+
+def reference_problems(site_ids: list[object], camera_ids: list[object], camera_sites: list[object]) -> list[str]:
+    """Repeated ids and cameras whose site is not among ``site_ids``."""
+    problems = []
+    for kind, ids in (("sites", site_ids), ("cameras", camera_ids)):
+        repeated = sorted({str(i) for i in ids if ids.count(i) > 1})
+        if repeated:
+            problems.append(f"{kind}: ids repeat: {repeated}")
+    known = sorted(str(i) for i in set(site_ids))
+    for index, site in enumerate(camera_sites):
+        if site not in site_ids:
+            problems.append(f"cameras[{index}].site: unknown site {site!r} (known: {known})")
+    return problems
+
+
+def _raw_reference_problems(data: dict[str, object]) -> list[str]:
+    """The same checks on unvalidated YAML, so they are reported together with field errors."""
+
+    def items(key: str) -> list[dict[str, object]]:
+        value = data.get(key)
+        return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+    sites, cameras = items("sites"), items("cameras")
+    return reference_problems(
+        [s.get("id") for s in sites], [c.get("id") for c in cameras], [c.get("site") for c in cameras]
+    )
+
+
+class VisionConfig(_Model):
+    sites: tuple[Site, ...] = Field(min_length=1)
+    cameras: tuple[Camera, ...] = Field(min_length=1)
+    tracking: Tracking = Tracking()
+    compliance: Compliance = Compliance()
+    store: Store = Store()
+
+    @model_validator(mode="after")
+    def _references_and_uniqueness(self) -> Self:
+        problems = reference_problems(
+            [site.id for site in self.sites], [camera.id for camera in self.cameras], [c.site for c in self.cameras]
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def site(self, site_id: str) -> Site:
+        return next(site for site in self.sites if site.id == site_id)
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+def format_validation_error(error: ValidationError) -> list[str]:
+    """One ``path: message`` line per problem, paths as written in the YAML (``cameras[2].zones[0]``)."""
+    lines = []
+    errors = error.errors()
+    for item in errors:
+        if item["type"] == "too_short" and any(
+            other["loc"][: len(item["loc"])] == item["loc"] and other is not item for other in errors
+        ):
+            continue  # pydantic's echo of failed items ("at least 1 item after validation, not 0")
+        # Tagged unions and validators add their own names to the path; keep what the user wrote.
+        loc = tuple(part for part in item["loc"] if not (isinstance(part, str) and part.startswith("function-")))
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (not a setting here; check the spelling)"
+        lines.append(f"{_location(loc)}: {message}")
+    return lines
+
+
+class ConfigError(VisionError):
+    """A config file with problems; ``problems`` holds one line each."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__(f"{path}: {len(problems)} problem(s)\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def load_config(path: Path) -> VisionConfig:
+    """Read and validate a config file; relative model paths resolve against its folder."""
+    if not path.is_file():
+        raise VisionError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise ConfigError(path, [f"not valid YAML: {error}"]) from error
+    if not isinstance(data, dict):
+        raise ConfigError(path, ["(top level): expected a mapping with sites and cameras"])
+    try:
+        config = VisionConfig.model_validate(data)
+    except ValidationError as error:
+        problems = format_validation_error(error)
+        problems += [p for p in _raw_reference_problems(data) if not any(p in line for line in problems)]
+        raise ConfigError(path, problems) from error
+    base = path.parent
+    cameras = tuple(_resolve_paths(camera, base) for camera in config.cameras)
+    return config.model_copy(update={"cameras": cameras})
+
+
+def is_stream_url(source: str | int) -> bool:
+    return isinstance(source, str) and "://" in source
+
+
+def _resolve_paths(camera: Camera, base: Path) -> Camera:
+    updates: dict[str, object] = {}
+    if not camera.model.is_absolute():
+        updates["model"] = base / camera.model
+    if isinstance(camera.source, str) and not is_stream_url(camera.source) and not Path(camera.source).is_absolute():
+        updates["source"] = str(base / camera.source)
+    return camera.model_copy(update=updates) if updates else camera
+
+
+def check_files(config: VisionConfig) -> list[str]:
+    """Problems that need the disk: detector specs that do not load or measure the wrong category."""
+    from vision.detectors.spec import load_spec
+
+    problems = []
+    for index, camera in enumerate(config.cameras):
+        try:
+            spec = load_spec(camera.model)
+        except VisionError as error:
+            problems.append(f"cameras[{index}].model: {error}")
+            continue
+        if spec.category is not None and spec.category != camera.category:
+            problems.append(
+                f"cameras[{index}].model: {camera.model} measures {spec.category.value},"
+                f" camera is {camera.category.value}"
+            )
+        if isinstance(camera.source, str) and not is_stream_url(camera.source) and not Path(camera.source).exists():
+            problems.append(f"cameras[{index}].source: file or folder not found: {camera.source}")
+    return problems
