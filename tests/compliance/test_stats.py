@@ -6,7 +6,7 @@ from vision.compliance.stats import rogan_gladen, wilson_interval
 @pytest.mark.parametrize(
     ("successes", "n", "low", "high"),
     [
-        # Reference values: Wilson 95 % intervals as given by scipy.stats.binomtest(k, n).proportion_ci(method="wilson").
+        # Reference: Wilson 95 % intervals from scipy.stats.binomtest(k, n).proportion_ci(method="wilson").
         (8, 10, 0.4901625, 0.9433178),
         (0, 10, 0.0, 0.2775328),
         (10, 10, 0.7224672, 1.0),
@@ -47,6 +47,8 @@ def test_rogan_gladen_hand_computed():
 def test_rogan_gladen_with_a_perfect_detector_changes_nothing_and_rejects_useless_ones():
     observed = wilson_interval(30, 40)
     corrected = rogan_gladen(observed, 1.0, 1.0)
-    assert (corrected.rate, corrected.low, corrected.high) == pytest.approx((observed.rate, observed.low, observed.high))
+    assert (corrected.rate, corrected.low, corrected.high) == pytest.approx(
+        (observed.rate, observed.low, observed.high)
+    )
     with pytest.raises(ValueError, match="exceed 1"):
         rogan_gladen(observed, 0.5, 0.5)

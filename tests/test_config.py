@@ -1,0 +1,73 @@
+"""Config validation: each bad input gives one line naming its path; good configs load with resolved paths."""
+
+from pathlib import Path
+
+import pytest
+
+from vision.config import ConfigError, load_config
+
+GOOD = """
+sites:
+  - {id: gate-1, name: School gate, tags: [north], lat: 52.1, lon: 4.3}
+cameras:
+  - id: cam-1
+    site: gate-1
+    source: clip.mp4
+    category: helmet
+    model: ../models/helmet.yaml
+    zones: [{name: lane, polygon: [[0, 0], [100, 0], [100, 100]]}]
+    start_time: 2026-11-01T08:00:00+01:00
+  - {id: cam-2, site: gate-1, source: "rtsp://127.0.0.1:8554/cam", category: mask, model: /abs/mask.yaml}
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "configs" / "site.yaml"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_good_config_loads_and_resolves_relative_paths(tmp_path):
+    config = load_config(write(tmp_path, GOOD))
+    first, second = config.cameras
+    assert first.model == tmp_path / "configs" / "../models/helmet.yaml"
+    assert first.source == str(tmp_path / "configs" / "clip.mp4")
+    assert second.source == "rtsp://127.0.0.1:8554/cam" and second.model == Path("/abs/mask.yaml")
+    assert config.compliance.window == "hour" and config.tracking.min_frames == 3
+
+
+@pytest.mark.parametrize(
+    ("replace", "by", "expected"),
+    [
+        ("[0, 0], [100, 0], [100, 100]", "[0, 0], [100, 0]", "cameras[0].zones[0].polygon: needs at least 3 points"),
+        ("category: helmet", "category: hats", "cameras[0].category: Input should be 'helmet' or 'mask'"),
+        ("site: gate-1\n", "site: gate-9\n", "cameras[0].site: unknown site 'gate-9'"),
+        ("id: cam-2", "id: cam-1", "cameras: ids repeat: ['cam-1']"),
+        ("lat: 52.1, ", "", "sites[0]: give both lat and lon, or neither"),
+        ("start_time: 2026-11-01T08:00:00+01:00", "start_time: 2026-11-01T08:00:00", "needs a time zone"),
+        ("source: clip.mp4", "source: clip.mp4\n    detect_fsp: 3", "cameras[0].detect_fsp: unknown key"),
+        ("source: clip.mp4", "source: -1", "cameras[0].source: a USB camera index is 0 or more"),
+    ],
+)
+def test_each_problem_is_reported_with_its_path(tmp_path, replace, by, expected):
+    assert replace in GOOD
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, GOOD.replace(replace, by)))
+    assert any(expected in problem for problem in error.value.problems), error.value.problems
+
+
+def test_all_problems_are_reported_at_once(tmp_path):
+    bad = GOOD.replace("category: helmet", "category: hats").replace("site: gate-1\n", "site: gate-9\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, bad))
+    assert len(error.value.problems) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("sites: [\n", "not valid YAML"), ("- just a list\n", "expected a mapping"), ("{}\n", "sites: Field required")],
+)
+def test_unreadable_configs(tmp_path, text, expected):
+    with pytest.raises(ConfigError, match=expected):
+        load_config(write(tmp_path, text))
