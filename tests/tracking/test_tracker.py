@@ -1,0 +1,113 @@
+"""Frame-by-frame tracker scripts: what goes in each frame, which observations come out."""
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from vision.config import Camera, Gates, Tracking, Zone
+from vision.detectors.base import Category, ModelInfo
+from vision.detectors.detections import Detections
+from vision.outcome import Outcome
+from vision.tracking import VerdictTracker
+
+CLASSES = ("With Helmet", "Without Helmet", "face_too_small")
+INFO = ModelInfo(
+    name="test",
+    class_names=CLASSES,
+    category=Category.HELMET,
+    outcomes={"With Helmet": Outcome.COMPLIANT, "Without Helmet": Outcome.NON_COMPLIANT},
+)
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+FPS = 5.0
+
+
+def camera(**kwargs) -> Camera:
+    return Camera(id="cam", site="site", source="x.mp4", category="helmet", model="m.yaml", **kwargs)
+
+
+def frame(*boxes: tuple[float, float, float, float, float, int]) -> Detections:
+    """Boxes as ``(x1, y1, x2, y2, score, class_id)``."""
+    array = np.asarray(boxes, dtype=np.float32).reshape(-1, 6)
+    return Detections(xyxy=array[:, :4], scores=array[:, 4], class_ids=array[:, 5].astype(int), class_names=CLASSES)
+
+
+def run(tracker: VerdictTracker, frames: list[Detections], then_empty: int = 0) -> list:
+    observations = []
+    for index, detections in enumerate([*frames, *[frame()] * then_empty]):
+        observations += tracker.update(detections, T0 + timedelta(seconds=index / FPS))
+    return observations
+
+
+def walking_head(n: int, class_of=lambda i: 0, score: float = 0.8, x0: float = 100, step: float = 4):
+    return [frame((x0 + step * i, 100, x0 + 40 + step * i, 140, score, class_of(i))) for i in range(n)]
+
+
+def test_one_person_for_thirty_seconds_is_one_observation():
+    tracker = VerdictTracker(camera(), INFO, Tracking(max_age_s=1.0), FPS)
+    observations = run(tracker, walking_head(150, step=0.5), then_empty=10)
+    assert len(observations) == 1
+    (observation,) = observations
+    assert observation.outcome is Outcome.COMPLIANT and observation.vote_share == 1.0
+    # The first frame only confirms the track (two consecutive frames are needed for an id).
+    assert observation.frames == 149
+    assert observation.ended_at - observation.started_at == timedelta(seconds=148 / FPS)
+    assert observation.mean_confidence == pytest.approx(0.8)
+    assert (observation.camera_id, observation.site_id, observation.category) == ("cam", "site", "helmet")
+
+
+def test_vote_is_confidence_weighted():
+    # 6 frames say "with" at 0.5, 4 frames say "without" at 0.9: 3.0 vs 3.6 -> non-compliant.
+    heads = [
+        frame((100 + i, 100, 140 + i, 140, 0.9 if i % 5 in (1, 3) else 0.5, 1 if i % 5 in (1, 3) else 0))
+        for i in range(11)
+    ]
+    (observation,) = run(VerdictTracker(camera(), INFO, Tracking(), FPS), heads, then_empty=10)
+    assert observation.outcome is Outcome.NON_COMPLIANT
+    assert observation.vote_share == pytest.approx(3.6 / 6.6, abs=1e-6)
+
+
+def test_two_people_are_two_observations_and_finish_flushes_open_tracks():
+    tracker = VerdictTracker(camera(), INFO, Tracking(), FPS)
+    frames = [frame((100 + i, 100, 140 + i, 140, 0.8, 0), (400 - i, 300, 440 - i, 340, 0.8, 1)) for i in range(10)]
+    assert run(tracker, frames) == []  # still in view
+    outcomes = sorted(o.outcome for o in tracker.finish())
+    assert outcomes == [Outcome.COMPLIANT, Outcome.NON_COMPLIANT]
+    assert tracker.finish() == []
+
+
+@pytest.mark.parametrize(
+    ("tracking", "heads", "expected"),
+    [
+        (Tracking(min_frames=5), walking_head(4), Outcome.UNDETERMINED),  # 3 tracked frames < 5
+        (Tracking(min_frames=3), walking_head(4), Outcome.COMPLIANT),
+        (Tracking(min_size_px=50), walking_head(10), Outcome.UNDETERMINED),  # 40 px heads
+        (Tracking(), walking_head(10, class_of=lambda i: 2), Outcome.UNDETERMINED),  # never judged
+    ],
+)
+def test_short_small_or_unjudged_tracks_are_undetermined(tracking, heads, expected):
+    (observation,) = run(VerdictTracker(camera(), INFO, tracking, FPS), heads, then_empty=10)
+    assert observation.outcome is expected
+
+
+def test_detections_outside_every_zone_do_not_count():
+    zones = (Zone(name="lane", polygon=((0, 0), (300, 0), (300, 300), (0, 300))),)
+    tracker = VerdictTracker(camera(zones=zones), INFO, Tracking(), FPS)
+    frames = [frame((100 + i, 100, 140 + i, 140, 0.8, 0), (500, 100, 540, 140, 0.8, 1)) for i in range(10)]
+    (observation,) = run(tracker, frames, then_empty=10)
+    assert observation.zone == "lane" and observation.outcome is Outcome.COMPLIANT
+
+
+def test_speed_gate_drops_standing_people_and_keeps_riders():
+    tracker = VerdictTracker(camera(gates=Gates(min_speed_px_s=20)), INFO, Tracking(), FPS)
+    standing = walking_head(20, step=0.0)
+    riding = walking_head(20, step=10.0, x0=300)  # 50 px/s
+    frames = [frame((*s.xyxy[0], 0.8, 0), (*r.xyxy[0], 0.8, 1)) for s, r in zip(standing, riding, strict=True)]
+    observations = run(tracker, frames, then_empty=10)
+    assert [o.outcome for o in observations] == [Outcome.NON_COMPLIANT]
+    assert tracker.gated_out == 1
+
+
+def test_a_model_without_outcomes_is_refused():
+    with pytest.raises(ValueError, match="maps no class to an outcome"):
+        VerdictTracker(camera(), ModelInfo(name="bare", class_names=("a",)), Tracking(), FPS)

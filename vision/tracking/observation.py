@@ -1,0 +1,37 @@
+"""The one data type that leaves the tracking stage: a verdict on one person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from vision.outcome import Outcome
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One finished track and its verdict.
+
+    Attributes:
+        started_at, ended_at: time zone-aware times of the track's first and last detection.
+        outcome: the confidence-weighted vote of its detections, or ``UNDETERMINED`` when the
+            track was too short, too small, or never judged.
+        frames: detections the track collected.
+        mean_confidence: mean detector score over those detections, in [0, 1].
+        vote_share: the winning outcome's share of the vote weight, in [0, 1] (0 if undetermined).
+        max_size_px: the largest box short side seen, pixels.
+        zone: the zone its anchor lay in most often, or None when the camera has no zones.
+    """
+
+    camera_id: str
+    site_id: str
+    category: str
+    track_id: int
+    started_at: datetime
+    ended_at: datetime
+    outcome: Outcome
+    frames: int
+    mean_confidence: float
+    vote_share: float
+    max_size_px: float
+    zone: str | None = None

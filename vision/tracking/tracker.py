@@ -1,0 +1,182 @@
+"""One tracker per camera: ByteTrack (roboflow ``trackers``) plus the per-track vote.
+
+ByteTrack gives a stable id per head or face across frames; this module keeps, per id, the
+detections' outcome weights, size and path, and turns a track that has not been seen for
+``max_age_s`` into one :class:`Observation`. The tracker is class-agnostic on purpose: a head that
+flickers between "with" and "without" across frames stays one person, and the vote decides.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import cv2
+import numpy as np
+import supervision as sv
+from trackers import ByteTrackTracker
+
+from vision.config import Camera, Gates, Tracking
+from vision.detectors.base import ModelInfo
+from vision.detectors.detections import Detections
+from vision.outcome import Outcome
+from vision.tracking.observation import Observation
+
+# Detections must appear in this many consecutive frames before ByteTrack gives them an id:
+# a one-frame false positive never becomes a person.
+CONFIRM_FRAMES = 2
+
+
+@dataclass
+class _TrackState:
+    """What one track has collected so far (mutable, private to the tracker)."""
+
+    first_seen: datetime
+    last_seen: datetime
+    first_anchor: tuple[float, float]
+    last_anchor: tuple[float, float]
+    frames: int = 0
+    score_sum: float = 0.0
+    max_size_px: float = 0.0
+    weights: Counter[Outcome] = field(default_factory=Counter)
+    zones: Counter[str] = field(default_factory=Counter)
+
+
+class ZoneFilter:
+    """Assigns each detection's anchor (box centre, pixels) to the first zone containing it."""
+
+    def __init__(self, zones: dict[str, np.ndarray]) -> None:
+        self._zones = {name: polygon.astype(np.float32).reshape(-1, 1, 2) for name, polygon in zones.items()}
+
+    def zone_of(self, anchors: np.ndarray) -> list[str | None]:
+        """``anchors (N, 2)`` -> zone name or None per anchor; with no zones every anchor is in ``None``."""
+        if not self._zones:
+            return [None] * len(anchors)
+        result: list[str | None] = []
+        for x, y in anchors:
+            inside = (
+                name
+                for name, polygon in self._zones.items()
+                if cv2.pointPolygonTest(polygon, (float(x), float(y)), False) >= 0
+            )
+            result.append(next(inside, None))
+        return result
+
+    @property
+    def active(self) -> bool:
+        return bool(self._zones)
+
+
+def anchors_of(xyxy: np.ndarray) -> np.ndarray:
+    """``(N, 4)`` boxes -> ``(N, 2)`` centres, the point zones and speed gates use."""
+    return np.stack([(xyxy[:, 0] + xyxy[:, 2]) / 2, (xyxy[:, 1] + xyxy[:, 3]) / 2], axis=1)
+
+
+class VerdictTracker:
+    """Frames' detections in, finished tracks' observations out, for one camera."""
+
+    def __init__(self, camera: Camera, info: ModelInfo, tracking: Tracking, frame_rate: float) -> None:
+        if not info.outcomes:
+            raise ValueError(f"camera {camera.id}: model {info.name} maps no class to an outcome")
+        self.camera = camera
+        self.tracking = tracking
+        self._outcome_by_class = [info.outcome_of(name) for name in info.class_names]
+        self._zones = ZoneFilter({zone.name: np.asarray(zone.polygon) for zone in camera.zones})
+        self._gates: Gates = camera.gates
+        self._tracker = ByteTrackTracker(
+            lost_track_buffer=max(1, round(tracking.max_age_s * 30)),  # counted in 30 fps frames
+            frame_rate=frame_rate,
+            track_activation_threshold=tracking.activation_conf,
+            high_conf_det_threshold=tracking.activation_conf,
+            minimum_consecutive_frames=CONFIRM_FRAMES,
+            minimum_iou_threshold=tracking.match_iou,
+        )
+        self._tracks: dict[int, _TrackState] = {}
+        self.gated_out = 0  # tracks dropped by a gate (e.g. too slow for a rider)
+
+    def update(self, detections: Detections, time: datetime) -> list[Observation]:
+        """Feed one frame's detections (taken at ``time``); returns the tracks that just finished."""
+        anchors = anchors_of(detections.xyxy)
+        zones = self._zones.zone_of(anchors)
+        if self._zones.active:
+            keep = np.array([zone is not None for zone in zones], dtype=bool)
+            detections, anchors = detections[keep], anchors[keep]
+            zones = [zone for zone in zones if zone is not None]
+        tracked = self._tracker.update(
+            sv.Detections(
+                xyxy=detections.xyxy.astype(np.float64),
+                confidence=detections.scores.astype(np.float64),
+                class_id=detections.class_ids.astype(int),
+                data={"index": np.arange(len(detections))},
+            ),
+            timestamp=time.timestamp(),
+        )
+        for track_id, index in zip(tracked.tracker_id, tracked.data.get("index", []), strict=True):
+            if track_id < 0:
+                continue
+            self._collect(int(track_id), detections, int(index), anchors[index], zones[index], time)
+        return self._finish_stale(time)
+
+    def _collect(
+        self, track_id: int, detections: Detections, index: int, anchor: np.ndarray, zone: str | None, time: datetime
+    ) -> None:
+        point = (float(anchor[0]), float(anchor[1]))
+        state = self._tracks.get(track_id)
+        if state is None:
+            state = self._tracks[track_id] = _TrackState(time, time, point, point)
+        state.last_seen, state.last_anchor = time, point
+        score = float(detections.scores[index])
+        x1, y1, x2, y2 = detections.xyxy[index]
+        state.frames += 1
+        state.score_sum += score
+        state.max_size_px = max(state.max_size_px, float(min(x2 - x1, y2 - y1)))
+        state.weights[self._outcome_by_class[detections.class_ids[index]]] += score
+        if zone is not None:
+            state.zones[zone] += 1
+
+    def _finish_stale(self, now: datetime) -> list[Observation]:
+        stale = [
+            track_id
+            for track_id, state in self._tracks.items()
+            if (now - state.last_seen).total_seconds() > self.tracking.max_age_s
+        ]
+        return [obs for track_id in stale if (obs := self._observation(track_id, self._tracks.pop(track_id)))]
+
+    def finish(self) -> list[Observation]:
+        """Close every open track (at shutdown or end of file) and return their observations."""
+        observations = [obs for track_id, state in self._tracks.items() if (obs := self._observation(track_id, state))]
+        self._tracks.clear()
+        return observations
+
+    def _observation(self, track_id: int, state: _TrackState) -> Observation | None:
+        duration = (state.last_seen - state.first_seen).total_seconds()
+        if self._gates.min_speed_px_s is not None:
+            distance = math.dist(state.first_anchor, state.last_anchor)
+            if duration <= 0 or distance / duration < self._gates.min_speed_px_s:
+                self.gated_out += 1
+                return None
+        judged = {o: w for o, w in state.weights.items() if o is not Outcome.UNDETERMINED}
+        total = sum(judged.values())
+        too_little = state.frames < self.tracking.min_frames or state.max_size_px < self.tracking.min_size_px
+        if too_little or total <= 0:
+            outcome, share = Outcome.UNDETERMINED, 0.0
+        else:
+            # Ties go to non-compliant: a verdict we cannot separate is not evidence of compliance.
+            outcome = max(judged, key=lambda o: (judged[o], o is Outcome.NON_COMPLIANT))
+            share = judged[outcome] / total
+        return Observation(
+            camera_id=self.camera.id,
+            site_id=self.camera.site,
+            category=self.camera.category.value,
+            track_id=track_id,
+            started_at=state.first_seen,
+            ended_at=state.last_seen,
+            outcome=outcome,
+            frames=state.frames,
+            mean_confidence=state.score_sum / state.frames,
+            vote_share=share,
+            max_size_px=state.max_size_px,
+            zone=state.zones.most_common(1)[0][0] if state.zones else None,
+        )
