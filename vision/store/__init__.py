@@ -1,0 +1,8 @@
+"""Store stage: observations (the source of truth), camera up-time and runs, in SQL.
+
+SQLite by default (one file, WAL), PostgreSQL by URL, through the same SQLAlchemy Core code.
+"""
+
+from vision.store.database import SCHEMA_VERSION, Store, open_store
+
+__all__ = ["SCHEMA_VERSION", "Store", "open_store"]

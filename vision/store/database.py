@@ -1,0 +1,369 @@
+"""The SQL store, on SQLAlchemy Core.
+
+Times are stored as UTC epoch seconds (``REAL``/``DOUBLE``): one representation that SQLite and
+PostgreSQL bucket the same way with plain arithmetic, and that never loses its zone. Every write
+is its own transaction, so a ``kill -9`` loses nothing that was already written; SQLite runs in
+WAL mode with ``synchronous=NORMAL``, which is durable against a crash of the process (only an
+OS crash or power cut can lose the last commits).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from vision.config import VisionConfig
+from vision.errors import VisionError
+from vision.outcome import Outcome
+from vision.tracking.observation import Observation
+
+SCHEMA_VERSION = 1
+
+metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+sites_table = sa.Table(
+    "sites",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("tags", sa.Text, nullable=False, default="[]"),  # JSON list
+    sa.Column("lat", sa.Float),
+    sa.Column("lon", sa.Float),
+)
+
+cameras_table = sa.Table(
+    "cameras",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("category", sa.String(16), nullable=False),
+    sa.Column("model", sa.Text, nullable=False),
+)
+
+runs_table = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("ended_at", sa.Float),
+    sa.Column("config", sa.Text, nullable=False),
+    sa.Column("version", sa.String(32), nullable=False),
+)
+
+observations_table = sa.Table(
+    "observations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, nullable=False),
+    sa.Column("camera_id", sa.String(64), nullable=False),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("category", sa.String(16), nullable=False),
+    sa.Column("zone", sa.String(64)),
+    sa.Column("track_id", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("ended_at", sa.Float, nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("frames", sa.Integer, nullable=False),
+    sa.Column("mean_confidence", sa.Float, nullable=False),
+    sa.Column("vote_share", sa.Float, nullable=False),
+    sa.Column("max_size_px", sa.Float, nullable=False),
+    sa.Index("ix_observations_site_time", "site_id", "category", "ended_at"),
+    sa.Index("ix_observations_time", "ended_at"),
+)
+
+camera_uptime_table = sa.Table(
+    "camera_uptime",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, nullable=False),
+    sa.Column("camera_id", sa.String(64), nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("last_frame_at", sa.Float, nullable=False),  # advanced by heartbeats while up
+    sa.Column("ended_at", sa.Float),  # null while up, or when the process died
+    sa.Column("end_reason", sa.Text),
+    sa.Index("ix_uptime_camera_time", "camera_id", "started_at"),
+)
+
+
+def epoch(moment: datetime) -> float:
+    if moment.tzinfo is None:
+        raise ValueError(f"naive datetime {moment.isoformat()}: the store needs zone-aware times")
+    return moment.timestamp()
+
+
+def from_epoch(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+@dataclass(frozen=True)
+class CountRow:
+    """Observations of one site, category, bucket and outcome; ``bucket_start`` in epoch seconds."""
+
+    site_id: str
+    category: str
+    bucket_start: float
+    outcome: Outcome
+    count: int
+
+
+class Store:
+    """Reads and writes the observation store. Thread-safe: each call takes its own connection."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except OperationalError as error:
+            raise VisionError(f"store {self.engine.url.render_as_string(hide_password=True)}: {error.orig}") from error
+
+    # --- schema -------------------------------------------------------------------------------
+    def migrate(self) -> None:
+        """Create the schema, or check that an existing one is one this code can read."""
+        with self._begin() as connection:
+            metadata.create_all(connection)
+            row = connection.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
+            if row is None:
+                connection.execute(sa.insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION)))
+                return
+            found = int(row.value)
+        if found > SCHEMA_VERSION:
+            raise VisionError(
+                f"store schema version {found} is newer than this vision's ({SCHEMA_VERSION}): upgrade vision"
+            )
+        for version in range(found + 1, SCHEMA_VERSION + 1):
+            self._upgrade_to(version)
+
+    def _upgrade_to(self, version: int) -> None:  # pragma: no cover - no migration exists yet
+        raise VisionError(f"no migration to store schema version {version}")
+
+    def schema_version(self) -> int:
+        with self._begin() as connection:
+            return int(
+                connection.execute(
+                    sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+                ).scalar_one()
+            )
+
+    # --- writes -------------------------------------------------------------------------------
+    def sync_config(self, config: VisionConfig) -> None:
+        """Upsert the config's sites and cameras (rows of removed ones stay: their history does)."""
+        with self._begin() as connection:
+            for site in config.sites:
+                values = {"name": site.name, "tags": json.dumps(list(site.tags)), "lat": site.lat, "lon": site.lon}
+                if (
+                    connection.execute(
+                        sa.update(sites_table).where(sites_table.c.id == site.id).values(**values)
+                    ).rowcount
+                    == 0
+                ):
+                    connection.execute(sa.insert(sites_table).values(id=site.id, **values))
+            for camera in config.cameras:
+                values = {"site_id": camera.site, "category": camera.category.value, "model": str(camera.model)}
+                if (
+                    connection.execute(
+                        sa.update(cameras_table).where(cameras_table.c.id == camera.id).values(**values)
+                    ).rowcount
+                    == 0
+                ):
+                    connection.execute(sa.insert(cameras_table).values(id=camera.id, **values))
+
+    def start_run(self, config_path: Path | str, version: str) -> int:
+        with self._begin() as connection:
+            result = connection.execute(
+                sa.insert(runs_table).values(started_at=time.time(), config=str(config_path), version=version)
+            )
+            return int(result.inserted_primary_key[0])
+
+    def end_run(self, run_id: int) -> None:
+        with self._begin() as connection:
+            connection.execute(sa.update(runs_table).where(runs_table.c.id == run_id).values(ended_at=time.time()))
+
+    def add_observations(self, run_id: int, observations: Sequence[Observation]) -> None:
+        """Write finished tracks in one transaction: all of them are stored, or none."""
+        if not observations:
+            return
+        rows = [
+            {
+                "run_id": run_id,
+                "camera_id": o.camera_id,
+                "site_id": o.site_id,
+                "category": o.category,
+                "zone": o.zone,
+                "track_id": o.track_id,
+                "started_at": epoch(o.started_at),
+                "ended_at": epoch(o.ended_at),
+                "outcome": o.outcome.value,
+                "frames": o.frames,
+                "mean_confidence": o.mean_confidence,
+                "vote_share": o.vote_share,
+                "max_size_px": o.max_size_px,
+            }
+            for o in observations
+        ]
+        with self._begin() as connection:
+            connection.execute(sa.insert(observations_table), rows)
+
+    def camera_up(self, run_id: int, camera_id: str, at: datetime) -> int:
+        """Open an up-interval for a camera; returns its id for heartbeats and :meth:`camera_down`."""
+        with self._begin() as connection:
+            result = connection.execute(
+                sa.insert(camera_uptime_table).values(
+                    run_id=run_id, camera_id=camera_id, started_at=epoch(at), last_frame_at=epoch(at)
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def camera_heartbeat(self, interval_id: int, last_frame_at: datetime) -> None:
+        with self._begin() as connection:
+            connection.execute(
+                sa.update(camera_uptime_table)
+                .where(camera_uptime_table.c.id == interval_id)
+                .values(last_frame_at=epoch(last_frame_at))
+            )
+
+    def camera_down(self, interval_id: int, last_frame_at: datetime, reason: str) -> None:
+        with self._begin() as connection:
+            connection.execute(
+                sa.update(camera_uptime_table)
+                .where(camera_uptime_table.c.id == interval_id)
+                .values(last_frame_at=epoch(last_frame_at), ended_at=epoch(last_frame_at), end_reason=reason[:500])
+            )
+
+    # --- reads --------------------------------------------------------------------------------
+    def counts(
+        self,
+        start: datetime,
+        end: datetime,
+        bucket_seconds: int | None,
+        site_id: str | None = None,
+        category: str | None = None,
+    ) -> list[CountRow]:
+        """Observation counts per site, category, time bucket and outcome, for ``start <= ended_at < end``.
+
+        Buckets are aligned to the epoch (UTC): minute, hour and day buckets start on the UTC
+        minute, hour and midnight. ``bucket_seconds=None`` makes the whole range one bucket,
+        reported as starting at ``start``.
+        """
+        o = observations_table.c
+        if bucket_seconds is None:
+            bucket_seconds = max(1, int(epoch(end) - epoch(start)) + 1)
+            bucket = sa.literal(0)
+            offset = epoch(start)
+        else:
+            bucket = sa.cast(o.ended_at / bucket_seconds, sa.Integer)
+            offset = 0.0
+        # CAST truncates toward zero; times before 1970 do not occur here.
+        query = (
+            sa.select(o.site_id, o.category, bucket.label("bucket"), o.outcome, sa.func.count().label("n"))
+            .where(o.ended_at >= epoch(start), o.ended_at < epoch(end))
+            .group_by(o.site_id, o.category, bucket, o.outcome)
+            .order_by(o.site_id, o.category, bucket)
+        )
+        if site_id is not None:
+            query = query.where(o.site_id == site_id)
+        if category is not None:
+            query = query.where(o.category == category)
+        with self._begin() as connection:
+            return [
+                CountRow(row.site_id, row.category, offset + row.bucket * bucket_seconds, Outcome(row.outcome), row.n)
+                for row in connection.execute(query)
+            ]
+
+    def uptime_intervals(self, start: datetime, end: datetime) -> list[tuple[str, float, float]]:
+        """``(camera_id, from, to)`` epoch-second intervals in which each camera delivered frames."""
+        u = camera_uptime_table.c
+        finish = sa.func.coalesce(u.ended_at, u.last_frame_at)
+        query = sa.select(u.camera_id, u.started_at, finish.label("finish")).where(
+            u.started_at < epoch(end), finish > epoch(start)
+        )
+        with self._begin() as connection:
+            return [(row.camera_id, row.started_at, row.finish) for row in connection.execute(query)]
+
+    def observations(
+        self,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        site_id: str | None = None,
+        limit: int = 100,
+        after_id: int = 0,
+    ) -> list[dict[str, object]]:
+        """Raw observations in id order, ``limit`` after ``after_id`` (keyset pagination)."""
+        o = observations_table.c
+        query = sa.select(observations_table).where(o.id > after_id).order_by(o.id).limit(limit)
+        if start is not None:
+            query = query.where(o.ended_at >= epoch(start))
+        if end is not None:
+            query = query.where(o.ended_at < epoch(end))
+        if site_id is not None:
+            query = query.where(o.site_id == site_id)
+        with self._begin() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+    def count_observations(self) -> int:
+        with self._begin() as connection:
+            return int(connection.execute(sa.select(sa.func.count()).select_from(observations_table)).scalar_one())
+
+    def cameras(self) -> list[dict[str, object]]:
+        with self._begin() as connection:
+            return [
+                dict(row._mapping) for row in connection.execute(sa.select(cameras_table).order_by(cameras_table.c.id))
+            ]
+
+    def sites(self) -> list[dict[str, object]]:
+        with self._begin() as connection:
+            rows = connection.execute(sa.select(sites_table).order_by(sites_table.c.id))
+            return [{**row._mapping, "tags": json.loads(row.tags)} for row in rows]
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def open_store(url: str, create: bool = True) -> Store:
+    """Open (and by default create or migrate) the store at a SQLAlchemy ``url``.
+
+    A relative SQLite path is relative to the working directory; its folder is created.
+    """
+    try:
+        parsed = sa.engine.make_url(url)
+    except ArgumentError as error:
+        raise VisionError(f"store url {url!r} is not a database URL (e.g. sqlite:///out/vision.db)") from error
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = sa.create_engine(parsed)
+    except (ArgumentError, ImportError) as error:
+        raise VisionError(f"store url {url!r}: {error}") from error
+    if parsed.get_backend_name() == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    store = Store(engine)
+    if create:
+        store.migrate()
+    return store
