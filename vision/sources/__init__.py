@@ -1,1 +1,37 @@
-"""Source stage: where frames come from (files now; cameras and streams join here)."""
+"""Source stage: frames from video files, image folders, USB cameras and network streams.
+
+:func:`open_source` picks the implementation from a camera's ``source``; both implementations
+honour the :class:`~vision.sources.base.FrameSource` protocol.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from pathlib import Path
+
+from vision.config import Camera, is_stream_url
+from vision.sources.base import Frame, FrameSource, SourceHealth, SourceState
+from vision.sources.files import FileSource
+from vision.sources.live import LiveSource, Reconnect
+
+
+def open_source(
+    camera: Camera, frame_ready: threading.Event, run_start: datetime, reconnect: Reconnect | None = None
+) -> FrameSource:
+    """The source for ``camera``; files start at ``camera.start_time`` or else at ``run_start``."""
+    if isinstance(camera.source, int):
+        return LiveSource(camera.id, camera.source, camera.detect_fps, frame_ready, reconnect)
+    if is_stream_url(camera.source):
+        return LiveSource(camera.id, camera.source, camera.detect_fps, frame_ready, reconnect)
+    return FileSource(
+        camera.id,
+        Path(camera.source),
+        camera.detect_fps,
+        camera.start_time or run_start,
+        frame_ready,
+        every_nth=camera.every_nth,
+    )
+
+
+__all__ = ["Frame", "FrameSource", "Reconnect", "SourceHealth", "SourceState", "open_source"]

@@ -1,9 +1,18 @@
-"""Frames from files on disk: one image, a folder of images, or a video file."""
+"""Frames from files on disk: one image, a folder of images, or a video file.
+
+Files are replayed, not watched: every frame (or every n-th, or those due at ``detect_fps`` on
+the video's own timeline) in order, with no drops, so a run over the same file always gives the
+same observations. A bounded queue makes the reader wait for the detector instead of dropping.
+"""
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import cv2
@@ -11,6 +20,9 @@ import numpy as np
 import numpy.typing as npt
 
 from vision.errors import VisionError
+from vision.sources.base import Frame, SourceHealth, SourceState
+
+log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".avi", ".mkv", ".mov", ".webm", ".m4v", ".mpg", ".mpeg", ".ts"})
@@ -42,18 +54,28 @@ def read_image(path: Path) -> npt.NDArray[np.uint8]:
     return image
 
 
-def iter_video(path: Path) -> Iterator[FileFrame]:
-    """Every frame of a video file in order, timed by the container's own timestamps."""
+def open_video(path: Path) -> cv2.VideoCapture:
     capture = cv2.VideoCapture(str(path))
     if not capture.isOpened():
+        capture.release()
         raise VisionError(f"cannot open video {path} (missing codec, corrupt or not a video)")
+    return capture
+
+
+def iter_video(path: Path) -> Iterator[FileFrame]:
+    """Every frame of a video file in order, timed by the container's own timestamps (seconds)."""
+    capture = open_video(path)
+    fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
     try:
         index = 0
         while True:
             ok, image = capture.read()
             if not ok:
                 break
-            yield FileFrame(path.name, index, capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0, image)
+            position_s = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
+            if position_s <= 0 and index > 0 and fps > 0:  # some containers report no position
+                position_s = index / fps
+            yield FileFrame(path.name, index, position_s, image)
             index += 1
         if index == 0:
             raise VisionError(f"video {path} has no decodable frame")
@@ -77,3 +99,140 @@ def iter_path(path: Path) -> Iterator[FileFrame]:
         yield FileFrame(path.name, 0, None, read_image(path))
     else:
         raise VisionError(f"{path}: not an image, a video or a folder (by its suffix)")
+
+
+class FileSource:
+    """Replays a video file or an image folder as one camera.
+
+    Frames are those due at ``detect_fps`` on the file's timeline (images in a folder are
+    ``1 / detect_fps`` apart), or every ``every_nth`` frame when that is set. Times are
+    ``start_time`` plus the file's own offset. A file that cannot be read marks the source
+    ``failed`` with the reason; the other cameras carry on.
+    """
+
+    QUEUE_SIZE = 8
+
+    def __init__(
+        self,
+        camera_id: str,
+        path: Path,
+        detect_fps: float,
+        start_time: datetime,
+        frame_ready: threading.Event,
+        every_nth: int | None = None,
+    ) -> None:
+        if start_time.tzinfo is None:
+            raise ValueError("start_time must be zone-aware")
+        self.camera_id = camera_id
+        self.path = path
+        self.health = SourceHealth()
+        self._period = 1.0 / detect_fps
+        self._every_nth = every_nth
+        self._start_time = start_time
+        self._frame_ready = frame_ready
+        self._queue: queue.Queue[Frame | None] = queue.Queue(maxsize=self.QUEUE_SIZE)
+        self._stop = threading.Event()
+        self._done = False
+        self._thread: threading.Thread | None = None
+        self._total = self._count_due_frames()
+
+    def _count_due_frames(self) -> int | None:
+        if self.path.is_dir():
+            return len(image_files(self.path))
+        capture = cv2.VideoCapture(str(self.path))
+        try:
+            frames, fps = capture.get(cv2.CAP_PROP_FRAME_COUNT), capture.get(cv2.CAP_PROP_FPS)
+        finally:
+            capture.release()
+        if frames <= 0:
+            return None
+        if self._every_nth:
+            return int(-(-frames // self._every_nth))
+        return int(frames / fps / self._period) + 1 if fps > 0 else None
+
+    @property
+    def total_frames(self) -> int | None:
+        return self._total
+
+    @property
+    def finished(self) -> bool:
+        return self._done
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._read_all, name=f"source-{self.camera_id}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def poll(self) -> Frame | None:
+        try:
+            frame = self._queue.get_nowait()
+        except queue.Empty:
+            return None
+        if frame is None:
+            self._done = True
+        return frame
+
+    def _raw_frames(self) -> Iterator[tuple[int, float, npt.NDArray[np.uint8]]]:
+        if self.path.is_dir():
+            files = image_files(self.path)
+            if not files:
+                raise VisionError(f"no images in folder {self.path}")
+            for index, file in enumerate(files):
+                try:
+                    image = read_image(file)
+                except VisionError as error:  # one bad image must not end the folder
+                    log.error("camera %s: %s; skipped", self.camera_id, error)
+                    self.health.update(last_error=f"{error}; skipped")
+                    continue
+                yield index, index * self._period, image
+        elif self.path.is_file():
+            for frame in iter_video(self.path):
+                yield frame.index, frame.time_s or 0.0, frame.image
+        else:
+            raise VisionError(f"source not found: {self.path}")
+
+    def _due(self, index: int, offset_s: float, next_due: float) -> tuple[bool, float]:
+        if self._every_nth:
+            return index % self._every_nth == 0, next_due
+        if offset_s + 1e-6 < next_due:
+            return False, next_due
+        while next_due <= offset_s + 1e-6:
+            next_due += self._period
+        return True, next_due
+
+    def _put(self, item: Frame | None) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+            except queue.Full:
+                continue
+            self._frame_ready.set()
+            return True
+        return False
+
+    def _read_all(self) -> None:
+        next_due = 0.0
+        try:
+            self.health.update(state=SourceState.UP)
+            for index, offset_s, image in self._raw_frames():
+                due, next_due = self._due(index, offset_s, next_due)
+                self.health.count(read=1, dropped=0)
+                if not due:
+                    continue
+                frame = Frame(self.camera_id, index, self._start_time + timedelta(seconds=offset_s), image)
+                if not self._put(frame):
+                    return
+            self.health.update(state=SourceState.FINISHED)
+        except VisionError as error:
+            log.error("camera %s: %s", self.camera_id, error)
+            self.health.update(state=SourceState.FAILED, last_error=str(error))
+        except cv2.error as error:
+            reason = f"decoder error in {self.path}: {str(error).strip().splitlines()[-1]}"
+            log.error("camera %s: %s", self.camera_id, reason)
+            self.health.update(state=SourceState.FAILED, last_error=reason)
+        finally:
+            self._put(None)
