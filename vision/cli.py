@@ -136,6 +136,103 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _setup_logging(verbose: bool) -> None:
+    import logging
+
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+
+
+def _cmd_check_config(args: argparse.Namespace) -> int:
+    from vision.config import check_files, load_config
+
+    config = load_config(args.config)
+    problems = check_files(config)
+    if problems:
+        print(f"{args.config}: {len(problems)} problem(s)", file=sys.stderr)
+        for problem in problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    cameras = [camera for camera in config.cameras if camera.enabled]
+    print(f"{args.config}: OK ({len(config.sites)} site(s), {len(cameras)} enabled camera(s))")
+    return 0
+
+
+def format_rates_table(points) -> str:  # points: list[RatePoint]
+    """The per-site table ``vision run`` prints at the end."""
+    header = (
+        f"{'site':<20} {'category':<8} {'rate':>7} {'95% interval':>16} {'n':>5} {'compliant':>9} "
+        f"{'non-compl.':>10} {'undeterm.':>9} {'coverage':>9}  note"
+    )
+    lines = [header, "-" * len(header)]
+    for point in points:
+        estimate = point.estimate
+        if estimate.rate is None:
+            rate, interval = "-", "-"
+        else:
+            rate = f"{estimate.rate:.1%}"
+            interval = f"[{estimate.low:.1%}, {estimate.high:.1%}]"
+        notes = []
+        if point.low_sample:
+            notes.append("low sample")
+        if point.adjusted is not None and point.adjusted.rate is not None:
+            notes.append(f"adjusted {point.adjusted.rate:.1%}")
+        minutes, seconds = divmod(round(point.coverage_s), 60)
+        lines.append(
+            f"{point.site_id:<20} {point.category:<8} {rate:>7} {interval:>16} {point.n:>5} {point.compliant:>9} "
+            f"{point.non_compliant:>10} {point.undetermined:>9} {minutes:>5}m{seconds:02d}s  {', '.join(notes)}"
+        )
+    return "\n".join(lines)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import threading
+    from datetime import UTC, datetime
+
+    from vision.compliance.rates import compute_rates
+    from vision.config import check_files, load_config
+    from vision.pipeline import Pipeline
+    from vision.store import open_store
+
+    _setup_logging(args.verbose)
+    config = load_config(args.config)
+    problems = check_files(config)
+    if problems:
+        raise VisionError(f"{args.config}: " + "; ".join(problems))
+    store = open_store(args.store or config.store.url)
+    pipeline = Pipeline(config, store, args.config, status_interval_s=args.status_every, progress=not args.quiet)
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        logging.getLogger("vision").info("%s received: finishing open tracks and stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    run_id = pipeline.run(stop)
+    for camera_id, info in pipeline.summary().items():
+        if info["error"]:
+            print(f"camera {camera_id}: {info['state']}: {info['error']}", file=sys.stderr)
+    points = compute_rates(
+        store,
+        datetime(1970, 1, 1, tzinfo=UTC),
+        datetime(2200, 1, 1, tzinfo=UTC),
+        None,
+        confidence=config.compliance.confidence,
+        min_n=config.compliance.min_n,
+        run_id=run_id,
+    )
+    print(f"\nrun {run_id}: compliance per site (this run's observations)")
+    print(format_rates_table(points) if points else "no observations")
+    store.close()
+    return 0
+
+
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
@@ -168,6 +265,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_options(evaluate)
     evaluate.set_defaults(handler=_cmd_eval)
+
+    check = commands.add_parser("check-config", help="validate a config file; list every problem")
+    check.add_argument("config", type=Path)
+    check.set_defaults(handler=_cmd_check_config)
+
+    run = commands.add_parser("run", help="run the cameras of a config until stopped (Ctrl-C) or files end")
+    run.add_argument("config", type=Path)
+    run.add_argument("--store", help="store URL (overrides the config's store.url)")
+    run.add_argument("--status-every", type=float, default=5.0, metavar="S", help="status line interval, s")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    run.add_argument("-v", "--verbose", action="store_true")
+    run.set_defaults(handler=_cmd_run)
     return parser
 
 

@@ -63,15 +63,17 @@ def compute_rates(
     site_id: str | None = None,
     category: str | None = None,
     detector_errors: Mapping[str, DetectorError] | None = None,
+    run_id: int | None = None,
 ) -> list[RatePoint]:
     """Rates per site and category, per ``bucket`` (``minute``/``hour``/``day``) or, with ``None``, over the range.
 
     Windows without any observation are left out. ``detector_errors`` maps a category to its
-    measured error, for the Rogan-Gladen adjusted rate.
+    measured error, for the Rogan-Gladen adjusted rate; ``run_id`` narrows to one run's observations
+    (coverage still counts every run's up-time in the window).
     """
     bucket_seconds = BUCKET_SECONDS[bucket] if bucket is not None else None
     counts: dict[tuple[str, str, float], dict[Outcome, int]] = defaultdict(lambda: dict.fromkeys(Outcome, 0))
-    for row in store.counts(start, end, bucket_seconds, site_id=site_id, category=category):
+    for row in store.counts(start, end, bucket_seconds, site_id=site_id, category=category, run_id=run_id):
         counts[(row.site_id, row.category, row.bucket_start)][row.outcome] += row.count
     camera_site = {str(c["id"]): (str(c["site_id"]), str(c["category"])) for c in store.cameras()}
     intervals = store.uptime_intervals(start, end)

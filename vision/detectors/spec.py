@@ -63,7 +63,7 @@ class TwoStageSpec(_Spec):
     type: Literal["two_stage"] = "two_stage"
     face_model: Path = Field(description="Ultra-Light face detector .onnx (scores + boxes outputs).")
     classifier_model: Path = Field(description="Face-crop classifier .onnx, batch x H x W x 3 input.")
-    face_iou: float = Field(0.3, gt=0.0, le=1.0, description="NMS IoU threshold between faces.")
+    face_iou: float = Field(0.5, gt=0.0, le=1.0, description="NMS IoU threshold between faces.")
     crop_margin: float = Field(0.25, ge=0.0, le=1.0, description="Margin added on each side, fraction of box size.")
     min_face_px: int = Field(
         32, ge=0, le=1024, description="Faces with a shorter side below this are 'undetermined', not classified."

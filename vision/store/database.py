@@ -257,6 +257,7 @@ class Store:
         bucket_seconds: int | None,
         site_id: str | None = None,
         category: str | None = None,
+        run_id: int | None = None,
     ) -> list[CountRow]:
         """Observation counts per site, category, time bucket and outcome, for ``start <= ended_at < end``.
 
@@ -283,6 +284,8 @@ class Store:
             query = query.where(o.site_id == site_id)
         if category is not None:
             query = query.where(o.category == category)
+        if run_id is not None:
+            query = query.where(o.run_id == run_id)
         with self._begin() as connection:
             return [
                 CountRow(row.site_id, row.category, offset + row.bucket * bucket_seconds, Outcome(row.outcome), row.n)

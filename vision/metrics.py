@@ -1,0 +1,102 @@
+"""Prometheus metrics on an injected registry (never the global default).
+
+Per-camera source counters (frames read, dropped, reconnects, up, last-frame age) are read from
+each source's health at scrape time by a collector, so they cannot drift from what the sources
+report. What the pipeline itself does (frames processed, inference latency, observations) is
+counted where it happens. Label sets are bounded: camera, site, category, outcome and model come
+from the config; no track id or time is ever a label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from vision.sources.base import SourceHealth, SourceState
+
+LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+@dataclass(frozen=True)
+class CameraSample:
+    camera_id: str
+    site_id: str
+    health: SourceHealth
+
+
+class SourceHealthCollector(Collector):
+    """Reads every camera's :class:`SourceHealth` when Prometheus scrapes."""
+
+    def __init__(self, cameras: Callable[[], Iterable[CameraSample]]) -> None:
+        self._cameras = cameras
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["camera", "site"]
+        read = CounterMetricFamily("vision_camera_frames_read", "Frames decoded from the source.", labels=labels)
+        dropped = CounterMetricFamily(
+            "vision_camera_frames_dropped",
+            "Frames that never reached the detector (replaced by a newer one, or throttled).",
+            labels=labels,
+        )
+        reconnects = CounterMetricFamily(
+            "vision_camera_reconnects",
+            "Reconnect attempts after a failed connect, a broken or stalled stream.",
+            labels=labels,
+        )
+        up = GaugeMetricFamily("vision_camera_up", "1 while the source delivers frames, else 0.", labels=labels)
+        age = GaugeMetricFamily(
+            "vision_camera_last_frame_age_seconds", "Seconds since the last decoded frame.", labels=labels
+        )
+        for camera in self._cameras():
+            snapshot = camera.health.snapshot()
+            values = [camera.camera_id, camera.site_id]
+            read.add_metric(values, float(snapshot["frames_read"]))  # type: ignore[arg-type]
+            dropped.add_metric(values, float(snapshot["frames_dropped"]))  # type: ignore[arg-type]
+            reconnects.add_metric(values, float(snapshot["reconnects"]))  # type: ignore[arg-type]
+            up.add_metric(values, 1.0 if snapshot["state"] == SourceState.UP else 0.0)
+            if snapshot["last_frame_age_s"] is not None:
+                age.add_metric(values, float(snapshot["last_frame_age_s"]))  # type: ignore[arg-type]
+        yield from (read, dropped, reconnects, up, age)
+
+
+class PipelineMetrics:
+    """The pipeline's own counters, registered on ``registry``."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.frames_processed = Counter(
+            "vision_camera_frames_processed", "Frames run through the detector.", ["camera", "site"], registry=registry
+        )
+        self.inference_latency = Histogram(
+            "vision_inference_latency_seconds",
+            "Detector time per batch call (pre-processing, inference, NMS).",
+            ["model"],
+            buckets=LATENCY_BUCKETS_S,
+            registry=registry,
+        )
+        self.batch_size = Histogram(
+            "vision_inference_batch_frames",
+            "Frames per detector call (several cameras batched).",
+            ["model"],
+            buckets=(1, 2, 4, 8, 16, 32),
+            registry=registry,
+        )
+        self.observations = Counter(
+            "vision_observations",
+            "Finished tracks by verdict: one per person.",
+            ["site", "category", "outcome"],
+            registry=registry,
+        )
+        self.rate = Gauge(
+            "vision_compliance_rate",
+            "Compliant share of decided observations in the rolling window (absent until there is one).",
+            ["site", "category"],
+            registry=registry,
+        )
+
+    def watch_sources(self, cameras: Callable[[], Iterable[CameraSample]]) -> None:
+        self.registry.register(SourceHealthCollector(cameras))

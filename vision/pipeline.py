@@ -1,0 +1,263 @@
+"""The running pipeline: the only module that knows about threads, batching and the stop event.
+
+::
+
+    source (thread per camera) --Frame--> detector (thread per model, batching cameras)
+        --Detections--> tracker (per camera) --Observation--> store + metrics
+
+Cameras that share a model share one detector thread, which takes whatever frames are due from
+each of its cameras and runs them as one batch. A camera whose source fails is marked and left
+alone; the others carry on. On stop (Ctrl-C, SIGTERM, or every file source finished) every open
+track is closed and written.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry
+from tqdm import tqdm
+
+from vision import __version__
+from vision.config import Camera, VisionConfig
+from vision.detectors import Detections, Detector, build_detector, load_spec
+from vision.errors import VisionError
+from vision.metrics import CameraSample, PipelineMetrics
+from vision.sources import Frame, FrameSource, Reconnect, SourceState, open_source
+from vision.store import Store
+from vision.tracking import Observation, VerdictTracker
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_S = 5.0  # how often an open up-interval is extended in the store (frame time)
+
+
+@dataclass
+class CameraRuntime:
+    """One camera's parts while the pipeline runs."""
+
+    camera: Camera
+    source: FrameSource
+    tracker: VerdictTracker
+    uptime_id: int | None = None
+    last_heartbeat: datetime | None = None
+    last_frame_time: datetime | None = None
+    frames_processed: int = 0
+    observations: int = 0
+    flushed: bool = False
+    progress: tqdm | None = None
+    _fps_window: list[float] = field(default_factory=list)
+
+    def fps(self) -> float:
+        now = time.monotonic()
+        self._fps_window[:] = [t for t in self._fps_window if now - t < 10.0]
+        return len(self._fps_window) / 10.0
+
+
+class Pipeline:
+    """Runs every enabled camera of a config until stopped or until every file source ends."""
+
+    def __init__(
+        self,
+        config: VisionConfig,
+        store: Store,
+        config_path: Path | str,
+        registry: CollectorRegistry | None = None,
+        reconnect: Reconnect | None = None,
+        status_interval_s: float = 5.0,
+        progress: bool = True,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.config_path = config_path
+        self.metrics = PipelineMetrics(registry or CollectorRegistry())
+        self.reconnect = reconnect
+        self.status_interval_s = status_interval_s
+        self.progress = progress
+        self.run_id: int | None = None
+        self.started_at = datetime.now(UTC)
+        self._lock = threading.Lock()
+        self.cameras: list[CameraRuntime] = []
+        self._groups: dict[str, tuple[Detector, list[CameraRuntime], threading.Event]] = {}
+        self._build()
+        self.metrics.watch_sources(self._camera_samples)
+
+    def _camera_samples(self) -> list[CameraSample]:
+        return [CameraSample(rt.camera.id, rt.camera.site, rt.source.health) for rt in self.cameras]
+
+    def _build(self) -> None:
+        detectors: dict[str, Detector] = {}
+        for camera in self.config.cameras:
+            if not camera.enabled:
+                continue
+            key = str(Path(camera.model).resolve())
+            if key not in detectors:
+                spec = load_spec(camera.model)
+                if spec.category is not None and spec.category != camera.category:
+                    raise VisionError(f"camera {camera.id}: model {camera.model} measures {spec.category}")
+                detectors[key] = build_detector(spec)
+                self._groups[key] = (detectors[key], [], threading.Event())
+            detector, members, ready = self._groups[key]
+            source = open_source(camera, ready, self.started_at, self.reconnect)
+            runtime = CameraRuntime(
+                camera=camera,
+                source=source,
+                tracker=VerdictTracker(camera, detector.info, self.config.tracking, camera.detect_fps),
+            )
+            members.append(runtime)
+            self.cameras.append(runtime)
+        if not self.cameras:
+            raise VisionError("no enabled camera in the config")
+
+    # --- running ------------------------------------------------------------------------------
+    def run(self, stop: threading.Event) -> int:
+        """Run until ``stop`` is set or all sources are finished; returns the run id."""
+        self.store.sync_config(self.config)
+        self.run_id = self.store.start_run(self.config_path, __version__)
+        log.info("run %d: %d camera(s), %d detector(s)", self.run_id, len(self.cameras), len(self._groups))
+        for position, runtime in enumerate(self.cameras):
+            total = runtime.source.total_frames
+            if self.progress and total is not None:
+                runtime.progress = tqdm(
+                    total=total, desc=runtime.camera.id, unit="frame", position=position, leave=False
+                )
+            runtime.source.start()
+        threads = [
+            threading.Thread(target=self._detect_loop, args=(detector, members, ready, stop), name=f"detect-{i}")
+            for i, (detector, members, ready) in enumerate(self._groups.values())
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            next_status = time.monotonic() + self.status_interval_s
+            while any(thread.is_alive() for thread in threads):
+                for thread in threads:
+                    thread.join(timeout=0.2)
+                self._track_source_states()
+                if time.monotonic() >= next_status:
+                    self.log_status()
+                    next_status = time.monotonic() + self.status_interval_s
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+            for runtime in self.cameras:
+                runtime.source.stop()
+                self._flush(runtime, "run ended")
+                if runtime.progress is not None:
+                    runtime.progress.close()
+            self.store.end_run(self.run_id)
+        return self.run_id
+
+    def _detect_loop(
+        self, detector: Detector, members: Sequence[CameraRuntime], ready: threading.Event, stop: threading.Event
+    ) -> None:
+        model = detector.info.name
+        while not stop.is_set():
+            batch: list[tuple[CameraRuntime, Frame]] = []
+            for runtime in members:
+                frame = runtime.source.poll()
+                if frame is not None:
+                    batch.append((runtime, frame))
+                elif runtime.source.finished and not runtime.flushed:
+                    self._flush(runtime, "source finished")
+            if not batch:
+                if all(runtime.source.finished for runtime in members):
+                    return
+                ready.wait(0.05)
+                ready.clear()
+                continue
+            started = time.perf_counter()
+            try:
+                results = detector.detect([frame.image for _, frame in batch])
+            except Exception:  # a detector failure must not take the other cameras down
+                log.exception("detector %s failed on a batch of %d frame(s); skipped", model, len(batch))
+                continue
+            self.metrics.inference_latency.labels(model).observe(time.perf_counter() - started)
+            self.metrics.batch_size.labels(model).observe(len(batch))
+            for (runtime, frame), detections in zip(batch, results, strict=True):
+                self._handle(runtime, frame, detections)
+
+    def _handle(self, runtime: CameraRuntime, frame: Frame, detections: Detections) -> None:
+        assert self.run_id is not None
+        camera = runtime.camera
+        if runtime.uptime_id is None:
+            runtime.uptime_id = self.store.camera_up(self.run_id, camera.id, frame.time)
+            runtime.last_heartbeat = frame.time
+        runtime.last_frame_time = frame.time
+        self._record(runtime, runtime.tracker.update(detections, frame.time))
+        runtime.frames_processed += 1
+        runtime._fps_window.append(time.monotonic())
+        self.metrics.frames_processed.labels(camera.id, camera.site).inc()
+        if runtime.progress is not None:
+            runtime.progress.update(1)
+        if runtime.last_heartbeat and (frame.time - runtime.last_heartbeat).total_seconds() >= HEARTBEAT_S:
+            self.store.camera_heartbeat(runtime.uptime_id, frame.time)
+            runtime.last_heartbeat = frame.time
+
+    def _record(self, runtime: CameraRuntime, observations: list[Observation]) -> None:
+        if not observations:
+            return
+        assert self.run_id is not None
+        self.store.add_observations(self.run_id, observations)
+        runtime.observations += len(observations)
+        for observation in observations:
+            self.metrics.observations.labels(observation.site_id, observation.category, observation.outcome.value).inc()
+
+    def _close_uptime(self, runtime: CameraRuntime, reason: str) -> None:
+        if runtime.uptime_id is not None and runtime.last_frame_time is not None:
+            self.store.camera_down(runtime.uptime_id, runtime.last_frame_time, reason)
+        runtime.uptime_id = None
+
+    def _flush(self, runtime: CameraRuntime, reason: str) -> None:
+        with self._lock:
+            if runtime.flushed:
+                return
+            runtime.flushed = True
+        self._record(runtime, runtime.tracker.finish())
+        self._close_uptime(runtime, reason)
+
+    def _track_source_states(self) -> None:
+        """Close a live camera's up-interval, and its open tracks, when its stream goes down."""
+        for runtime in self.cameras:
+            state = runtime.source.health.snapshot()["state"]
+            if state in (SourceState.DOWN, SourceState.STALLED) and runtime.uptime_id is not None:
+                reason = str(runtime.source.health.snapshot()["last_error"])
+                self._close_uptime(runtime, reason)
+
+    def log_status(self) -> None:
+        for runtime in self.cameras:
+            health = runtime.source.health.snapshot()
+            log.info(
+                "camera %s [%s] %.1f fps detected, read %d, dropped %d, reconnects %d, observations %d%s",
+                runtime.camera.id,
+                health["state"],
+                runtime.fps(),
+                health["frames_read"],
+                health["frames_dropped"],
+                health["reconnects"],
+                runtime.observations,
+                f" - {health['last_error']}" if health["last_error"] else "",
+            )
+
+    def summary(self) -> dict[str, dict[str, object]]:
+        """Per camera: final state, frames and observations (for the end-of-run report)."""
+        result: dict[str, dict[str, object]] = defaultdict(dict)
+        for runtime in self.cameras:
+            health = runtime.source.health.snapshot()
+            result[runtime.camera.id] = {
+                "site": runtime.camera.site,
+                "state": health["state"],
+                "frames_read": health["frames_read"],
+                "frames_processed": runtime.frames_processed,
+                "observations": runtime.observations,
+                "error": health["last_error"],
+            }
+        return dict(result)
