@@ -108,6 +108,17 @@ def _format_report(report, model: str, data: str) -> str:  # report: EvalReport
     labels = {"small": "small < 32 px", "medium": "medium 32-96 px", "large": "large > 96 px"}
     for bucket, scores in report.sizes.items():
         lines.append(f"{labels[bucket]:<24} {scores.AP50:6.3f} {scores.recall:15.3f} {scores.n_gt:6d}")
+    if report.outcomes is not None:
+        o = report.outcomes
+
+        def share(value: float | None) -> str:
+            return "-" if value is None else f"{value:.3f}"
+
+        lines.append(
+            f"verdicts of found people (IoU >= 0.5, any class): sensitivity (non-compliant) {share(o.sensitivity)} "
+            f"of {o.n_non_compliant}, specificity (compliant) {share(o.specificity)} of {o.n_compliant}; "
+            f"found {o.found:.3f} of people with an outcome"
+        )
     if report.unmatched_gt_classes:
         lines.append(f"ground-truth classes the model lacks (left out): {report.unmatched_gt_classes}")
     lines.append(f"ms/image (median, operating threshold): {report.ms_per_image:.1f}")

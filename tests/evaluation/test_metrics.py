@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from vision.detectors.detections import Detections
-from vision.evaluation.metrics import evaluate, map_gt_labels, normalise_class_name
+from vision.evaluation.metrics import OutcomeScores, evaluate, map_gt_labels, normalise_class_name
 from vision.evaluation.voc import LabelledImage
+from vision.outcome import Outcome
 
 CLASSES = ("With Helmet", "Without Helmet")
 
@@ -97,3 +98,17 @@ def test_aliases_win_over_name_matching():
         {"mask_weared_incorrect": "without_mask"},
     )
     assert mapping == {"mask_weared_incorrect": "without_mask", "with_mask": "with_mask", "other": None}
+
+
+def test_outcome_scores_count_verdicts_of_found_people():
+    outcomes = {"With Helmet": Outcome.COMPLIANT, "Without Helmet": Outcome.NON_COMPLIANT}
+    gt = image(
+        [[0, 0, 50, 50], [100, 0, 150, 50], [0, 100, 50, 150], [100, 100, 150, 150]],
+        ["with_helmet", "with_helmet", "without_helmet", "without_helmet"],
+    )
+    # Found: helmet judged bare (wrong), helmet judged helmet, bare judged bare. Missed: one bare head.
+    predictions = dets([[0, 0, 50, 50], [100, 0, 150, 50], [0, 100, 50, 150]], [0.9, 0.8, 0.7], [1, 0, 1])
+    report = evaluate([gt], [predictions], CLASSES, conf=0.25, outcomes=outcomes)
+    assert report.outcomes == OutcomeScores(
+        sensitivity=1.0, specificity=0.5, n_compliant=2, n_non_compliant=1, found=0.75
+    )

@@ -25,6 +25,7 @@ from pycocotools.cocoeval import COCOeval
 from vision.detectors.boxes import box_iou
 from vision.detectors.detections import Detections
 from vision.evaluation.voc import LabelledImage
+from vision.outcome import Outcome
 
 MATCH_IOU = 0.5
 SIZE_BUCKETS = {"small": (0.0, 32.0), "medium": (32.0, 96.0), "large": (96.0, float("inf"))}
@@ -49,6 +50,22 @@ class SizeScores:
 
 
 @dataclass(frozen=True)
+class OutcomeScores:
+    """Per-person verdict quality among ground-truth objects that a detection found (IoU ≥ 0.5).
+
+    ``sensitivity`` = P(judged non-compliant | non-compliant) and ``specificity`` = P(judged
+    compliant | compliant): what the Rogan-Gladen correction of a rate needs. ``found`` is the
+    share of ground-truth objects with an outcome that any detection above the threshold matched.
+    """
+
+    sensitivity: float | None
+    specificity: float | None
+    n_compliant: int
+    n_non_compliant: int
+    found: float
+
+
+@dataclass(frozen=True)
 class EvalReport:
     """What ``vision eval`` prints; ``to_dict`` is its ``--json`` form."""
 
@@ -60,6 +77,7 @@ class EvalReport:
     n_images: int
     ms_per_image: float | None = None
     unmatched_gt_classes: dict[str, int] | None = None
+    outcomes: OutcomeScores | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -155,18 +173,66 @@ def _mean_valid(values: np.ndarray) -> float:
     return float(valid.mean()) if valid.size else 0.0
 
 
+def outcome_scores(
+    images: Sequence[LabelledImage],
+    predictions: Sequence[Detections],
+    gt_class: Sequence[list[str | None]],
+    outcomes: Mapping[str, Outcome],
+    conf: float,
+) -> OutcomeScores:
+    """Confusion of outcomes between ground-truth objects and the detections that found them.
+
+    Matching ignores class (greedy by score, IoU ≥ 0.5, detections above ``conf``), since the
+    question is what verdict a found person gets.
+    """
+    confusion: Counter[tuple[Outcome, Outcome]] = Counter()
+    n_gt = 0
+    for image, dets, labels in zip(images, predictions, gt_class, strict=True):
+        truth = [outcomes.get(label, Outcome.UNDETERMINED) if label else Outcome.UNDETERMINED for label in labels]
+        judged = np.array([t is not Outcome.UNDETERMINED for t in truth], dtype=bool)
+        n_gt += int(judged.sum())
+        keep = dets.scores > conf
+        det_xyxy, det_scores = dets.xyxy[keep], dets.scores[keep]
+        det_outcomes = [outcomes.get(name, Outcome.UNDETERMINED) for name in np.array(dets.labels, dtype=object)[keep]]
+        gt_xyxy = image.xyxy[judged]
+        gt_truth = [t for t in truth if t is not Outcome.UNDETERMINED]
+        if not len(det_xyxy) or not len(gt_xyxy):
+            continue
+        ious = box_iou(det_xyxy, gt_xyxy)
+        matched = np.zeros(len(gt_xyxy), dtype=bool)
+        for det_index in np.argsort(-det_scores, kind="stable"):
+            candidates = np.where(matched, -1.0, ious[det_index])
+            best = int(candidates.argmax())
+            if candidates[best] >= MATCH_IOU:
+                matched[best] = True
+                confusion[(gt_truth[best], det_outcomes[det_index])] += 1
+    non_compliant = sum(v for (t, _), v in confusion.items() if t is Outcome.NON_COMPLIANT)
+    compliant = sum(v for (t, _), v in confusion.items() if t is Outcome.COMPLIANT)
+    return OutcomeScores(
+        sensitivity=confusion[(Outcome.NON_COMPLIANT, Outcome.NON_COMPLIANT)] / non_compliant
+        if non_compliant
+        else None,
+        specificity=confusion[(Outcome.COMPLIANT, Outcome.COMPLIANT)] / compliant if compliant else None,
+        n_compliant=compliant,
+        n_non_compliant=non_compliant,
+        found=(compliant + non_compliant) / n_gt if n_gt else 0.0,
+    )
+
+
 def evaluate(
     images: Sequence[LabelledImage],
     predictions: Sequence[Detections],
     model_classes: Sequence[str],
     conf: float,
     aliases: Mapping[str, str] | None = None,
+    outcomes: Mapping[str, Outcome] | None = None,
 ) -> EvalReport:
     """Score ``predictions`` (one :class:`Detections` per image, ideally at a low threshold) against ``images``.
 
     Classes are the model's; a ground-truth class maps to one by ``aliases`` or by normalised name,
     and ground-truth classes that map to none are reported in ``unmatched_gt_classes`` and left out.
     ``conf`` is the operating threshold for precision and recall (detections with score > conf).
+    With ``outcomes`` (model class -> outcome) the report also gives per-person verdict quality.
     """
     if len(images) != len(predictions):
         raise ValueError(f"{len(images)} images but {len(predictions)} prediction sets")
@@ -231,4 +297,5 @@ def evaluate(
         conf=conf,
         n_images=len(images),
         unmatched_gt_classes=dict(unmatched) or None,
+        outcomes=outcome_scores(images, predictions, gt_class, outcomes, conf) if outcomes else None,
     )

@@ -43,7 +43,9 @@ def evaluate_spec(spec: DetectorSpec, images: Sequence[LabelledImage], progress:
     """
     detector = build_detector(spec.model_copy(update={"conf": min(spec.conf, AP_SCORE_FLOOR)}))
     predictions, _ = predict_images(detector, images, progress)
-    report = evaluate(images, predictions, detector.info.class_names, spec.conf, spec.eval_aliases)
+    report = evaluate(
+        images, predictions, detector.info.class_names, spec.conf, spec.eval_aliases, outcomes=spec.outcomes or None
+    )
     operating = build_detector(spec)
     predict_images(operating, images[:1], progress=False)  # warm-up: first-run allocations
     _, timings = predict_images(operating, images, progress)
