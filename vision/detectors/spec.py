@@ -32,6 +32,11 @@ class _Spec(BaseModel):
         default_factory=dict,
         description="Ground-truth class -> model class, for labelled sets that name classes differently.",
     )
+    evaluation: Path | None = Field(
+        None,
+        description="`vision eval --json` output of this spec on labelled data (written by scripts/model_cards.py); "
+        "its verdict sensitivity/specificity feed the Rogan-Gladen adjusted rate.",
+    )
 
 
 class YoloOnnxSpec(_Spec):
@@ -80,7 +85,7 @@ def parse_spec(data: dict[str, object], base_dir: Path) -> DetectorSpec:
     spec = _SPEC_ADAPTER.validate_python(data)
     updates = {
         name: base_dir / value
-        for name in ("path", "face_model", "classifier_model")
+        for name in ("path", "face_model", "classifier_model", "evaluation")
         if isinstance(value := getattr(spec, name, None), Path) and not value.is_absolute()
     }
     return spec.model_copy(update=updates) if updates else spec
@@ -111,3 +116,16 @@ def load_spec(model: str | Path) -> DetectorSpec:
             f"{'.'.join(str(p) for p in item['loc']) or '(top)'}: {item['msg']}" for item in error.errors()
         )
         raise VisionError(f"{path}: {problems}") from error
+
+
+def measured_error(spec: DetectorSpec) -> tuple[float, float] | None:
+    """``(sensitivity, specificity)`` of the verdicts from the spec's evaluation file, if it has both."""
+    import json
+
+    if spec.evaluation is None or not spec.evaluation.is_file():
+        return None
+    outcomes = json.loads(spec.evaluation.read_text()).get("outcomes") or {}
+    sensitivity, specificity = outcomes.get("sensitivity"), outcomes.get("specificity")
+    if sensitivity is None or specificity is None or sensitivity + specificity <= 1:
+        return None
+    return float(sensitivity), float(specificity)

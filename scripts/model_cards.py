@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""Measure each default detector on its validation split and write the figures into its model card.
+
+For every entry of ``CARDS`` this runs the same code as ``vision eval`` and writes
+
+- ``models/<spec>.eval.json``: the ``vision eval --json`` object, plus how it was made;
+- the "Measured" section of ``models/<card>.md``, between the ``measured`` markers.
+
+``tests/evaluation/test_model_cards.py`` re-runs the evaluation and checks it reproduces the JSON,
+so a card can never drift from what the model does. Usage (from the repository root)::
+
+    .venv/bin/python scripts/model_cards.py [--only helmet]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import onnxruntime
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from vision import __version__  # noqa: E402
+from vision.detectors import load_spec  # noqa: E402
+from vision.evaluation.runner import evaluate_spec  # noqa: E402
+from vision.evaluation.voc import load_voc  # noqa: E402
+
+DATASETS = ROOT.parent / "shared" / "datasets"
+START, END = "<!-- measured:start -->", "<!-- measured:end -->"
+
+
+@dataclass(frozen=True)
+class Card:
+    name: str
+    spec: Path
+    card: Path
+    data: Path
+    split: str = "val.txt"
+
+    @property
+    def eval_json(self) -> Path:
+        return self.spec.with_suffix(".eval.json")
+
+
+CARDS = (
+    Card("helmet", ROOT / "models/helmet.yaml", ROOT / "models/helmet-yolov12m.md", DATASETS / "bike-helmet"),
+    Card("mask", ROOT / "models/mask-two-stage.yaml", ROOT / "models/mask-two-stage.md", DATASETS / "face-mask"),
+)
+
+
+def markdown(card: Card, result: dict) -> str:
+    command = (
+        f"vision eval --model {card.spec.relative_to(ROOT)} --data ../shared/datasets/{card.data.name} "
+        f"--split {card.split}"
+    )
+    lines = [
+        START,
+        f"Measured by `scripts/model_cards.py` (the same code as `{command}`), vision {__version__}, "
+        f"ONNX Runtime {onnxruntime.__version__}, {result['threads']} threads on {result['machine']}.",
+        "",
+        f"{result['n_images']} images, operating threshold {result['conf']}:",
+        "",
+        "| class | AP50 | AP50-95 | precision | recall | n_gt |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, scores in result["classes"].items():
+        lines.append(
+            f"| {name} | {scores['AP50']:.3f} | {scores['AP50_95']:.3f} | {scores['precision']:.3f} "
+            f"| {scores['recall']:.3f} | {scores['n_gt']} |"
+        )
+    lines += ["", "| size (√area) | AP50 | recall | n_gt |", "|---|---|---|---|"]
+    for bucket, label in (("small", "< 32 px"), ("medium", "32–96 px"), ("large", "> 96 px")):
+        scores = result["sizes"][bucket]
+        lines.append(f"| {label} | {scores['AP50']:.3f} | {scores['recall']:.3f} | {scores['n_gt']} |")
+    outcomes = result.get("outcomes")
+    if outcomes:
+        lines += [
+            "",
+            f"Verdicts of the people it found (IoU ≥ 0.5, any class; {outcomes['found']:.1%} of labelled people "
+            f"found): sensitivity for non-compliance {outcomes['sensitivity']:.3f} (n = {outcomes['n_non_compliant']}), "
+            f"specificity {outcomes['specificity']:.3f} (n = {outcomes['n_compliant']}). These feed the "
+            "Rogan–Gladen adjusted rate.",
+        ]
+    if result.get("unmatched_gt_classes"):
+        lines += ["", f"Ground-truth classes the model lacks (left out): {result['unmatched_gt_classes']}."]
+    lines += ["", f"Speed: {result['ms_per_image']:.0f} ms per image (median, batch 1, decode excluded).", END]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=[card.name for card in CARDS], action="append")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    if not DATASETS.is_dir():
+        raise SystemExit(f"needs the labelled datasets at {DATASETS}")
+    for card in CARDS:
+        if args.only and card.name not in args.only:
+            continue
+        spec = load_spec(card.spec)
+        spec = spec.model_copy(update={"threads": args.threads, "evaluation": None})
+        report = evaluate_spec(spec, load_voc(card.data, card.split))
+        result = {
+            "model": str(card.spec.relative_to(ROOT)),
+            "data": f"../shared/datasets/{card.data.name}",
+            "split": card.split,
+            "threads": args.threads,
+            "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
+            **report.to_dict(),
+        }
+        card.eval_json.write_text(json.dumps(result, indent=1) + "\n")
+        text = card.card.read_text()
+        section = markdown(card, result)
+        pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
+        if not pattern.search(text):
+            raise SystemExit(f"{card.card}: no {START} ... {END} section to fill")
+        card.card.write_text(pattern.sub(lambda _: section, text))
+        print(f"{card.name}: wrote {card.eval_json.relative_to(ROOT)} and {card.card.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""A real MJPEG-over-HTTP camera for tests: ``multipart/x-mixed-replace`` JPEG frames on loopback.
+
+It serves the same way IP cameras do, so the live source's connect, reconnect and stall handling
+is tested against a real socket and a real decoder, not a stand-in.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import cv2
+import numpy as np
+
+BOUNDARY = "vision-test-frame"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class MjpegCamera:
+    """Serves ``image`` (drifting sideways) at ``fps`` on ``http://127.0.0.1:port/stream.mjpg``.
+
+    ``stop()`` closes the listening socket and every open stream; ``start()`` serves again on the
+    same port. ``stall()`` keeps connections open but stops sending frames.
+    """
+
+    def __init__(self, image: np.ndarray, port: int | None = None, fps: float = 15.0) -> None:
+        self.image = image
+        self.port = port or free_port()
+        self.fps = fps
+        self.frames_sent = 0
+        self._server: ThreadingHTTPServer | None = None
+        self._serving = threading.Event()
+        self._stalled = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/stream.mjpg"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        camera = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:  # keep test output quiet
+                pass
+
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+                self.send_header("Cache-Control", "no-cache")
+                self.end_headers()
+                index = 0
+                while camera._serving.is_set():
+                    if camera._stalled.is_set():
+                        time.sleep(0.05)
+                        continue
+                    shifted = np.roll(camera.image, 3 * index, axis=1)
+                    ok, jpeg = cv2.imencode(".jpg", shifted)
+                    assert ok
+                    try:
+                        self.wfile.write(
+                            f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode()
+                        )
+                        self.wfile.write(jpeg.tobytes())
+                        self.wfile.write(b"\r\n")
+                        self.wfile.flush()
+                    except (BrokenPipeError, ConnectionResetError):
+                        return
+                    camera.frames_sent += 1
+                    index += 1
+                    time.sleep(1.0 / camera.fps)
+
+        return Handler
+
+    def start(self) -> MjpegCamera:
+        self._serving.set()
+        self._stalled.clear()
+        ThreadingHTTPServer.allow_reuse_address = True
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stall(self) -> None:
+        self._stalled.set()
+
+    def stop(self) -> None:
+        self._serving.clear()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None

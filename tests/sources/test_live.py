@@ -1,0 +1,132 @@
+"""Live sources against a real MJPEG HTTP server on loopback."""
+
+import threading
+import time
+
+import cv2
+import pytest
+
+from mjpeg_server import MjpegCamera, free_port
+from vision.sources import Reconnect, SourceState
+from vision.sources.live import LiveSource, _redact
+
+FAST = Reconnect(initial_s=0.2, max_s=1.0, open_timeout_s=2.0, stall_timeout_s=1.5)
+
+
+@pytest.fixture
+def image(data_dir):
+    return cv2.imread(str(data_dir / "voc" / "helmet" / "images" / "BikesHelmets16.jpg"))
+
+
+def wait_for(condition, timeout: float = 15.0, interval: float = 0.05) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def poll_frame(source: LiveSource, timeout: float = 15.0):
+    frames = []
+    wait_for(lambda: frames.append(source.poll()) or frames[-1] is not None, timeout)
+    return frames[-1]
+
+
+def test_unreachable_at_start_then_recovers_without_restart(image):
+    camera = MjpegCamera(image, port=free_port())
+    source = LiveSource("cam", camera.url, detect_fps=10, frame_ready=threading.Event(), reconnect=FAST)
+    source.start()
+    try:
+        assert wait_for(lambda: source.health.snapshot()["reconnects"] >= 2)
+        assert source.health.snapshot()["state"] == SourceState.DOWN
+        assert "cannot connect" in source.health.snapshot()["last_error"]
+        assert source.poll() is None  # nothing invented while down
+        camera.start()
+        frame = poll_frame(source)
+        assert frame is not None and frame.image.shape == image.shape and frame.image.mean() > 20
+        assert source.health.snapshot()["state"] == SourceState.UP
+    finally:
+        source.stop()
+        camera.stop()
+
+
+def test_server_that_stops_and_comes_back_is_reconnected(image):
+    camera = MjpegCamera(image).start()
+    source = LiveSource("cam", camera.url, detect_fps=10, frame_ready=threading.Event(), reconnect=FAST)
+    source.start()
+    try:
+        assert poll_frame(source) is not None
+        camera.stop()
+        assert wait_for(lambda: source.health.snapshot()["state"] == SourceState.DOWN)
+        reconnects = source.health.snapshot()["reconnects"]
+        camera.start()
+        assert wait_for(lambda: source.health.snapshot()["state"] == SourceState.UP)
+        read_before = source.health.snapshot()["frames_read"]
+        assert wait_for(lambda: source.health.snapshot()["frames_read"] > read_before + 5)
+        assert source.health.snapshot()["reconnects"] >= reconnects
+    finally:
+        source.stop()
+        camera.stop()
+
+
+def test_a_stalled_stream_is_detected_and_reconnected(image):
+    camera = MjpegCamera(image).start()
+    source = LiveSource("cam", camera.url, detect_fps=10, frame_ready=threading.Event(), reconnect=FAST)
+    source.start()
+    try:
+        assert poll_frame(source) is not None
+        camera.stall()
+        assert wait_for(lambda: source.health.snapshot()["state"] in (SourceState.STALLED, SourceState.DOWN))
+        assert source.health.snapshot()["reconnects"] >= 1
+        camera.stop()
+        camera.start()  # serving again (not stalled)
+        read_before = source.health.snapshot()["frames_read"]
+        assert wait_for(lambda: source.health.snapshot()["frames_read"] > read_before + 3)
+    finally:
+        source.stop()
+        camera.stop()
+
+
+def test_only_the_newest_frame_is_kept_and_drops_are_counted(image):
+    camera = MjpegCamera(image, fps=30).start()
+    source = LiveSource("cam", camera.url, detect_fps=2, frame_ready=threading.Event(), reconnect=FAST)
+    source.start()
+    try:
+        first = poll_frame(source)
+        time.sleep(1.0)
+        second = poll_frame(source)
+        health = source.health.snapshot()
+        assert second.index > first.index + 5  # the frames in between were replaced, not queued
+        assert health["frames_dropped"] >= second.index - first.index - 1
+        assert second.time > first.time
+    finally:
+        source.stop()
+        camera.stop()
+
+
+def test_detect_fps_throttles_what_reaches_the_detector(image):
+    camera = MjpegCamera(image, fps=30).start()
+    source = LiveSource("cam", camera.url, detect_fps=4, frame_ready=threading.Event(), reconnect=FAST)
+    source.start()
+    try:
+        assert poll_frame(source) is not None
+        taken, deadline = 0, time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            taken += source.poll() is not None
+            time.sleep(0.01)
+        assert 5 <= taken <= 10  # about 4 per second
+    finally:
+        source.stop()
+        camera.stop()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("rtsp://admin:s3cret@10.0.0.1:554/stream", "rtsp://admin:***@10.0.0.1:554/stream"),
+        ("http://127.0.0.1:8080/x.mjpg", "http://127.0.0.1:8080/x.mjpg"),
+    ],
+)
+def test_passwords_never_reach_logs(url, shown):
+    assert _redact(url) == shown
