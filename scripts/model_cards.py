@@ -84,7 +84,8 @@ def markdown(card: Card, result: dict) -> str:
         lines += [
             "",
             f"Verdicts of the people it found (IoU ≥ 0.5, any class; {outcomes['found']:.1%} of labelled people "
-            f"found): sensitivity for non-compliance {outcomes['sensitivity']:.3f} (n = {outcomes['n_non_compliant']}), "
+            f"found): sensitivity for non-compliance {outcomes['sensitivity']:.3f} "
+            f"(n = {outcomes['n_non_compliant']}), "
             f"specificity {outcomes['specificity']:.3f} (n = {outcomes['n_compliant']}). These feed the "
             "Rogan–Gladen adjusted rate.",
         ]
@@ -121,7 +122,7 @@ def main() -> int:
         pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
         if not pattern.search(text):
             raise SystemExit(f"{card.card}: no {START} ... {END} section to fill")
-        card.card.write_text(pattern.sub(lambda _: section, text))
+        card.card.write_text(pattern.sub(lambda _, section=section: section, text))
         print(f"{card.name}: wrote {card.eval_json.relative_to(ROOT)} and {card.card.relative_to(ROOT)}")
     return 0
 

@@ -23,9 +23,9 @@ def test_letterbox_pads_centred_and_maps_boxes_back():
     padded, transform = letterbox(frame, (384, 640))
     assert padded.shape == (384, 640, 3)
     # 384 - 374 = 10 rows of padding: 5 on top, 5 at the bottom, grey 114.
-    assert transform == LetterboxTransform(gain=1.6, pad_x=0, pad_y=5)
+    assert transform == LetterboxTransform(gain_x=640 / 400, gain_y=374 / 234, pad_x=0, pad_y=5)
     assert (padded[:5] == 114).all() and (padded[-5:] == 114).all() and (padded[5:-5] == 200).all()
-    box_in_input = np.array([[160.0, 5 + 80.0, 320.0, 5 + 160.0]], np.float32)
+    box_in_input = np.array([[160.0, 5 + 50 * 374 / 234, 320.0, 5 + 100 * 374 / 234]], np.float32)
     np.testing.assert_allclose(transform.to_frame(box_in_input, (234, 400)), [[100, 50, 200, 100]], atol=1e-4)
 
 
@@ -35,7 +35,7 @@ def test_letterbox_odd_padding_puts_the_extra_pixel_at_the_bottom():
 
 
 def test_to_frame_clips_to_the_frame():
-    transform = LetterboxTransform(gain=1.0, pad_x=0, pad_y=0)
+    transform = LetterboxTransform(gain_x=1.0, gain_y=1.0, pad_x=0, pad_y=0)
     boxes = np.array([[-5.0, -5.0, 50.0, 500.0]], np.float32)
     np.testing.assert_array_equal(transform.to_frame(boxes, (100, 40)), [[0, 0, 40, 100]])
 

@@ -49,9 +49,9 @@ def test_helmet_onnx_matches_ultralytics_within_one_pixel(helmet, helmet_golden,
         expected_xyxy = np.array([e["xyxy"] for e in expected], np.float32)
         pairs = box_iou(detections.xyxy, expected_xyxy).argmax(axis=1)
         assert sorted(pairs.tolist()) == list(range(len(expected))), name
-        np.testing.assert_allclose(detections.xyxy, expected_xyxy[pairs], atol=1.0, err_msg=name)
+        np.testing.assert_allclose(detections.xyxy, expected_xyxy[pairs], atol=0.05, err_msg=name)
         assert detections.labels == [expected[i]["class_name"] for i in pairs], name
-        np.testing.assert_allclose(detections.scores, [expected[i]["score"] for i in pairs], atol=2e-3)
+        np.testing.assert_allclose(detections.scores, [expected[i]["score"] for i in pairs], atol=1e-4)
 
 
 def test_helmet_batch_equals_single_frames(helmet, data_dir):

@@ -111,3 +111,10 @@ def test_speed_gate_drops_standing_people_and_keeps_riders():
 def test_a_model_without_outcomes_is_refused():
     with pytest.raises(ValueError, match="maps no class to an outcome"):
         VerdictTracker(camera(), ModelInfo(name="bare", class_names=("a",)), Tracking(), FPS)
+
+
+def test_two_classes_on_one_head_are_one_person():
+    # Class-aware NMS can leave a "with" and a "without" box on the same head.
+    frames = [frame((100 + i, 100, 140 + i, 140, 0.6, 0), (101 + i, 100, 141 + i, 141, 0.45, 1)) for i in range(10)]
+    (observation,) = run(VerdictTracker(camera(), INFO, Tracking(), FPS), frames, then_empty=10)
+    assert observation.outcome is Outcome.COMPLIANT

@@ -17,21 +17,23 @@ PAD_VALUE = 114  # ultralytics' grey
 
 @dataclass(frozen=True)
 class LetterboxTransform:
-    """How a frame was placed in the network input: ``input = frame * gain + (pad_x, pad_y)``.
+    """How a frame was placed in the network input: ``input_x = frame_x * gain_x + pad_x`` (same for y).
 
-    ``gain`` is unitless; ``pad_x``/``pad_y`` are the left/top padding in input pixels.
+    The gains are the actual resize ratios per axis (the resized size is rounded to whole pixels,
+    so they differ slightly, as in ultralytics' ``scale_boxes``); ``pad_x``/``pad_y`` are the
+    left/top padding in input pixels.
     """
 
-    gain: float
+    gain_x: float
+    gain_y: float
     pad_x: int
     pad_y: int
 
     def to_frame(self, xyxy: npt.NDArray[np.float32], frame_shape: tuple[int, int]) -> npt.NDArray[np.float32]:
         """Map ``(N, 4)`` input-pixel boxes back to frame pixels, clipped to ``frame_shape`` ``(h, w)``."""
         boxes = xyxy.astype(np.float32, copy=True)
-        boxes[:, [0, 2]] -= self.pad_x
-        boxes[:, [1, 3]] -= self.pad_y
-        boxes /= self.gain
+        boxes[:, [0, 2]] = (boxes[:, [0, 2]] - self.pad_x) / self.gain_x
+        boxes[:, [1, 3]] = (boxes[:, [1, 3]] - self.pad_y) / self.gain_y
         height, width = frame_shape
         boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]], 0, width)
         boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]], 0, height)
@@ -75,7 +77,7 @@ def letterbox(
     padded = cv2.copyMakeBorder(
         resized, top, bottom, left, right, cv2.BORDER_CONSTANT, value=(PAD_VALUE, PAD_VALUE, PAD_VALUE)
     )
-    return padded, LetterboxTransform(gain=gain, pad_x=left, pad_y=top)
+    return padded, LetterboxTransform(gain_x=new_w / width, gain_y=new_h / height, pad_x=left, pad_y=top)
 
 
 def xywh_to_xyxy(xywh: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

@@ -20,6 +20,7 @@ from trackers import ByteTrackTracker
 
 from vision.config import Camera, Gates, Tracking
 from vision.detectors.base import ModelInfo
+from vision.detectors.boxes import nms
 from vision.detectors.detections import Detections
 from vision.outcome import Outcome
 from vision.tracking.observation import Observation
@@ -27,6 +28,10 @@ from vision.tracking.observation import Observation
 # Detections must appear in this many consecutive frames before ByteTrack gives them an id:
 # a one-frame false positive never becomes a person.
 CONFIRM_FRAMES = 2
+# Class-aware NMS lets a detector put a "with" and a "without" box on the same head; before
+# tracking, boxes overlapping a better one this much are the same person and are dropped, or
+# they would start a second track and count the person twice.
+DUPLICATE_IOU = 0.7
 
 
 @dataclass
@@ -98,6 +103,8 @@ class VerdictTracker:
 
     def update(self, detections: Detections, time: datetime) -> list[Observation]:
         """Feed one frame's detections (taken at ``time``); returns the tracks that just finished."""
+        if len(detections) > 1:
+            detections = detections[np.sort(nms(detections.xyxy, detections.scores, None, DUPLICATE_IOU))]
         anchors = anchors_of(detections.xyxy)
         zones = self._zones.zone_of(anchors)
         if self._zones.active:
