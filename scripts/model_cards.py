@@ -84,7 +84,8 @@ def markdown(card: Card, result: dict) -> str:
         lines += [
             "",
             f"Verdicts of the people it found (IoU ≥ 0.5, any class; {outcomes['found']:.1%} of labelled people "
-            f"found): sensitivity for non-compliance {outcomes['sensitivity']:.3f} "
+            f"found, {outcomes['decided']:.1%} of those given a verdict): among decided verdicts, sensitivity "
+            f"for non-compliance {outcomes['sensitivity']:.3f} "
             f"(n = {outcomes['n_non_compliant']}), "
             f"specificity {outcomes['specificity']:.3f} (n = {outcomes['n_compliant']}). These feed the "
             "Rogan–Gladen adjusted rate.",

@@ -117,7 +117,7 @@ def _format_report(report, model: str, data: str) -> str:  # report: EvalReport
         lines.append(
             f"verdicts of found people (IoU >= 0.5, any class): sensitivity (non-compliant) {share(o.sensitivity)} "
             f"of {o.n_non_compliant}, specificity (compliant) {share(o.specificity)} of {o.n_compliant}; "
-            f"found {o.found:.3f} of people with an outcome"
+            f"found {o.found:.3f} of people with an outcome, {o.decided:.3f} of those decided"
         )
     if report.unmatched_gt_classes:
         lines.append(f"ground-truth classes the model lacks (left out): {report.unmatched_gt_classes}")

@@ -110,5 +110,16 @@ def test_outcome_scores_count_verdicts_of_found_people():
     predictions = dets([[0, 0, 50, 50], [100, 0, 150, 50], [0, 100, 50, 150]], [0.9, 0.8, 0.7], [1, 0, 1])
     report = evaluate([gt], [predictions], CLASSES, conf=0.25, outcomes=outcomes)
     assert report.outcomes == OutcomeScores(
-        sensitivity=1.0, specificity=0.5, n_compliant=2, n_non_compliant=1, found=0.75
+        sensitivity=1.0, specificity=0.5, n_compliant=2, n_non_compliant=1, found=0.75, decided=1.0
+    )
+
+
+def test_undetermined_verdicts_count_as_found_but_not_in_sensitivity():
+    classes = ("with_mask", "without_mask", "face_too_small")
+    outcomes = {"with_mask": Outcome.COMPLIANT, "without_mask": Outcome.NON_COMPLIANT}
+    gt = image([[0, 0, 50, 50], [100, 0, 150, 50]], ["without_mask", "without_mask"])
+    predictions = Detections(xyxy=gt.xyxy, scores=[0.9, 0.8], class_ids=[1, 2], class_names=classes)
+    report = evaluate([gt], [predictions], classes, conf=0.25, outcomes=outcomes)
+    assert report.outcomes == OutcomeScores(
+        sensitivity=1.0, specificity=None, n_compliant=0, n_non_compliant=1, found=1.0, decided=0.5
     )

@@ -53,9 +53,11 @@ class SizeScores:
 class OutcomeScores:
     """Per-person verdict quality among ground-truth objects that a detection found (IoU ≥ 0.5).
 
-    ``sensitivity`` = P(judged non-compliant | non-compliant) and ``specificity`` = P(judged
-    compliant | compliant): what the Rogan-Gladen correction of a rate needs. ``found`` is the
-    share of ground-truth objects with an outcome that any detection above the threshold matched.
+    Among found people whose detection gave a verdict (not undetermined): ``sensitivity`` =
+    P(judged non-compliant | non-compliant) and ``specificity`` = P(judged compliant | compliant),
+    what the Rogan-Gladen correction of a rate needs; ``n_compliant``/``n_non_compliant`` count
+    them. ``found`` is the share of ground-truth objects with an outcome that any detection above
+    the threshold matched, ``decided`` the share of those that got a verdict.
     """
 
     sensitivity: float | None
@@ -63,6 +65,7 @@ class OutcomeScores:
     n_compliant: int
     n_non_compliant: int
     found: float
+    decided: float
 
 
 @dataclass(frozen=True)
@@ -206,16 +209,19 @@ def outcome_scores(
             if candidates[best] >= MATCH_IOU:
                 matched[best] = True
                 confusion[(gt_truth[best], det_outcomes[det_index])] += 1
-    non_compliant = sum(v for (t, _), v in confusion.items() if t is Outcome.NON_COMPLIANT)
-    compliant = sum(v for (t, _), v in confusion.items() if t is Outcome.COMPLIANT)
+    found = sum(confusion.values())
+    decided = {key: count for key, count in confusion.items() if key[1] is not Outcome.UNDETERMINED}
+    non_compliant = sum(v for (t, _), v in decided.items() if t is Outcome.NON_COMPLIANT)
+    compliant = sum(v for (t, _), v in decided.items() if t is Outcome.COMPLIANT)
+    hits_non_compliant = decided.get((Outcome.NON_COMPLIANT, Outcome.NON_COMPLIANT), 0)
+    hits_compliant = decided.get((Outcome.COMPLIANT, Outcome.COMPLIANT), 0)
     return OutcomeScores(
-        sensitivity=confusion[(Outcome.NON_COMPLIANT, Outcome.NON_COMPLIANT)] / non_compliant
-        if non_compliant
-        else None,
-        specificity=confusion[(Outcome.COMPLIANT, Outcome.COMPLIANT)] / compliant if compliant else None,
+        sensitivity=hits_non_compliant / non_compliant if non_compliant else None,
+        specificity=hits_compliant / compliant if compliant else None,
         n_compliant=compliant,
         n_non_compliant=non_compliant,
-        found=(compliant + non_compliant) / n_gt if n_gt else 0.0,
+        found=found / n_gt if n_gt else 0.0,
+        decided=(compliant + non_compliant) / found if found else 0.0,
     )
 
 
