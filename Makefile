@@ -16,9 +16,8 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 demo: $(BIN)/.installed
-	$(BIN)/vision detect tests/data/voc/helmet/images --model models/helmet.yaml --out out/demo/helmet
-	$(BIN)/vision detect tests/data/voc/mask/images --model models/mask-two-stage.yaml --out out/demo/mask
-	$(BIN)/vision eval --model models/helmet.yaml --data tests/data/voc/helmet
+	$(BIN)/vision run configs/demo.yaml
+	$(BIN)/python scripts/check_demo.py configs/demo.yaml
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -199,6 +199,18 @@ def format_rates_table(points) -> str:  # points: list[RatePoint]
     return "\n".join(lines)
 
 
+def detector_errors(config):  # -> dict[str, DetectorError]
+    """Each category's measured verdict error, from the first camera spec of that category that has one."""
+    from vision.compliance.rates import DetectorError
+    from vision.detectors.spec import load_spec, measured_error
+
+    errors: dict[str, DetectorError] = {}
+    for camera in config.cameras:
+        if camera.category.value not in errors and (measured := measured_error(load_spec(camera.model))):
+            errors[camera.category.value] = DetectorError(*measured)
+    return errors
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import logging
     import signal
@@ -236,6 +248,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         None,
         confidence=config.compliance.confidence,
         min_n=config.compliance.min_n,
+        detector_errors=detector_errors(config),
         run_id=run_id,
     )
     print(f"\nrun {run_id}: compliance per site (this run's observations)")
