@@ -45,8 +45,9 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
     from vision.detectors import build_detector
     from vision.detectors.annotate import draw_detections
-    from vision.sources.files import is_video, iter_path
+    from vision.sources.files import check_input, is_video, iter_path
 
+    check_input(args.path)
     detector = build_detector(_spec_with_overrides(args))
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)

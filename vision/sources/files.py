@@ -83,10 +83,17 @@ def iter_video(path: Path) -> Iterator[FileFrame]:
         capture.release()
 
 
-def iter_path(path: Path) -> Iterator[FileFrame]:
-    """Frames of an image, a folder of images, or a video."""
+def check_input(path: Path) -> None:
+    """Raise :class:`VisionError` unless ``path`` is an image, a video or a folder (by its suffix)."""
     if not path.exists():
         raise VisionError(f"input not found: {path}")
+    if not path.is_dir() and not is_video(path) and path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise VisionError(f"{path}: not an image, a video or a folder (by its suffix)")
+
+
+def iter_path(path: Path) -> Iterator[FileFrame]:
+    """Frames of an image, a folder of images, or a video."""
+    check_input(path)
     if path.is_dir():
         files = image_files(path)
         if not files:
@@ -95,10 +102,8 @@ def iter_path(path: Path) -> Iterator[FileFrame]:
             yield FileFrame(file.name, index, None, read_image(file))
     elif is_video(path):
         yield from iter_video(path)
-    elif path.suffix.lower() in IMAGE_SUFFIXES:
-        yield FileFrame(path.name, 0, None, read_image(path))
     else:
-        raise VisionError(f"{path}: not an image, a video or a folder (by its suffix)")
+        yield FileFrame(path.name, 0, None, read_image(path))
 
 
 class FileSource:
