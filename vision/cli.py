@@ -212,6 +212,44 @@ def detector_errors(config):  # -> dict[str, DetectorError]
     return errors
 
 
+def _build_service(config, store, registry=None):  # -> tuple[FastAPI, AlertNotifier | None]
+    from vision.alerts import AlertNotifier
+    from vision.api import create_app
+
+    errors = detector_errors(config)
+    alerts = AlertNotifier(config, store, errors) if config.alerts.webhook_url else None
+    return create_app(config, store, registry=registry, detector_errors=errors, alerts=alerts), alerts
+
+
+def _uvicorn_server(app, host: str, port: int):  # -> uvicorn.Server
+    import uvicorn
+
+    return uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False))
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+    import threading
+
+    from vision.config import load_config
+    from vision.store import open_store
+
+    _setup_logging(args.verbose)
+    config = load_config(args.config)
+    store = open_store(args.store or config.store.url)
+    app, alerts = _build_service(config, store)
+    stop = threading.Event()
+    if alerts is not None:
+        threading.Thread(target=alerts.run, args=(stop,), name="alerts", daemon=True).start()
+    logging.getLogger("vision").info("serving %s on http://%s:%d (dashboard at /)", args.config, args.host, args.port)
+    try:
+        _uvicorn_server(app, args.host, args.port).run()
+    finally:
+        stop.set()
+        store.close()
+    return 0
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import logging
     import signal
@@ -228,9 +266,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     problems = check_files(config)
     if problems:
         raise VisionError(f"{args.config}: " + "; ".join(problems))
+    from prometheus_client import CollectorRegistry
+
     store = open_store(args.store or config.store.url)
-    pipeline = Pipeline(config, store, args.config, status_interval_s=args.status_every, progress=not args.quiet)
+    registry = CollectorRegistry()
+    pipeline = Pipeline(
+        config, store, args.config, registry=registry, status_interval_s=args.status_every, progress=not args.quiet
+    )
     stop = threading.Event()
+    server = None
+    if args.serve:
+        app, alerts = _build_service(config, store, registry)
+        if alerts is not None:
+            threading.Thread(target=alerts.run, args=(stop,), name="alerts", daemon=True).start()
+        server = _uvicorn_server(app, args.host, args.port)
+        threading.Thread(target=server.run, name="api", daemon=True).start()
+        logging.getLogger("vision").info("API and dashboard on http://%s:%d", args.host, args.port)
 
     def request_stop(signum: int, _frame: object) -> None:
         logging.getLogger("vision").info("%s received: finishing open tracks and stopping", signal.Signals(signum).name)
@@ -239,6 +290,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     run_id = pipeline.run(stop)
+    if server is not None and not args.exit_when_done and not stop.is_set():
+        logging.getLogger("vision").info("all sources finished; still serving the API until Ctrl-C")
+        stop.wait()
+    if server is not None:
+        server.should_exit = True
     for camera_id, info in pipeline.summary().items():
         if info["error"]:
             print(f"camera {camera_id}: {info['state']}: {info['error']}", file=sys.stderr)
@@ -301,8 +357,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--status-every", type=float, default=5.0, metavar="S", help="status line interval, s")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     run.add_argument("-v", "--verbose", action="store_true")
+    run.add_argument("--serve", action="store_true", help="also serve the API, /metrics and the dashboard")
+    run.add_argument(
+        "--exit-when-done", action="store_true", help="with --serve: stop serving when every file source has ended"
+    )
+    _add_server_options(run)
     run.set_defaults(handler=_cmd_run)
+
+    serve = commands.add_parser("serve", help="serve the API, /metrics and the dashboard on a config's store")
+    serve.add_argument("config", type=Path)
+    serve.add_argument("--store", help="store URL (overrides the config's store.url)")
+    serve.add_argument("-v", "--verbose", action="store_true")
+    _add_server_options(serve)
+    serve.set_defaults(handler=_cmd_serve)
     return parser
+
+
+def _add_server_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

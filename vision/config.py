@@ -34,6 +34,9 @@ class Site(_Model):
     tags: tuple[str, ...] = Field((), description="Free labels, e.g. a district, for roll-ups.")
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
+    threshold: float | None = Field(
+        None, gt=0, lt=1, description="Target compliance rate for alerts; alerts.default_threshold if unset."
+    )
 
     @model_validator(mode="after")
     def _both_or_neither_coordinate(self) -> Self:
@@ -123,6 +126,24 @@ class Compliance(_Model):
     min_n: int = Field(30, ge=1, description="Rates on fewer decided observations are flagged low-sample.")
 
 
+class Api(_Model):
+    token: str | None = Field(
+        None,
+        min_length=16,
+        description="Bearer token for endpoints that change state or show evidence; env VISION_API_TOKEN wins.",
+    )
+    cors_origins: tuple[str, ...] = Field((), description="Origins allowed to call the API from a browser.")
+    rolling_window_minutes: int = Field(60, ge=1, le=7 * 24 * 60, description="Window of the 'current' rates.")
+
+
+class Alerts(_Model):
+    webhook_url: str | None = Field(None, pattern=r"^https?://", description="POSTed a JSON body per alert.")
+    default_threshold: float = Field(0.9, gt=0, lt=1, description="Sites without their own threshold use this.")
+    check_every_s: float = Field(60, ge=1, le=3600)
+    cooldown_minutes: float = Field(60, ge=0, description="No repeat alert for the same site or camera sooner.")
+    camera_down_after_s: float = Field(300, ge=1, description="Alert when a camera has delivered nothing this long.")
+
+
 class Store(_Model):
     url: str = Field("sqlite:///out/vision.db", description="SQLAlchemy URL: sqlite:///path or postgresql://...")
 
@@ -160,6 +181,8 @@ class VisionConfig(_Model):
     tracking: Tracking = Tracking()
     compliance: Compliance = Compliance()
     store: Store = Store()
+    api: Api = Api()
+    alerts: Alerts = Alerts()
 
     @model_validator(mode="after")
     def _references_and_uniqueness(self) -> Self:

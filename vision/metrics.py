@@ -11,12 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from vision.compliance.rates import compute_rates
 from vision.sources.base import SourceHealth, SourceState
+from vision.store import Store
 
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -63,6 +66,50 @@ class SourceHealthCollector(Collector):
         yield from (read, dropped, reconnects, up, age)
 
 
+class ComplianceCollector(Collector):
+    """Compliance figures read from the store at scrape time, so any process serving the store exposes them.
+
+    ``vision_observations_total`` is the all-time count per site, category and outcome (the
+    store only grows, so it is a true counter); the rate gauges cover the rolling window.
+    """
+
+    def __init__(self, store: Store, window_minutes: int, confidence: float = 0.95) -> None:
+        self._store = store
+        self._window = timedelta(minutes=window_minutes)
+        self._confidence = confidence
+
+    def collect(self) -> Iterator[Metric]:
+        observations = CounterMetricFamily(
+            "vision_observations", "Finished tracks by verdict: one per person.", labels=["site", "category", "outcome"]
+        )
+        for site, category, outcome, count in self._store.outcome_totals():
+            observations.add_metric([site, category, outcome], float(count))
+        yield observations
+        labels = ["site", "category"]
+        window = f" over the last {self._window.total_seconds() / 60:g} minutes"
+        rate = GaugeMetricFamily(
+            "vision_compliance_rate", "Compliant share of decided observations" + window, labels=labels
+        )
+        low = GaugeMetricFamily(
+            "vision_compliance_rate_lower", "Lower bound of the rate's interval" + window, labels=labels
+        )
+        high = GaugeMetricFamily(
+            "vision_compliance_rate_upper", "Upper bound of the rate's interval" + window, labels=labels
+        )
+        decided = GaugeMetricFamily(
+            "vision_compliance_decided_observations", "Decided observations (n of the rate)" + window, labels=labels
+        )
+        now = datetime.now(UTC)
+        for point in compute_rates(self._store, now - self._window, now, None, confidence=self._confidence):
+            values = [point.site_id, point.category]
+            decided.add_metric(values, float(point.n))
+            if point.estimate.rate is not None:
+                rate.add_metric(values, point.estimate.rate)
+                low.add_metric(values, float(point.estimate.low or 0.0))
+                high.add_metric(values, float(point.estimate.high or 0.0))
+        yield from (rate, low, high, decided)
+
+
 class PipelineMetrics:
     """The pipeline's own counters, registered on ``registry``."""
 
@@ -83,18 +130,6 @@ class PipelineMetrics:
             "Frames per detector call (several cameras batched).",
             ["model"],
             buckets=(1, 2, 4, 8, 16, 32),
-            registry=registry,
-        )
-        self.observations = Counter(
-            "vision_observations",
-            "Finished tracks by verdict: one per person.",
-            ["site", "category", "outcome"],
-            registry=registry,
-        )
-        self.rate = Gauge(
-            "vision_compliance_rate",
-            "Compliant share of decided observations in the rolling window (absent until there is one).",
-            ["site", "category"],
             registry=registry,
         )
 

@@ -37,6 +37,7 @@ from vision.tracking import Observation, VerdictTracker
 log = logging.getLogger(__name__)
 
 HEARTBEAT_S = 5.0  # how often an open up-interval is extended in the store (frame time)
+STATUS_PUBLISH_S = 2.0  # how often each camera's health is written to the store for the API
 
 
 @dataclass
@@ -137,10 +138,14 @@ class Pipeline:
             thread.start()
         try:
             next_status = time.monotonic() + self.status_interval_s
+            next_publish = time.monotonic()
             while any(thread.is_alive() for thread in threads):
                 for thread in threads:
                     thread.join(timeout=0.2)
                 self._track_source_states()
+                if time.monotonic() >= next_publish:
+                    self.publish_status()
+                    next_publish = time.monotonic() + STATUS_PUBLISH_S
                 if time.monotonic() >= next_status:
                     self.log_status()
                     next_status = time.monotonic() + self.status_interval_s
@@ -153,6 +158,7 @@ class Pipeline:
                 self._flush(runtime, "run ended")
                 if runtime.progress is not None:
                     runtime.progress.close()
+            self.publish_status()
             self.store.end_run(self.run_id)
         return self.run_id
 
@@ -208,8 +214,6 @@ class Pipeline:
         assert self.run_id is not None
         self.store.add_observations(self.run_id, observations)
         runtime.observations += len(observations)
-        for observation in observations:
-            self.metrics.observations.labels(observation.site_id, observation.category, observation.outcome.value).inc()
 
     def _close_uptime(self, runtime: CameraRuntime, reason: str) -> None:
         if runtime.uptime_id is not None and runtime.last_frame_time is not None:
@@ -231,6 +235,24 @@ class Pipeline:
             if state in (SourceState.DOWN, SourceState.STALLED) and runtime.uptime_id is not None:
                 reason = str(runtime.source.health.snapshot()["last_error"])
                 self._close_uptime(runtime, reason)
+
+    def publish_status(self) -> None:
+        """Write each camera's health to the store, where the API and alerts read it."""
+        now = time.time()
+        for runtime in self.cameras:
+            health = runtime.source.health.snapshot()
+            age = health["last_frame_age_s"]
+            self.store.set_camera_status(
+                runtime.camera.id,
+                state=str(health["state"]),
+                fps=runtime.fps(),
+                frames_read=int(health["frames_read"]),  # type: ignore[call-overload]
+                frames_processed=runtime.frames_processed,
+                frames_dropped=int(health["frames_dropped"]),  # type: ignore[call-overload]
+                reconnects=int(health["reconnects"]),  # type: ignore[call-overload]
+                last_frame_wall_at=None if age is None else now - float(age),  # type: ignore[arg-type]
+                last_error=health["last_error"],
+            )
 
     def log_status(self) -> None:
         for runtime in self.cameras:

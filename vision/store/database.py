@@ -101,6 +101,22 @@ camera_uptime_table = sa.Table(
 )
 
 
+camera_status_table = sa.Table(
+    "camera_status",
+    metadata,
+    sa.Column("camera_id", sa.String(64), primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("fps", sa.Float, nullable=False, default=0.0),
+    sa.Column("frames_read", sa.Integer, nullable=False, default=0),
+    sa.Column("frames_processed", sa.Integer, nullable=False, default=0),
+    sa.Column("frames_dropped", sa.Integer, nullable=False, default=0),
+    sa.Column("reconnects", sa.Integer, nullable=False, default=0),
+    sa.Column("last_frame_wall_at", sa.Float),  # wall clock of the last decoded frame
+    sa.Column("last_error", sa.Text),
+    sa.Column("updated_at", sa.Float, nullable=False),  # wall clock of this report
+)
+
+
 def epoch(moment: datetime) -> float:
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment.isoformat()}: the store needs zone-aware times")
@@ -249,7 +265,27 @@ class Store:
                 .values(last_frame_at=epoch(last_frame_at), ended_at=epoch(last_frame_at), end_reason=reason[:500])
             )
 
+    def set_camera_status(self, camera_id: str, **status: object) -> None:
+        """Upsert one camera's latest health (state, counters, ``last_frame_wall_at`` epoch s, ``last_error``)."""
+        values = {**status, "updated_at": time.time()}
+        with self._begin() as connection:
+            table = camera_status_table
+            if (
+                connection.execute(sa.update(table).where(table.c.camera_id == camera_id).values(**values)).rowcount
+                == 0
+            ):
+                connection.execute(sa.insert(table).values(camera_id=camera_id, **values))
+
     # --- reads --------------------------------------------------------------------------------
+    def camera_statuses(self) -> dict[str, dict[str, object]]:
+        with self._begin() as connection:
+            return {row.camera_id: dict(row._mapping) for row in connection.execute(sa.select(camera_status_table))}
+
+    def ping(self) -> None:
+        """Raise :class:`VisionError` if the database cannot be reached."""
+        with self._begin() as connection:
+            connection.execute(sa.select(1))
+
     def counts(
         self,
         start: datetime,
@@ -321,6 +357,13 @@ class Store:
             query = query.where(o.site_id == site_id)
         with self._begin() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
+
+    def outcome_totals(self) -> list[tuple[str, str, str, int]]:
+        """All-time ``(site_id, category, outcome, count)``: monotonic, the basis of a Prometheus counter."""
+        o = observations_table.c
+        query = sa.select(o.site_id, o.category, o.outcome, sa.func.count()).group_by(o.site_id, o.category, o.outcome)
+        with self._begin() as connection:
+            return [(row[0], row[1], row[2], int(row[3])) for row in connection.execute(query)]
 
     def count_observations(self) -> int:
         with self._begin() as connection:

@@ -1,0 +1,145 @@
+"""Webhook alerts: a site confidently below its target, or a camera silent for too long.
+
+"Confidently below" means the upper bound of the rate's interval is under the site's threshold
+and the rate stands on at least ``compliance.min_n`` decided observations: a dip that chance alone
+could explain does not page anyone. Each site/category and each camera has a cooldown, so a lasting
+problem alerts once per cooldown, not once per check. The notifier reads only the store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from vision.compliance.rates import DetectorError, compute_rates
+from vision.config import VisionConfig
+from vision.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class AlertNotifier:
+    """Checks the store every ``alerts.check_every_s`` and POSTs JSON alerts to ``alerts.webhook_url``."""
+
+    def __init__(
+        self,
+        config: VisionConfig,
+        store: Store,
+        detector_errors: Mapping[str, DetectorError] | None = None,
+        timeout_s: float = 5.0,
+    ) -> None:
+        if config.alerts.webhook_url is None:
+            raise ValueError("alerts.webhook_url is not set")
+        self.config = config
+        self.store = store
+        self.url = config.alerts.webhook_url
+        self.detector_errors = dict(detector_errors or {})
+        self.timeout_s = timeout_s
+        self._last_sent: dict[str, float] = {}
+        self._started = time.time()
+
+    def send(self, payload: dict[str, object]) -> tuple[bool, str]:
+        """POST ``payload`` as JSON; returns ``(delivered, detail)`` and never raises for network errors."""
+        body = json.dumps(payload, default=str).encode()
+        request = urllib.request.Request(  # noqa: S310 - the operator's configured http(s) URL
+            self.url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # noqa: S310
+                return True, f"HTTP {response.status}"
+        except (urllib.error.URLError, OSError) as error:
+            log.warning("alert to %s failed: %s", self.url, error)
+            return False, str(error)
+
+    def _due(self, key: str, now: float) -> bool:
+        last = self._last_sent.get(key)
+        return last is None or now - last >= self.config.alerts.cooldown_minutes * 60
+
+    def check(self, now: datetime | None = None) -> list[dict[str, object]]:
+        """Evaluate every condition once; send what is due; return the alerts that were delivered."""
+        now = now or datetime.now(UTC)
+        wall = now.timestamp()
+        due: list[tuple[str, dict[str, object]]] = []
+        window = timedelta(minutes=self.config.api.rolling_window_minutes)
+        thresholds = {s.id: s.threshold or self.config.alerts.default_threshold for s in self.config.sites}
+        for point in compute_rates(
+            self.store,
+            now - window,
+            now,
+            None,
+            confidence=self.config.compliance.confidence,
+            min_n=self.config.compliance.min_n,
+            detector_errors=self.detector_errors,
+        ):
+            threshold = thresholds.get(point.site_id, self.config.alerts.default_threshold)
+            high = point.estimate.high
+            if high is None or point.low_sample or high >= threshold:
+                continue
+            due.append(
+                (
+                    f"rate:{point.site_id}:{point.category}",
+                    {
+                        "kind": "rate_below_threshold",
+                        "site": point.site_id,
+                        "category": point.category,
+                        "rate": point.estimate.rate,
+                        "interval": [point.estimate.low, high],
+                        "n": point.n,
+                        "threshold": threshold,
+                        "window_start": point.start.isoformat(),
+                        "window_end": now.isoformat(),
+                        "message": (
+                            f"{point.category} compliance at {point.site_id} is {point.estimate.rate:.0%} "
+                            f"(95% interval up to {high:.0%}, n={point.n}), below the target {threshold:.0%}"
+                        ),
+                    },
+                )
+            )
+        statuses = self.store.camera_statuses()
+        limit = self.config.alerts.camera_down_after_s
+        for camera in self.config.cameras:
+            if not camera.enabled:
+                continue
+            status = statuses.get(camera.id, {})
+            if status.get("state") == "finished":
+                continue
+            last = status.get("last_frame_wall_at") or self._started
+            silent_for = wall - float(last)  # type: ignore[arg-type]
+            if silent_for > limit:
+                due.append(
+                    (
+                        f"camera:{camera.id}",
+                        {
+                            "kind": "camera_down",
+                            "camera": camera.id,
+                            "site": camera.site,
+                            "state": status.get("state", "unknown"),
+                            "silent_for_s": round(silent_for, 1),
+                            "last_error": status.get("last_error"),
+                            "message": f"camera {camera.id} at {camera.site} delivered no frame for {silent_for:.0f} s",
+                        },
+                    )
+                )
+        sent = []
+        for key, payload in due:
+            if not self._due(key, wall):
+                continue
+            ok, _ = self.send(payload)
+            if ok:
+                self._last_sent[key] = wall
+                sent.append(payload)
+        return sent
+
+    def run(self, stop: threading.Event) -> None:
+        """Check until ``stop`` is set (run it in its own thread)."""
+        while not stop.wait(self.config.alerts.check_every_s):
+            try:
+                self.check()
+            except Exception:  # an alert bug must never stop the pipeline or the API
+                log.exception("alert check failed")

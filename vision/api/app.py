@@ -1,0 +1,64 @@
+"""The FastAPI application factory. Everything it serves is read from the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+
+from vision import __version__
+from vision.alerts import AlertNotifier
+from vision.api import compliance, ops, resources
+from vision.api.context import ApiContext
+from vision.compliance.rates import DetectorError
+from vision.config import VisionConfig
+from vision.metrics import ComplianceCollector
+from vision.store import Store
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def create_app(
+    config: VisionConfig,
+    store: Store,
+    registry: CollectorRegistry | None = None,
+    detector_errors: dict[str, DetectorError] | None = None,
+    alerts: AlertNotifier | None = None,
+) -> FastAPI:
+    """The API on ``store``; ``registry`` is what ``/metrics`` exposes (compliance figures are added to it)."""
+    registry = registry if registry is not None else CollectorRegistry()
+    registry.register(ComplianceCollector(store, config.api.rolling_window_minutes, config.compliance.confidence))
+    app = FastAPI(
+        title="vision",
+        version=__version__,
+        description="Helmet and mask compliance rates per site, with intervals, sample sizes and camera health.",
+    )
+    app.state.context = ApiContext(store=store, config=config, detector_errors=dict(detector_errors or {}))
+    app.state.alerts = alerts
+    if config.api.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(config.api.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.include_router(resources.router)
+    app.include_router(compliance.router)
+    app.include_router(ops.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    if (STATIC / "index.html").is_file():
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+        @app.get("/", include_in_schema=False)
+        def dashboard() -> FileResponse:
+            return FileResponse(STATIC / "index.html")
+
+    return app

@@ -1,0 +1,197 @@
+"""Compliance series, current rates and CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Query, status
+from fastapi.responses import Response
+
+from vision.api import schemas
+from vision.api.context import UNPROCESSABLE, Context, zoned
+from vision.compliance.rates import BUCKET_SECONDS, RatePoint, compute_rates
+
+router = APIRouter(prefix="/api/v1/compliance", tags=["compliance"])
+MAX_POINTS = 50_000  # per request: a year of hourly points for several sites
+
+Bucket = Literal["minute", "hour", "day"]
+Category = Literal["helmet", "mask"]
+
+
+def to_schema(point: RatePoint) -> schemas.RatePoint:
+    adjusted = point.adjusted
+    return schemas.RatePoint(
+        start=point.start,
+        end=point.end,
+        compliant=point.compliant,
+        non_compliant=point.non_compliant,
+        undetermined=point.undetermined,
+        n=point.n,
+        rate=point.estimate.rate,
+        low=point.estimate.low,
+        high=point.estimate.high,
+        adjusted_rate=adjusted.rate if adjusted else None,
+        adjusted_low=adjusted.low if adjusted else None,
+        adjusted_high=adjusted.high if adjusted else None,
+        coverage_s=point.coverage_s,
+        low_sample=point.low_sample,
+    )
+
+
+def _series(
+    ctx: Context, site: str | None, category: str | None, start: datetime, end: datetime, bucket: Bucket
+) -> list[schemas.Series]:
+    zoned("from", start)
+    zoned("to", end)
+    if end <= start:
+        raise HTTPException(UNPROCESSABLE, "to must be after from")
+    if (end - start).total_seconds() / BUCKET_SECONDS[bucket] > MAX_POINTS:
+        raise HTTPException(
+            UNPROCESSABLE,
+            f"{(end - start)} in {bucket} buckets is more than {MAX_POINTS} points; choose a larger bucket",
+        )
+    if site is not None and site not in {s.id for s in ctx.config.sites}:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown site {site!r}")
+    points = compute_rates(
+        ctx.store,
+        start,
+        end,
+        bucket,
+        confidence=ctx.config.compliance.confidence,
+        min_n=ctx.config.compliance.min_n,
+        site_id=site,
+        category=category,
+        detector_errors=ctx.detector_errors,
+    )
+    grouped: dict[tuple[str, str], list[schemas.RatePoint]] = {}
+    for point in points:
+        grouped.setdefault((point.site_id, point.category), []).append(to_schema(point))
+    return [
+        schemas.Series(
+            site_id=site_id, category=cat, bucket=bucket, confidence=ctx.config.compliance.confidence, points=values
+        )
+        for (site_id, cat), values in grouped.items()
+    ]
+
+
+SiteQuery = Annotated[str | None, Query(description="Site id; all sites if omitted.", max_length=64)]
+CategoryQuery = Annotated[Category | None, Query(description="helmet or mask; both if omitted.")]
+FromQuery = Annotated[datetime, Query(alias="from", description="Start, ISO 8601 with zone (inclusive).")]
+ToQuery = Annotated[datetime, Query(alias="to", description="End, ISO 8601 with zone (exclusive).")]
+BucketQuery = Annotated[Bucket, Query(description="Window of each point.")]
+
+
+@router.get("/series", response_model=schemas.SeriesResponse)
+def series(
+    ctx: Context,
+    start: FromQuery,
+    end: ToQuery,
+    site: SiteQuery = None,
+    category: CategoryQuery = None,
+    bucket: BucketQuery = "hour",
+) -> schemas.SeriesResponse:
+    """Counts, rate, interval, coverage and low-sample flag per window; windows without observations are left out."""
+    return schemas.SeriesResponse(start=start, end=end, series=_series(ctx, site, category, start, end, bucket))
+
+
+CSV_COLUMNS = (
+    "site_id",
+    "category",
+    "start",
+    "end",
+    "compliant",
+    "non_compliant",
+    "undetermined",
+    "n",
+    "rate",
+    "low",
+    "high",
+    "adjusted_rate",
+    "coverage_s",
+    "low_sample",
+)
+
+
+@router.get("/series.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+def series_csv(
+    ctx: Context,
+    start: FromQuery,
+    end: ToQuery,
+    site: SiteQuery = None,
+    category: CategoryQuery = None,
+    bucket: BucketQuery = "hour",
+) -> Response:
+    """The same series as CSV, one row per site, category and window."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for one in _series(ctx, site, category, start, end, bucket):
+        for point in one.points:
+            row = {"site_id": one.site_id, "category": one.category, **point.model_dump()}
+            writer.writerow(
+                [
+                    v.isoformat() if isinstance(v, datetime) else ("" if v is None else v)
+                    for v in (row[c] for c in CSV_COLUMNS)
+                ]
+            )
+    filename = f"compliance-{bucket}-{start:%Y%m%dT%H%M}-{end:%Y%m%dT%H%M}.csv"
+    return Response(
+        buffer.getvalue(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@router.get("/current", response_model=list[schemas.CurrentRate])
+def current(
+    ctx: Context,
+    window_minutes: Annotated[int | None, Query(ge=1, le=7 * 24 * 60, description="Rolling window.")] = None,
+    sort: Annotated[Literal["rate", "-rate", "site", "n"], Query(description="Order of the sites.")] = "rate",
+    below: Annotated[float | None, Query(gt=0, lt=1, description="Only sites whose rate is under this.")] = None,
+    confident: Annotated[
+        bool, Query(description="With below: only where the interval's upper bound is under it.")
+    ] = False,
+    category: CategoryQuery = None,
+) -> list[schemas.CurrentRate]:
+    """Each site's rate over the rolling window (sites with no observation in it are left out)."""
+    end = datetime.now(UTC)
+    start = end - timedelta(minutes=window_minutes or ctx.config.api.rolling_window_minutes)
+    names = {site.id: site.name for site in ctx.config.sites}
+    rows = []
+    for point in compute_rates(
+        ctx.store,
+        start,
+        end,
+        None,
+        confidence=ctx.config.compliance.confidence,
+        min_n=ctx.config.compliance.min_n,
+        category=category,
+        detector_errors=ctx.detector_errors,
+    ):
+        threshold = ctx.threshold(point.site_id)
+        estimate = point.estimate
+        confidently_below = estimate.high is not None and estimate.high < threshold and not point.low_sample
+        if below is not None:
+            limit_value = estimate.high if confident else estimate.rate
+            if limit_value is None or limit_value >= below or (confident and point.low_sample):
+                continue
+        rows.append(
+            schemas.CurrentRate(
+                site_id=point.site_id,
+                site_name=names.get(point.site_id, point.site_id),
+                category=point.category,
+                window_start=start,
+                window_end=end,
+                threshold=threshold,
+                confidently_below=confidently_below,
+                point=to_schema(point),
+            )
+        )
+    keys = {
+        "rate": lambda r: (r.point.rate is None, r.point.rate or 0.0),
+        "-rate": lambda r: (r.point.rate is None, -(r.point.rate or 0.0)),
+        "site": lambda r: r.site_id,
+        "n": lambda r: -r.point.n,
+    }
+    return sorted(rows, key=keys[sort])

@@ -1,0 +1,104 @@
+"""Sites and cameras with their health, and raw observations."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+
+from vision.api import schemas
+from vision.api.context import UNPROCESSABLE, ApiContext, Context, zoned
+from vision.store.database import from_epoch
+
+router = APIRouter(prefix="/api/v1", tags=["sites"])
+
+
+def camera_health(status_row: dict[str, object] | None) -> schemas.CameraHealth:
+    if status_row is None:
+        return schemas.CameraHealth(
+            state="unknown",
+            up=False,
+            last_frame_age_s=None,
+            fps=0.0,
+            frames_read=0,
+            frames_processed=0,
+            frames_dropped=0,
+            reconnects=0,
+            last_error=None,
+            reported_at=None,
+        )
+    last_frame = status_row["last_frame_wall_at"]
+    return schemas.CameraHealth(
+        state=str(status_row["state"]),
+        up=status_row["state"] == "up",
+        last_frame_age_s=None if last_frame is None else max(0.0, time.time() - float(last_frame)),  # type: ignore[arg-type]
+        fps=float(status_row["fps"]),  # type: ignore[arg-type]
+        frames_read=int(status_row["frames_read"]),  # type: ignore[call-overload]
+        frames_processed=int(status_row["frames_processed"]),  # type: ignore[call-overload]
+        frames_dropped=int(status_row["frames_dropped"]),  # type: ignore[call-overload]
+        reconnects=int(status_row["reconnects"]),  # type: ignore[call-overload]
+        last_error=status_row["last_error"],  # type: ignore[arg-type]
+        reported_at=from_epoch(float(status_row["updated_at"])),  # type: ignore[arg-type]
+    )
+
+
+def list_cameras(ctx: ApiContext) -> list[schemas.Camera]:
+    statuses = ctx.store.camera_statuses()
+    return [
+        schemas.Camera(id=c.id, site_id=c.site, category=c.category.value, health=camera_health(statuses.get(c.id)))
+        for c in ctx.config.cameras
+        if c.enabled
+    ]
+
+
+@router.get("/sites", response_model=list[schemas.Site])
+def sites(ctx: Context) -> list[schemas.Site]:
+    """Every configured site with its cameras and their latest health."""
+    cameras = list_cameras(ctx)
+    return [
+        schemas.Site(
+            id=site.id,
+            name=site.name,
+            tags=list(site.tags),
+            lat=site.lat,
+            lon=site.lon,
+            threshold=ctx.threshold(site.id),
+            cameras=[camera for camera in cameras if camera.site_id == site.id],
+        )
+        for site in ctx.config.sites
+    ]
+
+
+@router.get("/cameras", response_model=list[schemas.Camera])
+def cameras(ctx: Context) -> list[schemas.Camera]:
+    return list_cameras(ctx)
+
+
+@router.get("/observations", response_model=schemas.ObservationPage)
+def observations(
+    ctx: Context,
+    site: Annotated[str | None, Query(max_length=64)] = None,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after_id: Annotated[int, Query(ge=0, le=2**62, description="Last id of the previous page.")] = 0,
+) -> schemas.ObservationPage:
+    """Finished tracks in id order, a page at a time (keyset pagination: stable while new ones arrive)."""
+    zoned("from", start)
+    zoned("to", end)
+    if start and end and end <= start:
+        raise HTTPException(UNPROCESSABLE, "to must be after from")
+    rows = ctx.store.observations(start=start, end=end, site_id=site, limit=limit + 1, after_id=after_id)
+    items = [
+        schemas.Observation(
+            **{**row, "started_at": from_epoch(row["started_at"]), "ended_at": from_epoch(row["ended_at"])}  # type: ignore[arg-type]
+        )
+        for row in rows[:limit]
+    ]
+    return schemas.ObservationPage(items=items, next_after_id=items[-1].id if len(rows) > limit else None)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,123 @@
+"""Response models of the HTTP API. Times are ISO 8601 with a zone (UTC); rates are shares in [0, 1]."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class CameraHealth(_Out):
+    state: str = Field(description="starting, up, down, stalled, finished, failed, or unknown (never reported).")
+    up: bool
+    last_frame_age_s: float | None = Field(description="Seconds since the camera's last decoded frame.")
+    fps: float = Field(description="Frames per second sent to the detector, over the last 10 s.")
+    frames_read: int
+    frames_processed: int
+    frames_dropped: int
+    reconnects: int
+    last_error: str | None
+    reported_at: datetime | None = Field(description="When the pipeline last reported this camera.")
+
+
+class Camera(_Out):
+    id: str
+    site_id: str
+    category: str
+    health: CameraHealth
+
+
+class Site(_Out):
+    id: str
+    name: str
+    tags: list[str]
+    lat: float | None
+    lon: float | None
+    threshold: float = Field(description="Target compliance rate (the site's own or alerts.default_threshold).")
+    cameras: list[Camera]
+
+
+class RatePoint(_Out):
+    start: datetime
+    end: datetime
+    compliant: int
+    non_compliant: int
+    undetermined: int
+    n: int = Field(description="Decided observations: compliant + non_compliant.")
+    rate: float | None = Field(description="compliant / n; null when n = 0.")
+    low: float | None
+    high: float | None
+    adjusted_rate: float | None = Field(description="Rogan-Gladen rate corrected for the model's measured error.")
+    adjusted_low: float | None
+    adjusted_high: float | None
+    coverage_s: float = Field(description="Camera-seconds of frames delivered in the window.")
+    low_sample: bool
+
+
+class Series(_Out):
+    site_id: str
+    category: str
+    bucket: Literal["minute", "hour", "day"]
+    confidence: float
+    points: list[RatePoint]
+
+
+class SeriesResponse(_Out):
+    start: datetime
+    end: datetime
+    series: list[Series]
+
+
+class CurrentRate(_Out):
+    site_id: str
+    site_name: str
+    category: str
+    window_start: datetime
+    window_end: datetime
+    threshold: float
+    confidently_below: bool = Field(description="The interval's upper bound is under the threshold, with n >= min_n.")
+    point: RatePoint
+
+
+class Observation(_Out):
+    id: int
+    run_id: int
+    camera_id: str
+    site_id: str
+    category: str
+    zone: str | None
+    track_id: int
+    started_at: datetime
+    ended_at: datetime
+    outcome: str
+    frames: int
+    mean_confidence: float
+    vote_share: float
+    max_size_px: float
+
+
+class ObservationPage(_Out):
+    items: list[Observation]
+    next_after_id: int | None = Field(description="Pass as after_id for the next page; null on the last page.")
+
+
+class Health(_Out):
+    status: Literal["ok"]
+
+
+class Readiness(_Out):
+    ready: bool
+    store: str
+    cameras_up: int
+    cameras: int
+    problems: list[str]
+
+
+class AlertSent(_Out):
+    sent: bool
+    detail: str

@@ -1,0 +1,352 @@
+"""The numbers of a compliance report, gathered from a store: no output, no rendering.
+
+Times are zone-aware ``datetime`` values; the store buckets by UTC (a day bucket is a UTC day).
+Rates are shares in [0, 1]; differences are shares too (0.09 is 9 percentage points).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tqdm import tqdm
+
+from vision.compliance.rates import BUCKET_SECONDS, DetectorError, RatePoint, compute_rates
+from vision.compliance.stats import ProportionComparison, RateEstimate, two_proportion_test
+from vision.config import VisionConfig
+from vision.errors import VisionError
+from vision.store.database import Store
+
+REPORT_BUCKETS = ("hour", "day")
+CATEGORY_NOUNS = {"helmet": "Helmet wearing", "mask": "Mask wearing"}
+
+
+def parse_time(text: str, option: str) -> datetime:
+    """An ISO 8601 time with a zone (``2026-11-02T08:00:00+01:00`` or ``...Z``); VisionError otherwise."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise VisionError(
+            f"{option} {text!r}: not an ISO 8601 time; give e.g. 2026-11-02T08:00:00+01:00 or 2026-11-02T07:00:00Z"
+        ) from error
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise VisionError(
+            f"{option} {text!r}: needs a time zone, e.g. {moment.isoformat()}+01:00 or {moment.isoformat()}Z"
+            " (the store keeps UTC; a time without zone is ambiguous)"
+        )
+    return moment
+
+
+@dataclass(frozen=True)
+class Period:
+    """``start <= ended_at < end``."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        if self.start >= self.end:
+            raise VisionError(f"period {self.label}: the start must be before the end")
+
+    @property
+    def label(self) -> str:
+        """E.g. ``2026-11-02 08:00 – 2026-11-03 08:00 UTC``."""
+        return f"{self.start.astimezone(UTC):%Y-%m-%d %H:%M} – {self.end.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+    def overlaps(self, other: Period) -> bool:
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True)
+class SiteReport:
+    """One site and category: the whole period, its buckets, and the before/after comparison.
+
+    ``total``, ``before`` and ``after`` are None when that period has no observations at all.
+    ``sentence`` says the comparison in plain English; ``caution`` is a note when either period
+    has fewer decided observations than the configured minimum (else empty).
+    """
+
+    site_id: str
+    site_name: str
+    category: str
+    total: RatePoint | None
+    trend: tuple[RatePoint, ...]
+    before: RatePoint | None
+    after: RatePoint | None
+    comparison: ProportionComparison
+    sentence: str
+    caution: str
+
+
+@dataclass(frozen=True)
+class RankEntry:
+    """``overlaps_next``: this site's interval overlaps the next-ranked site's."""
+
+    rank: int
+    site: SiteReport
+    overlaps_next: bool
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """Sites of one category with decided observations, highest rate first, and what the order means."""
+
+    category: str
+    entries: tuple[RankEntry, ...]
+    statement: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything a report shows. ``comparison_source`` is ``"halves"`` or ``"given"``."""
+
+    period: Period
+    bucket: str
+    confidence: float
+    min_n: int
+    before_period: Period
+    after_period: Period
+    comparison_source: str
+    sites: tuple[SiteReport, ...]
+    rankings: tuple[Ranking, ...]
+    notes: tuple[str, ...]
+    generated_at: datetime
+
+    @property
+    def has_observations(self) -> bool:
+        """Whether the main period holds any observation (decided or not)."""
+        return any(site.total is not None for site in self.sites)
+
+
+def format_points(share: float) -> str:
+    """A difference in percentage points with its sign, e.g. ``+9`` or ``-3``."""
+    points = round(share * 100)
+    return f"{points:+d}" if points else "0"
+
+
+def format_p(p_value: float) -> str:
+    """``p = 0.01``, ``p = 0.004``, ``p < 0.001``."""
+    if p_value < 0.001:
+        return "p < 0.001"
+    if p_value < 0.01:
+        return f"p = {p_value:.3f}"
+    return f"p = {p_value:.2f}"
+
+
+def comparison_sentence(site_name: str, category: str, comparison: ProportionComparison) -> str:
+    """One plain-English sentence on the change between the two periods.
+
+    Significance is judged at ``1 - comparison.confidence`` (0.05 for 95 %). Displayed rates are
+    whole percents and the displayed change is their difference, so the sentence adds up.
+    """
+    noun = f"{CATEGORY_NOUNS.get(category, category.capitalize() + ' compliance')} at {site_name}"
+    before, after = comparison.before, comparison.after
+    if before.rate is None or after.rate is None:
+        missing = " and ".join(
+            name for name, estimate in (("first", before), ("second", after)) if estimate.rate is None
+        )
+        plural = "s have" if " and " in missing else " has"
+        return f"{noun} cannot be compared: the {missing} period{plural} no decided observations."
+    assert comparison.low is not None and comparison.high is not None and comparison.p_value is not None
+    before_pct, after_pct = round(before.rate * 100), round(after.rate * 100)
+    change = after_pct - before_pct
+    if change > 0:
+        movement = f"rose from {before_pct}% to {after_pct}%"
+    elif change < 0:
+        movement = f"fell from {before_pct}% to {after_pct}%"
+    else:
+        movement = f"stayed at {after_pct}%" if before.rate == after.rate else f"stayed at about {after_pct}%"
+    level = f"{comparison.confidence:.0%}"
+    interval = f"{level} CI {format_points(comparison.low)} to {format_points(comparison.high)}"
+    change_text = f"{change:+d} points" if change else "0 points"
+    if comparison.p_value < 1.0 - comparison.confidence:
+        verdict = f"a change this large would be unlikely by chance ({format_p(comparison.p_value)})"
+    else:
+        verdict = f"the difference is within what chance alone produces ({format_p(comparison.p_value)})"
+    return f"{noun} {movement} ({change_text}, {interval}); {verdict}."
+
+
+def _intervals_overlap(a: RateEstimate, b: RateEstimate) -> bool:
+    assert a.low is not None and a.high is not None and b.low is not None and b.high is not None
+    return a.low <= b.high and b.low <= a.high
+
+
+def rank_sites(sites: Sequence[SiteReport], category: str) -> Ranking:
+    """Rank one category's sites by their rate over the period, and say whether the order is significant.
+
+    Neighbours whose intervals overlap are named: their order could be chance. (Non-overlapping
+    intervals are a conservative check: two sites whose intervals touch may still differ.)
+    """
+    ranked = sorted(
+        (
+            (site, site.total.estimate)
+            for site in sites
+            if site.category == category and site.total is not None and site.total.estimate.rate is not None
+        ),
+        key=lambda item: (-(item[1].rate or 0.0), -item[1].n, item[0].site_name),
+    )
+    entries = []
+    overlapping = []
+    for index, (site, estimate) in enumerate(ranked):
+        overlaps = index + 1 < len(ranked) and _intervals_overlap(estimate, ranked[index + 1][1])
+        if overlaps:
+            overlapping.append((site.site_name, ranked[index + 1][0].site_name))
+        entries.append(RankEntry(index + 1, site, overlaps))
+    if len(ranked) < 2:
+        statement = "Fewer than two sites have decided observations: there is nothing to rank."
+    elif not overlapping:
+        statement = "No two neighbouring sites' intervals overlap: the order of the sites is clear."
+    elif len(overlapping) == len(ranked) - 1 and _intervals_overlap(ranked[0][1], ranked[-1][1]):
+        statement = "All sites' intervals overlap, so this ranking is not significant: the order could be chance alone."
+    else:
+        pairs = "; ".join(f"{a} and {b}" for a, b in overlapping)
+        statement = (
+            f"The intervals of {pairs} overlap, so the order between them is not significant (it could be chance);"
+            " the other neighbours' intervals do not overlap."
+        )
+    return Ranking(category, tuple(entries), statement)
+
+
+def _caution(before: RatePoint | None, after: RatePoint | None, min_n: int) -> str:
+    n_before = before.n if before else 0
+    n_after = after.n if after else 0
+    if n_before == 0 or n_after == 0 or (n_before >= min_n and n_after >= min_n):
+        return ""  # nothing to caution about, or nothing compared (the sentence says so)
+    return (
+        f"Few decided observations ({n_before} in the first period, {n_after} in the second; the minimum is"
+        f" {min_n}): read with caution."
+    )
+
+
+def _one(points: list[RatePoint]) -> RatePoint | None:
+    """The single whole-range point of one site and category, or None without observations."""
+    if len(points) > 1:  # pragma: no cover - compute_rates with bucket=None and both filters gives at most one
+        raise AssertionError(f"expected one point, got {len(points)}")
+    return points[0] if points else None
+
+
+def report_pairs(
+    config: VisionConfig, store: Store, periods: Sequence[Period], sites: Sequence[str], category: str | None
+) -> list[tuple[str, str]]:
+    """The ``(site_id, category)`` pairs to report: the config's cameras, plus any with observations in ``periods``.
+
+    ``sites`` (ids) narrows the list; an id that neither the config nor the store knows is a VisionError.
+    """
+    known = {site.id for site in config.sites} | {str(row["id"]) for row in store.sites()}
+    unknown = sorted(set(sites) - known)
+    if unknown:
+        raise VisionError(f"--site: unknown site(s) {unknown} (known: {sorted(known)})")
+    pairs = {(camera.site, camera.category.value) for camera in config.cameras}
+    for period in periods:
+        pairs |= {(row.site_id, row.category) for row in store.counts(period.start, period.end, None)}
+    return sorted((s, c) for s, c in pairs if (not sites or s in sites) and (category is None or c == category))
+
+
+def site_names(config: VisionConfig, store: Store) -> dict[str, str]:
+    """Site id -> display name: the config's, else the store's (a site since removed from the config)."""
+    names = {str(row["id"]): str(row["name"]) for row in store.sites()}
+    names.update({site.id: site.name for site in config.sites})
+    return names
+
+
+def build_report(
+    store: Store,
+    config: VisionConfig,
+    period: Period,
+    bucket: str = "day",
+    sites: Sequence[str] = (),
+    category: str | None = None,
+    compare: Period | None = None,
+    detector_errors: Mapping[str, DetectorError] | None = None,
+    notes: Sequence[str] = (),
+    progress: bool = False,
+) -> Report:
+    """Gather a report over ``period``: per site totals, ``bucket`` trend, ranking and before/after comparison.
+
+    Without ``compare`` the comparison is the first half of ``period`` against the second;
+    with it, the earlier of ``compare`` and ``period`` is "before". ``notes`` are carried into
+    the report (e.g. why adjusted rates are missing); ``progress`` shows a tqdm bar on stderr.
+    """
+    if bucket not in REPORT_BUCKETS:
+        raise VisionError(f"--bucket {bucket!r}: expected one of {', '.join(REPORT_BUCKETS)}")
+    confidence, min_n = config.compliance.confidence, config.compliance.min_n
+    all_notes = list(notes)
+    if compare is None:
+        middle = period.start + (period.end - period.start) / 2
+        before_period, after_period = Period(period.start, middle), Period(middle, period.end)
+        source = "halves"
+    else:
+        before_period, after_period = sorted((compare, period), key=lambda p: (p.start, p.end))
+        source = "given"
+        if compare.overlaps(period):
+            all_notes.append(
+                "The two compared periods overlap: observations in both are counted twice, and the test,"
+                " which assumes independent samples, overstates the evidence."
+            )
+    span_s = (period.end - period.start).total_seconds()
+    if span_s / BUCKET_SECONDS[bucket] > 2000:
+        all_notes.append(f"{span_s / BUCKET_SECONDS[bucket]:.0f} {bucket} buckets: consider a coarser --bucket.")
+    names = site_names(config, store)
+    pairs = report_pairs(config, store, (period, before_period, after_period), sites, category)
+    reports = []
+    for site_id, cat in tqdm(pairs, desc="report", unit="site", disable=not progress):
+
+        def rates(window: Period, bucket_name: str | None, site_id: str = site_id, cat: str = cat) -> list[RatePoint]:
+            return compute_rates(
+                store,
+                window.start,
+                window.end,
+                bucket_name,
+                confidence=confidence,
+                min_n=min_n,
+                site_id=site_id,
+                category=cat,
+                detector_errors=detector_errors,
+            )
+
+        total, trend = _one(rates(period, None)), rates(period, bucket)
+        before, after = _one(rates(before_period, None)), _one(rates(after_period, None))
+        comparison = two_proportion_test(
+            before.compliant if before else 0,
+            before.n if before else 0,
+            after.compliant if after else 0,
+            after.n if after else 0,
+            confidence,
+        )
+        name = names.get(site_id, site_id)
+        reports.append(
+            SiteReport(
+                site_id=site_id,
+                site_name=name,
+                category=cat,
+                total=total,
+                trend=tuple(trend),
+                before=before,
+                after=after,
+                comparison=comparison,
+                sentence=comparison_sentence(name, cat, comparison),
+                caution=_caution(before, after, min_n),
+            )
+        )
+    categories = sorted({site.category for site in reports})
+    return Report(
+        period=period,
+        bucket=bucket,
+        confidence=confidence,
+        min_n=min_n,
+        before_period=before_period,
+        after_period=after_period,
+        comparison_source=source,
+        sites=tuple(reports),
+        rankings=tuple(rank_sites(reports, cat) for cat in categories),
+        notes=tuple(all_notes),
+        generated_at=datetime.now(UTC),
+    )
+
+
+def format_duration(seconds: float) -> str:
+    """Camera-seconds as ``h:mm`` (``3:05`` for 11100 s; hours may exceed 24)."""
+    minutes = math.floor(seconds / 60 + 0.5)
+    return f"{minutes // 60}:{minutes % 60:02d}"

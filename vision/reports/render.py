@@ -1,0 +1,404 @@
+"""A :class:`~vision.reports.build.Report` as one self-contained HTML file, or as CSV.
+
+The HTML loads nothing: styles are inline and charts are PNG images embedded as ``data:`` URIs,
+drawn by matplotlib's Agg canvas (no display, no pyplot state). Times are shown in UTC, the
+zone the store buckets by.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import math
+from datetime import UTC, datetime, timedelta
+from html import escape as attribute
+
+from tqdm import tqdm
+
+from vision import __version__
+from vision.compliance.rates import BUCKET_SECONDS, RatePoint
+from vision.compliance.stats import RateEstimate
+from vision.reports.build import Period, Ranking, Report, SiteReport, format_duration, format_p
+
+CSV_COLUMNS = (
+    "site_id",
+    "site_name",
+    "category",
+    "bucket",
+    "start",
+    "end",
+    "compliant",
+    "non_compliant",
+    "undetermined",
+    "n",
+    "rate",
+    "low",
+    "high",
+    "confidence",
+    "low_sample",
+    "adjusted_rate",
+    "adjusted_low",
+    "adjusted_high",
+    "coverage_s",
+)
+
+COMPLIANT_COLOUR = "#2b6cb0"
+LOW_SAMPLE_COLOUR = "#dd6b20"
+UNDETERMINED_COLOUR = "#cbd5e0"
+
+
+# --- numbers as text ------------------------------------------------------------------------------
+def escape(text: str) -> str:
+    """Text for an element's content (quotes stay readable); attribute values use :func:`attribute`."""
+    return attribute(text, quote=False)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def _window(point: RatePoint, period: Period) -> tuple[datetime, datetime]:
+    """The part of a bucket inside the period (a day bucket may start before ``--from``)."""
+    return max(point.start, period.start), min(point.end, period.end)
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.6f}"
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1%}"
+
+
+def _interval(estimate: RateEstimate | None) -> str:
+    if estimate is None or estimate.low is None or estimate.high is None:
+        return "–"
+    return f"{estimate.low * 100:.1f}–{estimate.high * 100:.1f}%"
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+def render_csv(report: Report) -> str:
+    """One row per site, category and bucket with observations; times ISO 8601 in UTC, shares in [0, 1]."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for site in report.sites:
+        for point in site.trend:
+            start, end = _window(point, report.period)
+            adjusted = point.adjusted
+            writer.writerow(
+                (
+                    site.site_id,
+                    site.site_name,
+                    site.category,
+                    report.bucket,
+                    _iso(start),
+                    _iso(end),
+                    point.compliant,
+                    point.non_compliant,
+                    point.undetermined,
+                    point.n,
+                    _share(point.estimate.rate),
+                    _share(point.estimate.low),
+                    _share(point.estimate.high),
+                    report.confidence,
+                    str(point.low_sample).lower(),
+                    _share(adjusted.rate if adjusted else None),
+                    _share(adjusted.low if adjusted else None),
+                    _share(adjusted.high if adjusted else None),
+                    f"{point.coverage_s:.1f}",
+                )
+            )
+    return buffer.getvalue()
+
+
+# --- charts -------------------------------------------------------------------------------------
+def _png_data_uri(figure) -> str:  # figure: matplotlib.figure.Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def trend_chart(site: SiteReport, report: Report) -> str:
+    """Rate per bucket with its interval as a band (low-sample points hollow, orange) over the n per bucket.
+
+    Buckets without observations are gaps, not zeros. Returns a ``data:image/png`` URI.
+    """
+    import matplotlib.dates as mdates
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
+
+    step = timedelta(seconds=BUCKET_SECONDS[report.bucket])
+    by_start = {point.start: point for point in site.trend}
+    first = datetime.fromtimestamp(
+        math.floor(report.period.start.timestamp() / step.total_seconds()) * step.total_seconds(), tz=UTC
+    )
+    centres, rates, lows, highs, decided, undetermined, low_sample, adjusted = [], [], [], [], [], [], [], []
+    start = first
+    while start < report.period.end:
+        point = by_start.get(start)
+        window_start, window_end = max(start, report.period.start), min(start + step, report.period.end)
+        centres.append(window_start + (window_end - window_start) / 2)
+        estimate = point.estimate if point else None
+        rates.append(math.nan if estimate is None or estimate.rate is None else estimate.rate)
+        lows.append(math.nan if estimate is None or estimate.low is None else estimate.low)
+        highs.append(math.nan if estimate is None or estimate.high is None else estimate.high)
+        decided.append(point.n if point else 0)
+        undetermined.append(point.undetermined if point else 0)
+        low_sample.append(bool(point and point.low_sample and point.n > 0))
+        adjusted.append(math.nan if point is None or point.adjusted is None else (point.adjusted.rate or math.nan))
+        start += step
+
+    figure = Figure(figsize=(9, 4.2), layout="constrained")
+    rate_axes, n_axes = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1.3))
+    rate_axes.fill_between(
+        centres, lows, highs, color=COMPLIANT_COLOUR, alpha=0.18, linewidth=0, label=f"{report.confidence:.0%} interval"
+    )
+    rate_axes.vlines(centres, lows, highs, color=COMPLIANT_COLOUR, alpha=0.35, linewidth=1)
+    rate_axes.plot(centres, rates, color=COMPLIANT_COLOUR, linewidth=1.5, label="rate")
+    solid = [(c, r) for c, r, low in zip(centres, rates, low_sample, strict=True) if not low and not math.isnan(r)]
+    hollow = [(c, r) for c, r, low in zip(centres, rates, low_sample, strict=True) if low and not math.isnan(r)]
+    if solid:
+        rate_axes.plot(*zip(*solid, strict=True), "o", color=COMPLIANT_COLOUR, markersize=4)
+    if hollow:
+        rate_axes.plot(
+            *zip(*hollow, strict=True),
+            "o",
+            markerfacecolor="white",
+            markeredgecolor=LOW_SAMPLE_COLOUR,
+            markersize=6,
+            label=f"low sample (n < {report.min_n})",
+        )
+    if any(not math.isnan(a) for a in adjusted):
+        rate_axes.plot(
+            centres, adjusted, "x--", color="#4a5568", linewidth=1, markersize=4, label="adjusted for detector error"
+        )
+    rate_axes.set_ylim(0, 1.02)
+    rate_axes.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    rate_axes.set_ylabel("compliance")
+    rate_axes.grid(True, alpha=0.3)
+    rate_axes.legend(loc="best", fontsize=8, ncols=4, frameon=False)
+    rate_axes.set_title(f"{site.site_name} ({site.site_id}), {site.category}: rate per {report.bucket}", fontsize=10)
+
+    width = (step * 0.8).total_seconds() / 86400  # matplotlib date units are days
+    colours = [LOW_SAMPLE_COLOUR if low else COMPLIANT_COLOUR for low in low_sample]
+    n_axes.bar(centres, decided, width=width, color=colours, alpha=0.8, label="decided (n)")
+    n_axes.bar(centres, undetermined, width=width, bottom=decided, color=UNDETERMINED_COLOUR, label="undetermined")
+    n_axes.axhline(
+        report.min_n, color=LOW_SAMPLE_COLOUR, linestyle=":", linewidth=1, label=f"minimum n ({report.min_n})"
+    )
+    tallest = max([d + u for d, u in zip(decided, undetermined, strict=True)] + [report.min_n])
+    n_axes.set_ylim(0, tallest * 1.45)  # room for the legend and the labels
+    if len(centres) <= 31:  # few buckets: write each decided n on its bar
+        for centre, n, u in zip(centres, decided, undetermined, strict=True):
+            if n or u:
+                n_axes.annotate(
+                    str(n), (centre, n + u), xytext=(0, 2), textcoords="offset points", ha="center", fontsize=7
+                )
+    n_axes.set_ylabel("observations")
+    n_axes.legend(loc="upper left", fontsize=7, ncols=3, frameon=False)
+    n_axes.grid(True, axis="y", alpha=0.3)
+    locator = mdates.AutoDateLocator(tz=UTC)
+    n_axes.xaxis.set_major_locator(locator)
+    n_axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=UTC))
+    n_axes.set_xlim(report.period.start, report.period.end)
+    n_axes.set_xlabel("UTC")
+    return _png_data_uri(figure)
+
+
+def ranking_chart(ranking: Ranking, confidence: float) -> str:
+    """Each ranked site's rate as a dot with its interval as a bar, best at the top; a ``data:image/png`` URI."""
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import PercentFormatter
+
+    entries = ranking.entries
+    figure = Figure(figsize=(9, 0.9 + 0.38 * len(entries)), layout="constrained")
+    axes = figure.subplots()
+    for position, entry in enumerate(entries):
+        estimate = entry.site.total.estimate if entry.site.total else None
+        if estimate is None or estimate.rate is None or estimate.low is None or estimate.high is None:
+            continue
+        colour = LOW_SAMPLE_COLOUR if entry.site.total and entry.site.total.low_sample else COMPLIANT_COLOUR
+        y = len(entries) - 1 - position
+        axes.plot([estimate.low, estimate.high], [y, y], color=colour, linewidth=3, alpha=0.5)
+        axes.plot([estimate.rate], [y], "o", color=colour)
+    labels = [f"{e.rank}. {e.site.site_name} (n={e.site.total.n if e.site.total else 0})" for e in entries]
+    axes.set_yticks(range(len(entries)), labels[::-1])
+    axes.set_xlim(0, 1)
+    axes.set_ylim(-0.6, len(entries) - 0.4)
+    axes.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    axes.grid(True, axis="x", alpha=0.3)
+    axes.set_title(f"{ranking.category}: rate with {confidence:.0%} interval (orange: low sample)", fontsize=10)
+    return _png_data_uri(figure)
+
+
+# --- HTML ---------------------------------------------------------------------------------------
+STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1100px;
+       color: #1a202c; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { border-bottom: 1px solid #e2e8f0; padding-bottom: 0.2em; margin-top: 2em; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
+th, td { border: 1px solid #e2e8f0; padding: 0.3em 0.6em; text-align: right; vertical-align: top; }
+th { background: #f7fafc; }
+td.text, th.text { text-align: left; }
+.meta { color: #4a5568; }
+.warning { background: #fffaf0; border-left: 4px solid #dd6b20; padding: 0.6em 1em; }
+.empty { background: #fff5f5; border-left: 4px solid #c53030; padding: 0.8em 1em; font-size: 1.1em; }
+.flag { color: #dd6b20; font-weight: 600; }
+img { max-width: 100%; height: auto; }
+"""
+
+
+def _site_table(report: Report) -> str:
+    rows = []
+    for site in report.sites:
+        point = site.total
+        name = f"{escape(site.site_name)}<br><small>{escape(site.site_id)}</small>"
+        if point is None:
+            rows.append(
+                f'<tr><td class="text">{name}</td><td class="text">{escape(site.category)}</td>'
+                '<td class="text" colspan="9">no observations in this period</td></tr>'
+            )
+            continue
+        adjusted = point.adjusted
+        adjusted_text = (
+            "–"
+            if adjusted is None or adjusted.rate is None
+            else (f"{_percent(adjusted.rate)}<br><small>{_interval(adjusted)}</small>")
+        )
+        flag = '<span class="flag">low sample</span>' if point.low_sample else ""
+        rows.append(
+            f'<tr><td class="text">{name}</td><td class="text">{escape(site.category)}</td>'
+            f"<td>{_percent(point.estimate.rate)}</td><td>{_interval(point.estimate)}</td><td>{point.n}</td>"
+            f"<td>{point.compliant}</td><td>{point.non_compliant}</td><td>{point.undetermined}</td>"
+            f"<td>{format_duration(point.coverage_s)}</td><td>{flag}</td><td>{adjusted_text}</td></tr>"
+        )
+    level = f"{report.confidence:.0%}"
+    return (
+        "<table><thead><tr>"
+        '<th class="text">site</th><th class="text">category</th><th>rate</th>'
+        f"<th>{level} interval</th><th>n (decided)</th><th>compliant</th><th>non-compliant</th>"
+        "<th>undetermined</th><th>coverage (h:mm)</th><th>low sample</th><th>adjusted rate</th>"
+        "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _ranking_section(report: Report) -> str:
+    parts = []
+    for ranking in report.rankings:
+        parts.append(f"<h3>{escape(ranking.category)}</h3>")
+        if len(ranking.entries) > 1:
+            rows = "".join(
+                f'<tr><td>{entry.rank}</td><td class="text">{escape(entry.site.site_name)}</td>'
+                f"<td>{_percent(entry.site.total.estimate.rate if entry.site.total else None)}</td>"
+                f"<td>{_interval(entry.site.total.estimate if entry.site.total else None)}</td>"
+                f"<td>{entry.site.total.n if entry.site.total else 0}</td>"
+                f'<td class="text">{"intervals overlap" if entry.overlaps_next else ""}</td></tr>'
+                for entry in ranking.entries
+            )
+            parts.append(
+                '<table><thead><tr><th>rank</th><th class="text">site</th><th>rate</th>'
+                f'<th>{report.confidence:.0%} interval</th><th>n</th><th class="text">vs the next</th></tr></thead>'
+                f"<tbody>{rows}</tbody></table>"
+            )
+            chart = ranking_chart(ranking, report.confidence)
+            parts.append(f'<img alt="ranking of {attribute(ranking.category)} sites" src="{chart}">')
+        parts.append(f"<p><strong>{escape(ranking.statement)}</strong></p>")
+    return "".join(parts) or "<p>No sites to rank.</p>"
+
+
+def _comparison_section(report: Report) -> str:
+    how = (
+        "the first half of the period against the second half"
+        if report.comparison_source == "halves"
+        else "the two periods given (the earlier one is “before”)"
+    )
+    level = f"{report.confidence:.0%}"
+    rows = []
+    for site in report.sites:
+        c = site.comparison
+        if c.difference is None or c.low is None or c.high is None or c.p_value is None:
+            numbers = "<td>–</td><td>–</td><td>–</td>"
+        else:
+            numbers = (
+                f"<td>{c.difference * 100:+.1f}</td><td>{c.low * 100:+.1f} to {c.high * 100:+.1f}</td>"
+                f"<td>{escape(format_p(c.p_value).removeprefix('p = ').removeprefix('p '))}</td>"
+            )
+        caution = f'<br><span class="flag">{escape(site.caution)}</span>' if site.caution else ""
+        rows.append(
+            f'<tr><td class="text">{escape(site.site_name)}</td><td class="text">{escape(site.category)}</td>'
+            f"<td>{_percent(c.before.rate)}<br><small>n={c.before.n}</small></td>"
+            f"<td>{_percent(c.after.rate)}<br><small>n={c.after.n}</small></td>{numbers}"
+            f'<td class="text">{escape(site.sentence)}{caution}</td></tr>'
+        )
+    return (
+        f"<p>Comparing {how}: <strong>before</strong> {escape(report.before_period.label)}, "
+        f"<strong>after</strong> {escape(report.after_period.label)}.</p>"
+        '<table><thead><tr><th class="text">site</th><th class="text">category</th><th>before</th><th>after</th>'
+        f"<th>difference (points)</th><th>{level} CI (points)</th><th>p</th>"
+        '<th class="text">in words</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _trend_section(report: Report, progress: bool) -> str:
+    parts = []
+    for site in tqdm(report.sites, desc="charts", unit="site", disable=not progress):
+        parts.append(f"<h3>{escape(site.site_name)} ({escape(site.site_id)}), {escape(site.category)}</h3>")
+        if not site.trend:
+            parts.append("<p>No observations in this period.</p>")
+            continue
+        parts.append(
+            f'<img alt="{attribute(site.site_name)} rate per {report.bucket}" src="{trend_chart(site, report)}">'
+        )
+    return "".join(parts)
+
+
+def render_html(report: Report, title: str = "Compliance report", progress: bool = False) -> str:
+    """The whole report as one HTML document that loads nothing (charts embedded as PNG data URIs)."""
+    period = report.period
+    notes = "".join(f'<p class="warning">{escape(note)}</p>' for note in report.notes)
+    head = (
+        f"<h1>{escape(title)}</h1>"
+        f'<p class="meta">Period {escape(period.label)} (from {escape(period.start.isoformat())} to '
+        f"{escape(period.end.isoformat())}, end excluded); buckets of one {report.bucket} (UTC); "
+        f"{report.confidence:.0%} intervals; rates on fewer than {report.min_n} decided observations are flagged "
+        f"low sample. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC by vision {escape(__version__)}.</p>"
+    )
+    if not report.has_observations:
+        body = '<p class="empty">No observations in this period.</p>' + notes + "<h2>Sites</h2>" + _site_table(report)
+    else:
+        body = (
+            notes
+            + "<h2>Per site</h2>"
+            + _site_table(report)
+            + "<h2>Ranking</h2>"
+            + _ranking_section(report)
+            + "<h2>Before and after</h2>"
+            + _comparison_section(report)
+            + f"<h2>Trend per {report.bucket}</h2>"
+            + _trend_section(report, progress)
+        )
+    method = (
+        "<h2>How to read this</h2><ul>"
+        "<li><strong>rate</strong> = compliant / (compliant + non-compliant); undetermined observations (too small "
+        "or too short to judge) are counted beside it, never inside. <strong>n</strong> is the decided count.</li>"
+        f"<li>Intervals are {report.confidence:.0%} Wilson score intervals. The <strong>adjusted rate</strong> "
+        "corrects for the detector's measured sensitivity and specificity (Rogan–Gladen); its interval does not "
+        "include the uncertainty of those measurements.</li>"
+        "<li><strong>coverage</strong> is camera time with frames (two cameras for one hour give 2:00).</li>"
+        "<li>The ranking's order between two sites is not significant when their intervals overlap (a conservative "
+        "check).</li>"
+        "<li>Before/after: the difference's interval is Newcombe's hybrid score interval; p is the two-sided "
+        f"two-proportion z-test; a change is called unlikely by chance when p &lt; {1 - report.confidence:.2f}. "
+        "Testing many sites at once makes a few such calls by chance alone.</li></ul>"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}: {escape(period.label)}</title><style>{STYLE}</style></head><body>"
+        f"{head}{body}{method}</body></html>\n"
+    )
