@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from vision import __version__
 from vision.errors import VisionError
+from vision.reports.cli import add_report_parser
 
 DEFAULT_MODEL = "models/helmet.yaml"
 
@@ -370,6 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("-v", "--verbose", action="store_true")
     _add_server_options(serve)
     serve.set_defaults(handler=_cmd_serve)
+
+    add_report_parser(commands)
     return parser
 
 

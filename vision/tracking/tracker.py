@@ -2,8 +2,9 @@
 
 ByteTrack gives a stable id per head or face across frames; this module keeps, per id, the
 detections' outcome weights, size and path, and turns a track that has not been seen for
-``max_age_s`` into one :class:`Observation`. The tracker is class-agnostic on purpose: a head that
-flickers between "with" and "without" across frames stays one person, and the vote decides.
+``max_age_s`` (counted in frames at the camera's ``detect_fps``) into one :class:`Observation`.
+The tracker is class-agnostic on purpose: a head that flickers between "with" and "without"
+across frames stays one person, and the vote decides.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class _TrackState:
     last_seen: datetime
     first_anchor: tuple[float, float]
     last_anchor: tuple[float, float]
+    last_frame: int = 0
     frames: int = 0
     score_sum: float = 0.0
     max_size_px: float = 0.0
@@ -90,6 +92,11 @@ class VerdictTracker:
         self._outcome_by_class = [info.outcome_of(name) for name in info.class_names]
         self._zones = ZoneFilter({zone.name: np.asarray(zone.polygon) for zone in camera.zones})
         self._gates: Gates = camera.gates
+        # Track age is counted in processed frames, not seconds: when the detector falls behind
+        # detect_fps on a live stream, frames arrive further apart, and a time limit would end every
+        # track between two frames. At the nominal rate both readings agree.
+        self.max_age_frames = max(1, round(tracking.max_age_s * frame_rate))
+        self._frame = 0
         self._tracker = ByteTrackTracker(
             lost_track_buffer=max(1, round(tracking.max_age_s * 30)),  # counted in 30 fps frames
             frame_rate=frame_rate,
@@ -118,13 +125,14 @@ class VerdictTracker:
                 class_id=detections.class_ids.astype(int),
                 data={"index": np.arange(len(detections))},
             ),
-            timestamp=time.timestamp(),
+            timestamp=None,
         )
+        self._frame += 1
         for track_id, index in zip(tracked.tracker_id, tracked.data.get("index", []), strict=True):
             if track_id < 0:
                 continue
             self._collect(int(track_id), detections, int(index), anchors[index], zones[index], time)
-        return self._finish_stale(time)
+        return self._finish_stale()
 
     def _collect(
         self, track_id: int, detections: Detections, index: int, anchor: np.ndarray, zone: str | None, time: datetime
@@ -133,7 +141,7 @@ class VerdictTracker:
         state = self._tracks.get(track_id)
         if state is None:
             state = self._tracks[track_id] = _TrackState(time, time, point, point)
-        state.last_seen, state.last_anchor = time, point
+        state.last_seen, state.last_anchor, state.last_frame = time, point, self._frame
         score = float(detections.scores[index])
         x1, y1, x2, y2 = detections.xyxy[index]
         state.frames += 1
@@ -143,11 +151,9 @@ class VerdictTracker:
         if zone is not None:
             state.zones[zone] += 1
 
-    def _finish_stale(self, now: datetime) -> list[Observation]:
+    def _finish_stale(self) -> list[Observation]:
         stale = [
-            track_id
-            for track_id, state in self._tracks.items()
-            if (now - state.last_seen).total_seconds() > self.tracking.max_age_s
+            track_id for track_id, state in self._tracks.items() if self._frame - state.last_frame > self.max_age_frames
         ]
         return [obs for track_id in stale if (obs := self._observation(track_id, self._tracks.pop(track_id)))]
 
