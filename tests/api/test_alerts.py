@@ -1,0 +1,109 @@
+"""Webhook alerts delivered to a real HTTP receiver on loopback."""
+
+import json
+import threading
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from api_support import NOW, make_config
+
+from mjpeg_server import free_port
+from vision.alerts import AlertNotifier
+
+
+class Receiver:
+    """Collects the JSON bodies POSTed to it."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict] = []
+        received = self.bodies
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers["Content-Length"])
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
+
+        self.port = free_port()
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+def notifier(tmp_path, store, url, **alerts) -> AlertNotifier:
+    config = make_config(tmp_path, alerts={"webhook_url": url, "cooldown_minutes": 30, **alerts})
+    return AlertNotifier(config, store)
+
+
+def test_confidently_low_site_and_silent_camera_alert_once_per_cooldown(tmp_path, store, receiver):
+    alerts = notifier(tmp_path, store, receiver.url, camera_down_after_s=600)
+    sent = alerts.check(NOW + timedelta(seconds=1))
+    kinds = sorted((body["kind"], body.get("site"), body.get("camera")) for body in receiver.bodies)
+    # Gate: 6 of 20 (interval up to ~52 %) under its 90 % target. Market: 90 % (n = 20) is not
+    # confidently below. The market camera has been silent for 15 minutes, the gate camera 0.5 s.
+    assert kinds == [("camera_down", "market", "cam-market"), ("rate_below_threshold", "gate", None)]
+    assert len(sent) == 2
+    rate_alert = next(body for body in receiver.bodies if body["kind"] == "rate_below_threshold")
+    assert rate_alert["n"] == 20 and rate_alert["rate"] == pytest.approx(0.3) and rate_alert["interval"][1] < 0.9
+    assert "below the target 90%" in rate_alert["message"]
+    alerts.check(NOW + timedelta(minutes=10))
+    assert len(receiver.bodies) == 2  # within the cooldown: nothing new
+    alerts.check(NOW + timedelta(minutes=31))
+    # The problems last, so they alert again after the cooldown; by now the gate camera has been
+    # silent for 31 minutes too.
+    assert sorted(body.get("camera") or body["kind"] for body in receiver.bodies[2:]) == [
+        "cam-gate",
+        "cam-market",
+        "rate_below_threshold",
+    ]
+
+
+def test_small_samples_do_not_alert(tmp_path, store, receiver):
+    config = make_config(
+        tmp_path, compliance={"min_n": 50}, alerts={"webhook_url": receiver.url, "camera_down_after_s": 10_000}
+    )
+    alerts = AlertNotifier(config, store)
+    assert alerts.check(NOW + timedelta(seconds=1)) == [] and receiver.bodies == []
+
+
+def test_an_unreachable_webhook_is_reported_not_raised(tmp_path, store):
+    alerts = notifier(tmp_path, store, f"http://127.0.0.1:{free_port()}/hook")
+    assert alerts.check(NOW + timedelta(seconds=1)) == []
+    ok, detail = alerts.send({"kind": "test"})
+    assert not ok and "refused" in detail.lower()
+
+
+def test_the_protected_test_endpoint_delivers(tmp_path, store, receiver):
+    from api_support import TOKEN
+    from fastapi.testclient import TestClient
+
+    from vision.api import create_app
+
+    config = make_config(tmp_path, alerts={"webhook_url": receiver.url})
+    client = TestClient(create_app(config, store, alerts=AlertNotifier(config, store)))
+    answer = client.post("/api/v1/alerts/test", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.json() == {"sent": True, "detail": "HTTP 204"}
+    deadline = time.monotonic() + 5
+    while not receiver.bodies and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert receiver.bodies == [{"kind": "test", "message": "vision test alert"}]

@@ -1,0 +1,160 @@
+"""The HTTP API on a real store, through FastAPI's test client (real ASGI app, real SQL)."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from api_support import NOW, TOKEN, make_config
+from fastapi.testclient import TestClient
+
+from vision.api import create_app
+from vision.compliance.rates import compute_rates
+
+
+def iso(moment):
+    return moment.isoformat()
+
+
+def test_sites_with_camera_health(client):
+    sites = {site["id"]: site for site in client.get("/api/v1/sites").json()}
+    assert sites["gate"]["threshold"] == 0.9 and sites["market"]["threshold"] == 0.9  # default
+    gate_camera = sites["gate"]["cameras"][0]["health"]
+    assert gate_camera["up"] and gate_camera["state"] == "up" and gate_camera["reconnects"] == 1
+    assert 0 <= gate_camera["last_frame_age_s"] < 60
+    market_camera = sites["market"]["cameras"][0]["health"]
+    assert not market_camera["up"] and "***" in market_camera["last_error"]
+
+
+def test_series_agrees_with_the_store(client, store):
+    start, end = NOW - timedelta(days=3), NOW + timedelta(minutes=1)
+    body = client.get(
+        "/api/v1/compliance/series", params={"from": iso(start), "to": iso(end), "bucket": "day", "site": "market"}
+    ).json()
+    (series,) = body["series"]
+    expected = compute_rates(store, start, end, "day", site_id="market", min_n=10)
+    assert [p["compliant"] for p in series["points"]] == [p.compliant for p in expected]
+    assert sum(p["compliant"] for p in series["points"]) == 23
+    assert sum(p["undetermined"] for p in series["points"]) == 3
+    for point in series["points"]:
+        assert point["start"].endswith("Z") or point["start"].endswith("+00:00")
+        assert point["low"] <= point["rate"] <= point["high"]
+
+
+def test_csv_export_has_the_same_numbers(client):
+    params = {"from": iso(NOW - timedelta(hours=2)), "to": iso(NOW + timedelta(minutes=1)), "bucket": "hour"}
+    response = client.get("/api/v1/compliance/series.csv", params=params)
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    gate = [row for row in rows if row["site_id"] == "gate"]
+    assert sum(int(row["compliant"]) for row in gate) == 6 and sum(int(row["non_compliant"]) for row in gate) == 14
+
+
+def test_current_rates_sort_and_below_filter(client):
+    rows = client.get("/api/v1/compliance/current").json()
+    assert [row["site_id"] for row in rows] == ["gate", "market"]  # ascending rate
+    gate = rows[0]
+    assert gate["point"]["rate"] == pytest.approx(6 / 20) and gate["confidently_below"] is True
+    assert gate["point"]["n"] == 20
+    assert rows[1]["point"]["rate"] == pytest.approx(18 / 20) and rows[1]["point"]["undetermined"] == 3
+    assert [r["site_id"] for r in client.get("/api/v1/compliance/current", params={"sort": "-rate"}).json()] == [
+        "market",
+        "gate",
+    ]
+    below = client.get("/api/v1/compliance/current", params={"below": 0.85, "confident": True}).json()
+    assert [row["site_id"] for row in below] == ["gate"]
+
+
+def test_observations_paginate(client):
+    first = client.get("/api/v1/observations", params={"limit": 40}).json()
+    assert len(first["items"]) == 40 and first["next_after_id"] == first["items"][-1]["id"]
+    rest = client.get("/api/v1/observations", params={"limit": 40, "after_id": first["next_after_id"]}).json()
+    assert len(rest["items"]) == 8 and rest["next_after_id"] is None
+    assert first["items"][0]["ended_at"].endswith("Z") or "+00:00" in first["items"][0]["ended_at"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "status", "message"),
+    [
+        (
+            "/api/v1/compliance/series",
+            {"from": "2026-11-01T00:00:00", "to": "2026-11-02T00:00:00Z"},
+            422,
+            "no time zone",
+        ),
+        (
+            "/api/v1/compliance/series",
+            {"from": "2026-11-02T00:00:00Z", "to": "2026-11-01T00:00:00Z"},
+            422,
+            "after from",
+        ),
+        ("/api/v1/compliance/series", {"from": "yesterday", "to": "2026-11-01T00:00:00Z"}, 422, "datetime"),
+        (
+            "/api/v1/compliance/series",
+            {"from": "2020-01-01T00:00Z", "to": "2026-01-01T00:00Z", "bucket": "minute"},
+            422,
+            "choose a larger bucket",
+        ),
+        (
+            "/api/v1/compliance/series",
+            {"from": "2026-11-01T00:00Z", "to": "2026-11-02T00:00Z", "site": "x"},
+            404,
+            "unknown site",
+        ),
+        (
+            "/api/v1/compliance/series",
+            {"from": "2026-11-01T00:00Z", "to": "2026-11-02T00:00Z", "bucket": "week"},
+            422,
+            "minute",
+        ),
+        ("/api/v1/compliance/current", {"window_minutes": 0}, 422, "greater than or equal to 1"),
+        ("/api/v1/observations", {"limit": 5000}, 422, "less than or equal to 1000"),
+    ],
+)
+def test_bad_parameters_get_a_clear_4xx(client, path, params, status, message):
+    response = client.get(path, params=params)
+    assert response.status_code == status
+    assert message in response.text
+
+
+def test_health_and_readiness(client, config, store):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["cameras_up"] == 1
+    assert any("cam-market: down" in problem for problem in ready.json()["problems"])
+    store.set_camera_status("cam-gate", state="down", last_error="stream ended")
+    not_ready = client.get("/readyz")
+    assert not_ready.status_code == 503 and not not_ready.json()["ready"]
+
+
+def test_state_changing_endpoints_need_the_token(client, tmp_path, store, monkeypatch):
+    assert client.post("/api/v1/alerts/test").status_code == 401
+    assert client.post("/api/v1/alerts/test", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    answer = client.post("/api/v1/alerts/test", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert answer.status_code == 200 and answer.json() == {"sent": False, "detail": "no alerts.webhook_url configured"}
+    no_token = make_config(tmp_path, api={})
+    monkeypatch.delenv("VISION_API_TOKEN", raising=False)
+    assert TestClient(create_app(no_token, store)).post("/api/v1/alerts/test").status_code == 403
+
+
+def test_cors_only_for_configured_origins(tmp_path, store):
+    config = make_config(tmp_path, api={"token": TOKEN, "cors_origins": ["https://dash.example.org"]})
+    client = TestClient(create_app(config, store))
+    allowed = client.get("/api/v1/sites", headers={"Origin": "https://dash.example.org"})
+    assert allowed.headers["access-control-allow-origin"] == "https://dash.example.org"
+    other = client.get("/api/v1/sites", headers={"Origin": "https://elsewhere.example"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_openapi_documents_every_route(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/api/v1/sites",
+        "/api/v1/compliance/series",
+        "/api/v1/compliance/current",
+        "/api/v1/observations",
+        "/api/v1/compliance/series.csv",
+        "/healthz",
+        "/readyz",
+    ):
+        assert path in paths
