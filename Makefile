@@ -24,4 +24,5 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check .
 
 test: lint
+	bash scripts/install_system_packages.sh
 	$(BIN)/python -m pytest

@@ -52,6 +52,7 @@ class Card:
 CARDS = (
     Card("helmet", ROOT / "models/helmet.yaml", ROOT / "models/helmet-yolov12m.md", DATASETS / "bike-helmet"),
     Card("mask", ROOT / "models/mask-two-stage.yaml", ROOT / "models/mask-two-stage.md", DATASETS / "face-mask"),
+    Card("mask-yolo", ROOT / "models/mask-yolo.yaml", ROOT / "models/mask-yolov12m.md", DATASETS / "face-mask"),
 )
 
 

@@ -313,6 +313,7 @@ def _helmet_build() -> ModuleType:
     if spec is None or spec.loader is None:
         raise SystemExit(f"cannot import {HELMET_BUILD}")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -408,13 +409,21 @@ def write_card(path: Path, spec_name: str, onnx_name: str, run: dict[str, Any]) 
         if match:
             measured = match.group(0)
     per_epoch = run.get("seconds_per_epoch", [])
-    timing = (
-        f"{run['epochs_done']} epochs; {statistics.median(per_epoch):.0f} s per epoch (median, incl. validation; "
-        f"min {min(per_epoch):.0f}, max {max(per_epoch):.0f}) on {run['machine']}, {run['threads']} torch threads, "
-        "sharing the CPUs with other jobs"
-        if per_epoch
-        else "not trained yet"
-    )
+    timing = "Not trained yet."
+    if per_epoch:
+        timing = (
+            f"{run['epochs_done']} epoch(s) done; {statistics.median(per_epoch):.0f} s per epoch (median, incl. "
+            f"validation; min {min(per_epoch):.0f}, max {max(per_epoch):.0f}) on {run['machine']}, "
+            f"{run['threads']} torch threads, at `nice -n 19` beside other jobs (so slower than a quiet machine)."
+        )
+    if hp.get("time"):
+        timing += (
+            f" Budget mode (`--time-hours {hp['time']}`): ultralytics re-plans the epoch count and the LR "
+            "schedule after each epoch to fit the budget, so a rerun under another machine load can stop at "
+            f"another epoch; `--epochs {run.get('epochs_done')}` without `--time-hours` fixes the count."
+        )
+    if hp.get("fraction", 1.0) < 1.0:
+        timing += f" Trained on a fraction {hp['fraction']} of the training images."
     data = run["data_counts"]
     counts = "\n".join(
         f"| {split} | {s['images']} | " + " | ".join(str(s["boxes"][c]) for c in classes) + " |"
@@ -500,9 +509,8 @@ Command (repository root):
 {run["command"]}
 ```
 
-{timing}. Time mode (`time`) makes ultralytics re-plan the epoch count and the LR schedule after each
-epoch to fit the budget, so a rerun on a different machine load can stop at another epoch; pass
-`--epochs {run["epochs_done"]}` without `--time-hours` to fix it. Seed 0, deterministic algorithms.
+{timing} Seed 0, deterministic algorithms; `workers` is ignored on the CPU (ultralytics loads
+in the main process).
 
 Hyper-parameters (`HyperParams` in `scripts/train.py`, passed to `YOLO.train`; everything else is
 ultralytics' default, full list in `build/runs/<name>/args.yaml`):

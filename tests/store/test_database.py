@@ -1,6 +1,5 @@
 """The store on a real SQLite file (and PostgreSQL when VISION_TEST_POSTGRES_URL names one)."""
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -36,9 +35,7 @@ def store(request, tmp_path):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'db' / 'vision.db'}"
     else:
-        url = os.environ.get("VISION_TEST_POSTGRES_URL")
-        if not url:
-            pytest.skip("set VISION_TEST_POSTGRES_URL to run the store tests on PostgreSQL too")
+        url = request.getfixturevalue("postgres_url")
     store = open_store(url)
     if request.param == "postgresql":
         with store.engine.begin() as connection:
