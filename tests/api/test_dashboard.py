@@ -1,0 +1,177 @@
+"""The dashboard page as a browser shows it: the real app on a loopback port, rendered by headless Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from vision.api import create_app
+from vision.api.app import STATIC
+from vision.config import VisionConfig
+from vision.outcome import Outcome
+from vision.store import open_store
+from vision.tracking import Observation
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CONFIG = VisionConfig.model_validate(
+    {
+        "sites": [
+            {"id": "harbour-gate", "name": "Harbour gate", "lat": 51.9225, "lon": 4.4792, "threshold": 0.75},
+            {"id": "old-town-square", "name": "Old town square", "lat": 51.9190, "lon": 4.4870},
+        ],
+        "cameras": [
+            {"id": "harbour-cam", "site": "harbour-gate", "source": "a.mp4", "category": "helmet", "model": "m.yaml"},
+            {"id": "square-cam", "site": "old-town-square", "source": "b.mp4", "category": "mask", "model": "m.yaml"},
+        ],
+    }
+)
+# Like the demo's replayed clips: data at a fixed past time, outside every rolling window of "current".
+T0 = (datetime.now(UTC) - timedelta(days=40)).replace(hour=8, minute=0, second=0, microsecond=0)
+
+
+def observations(site: str, camera: str, category: str, outcomes: list[Outcome]) -> list[Observation]:
+    result = []
+    for track, outcome in enumerate(outcomes):
+        ended = T0 + timedelta(seconds=20 * track)  # three per minute: several minute buckets
+        result.append(
+            Observation(camera, site, category, track, ended - timedelta(seconds=4), ended, outcome, 9, 0.8, 1.0, 40.0)
+        )
+    return result
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    if not CHROMIUM.is_file():
+        pytest.skip(f"needs headless Chromium at {CHROMIUM} (Debian: apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'vision.db'}")
+    store.sync_config(CONFIG)
+    run = store.start_run("dashboard-test.yaml", "test")
+    # Harbour gate: 40 of 50 decided compliant (80.0 %), 3 undetermined; the square: 12 of 20 (60.0 %, low n).
+    harbour = [Outcome.COMPLIANT] * 4 + [Outcome.NON_COMPLIANT]
+    harbour = harbour * 10 + [Outcome.UNDETERMINED] * 3
+    square = [Outcome.COMPLIANT] * 3 + [Outcome.NON_COMPLIANT] * 2
+    square = square * 4
+    store.add_observations(run, observations("harbour-gate", "harbour-cam", "helmet", harbour))
+    store.add_observations(run, observations("old-town-square", "square-cam", "mask", square))
+    common = {"fps": 5.0, "frames_read": 900, "frames_processed": 450, "frames_dropped": 0}
+    store.set_camera_status("harbour-cam", state="up", reconnects=2, last_frame_wall_at=time.time() - 3, **common)
+    store.set_camera_status(
+        "square-cam", state="down", reconnects=5, last_frame_wall_at=time.time() - 600, last_error="EOF", **common
+    )
+    yield store
+    store.close()
+
+
+def serve(app: FastAPI):
+    """Run ``app`` with uvicorn on a free loopback port in a thread; yields its base URL."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@pytest.fixture
+def dashboard_url(store):
+    for url in serve(create_app(CONFIG, store)):
+        with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
+            assert response.status == 200
+        yield url
+
+
+def browse(chromium: Path, profile: Path, url: str, *action: str) -> subprocess.CompletedProcess[str]:
+    profile.mkdir(exist_ok=True)
+    command = [
+        str(chromium),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,1000",
+        "--virtual-time-budget=5000",
+        *action,
+        url,
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+def test_the_page_loads_nothing_from_the_network():
+    page = (STATIC / "index.html").read_text()
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert not re.search(r"https?://", (STATIC / "dashboard.css").read_text())
+    # The only absolute URL in the script is the SVG namespace, which is a name, not a request.
+    assert set(re.findall(r"https?://[^\s\"'`]+", (STATIC / "dashboard.js").read_text())) == {
+        "http://www.w3.org/2000/svg"
+    }
+
+
+def test_dashboard_renders_sites_rates_map_and_trend(chromium, dashboard_url, tmp_path):
+    dom = browse(chromium, tmp_path / "profile", f"{dashboard_url}/", "--dump-dom").stdout
+    assert "Harbour gate" in dom and "Old town square" in dom
+    assert "80.0 %" in dom and "60.0 %" in dom  # the rates, summed over the days with data
+    assert "all data of the last 365 days" in dom  # nothing in the last 24 h: the caption says what is shown
+    assert "low n" in dom  # the square's 20 decided observations are under min_n = 30
+    assert "1 down" in dom and "10 min" in dom  # camera health: the square's camera is down, last frame 10 min ago
+    map_svg = re.search(r'<svg[^>]*class="map".*?</svg>', dom, re.S)
+    assert map_svg is not None
+    assert len(re.findall(r'<circle[^>]*class="site-dot', map_svg.group(0))) == 2
+    assert re.search(r'<svg[^>]*class="chart"', dom) and 'class="band"' in dom  # the trend with its interval band
+    assert "/api/v1/compliance/series.csv?site=harbour-gate" in dom.replace("&amp;", "&")
+    assert re.search(r'<div id="errors"[^>]*hidden', dom)  # no error shown
+
+    shot = tmp_path / "dashboard.png"
+    browse(chromium, tmp_path / "profile", f"{dashboard_url}/", f"--screenshot={shot}")
+    assert shot.is_file() and shot.stat().st_size > 20_000
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    (ROOT / "out").mkdir(exist_ok=True)
+    shutil.copyfile(shot, ROOT / "out" / "dashboard.png")
+
+
+def test_the_page_says_so_when_the_api_fails(chromium, tmp_path):
+    # The page's files, served by an app without the API: every call answers 404.
+    app = FastAPI()
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.get("/")(lambda: FileResponse(STATIC / "index.html"))
+    for url in serve(app):
+        dom = browse(chromium, tmp_path / "profile", f"{url}/", "--dump-dom").stdout
+    errors = re.search(r'<div id="errors"[^>]*>(.*?)</div>', dom, re.S)
+    assert errors is not None and "hidden" not in errors.group(0).split(">")[0]
+    assert "/api/v1/sites answered 404" in errors.group(1)
+    assert "Helmet and mask compliance" in dom  # the page itself still stands

@@ -1,0 +1,873 @@
+// The compliance dashboard: vanilla JS, no dependencies, every chart drawn here as inline SVG.
+// It reads /api/v1/sites, /api/v1/compliance/current and /api/v1/compliance/series; nothing else.
+"use strict";
+
+(function () {
+  const API = "/api/v1";
+  const REFRESH_MS = 15000;
+  const ALL_DAYS = 365;
+  const NEAR = 0.05; // "near target": at or above the target but by less than this
+  const MAX_POINTS = 50000; // the API's limit per series request
+  const BUCKET_S = { minute: 60, hour: 3600, day: 86400 };
+  const WINDOW_LABELS = { 60: "the last 1 hour", 1440: "the last 24 hours", 10080: "the last 7 days" };
+  const DEFAULT_THRESHOLD = 0.9;
+  const SVG_NS = "http://www.w3.org/2000/svg";
+
+  const state = {
+    sites: [],
+    sitesLoaded: false,
+    rows: [], // {site_id, category, threshold, confidently_below, point}
+    window: "1440",
+    userChoseWindow: false,
+    fellBackFrom: null,
+    shown: null, // {mode, from, to, dataFrom, dataTo}
+    daySeries: [], // the day series behind "all data"
+    confidence: null,
+    selectedSite: null,
+    bucket: "hour",
+    userChoseBucket: false,
+    errors: new Map(),
+    openTables: new Set(), // the trend's data tables the user opened stay open across refreshes
+    timer: null,
+    busy: false,
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  // ---------- formatting ----------
+  const pct = (v) => (v === null || v === undefined ? "–" : (v * 100).toFixed(1) + " %");
+  const pctBare = (v) => (v * 100).toFixed(1);
+  const pad2 = (n) => String(n).padStart(2, "0");
+  const isoDay = (d) => `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
+  const hhmm = (d) => `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}`;
+  const fmtTime = (d) => `${isoDay(d)} ${hhmm(d)} UTC`;
+  const fmtRange = (a, b) =>
+    isoDay(a) === isoDay(b) ? `${isoDay(a)} ${hhmm(a)}–${hhmm(b)} UTC` : `${fmtTime(a)} – ${fmtTime(b)}`;
+  const toDate = (s) => (s instanceof Date ? s : new Date(s));
+  const interval = (p) => (p.low === null || p.high === null ? "" : `[${pctBare(p.low)}, ${pctBare(p.high)}]`);
+  const rateText = (p) => (p.rate === null ? "no decided observations" : `${pct(p.rate)} ${interval(p)}`);
+
+  function fmtAge(seconds) {
+    if (seconds === null || seconds === undefined) return "–";
+    if (seconds < 90) return `${Math.round(seconds)} s`;
+    if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+    if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
+    return `${Math.round(seconds / 86400)} days`;
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "text") node.textContent = v;
+      else if (k === "class") node.className = v;
+      else node.setAttribute(k, v === true ? "" : v);
+    }
+    for (const child of children) if (child !== null && child !== undefined) node.append(child);
+    return node;
+  }
+
+  function svg(tag, attrs, ...children) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined) continue;
+      if (k === "text") node.textContent = v;
+      else node.setAttribute(k, typeof v === "number" ? String(Math.round(v * 100) / 100) : v);
+    }
+    for (const child of children) if (child !== null && child !== undefined) node.append(child);
+    return node;
+  }
+
+  const titled = (node, text) => {
+    node.append(svg("title", { text }));
+    return node;
+  };
+
+  // ---------- API ----------
+  async function getJSON(path) {
+    let response;
+    try {
+      response = await fetch(path, { headers: { Accept: "application/json" }, cache: "no-store" });
+    } catch (error) {
+      throw new Error(`the API did not answer (${path}): ${error.message}`);
+    }
+    if (!response.ok) {
+      let detail = response.statusText;
+      try {
+        const body = await response.json();
+        if (body && body.detail !== undefined) {
+          detail = typeof body.detail === "string" ? body.detail : body.detail.map((d) => d.msg || d).join("; ");
+        }
+      } catch (_) {
+        /* not JSON: keep the status text */
+      }
+      throw new Error(`${path.split("?")[0]} answered ${response.status}: ${detail}`);
+    }
+    return response.json();
+  }
+
+  function showError(key, message) {
+    state.errors.set(key, message);
+    renderErrors();
+  }
+
+  function clearError(key) {
+    if (state.errors.delete(key)) renderErrors();
+  }
+
+  function renderErrors() {
+    const box = $("errors");
+    box.replaceChildren();
+    if (!state.errors.size) {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    box.append(el("strong", { text: "Some figures could not be loaded; what is shown may be out of date." }));
+    const list = el("ul");
+    for (const message of state.errors.values()) list.append(el("li", { text: message }));
+    box.append(list);
+  }
+
+  // ---------- statistics (for "all data", summed from day points) ----------
+  function inverseNormal(p) {
+    // Acklam's rational approximation of the standard normal quantile (relative error < 1.2e-9).
+    const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+    const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+    const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+    const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+    const plow = 0.02425;
+    if (p < plow) {
+      const q = Math.sqrt(-2 * Math.log(p));
+      return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+    }
+    if (p > 1 - plow) return -inverseNormal(1 - p);
+    const q = p - 0.5;
+    const r = q * q;
+    return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+  }
+
+  function wilson(successes, n, confidence) {
+    if (n === 0) return { rate: null, low: null, high: null };
+    const z = inverseNormal(0.5 + confidence / 2);
+    const p = successes / n;
+    const denominator = 1 + (z * z) / n;
+    const centre = (p + (z * z) / (2 * n)) / denominator;
+    const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denominator;
+    return { rate: p, low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
+  }
+
+  // The API does not publish min_n; bound it by the flags it puts on points (n < min_n is low_sample).
+  function lowSampleRule(points) {
+    let atLeast = 1;
+    let atMost = Infinity;
+    for (const p of points) {
+      if (p.low_sample) atLeast = Math.max(atLeast, p.n + 1);
+      else atMost = Math.min(atMost, p.n);
+    }
+    return (n) => (n >= atMost ? false : n < atLeast ? true : n < 30);
+  }
+
+  function aggregate(series) {
+    const isLow = lowSampleRule(series.flatMap((s) => s.points));
+    return series
+      .filter((s) => s.points.length)
+      .map((s) => {
+        const points = s.points;
+        if (points.length === 1) return { site_id: s.site_id, category: s.category, point: points[0] };
+        const sum = (key) => points.reduce((total, p) => total + p[key], 0);
+        const compliant = sum("compliant");
+        const nonCompliant = sum("non_compliant");
+        const n = compliant + nonCompliant;
+        const estimate = wilson(compliant, n, s.confidence);
+        return {
+          site_id: s.site_id,
+          category: s.category,
+          point: {
+            start: points[0].start,
+            end: points[points.length - 1].end,
+            compliant,
+            non_compliant: nonCompliant,
+            undetermined: sum("undetermined"),
+            n,
+            ...estimate,
+            adjusted_rate: null,
+            adjusted_low: null,
+            adjusted_high: null,
+            coverage_s: sum("coverage_s"),
+            low_sample: isLow(n),
+          },
+        };
+      });
+  }
+
+  // ---------- loading ----------
+  function siteById(id) {
+    return state.sites.find((s) => s.id === id);
+  }
+
+  function thresholdOf(siteId) {
+    const site = siteById(siteId);
+    return site ? site.threshold : DEFAULT_THRESHOLD;
+  }
+
+  async function loadSites() {
+    state.sites = await getJSON(`${API}/sites`);
+    state.sitesLoaded = true;
+  }
+
+  async function loadRates() {
+    const now = new Date();
+    if (state.window !== "all") {
+      const minutes = Number(state.window);
+      const rows = await getJSON(`${API}/compliance/current?window_minutes=${minutes}&sort=site`);
+      if (rows.length || state.userChoseWindow) {
+        state.rows = rows;
+        state.daySeries = [];
+        state.shown = {
+          mode: "window",
+          minutes,
+          from: rows.length ? toDate(rows[0].window_start) : new Date(now - minutes * 60000),
+          to: rows.length ? toDate(rows[0].window_end) : now,
+        };
+        return;
+      }
+      // Nothing in the default window (e.g. a replayed demo at fixed past times): show all data.
+      state.fellBackFrom = state.window;
+      state.window = "all";
+      $("window-select").value = "all";
+    }
+    const from = new Date(now.getTime() - ALL_DAYS * 86400000);
+    const query = `bucket=day&from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(now.toISOString())}`;
+    const response = await getJSON(`${API}/compliance/series?${query}`);
+    state.daySeries = response.series;
+    state.rows = aggregate(response.series).map((row) => {
+      const threshold = thresholdOf(row.site_id);
+      const p = row.point;
+      return { ...row, threshold, confidently_below: p.high !== null && p.high < threshold && !p.low_sample };
+    });
+    const points = response.series.flatMap((s) => s.points);
+    state.shown = {
+      mode: "all",
+      from,
+      to: now,
+      dataFrom: points.length ? new Date(Math.min(...points.map((p) => toDate(p.start).getTime()))) : null,
+      dataTo: points.length ? new Date(Math.max(...points.map((p) => toDate(p.end).getTime()))) : null,
+    };
+    if (response.series.length) state.confidence = response.series[0].confidence;
+  }
+
+  // ---------- status ----------
+  function statusOf(row) {
+    const p = row && row.point;
+    if (!p || p.rate === null) return { key: "nodata", label: "No data", rank: 0 };
+    if (p.rate < row.threshold) {
+      return { key: "below", label: row.confidently_below ? "Below target (confident)" : "Below target", rank: 3 };
+    }
+    if (p.rate < row.threshold + NEAR) return { key: "near", label: "Near target", rank: 2 };
+    return { key: "ok", label: "On target", rank: 1 };
+  }
+
+  function categoriesOf(site) {
+    const categories = new Set(site.cameras.map((c) => c.category));
+    for (const row of state.rows) if (row.site_id === site.id) categories.add(row.category);
+    return [...categories].sort();
+  }
+
+  function tableRows() {
+    const out = [];
+    for (const site of state.sites) {
+      const categories = categoriesOf(site);
+      for (const category of categories.length ? categories : [null]) {
+        const row = state.rows.find((r) => r.site_id === site.id && r.category === category);
+        out.push({
+          site,
+          category,
+          row: row || { site_id: site.id, category, threshold: site.threshold, confidently_below: false, point: null },
+          cameras: site.cameras.filter((c) => c.category === category),
+        });
+      }
+    }
+    // Rates for sites the config no longer lists still show.
+    for (const row of state.rows) {
+      if (!siteById(row.site_id)) {
+        const site = { id: row.site_id, name: row.site_name || row.site_id, cameras: [], threshold: row.threshold };
+        out.push({ site, category: row.category, row, cameras: [] });
+      }
+    }
+    return out;
+  }
+
+  // ---------- rendering: caption ----------
+  function renderCaption() {
+    const caption = $("window-caption");
+    const shown = state.shown;
+    caption.replaceChildren();
+    if (!shown) {
+      caption.textContent = state.errors.size ? "No rates loaded." : "Loading…";
+      return;
+    }
+    if (shown.mode === "window") {
+      caption.append(
+        "Showing ",
+        el("strong", { text: WINDOW_LABELS[shown.minutes] || `the last ${shown.minutes} minutes` }),
+        ` (${fmtRange(shown.from, shown.to)}).`,
+      );
+      if (!state.rows.length) caption.append(" No observations in this window.");
+      return;
+    }
+    caption.append("Showing ", el("strong", { text: `all data of the last ${ALL_DAYS} days` }));
+    if (shown.dataFrom) {
+      const first = isoDay(shown.dataFrom);
+      const last = isoDay(new Date(shown.dataTo.getTime() - 1));
+      caption.append(`: observations on ${first === last ? first : `${first} to ${last}`} (UTC days), summed per site.`);
+    } else {
+      caption.append(": no observations at all.");
+    }
+    if (state.fellBackFrom && !state.userChoseWindow) {
+      caption.append(` There were none in ${WINDOW_LABELS[state.fellBackFrom]}, so the page switched to all data.`);
+    }
+  }
+
+  // ---------- rendering: table ----------
+  function healthCells(cameras) {
+    if (!cameras.length) {
+      return [el("td", { class: "muted", text: "none" }), el("td", { class: "num muted", text: "–" }), el("td", { class: "num muted", text: "–" })];
+    }
+    // Down: down, stalled or failed. Starting, finished (a file played to its end) and unknown
+    // (never reported) are counted on their own.
+    const bad = new Set(["down", "stalled", "failed"]);
+    const up = cameras.filter((c) => c.health.up).length;
+    const down = cameras.filter((c) => bad.has(c.health.state)).length;
+    const other = new Map();
+    for (const c of cameras) {
+      if (!c.health.up && !bad.has(c.health.state)) other.set(c.health.state, (other.get(c.health.state) || 0) + 1);
+    }
+    const notes = cameras
+      .filter((c) => !c.health.up)
+      .map((c) => `${c.id}: ${c.health.state}${c.health.last_error ? ` (${c.health.last_error})` : ""}`);
+    const summary = el("td", { title: notes.join("\n") || "all cameras up" });
+    summary.append(`${up} up · `, el("span", { class: down ? "health-bad" : null, text: `${down} down` }));
+    for (const [name, count] of other) summary.append(` · ${count} ${name}`);
+    if (notes.length) summary.append(el("span", { class: "sub", text: notes.join(", ") }));
+    const ages = cameras.map((c) => c.health.last_frame_age_s).filter((a) => a !== null && a !== undefined);
+    const worstAge = ages.length ? Math.max(...ages) : null;
+    const reconnects = cameras.reduce((total, c) => total + c.health.reconnects, 0);
+    return [
+      summary,
+      el("td", { class: "num", text: fmtAge(worstAge), title: worstAge === null ? "no frame yet" : `${worstAge.toFixed(0)} s ago` }),
+      el("td", { class: "num", text: String(reconnects) }),
+    ];
+  }
+
+  function renderTable() {
+    const body = $("sites-body");
+    if (!state.sitesLoaded && !state.rows.length) {
+      const message = state.errors.get("sites") || "Loading sites…";
+      body.replaceChildren(el("tr", {}, el("td", { colspan: "10", class: state.errors.has("sites") ? "health-bad" : "muted", text: message })));
+      return;
+    }
+    const rows = tableRows();
+    if (!rows.length) {
+      body.replaceChildren(el("tr", {}, el("td", { colspan: "10", class: "muted", text: "No sites configured." })));
+      return;
+    }
+    body.replaceChildren(
+      ...rows.map(({ site, category, row, cameras }) => {
+        const p = row.point;
+        const status = statusOf(row);
+        const tr = el("tr", { class: site.id === state.selectedSite ? "selected" : null, "data-site": site.id });
+        tr.addEventListener("click", () => selectSite(site.id));
+        const name = el("button", { type: "button", class: "site-button", text: site.name, "aria-pressed": String(site.id === state.selectedSite) });
+        const nameCell = el("th", { scope: "row" }, name, el("span", { class: "sub", text: site.id }));
+        let rateCell;
+        if (!p) rateCell = el("td", { class: "muted", text: "no observations" });
+        else if (p.rate === null) rateCell = el("td", { class: "muted", text: "no decided observations" });
+        else {
+          rateCell = el("td", { class: "rate" }, el("strong", { text: pct(p.rate) }), " ", interval(p));
+          if (p.adjusted_rate !== null && p.adjusted_rate !== undefined) {
+            rateCell.append(el("span", { class: "sub", text: `adjusted for detector error: ${pct(p.adjusted_rate)}`, title: "Rogan-Gladen corrected rate" }));
+          }
+        }
+        const statusCell = el("td", {}, el("span", { class: "status" }, el("span", { class: `dot s-${status.key}`, "aria-hidden": "true" }), status.label));
+        if (row.confidently_below) {
+          statusCell.append(el("br"), el("span", { class: "badge confident", text: "▼ confidently below", title: "The whole interval is under the target." }));
+        }
+        if (p && p.low_sample) {
+          statusCell.append(el("br"), el("span", { class: "badge lown", text: "low n", title: "Fewer decided observations than the configured minimum: a wide interval." }));
+        }
+        tr.append(
+          nameCell,
+          el("td", { text: category || "–" }),
+          rateCell,
+          el("td", { class: "num", text: p ? String(p.n) : "–" }),
+          el("td", { class: "num", text: p ? String(p.undetermined) : "–" }),
+          el("td", { class: "num", text: row.threshold ? `${(row.threshold * 100).toFixed(0)} %` : "–" }),
+          statusCell,
+          ...healthCells(cameras),
+        );
+        return tr;
+      }),
+    );
+  }
+
+  // ---------- rendering: map ----------
+  function siteStatus(siteId) {
+    const rows = state.rows.filter((r) => r.site_id === siteId);
+    let worst = { status: statusOf(null), row: null };
+    for (const row of rows) {
+      const status = statusOf(row);
+      if (status.rank > worst.status.rank) worst = { status, row };
+    }
+    return { ...worst, rows };
+  }
+
+  function niceStep(span, target) {
+    const raw = span / target;
+    const power = Math.pow(10, Math.floor(Math.log10(raw)));
+    for (const m of [1, 2, 5, 10]) if (m * power >= raw) return m * power;
+    return 10 * power;
+  }
+
+  function renderMap() {
+    const container = $("map");
+    const placed = state.sites.filter((s) => s.lat !== null && s.lon !== null);
+    const unplaced = state.sites.filter((s) => s.lat === null || s.lon === null);
+    const note = $("map-unplaced");
+    note.hidden = !unplaced.length;
+    note.textContent = unplaced.length ? `Not on the map (no coordinates): ${unplaced.map((s) => s.name).join(", ")}.` : "";
+    if (!placed.length) {
+      container.replaceChildren(el("p", { class: "muted", text: state.sitesLoaded ? "No site has coordinates." : state.errors.get("sites") || "Loading…" }));
+      return;
+    }
+    const W = 560;
+    const H = 380;
+    const lats = placed.map((s) => s.lat);
+    const lons = placed.map((s) => s.lon);
+    const midLat = (Math.min(...lats) + Math.max(...lats)) / 2;
+    const k = Math.max(0.05, Math.cos((midLat * Math.PI) / 180)); // equirectangular: x = lon·cos(mid lat)
+    // Padded bounding box in projected degrees, at least ~1 km across.
+    let x0 = Math.min(...lons) * k;
+    let x1 = Math.max(...lons) * k;
+    let y0 = Math.min(...lats);
+    let y1 = Math.max(...lats);
+    const minSpan = 0.004; // about 450 m: a lone site is not drawn on an empty world
+    const spanX = Math.max(x1 - x0, minSpan);
+    const spanY = Math.max(y1 - y0, minSpan);
+    const cx = (x0 + x1) / 2;
+    const cy = (y0 + y1) / 2;
+    const margin = { l: 40, r: 40, t: 30, b: 40 };
+    const innerW = W - margin.l - margin.r;
+    const innerH = H - margin.t - margin.b;
+    // Pad 35 % each side (labels need room), then keep the aspect ratio so distances stay true.
+    let halfX = spanX * 0.85;
+    let halfY = spanY * 0.85;
+    if (halfX / halfY > innerW / innerH) halfY = (halfX * innerH) / innerW;
+    else halfX = (halfY * innerW) / innerH;
+    x0 = cx - halfX;
+    x1 = cx + halfX;
+    y0 = cy - halfY;
+    y1 = cy + halfY;
+    const px = (lon) => margin.l + ((lon * k - x0) / (x1 - x0)) * innerW;
+    const py = (lat) => margin.t + ((y1 - lat) / (y1 - y0)) * innerH;
+
+    const root = svg("svg", { class: "map", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-labelledby": "map-title map-desc" });
+    root.append(svg("title", { id: "map-title", text: "Sites by location, coloured by compliance" }));
+    const descriptions = placed.map((s) => {
+      const st = siteStatus(s.id);
+      return `${s.name}: ${st.row ? `${pct(st.row.point.rate)}, ${st.status.label}` : "no data"}`;
+    });
+    root.append(svg("desc", { id: "map-desc", text: descriptions.join("; ") }));
+    root.append(svg("rect", { class: "map-bg", x: margin.l, y: margin.t, width: innerW, height: innerH, rx: 4 }));
+
+    // Graticule with degree labels.
+    const grid = svg("g", { "aria-hidden": "true" });
+    const lonMin = x0 / k;
+    const lonMax = x1 / k;
+    const lonStep = niceStep(lonMax - lonMin, 4);
+    const decimals = (step) => Math.max(0, Math.ceil(-Math.log10(step) - 1e-9));
+    for (let lon = Math.ceil(lonMin / lonStep) * lonStep; lon <= lonMax; lon += lonStep) {
+      const x = px(lon);
+      if (x < margin.l + 30 || x > margin.l + innerW - 30) continue; // labels clear of the corners
+      grid.append(svg("line", { class: "graticule", x1: x, y1: margin.t, x2: x, y2: margin.t + innerH }));
+      grid.append(svg("text", { class: "graticule-label", x, y: H - margin.b + 14, "text-anchor": "middle", text: `${Math.abs(lon).toFixed(decimals(lonStep))}° ${lon >= 0 ? "E" : "W"}` }));
+    }
+    const latStep = niceStep(y1 - y0, 4);
+    for (let lat = Math.ceil(y0 / latStep) * latStep; lat <= y1; lat += latStep) {
+      const y = py(lat);
+      if (y < margin.t + 30 || y > margin.t + innerH - 30) continue;
+      grid.append(svg("line", { class: "graticule", x1: margin.l, y1: y, x2: margin.l + innerW, y2: y }));
+      grid.append(svg("text", { class: "graticule-label", x: margin.l - 4, y, "text-anchor": "middle", transform: `rotate(-90 ${margin.l - 4} ${y})`, text: `${Math.abs(lat).toFixed(decimals(latStep))}° ${lat >= 0 ? "N" : "S"}` }));
+    }
+    root.append(grid);
+
+    // Scale bar: about a quarter of the width, in round kilometres or metres.
+    const widthKm = (x1 - x0) * 111.32;
+    const barKm = niceStep(widthKm / 4, 1);
+    const barPx = (barKm / widthKm) * innerW;
+    const barY = margin.t + innerH - 12;
+    const barX = margin.l + 12;
+    root.append(
+      svg("g", { "aria-hidden": "true" },
+        svg("line", { class: "scale-bar", x1: barX, y1: barY, x2: barX + barPx, y2: barY }),
+        svg("line", { class: "scale-bar", x1: barX, y1: barY - 4, x2: barX, y2: barY + 4 }),
+        svg("line", { class: "scale-bar", x1: barX + barPx, y1: barY - 4, x2: barX + barPx, y2: barY + 4 }),
+        svg("text", { class: "scale-label", x: barX + barPx / 2, y: barY - 6, "text-anchor": "middle", text: barKm >= 1 ? `${barKm} km` : `${Math.round(barKm * 1000)} m` }),
+      ),
+    );
+
+    // Sites: the selected one last, so it is drawn on top.
+    const ordered = [...placed].sort((a, b) => (a.id === state.selectedSite) - (b.id === state.selectedSite));
+    for (const site of ordered) {
+      const st = siteStatus(site.id);
+      const x = px(site.lon);
+      const y = py(site.lat);
+      const lines = [`${site.name} (${site.lat.toFixed(4)}, ${site.lon.toFixed(4)})`];
+      for (const row of st.rows) {
+        const p = row.point;
+        lines.push(
+          `${row.category}: ${rateText(p)}, n = ${p.n} (${p.compliant} compliant, ${p.non_compliant} not), ` +
+            `${p.undetermined} undetermined, target ${(row.threshold * 100).toFixed(0)} %: ${statusOf(row).label}` +
+            (p.low_sample ? ", low sample" : ""),
+        );
+      }
+      if (!st.rows.length) lines.push("no observations in the window shown");
+      const rightSide = x < margin.l + innerW * 0.62;
+      const anchor = rightSide ? "start" : "end";
+      const dx = rightSide ? 18 : -18;
+      const label = st.row ? `${pct(st.row.point.rate)} · ${st.status.label.toLowerCase()}` : "no data";
+      const mark = svg("g", { class: "site-mark", tabindex: "0", role: "button", "aria-label": lines.join(". "), "data-site": site.id },
+        svg("circle", { class: `site-dot ${st.status.key}${site.id === state.selectedSite ? " selected" : ""}`, cx: x, cy: y, r: 12 }),
+        svg("text", { class: "site-label", x: x + dx, y: y - 2, "text-anchor": anchor, text: site.name }),
+        svg("text", { class: "site-value", x: x + dx, y: y + 13, "text-anchor": anchor, text: label }),
+      );
+      titled(mark, lines.join("\n"));
+      mark.addEventListener("click", () => selectSite(site.id));
+      mark.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" || event.key === " ") {
+          event.preventDefault();
+          selectSite(site.id);
+        }
+      });
+      root.append(mark);
+    }
+    container.replaceChildren(root);
+  }
+
+  // ---------- trend ----------
+  function populateSiteSelect() {
+    const select = $("site-select");
+    const withData = new Set(state.rows.map((r) => r.site_id));
+    if (!state.selectedSite || !siteById(state.selectedSite)) {
+      const first = state.sites.find((s) => withData.has(s.id)) || state.sites[0];
+      state.selectedSite = first ? first.id : null;
+    }
+    select.replaceChildren(
+      ...state.sites.map((s) => el("option", { value: s.id, selected: s.id === state.selectedSite, text: withData.has(s.id) ? s.name : `${s.name} (no data)` })),
+    );
+    if (!state.sites.length) select.append(el("option", { value: "", text: "No sites" }));
+  }
+
+  function selectSite(siteId) {
+    if (!siteId || siteId === state.selectedSite) return;
+    state.selectedSite = siteId;
+    $("site-select").value = siteId;
+    renderTable();
+    renderMap();
+    loadTrend();
+  }
+
+  // The range of the trend: the rolling window, or, for "all data", the days the site has data on.
+  function trendRange(bucket) {
+    const shown = state.shown;
+    if (!shown) return null;
+    let from = shown.from;
+    let to = shown.to;
+    let clipped = false;
+    if (shown.mode === "all") {
+      const points = state.daySeries.filter((s) => s.site_id === state.selectedSite).flatMap((s) => s.points);
+      if (!points.length) return { from, to, empty: true };
+      from = new Date(Math.min(...points.map((p) => toDate(p.start).getTime())));
+      to = new Date(Math.min(shown.to.getTime(), Math.max(...points.map((p) => toDate(p.end).getTime()))));
+    }
+    const maxSpan = (MAX_POINTS - 10) * BUCKET_S[bucket] * 1000;
+    if (to - from > maxSpan) {
+      from = new Date(to.getTime() - maxSpan);
+      clipped = true;
+    }
+    return { from, to, clipped };
+  }
+
+  function autoBucket() {
+    if (state.userChoseBucket || !state.shown) return;
+    let span;
+    if (state.shown.mode === "window") span = state.shown.minutes * 60;
+    else if (state.shown.dataFrom) span = (state.shown.dataTo - state.shown.dataFrom) / 1000;
+    else return;
+    state.bucket = span <= 2 * 86400 ? (span <= 3600 || state.shown.mode === "all" ? "minute" : "hour") : span <= 60 * 86400 ? "hour" : "day";
+    $("bucket-select").value = state.bucket;
+  }
+
+  let trendRequest = 0;
+
+  async function loadTrend() {
+    const container = $("trend");
+    const caption = $("trend-caption");
+    const link = $("csv-link");
+    const site = siteById(state.selectedSite);
+    if (!site) {
+      container.replaceChildren(el("p", { class: "muted", text: state.sitesLoaded ? "No site selected." : "Waiting for the list of sites." }));
+      caption.textContent = "";
+      link.hidden = true;
+      return;
+    }
+    const bucket = state.bucket;
+    const range = trendRange(bucket);
+    if (!range) {
+      container.replaceChildren(el("p", { class: "muted", text: "No rates loaded yet." }));
+      link.hidden = true;
+      return;
+    }
+    const query =
+      `site=${encodeURIComponent(site.id)}&bucket=${bucket}` +
+      `&from=${encodeURIComponent(range.from.toISOString())}&to=${encodeURIComponent(range.to.toISOString())}`;
+    link.href = `${API}/compliance/series.csv?${query}`;
+    link.hidden = false;
+    link.textContent = `Download CSV (${site.name}, per ${bucket})`;
+    if (range.empty) {
+      caption.textContent = `${site.name}: no observations in the last ${ALL_DAYS} days.`;
+      container.replaceChildren(el("p", { class: "muted", text: "Nothing to draw." }));
+      return;
+    }
+    const request = ++trendRequest;
+    let response;
+    try {
+      response = await getJSON(`${API}/compliance/series?${query}`);
+      clearError("trend");
+    } catch (error) {
+      showError("trend", `Trend for ${site.name}: ${error.message}`);
+      if (request === trendRequest && !container.querySelector("svg")) {
+        container.replaceChildren(el("p", { class: "health-bad", text: `Could not load the trend: ${error.message}` }));
+      }
+      return;
+    }
+    if (request !== trendRequest) return; // a newer selection is on its way
+    const confidence = response.series.length ? response.series[0].confidence : state.confidence;
+    caption.replaceChildren(
+      el("strong", { text: site.name }),
+      `, per ${bucket}, ${fmtRange(range.from, range.to)}` +
+        (confidence ? `; band: ${Math.round(confidence * 100)} % interval.` : ".") +
+        (range.clipped ? ` Only the last ${MAX_POINTS} ${bucket}s fit one request; choose a larger bucket for more.` : ""),
+    );
+    if (!response.series.length) {
+      container.replaceChildren(el("p", { class: "muted", text: `${site.name} has no observations in this range.` }));
+      return;
+    }
+    const domain = state.shown.mode === "all" ? dataDomain(response.series, bucket) : [range.from.getTime(), range.to.getTime()];
+    container.replaceChildren(
+      ...response.series.map((series) => {
+        const block = el("div", { class: "chart-block" });
+        block.append(drawTrend(series, site, domain), dataTable(series));
+        return block;
+      }),
+    );
+  }
+
+  function dataDomain(seriesList, bucket) {
+    const points = seriesList.flatMap((s) => s.points);
+    const lo = Math.min(...points.map((p) => toDate(p.start).getTime()));
+    const hi = Math.max(...points.map((p) => toDate(p.end).getTime()));
+    const padding = Math.max(BUCKET_S[bucket] * 1000, (hi - lo) * 0.05);
+    return [lo - padding, hi + padding];
+  }
+
+  const TIME_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 1209600, 2592000].map((s) => s * 1000);
+
+  function drawTrend(series, site, domain) {
+    const W = 760;
+    const H = 300;
+    const m = { l: 62, r: 18, t: 26, b: 54 };
+    const pw = W - m.l - m.r;
+    const ph = H - m.t - m.b;
+    const [d0, d1] = domain;
+    const x = (t) => m.l + ((t - d0) / (d1 - d0)) * pw;
+    const y = (v) => m.t + (1 - v) * ph;
+    const threshold = site.threshold;
+    const title = `${site.name}, ${series.category}: compliance per ${series.bucket}`;
+    const root = svg("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${title}, target ${(threshold * 100).toFixed(0)} %` });
+    root.append(svg("title", { text: title }));
+    root.append(svg("text", { class: "chart-title", x: m.l, y: 16, text: `${series.category} (${series.points.length} ${series.bucket}${series.points.length === 1 ? "" : "s"} with observations)` }));
+
+    // Y grid and labels.
+    for (let v = 0; v <= 1.0001; v += 0.2) {
+      root.append(svg("line", { class: "grid", x1: m.l, y1: y(v), x2: m.l + pw, y2: y(v) }));
+      root.append(svg("text", { class: "tick-label", x: m.l - 6, y: y(v) + 4, "text-anchor": "end", text: `${Math.round(v * 100)} %` }));
+    }
+    // X ticks: a round step giving at most 8 ticks.
+    const step = TIME_STEPS.find((s) => (d1 - d0) / s <= 8) || TIME_STEPS[TIME_STEPS.length - 1];
+    let previousDay = null;
+    for (let t = Math.ceil(d0 / step) * step; t <= d1; t += step) {
+      const date = new Date(t);
+      const day = isoDay(date);
+      const label = svg("text", { class: "tick-label", x: x(t), y: m.t + ph + 16, "text-anchor": "middle" });
+      if (step < 86400000) {
+        label.append(svg("tspan", { x: x(t), text: hhmm(date) }));
+        if (day !== previousDay) label.append(svg("tspan", { x: x(t), dy: 13, text: day }));
+      } else {
+        label.append(svg("tspan", { x: x(t), text: day }));
+      }
+      previousDay = day;
+      root.append(svg("line", { class: "grid", x1: x(t), y1: m.t, x2: x(t), y2: m.t + ph }), label);
+    }
+    root.append(svg("line", { class: "axis", x1: m.l, y1: m.t + ph, x2: m.l + pw, y2: m.t + ph }));
+    root.append(svg("line", { class: "axis", x1: m.l, y1: m.t, x2: m.l, y2: m.t + ph }));
+    root.append(svg("text", { class: "axis-title", x: m.l + pw / 2, y: H - 6, "text-anchor": "middle", text: `Time (UTC), one point per ${series.bucket}` }));
+    root.append(svg("text", { class: "axis-title", x: 14, y: m.t + ph / 2, "text-anchor": "middle", transform: `rotate(-90 14 ${m.t + ph / 2})`, text: "Compliance rate" }));
+
+    // Contiguous runs of decided points: a band and a line across each; a gap breaks them.
+    const mid = (p) => (toDate(p.start).getTime() + toDate(p.end).getTime()) / 2;
+    const runs = [];
+    let run = [];
+    let previousEnd = null;
+    for (const p of series.points) {
+      if (p.rate === null || (previousEnd !== null && toDate(p.start).getTime() !== previousEnd)) {
+        if (run.length) runs.push(run);
+        run = [];
+      }
+      if (p.rate !== null) run.push(p);
+      previousEnd = toDate(p.end).getTime();
+    }
+    if (run.length) runs.push(run);
+    const bandLayer = svg("g", { "aria-hidden": "true" });
+    const lineLayer = svg("g", { "aria-hidden": "true" });
+    for (const r of runs) {
+      if (r.length === 1) {
+        const p = r[0];
+        const w = Math.max(8, x(toDate(p.end).getTime()) - x(toDate(p.start).getTime()));
+        bandLayer.append(svg("rect", { class: "band", x: x(mid(p)) - w / 2, y: y(p.high), width: w, height: Math.max(1, y(p.low) - y(p.high)) }));
+        continue;
+      }
+      const upper = r.map((p) => `${x(mid(p)).toFixed(1)},${y(p.high).toFixed(1)}`);
+      const lower = r.map((p) => `${x(mid(p)).toFixed(1)},${y(p.low).toFixed(1)}`).reverse();
+      bandLayer.append(svg("polygon", { class: "band", points: [...upper, ...lower].join(" ") }));
+      lineLayer.append(svg("polyline", { class: "rate-line", points: r.map((p) => `${x(mid(p)).toFixed(1)},${y(p.rate).toFixed(1)}`).join(" ") }));
+    }
+    root.append(bandLayer);
+    // Threshold line, labelled.
+    root.append(svg("line", { class: "threshold", x1: m.l, y1: y(threshold), x2: m.l + pw, y2: y(threshold) }));
+    root.append(svg("text", { class: "threshold-label", x: m.l + pw - 4, y: y(threshold) - 5, "text-anchor": "end", text: `target ${(threshold * 100).toFixed(0)} %` }));
+    root.append(lineLayer);
+
+    const pointLayer = svg("g");
+    for (const p of series.points) {
+      const start = toDate(p.start);
+      const end = toDate(p.end);
+      const text =
+        `${fmtRange(start, end)}: ${rateText(p)}, n = ${p.n} (${p.compliant} compliant, ${p.non_compliant} not), ` +
+        `${p.undetermined} undetermined` +
+        (p.adjusted_rate !== null ? `, adjusted ${pct(p.adjusted_rate)}` : "") +
+        (p.low_sample ? ", LOW SAMPLE" : "");
+      if (p.rate === null) {
+        const cx = x(mid(p));
+        pointLayer.append(titled(svg("line", { class: "nodecided", x1: cx, y1: m.t + ph - 6, x2: cx, y2: m.t + ph }), text));
+        continue;
+      }
+      const cx = x(mid(p));
+      pointLayer.append(svg("line", { class: "whisker", x1: cx, y1: y(p.high), x2: cx, y2: y(p.low), "aria-hidden": "true" }));
+      pointLayer.append(titled(svg("circle", { class: p.low_sample ? "pt low" : "pt", cx, cy: y(p.rate), r: p.low_sample ? 4.5 : 4 }), text));
+    }
+    root.append(pointLayer);
+    return root;
+  }
+
+  function dataTable(series) {
+    const details = el("details", { open: state.openTables.has(series.category) });
+    details.addEventListener("toggle", () => {
+      if (details.open) state.openTables.add(series.category);
+      else state.openTables.delete(series.category);
+    });
+    details.append(el("summary", { text: `Data table (${series.category}, ${series.points.length} row${series.points.length === 1 ? "" : "s"})` }));
+    const table = el("table");
+    table.append(
+      el("thead", {}, el("tr", {}, ...["Window (UTC)", "Rate [interval]", "n", "Compliant", "Not", "Undetermined", "Low sample"].map((h) => el("th", { scope: "col", text: h })))),
+    );
+    const body = el("tbody");
+    for (const p of series.points) {
+      body.append(
+        el("tr", {},
+          el("td", { text: fmtRange(toDate(p.start), toDate(p.end)) }),
+          el("td", { text: rateText(p) }),
+          el("td", { class: "num", text: String(p.n) }),
+          el("td", { class: "num", text: String(p.compliant) }),
+          el("td", { class: "num", text: String(p.non_compliant) }),
+          el("td", { class: "num", text: String(p.undetermined) }),
+          el("td", { text: p.low_sample ? "yes" : "no" }),
+        ),
+      );
+    }
+    table.append(body);
+    details.append(table);
+    return details;
+  }
+
+  // ---------- the refresh loop ----------
+  async function refresh() {
+    if (state.busy) return;
+    state.busy = true;
+    try {
+      try {
+        await loadSites();
+        clearError("sites");
+      } catch (error) {
+        showError("sites", `Sites: ${error.message}`);
+      }
+      try {
+        await loadRates();
+        clearError("rates");
+      } catch (error) {
+        showError("rates", `Compliance rates: ${error.message}`);
+      }
+      autoBucket();
+      renderCaption();
+      populateSiteSelect();
+      renderTable();
+      renderMap();
+      await loadTrend();
+      $("last-updated").textContent = `Updated ${fmtTime(new Date())}` + (state.errors.size ? " (with errors)" : "");
+    } catch (error) {
+      showError("page", `The page failed to draw: ${error.message}`);
+    } finally {
+      state.busy = false;
+    }
+  }
+
+  function schedule() {
+    clearTimeout(state.timer);
+    state.timer = setTimeout(async () => {
+      await refresh();
+      schedule();
+    }, REFRESH_MS);
+  }
+
+  function start() {
+    $("window-select").addEventListener("change", (event) => {
+      state.window = event.target.value;
+      state.userChoseWindow = true;
+      state.fellBackFrom = null;
+      refresh().then(schedule);
+    });
+    $("bucket-select").addEventListener("change", (event) => {
+      state.bucket = event.target.value;
+      state.userChoseBucket = true;
+      loadTrend();
+    });
+    $("site-select").addEventListener("change", (event) => selectSite(event.target.value));
+    $("refresh-button").addEventListener("click", () => refresh().then(schedule));
+    window.addEventListener("error", (event) => showError("page", `Script error: ${event.message}`));
+    window.addEventListener("unhandledrejection", (event) => showError("page", `Script error: ${event.reason}`));
+    refresh().then(schedule);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
