@@ -1,5 +1,6 @@
 """The ``vision`` command as a user runs it: real processes, real files, exit codes and messages."""
 
+import contextlib
 import json
 import os
 import signal
@@ -160,3 +161,45 @@ def test_kill_9_loses_no_written_observation_and_the_next_run_continues(tmp_path
         by_run = dict(connection.execute("SELECT run_id, count(*) FROM observations GROUP BY run_id").fetchall())
     assert runs == [(1, 0), (2, 1)]  # the killed run never ended; the next one did
     assert by_run[1] == written and by_run[2] >= written
+
+
+def test_sigterm_finishes_open_tracks_and_prints_the_table(tmp_path):
+    db = tmp_path / "store.db"
+    config = {
+        "sites": [{"id": "gate", "name": "Gate"}],
+        "cameras": [
+            {
+                "id": "cam",
+                "site": "gate",
+                "source": str(CLIPS / "one-rider-30s.mp4"),
+                "category": "helmet",
+                "model": str(ROOT / "models" / "helmet.yaml"),
+                "detect_fps": 5,
+            }
+        ],
+        "store": {"url": f"sqlite:///{db}"},
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vision", "run", str(tmp_path / "config.yaml"), "-q", "--status-every", "1"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        with contextlib.suppress(sqlite3.OperationalError):
+            if (
+                db.exists()
+                and sqlite3.connect(db).execute("SELECT frames_processed FROM camera_status").fetchone()[0] > 5
+            ):
+                break
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 0, stderr
+    assert "SIGTERM received" in stderr and "Traceback" not in stderr
+    # The rider was still in view: the open track is closed and counted, and the table shows it.
+    assert observation_count(db) == 1
+    assert "gate" in stdout and "helmet" in stdout

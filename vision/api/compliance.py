@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from vision.api import schemas
 from vision.api.context import UNPROCESSABLE, Context, zoned
-from vision.compliance.rates import BUCKET_SECONDS, RatePoint, compute_rates
+from vision.compliance.rates import BUCKET_SECONDS, RatePoint
 
 router = APIRouter(prefix="/api/v1/compliance", tags=["compliance"])
 MAX_POINTS = 50_000  # per request: a year of hourly points for several sites
@@ -55,17 +55,7 @@ def _series(
         )
     if site is not None and site not in {s.id for s in ctx.config.sites}:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown site {site!r}")
-    points = compute_rates(
-        ctx.store,
-        start,
-        end,
-        bucket,
-        confidence=ctx.config.compliance.confidence,
-        min_n=ctx.config.compliance.min_n,
-        site_id=site,
-        category=category,
-        detector_errors=ctx.detector_errors,
-    )
+    points = ctx.rates(start, end, bucket, site_id=site, category=category)
     grouped: dict[tuple[str, str], list[schemas.RatePoint]] = {}
     for point in points:
         grouped.setdefault((point.site_id, point.category), []).append(to_schema(point))
@@ -159,16 +149,7 @@ def current(
     start = end - timedelta(minutes=window_minutes or ctx.config.api.rolling_window_minutes)
     names = {site.id: site.name for site in ctx.config.sites}
     rows = []
-    for point in compute_rates(
-        ctx.store,
-        start,
-        end,
-        None,
-        confidence=ctx.config.compliance.confidence,
-        min_n=ctx.config.compliance.min_n,
-        category=category,
-        detector_errors=ctx.detector_errors,
-    ):
+    for point in ctx.rates(start, end, None, category=category):
         threshold = ctx.threshold(point.site_id)
         estimate = point.estimate
         confidently_below = estimate.high is not None and estimate.high < threshold and not point.low_sample

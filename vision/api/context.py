@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from vision.compliance.rates import DetectorError
+from vision.compliance.rates import DetectorError, RatePoint, compute_rates
 from vision.config import VisionConfig
 from vision.store import Store
 
@@ -28,6 +28,27 @@ class ApiContext:
     @property
     def token(self) -> str | None:
         return os.environ.get(TOKEN_ENV) or self.config.api.token
+
+    def rates(
+        self,
+        start: datetime,
+        end: datetime,
+        bucket: str | None,
+        site_id: str | None = None,
+        category: str | None = None,
+    ) -> list[RatePoint]:
+        """:func:`compute_rates` with the config's confidence, minimum n and the models' measured error."""
+        return compute_rates(
+            self.store,
+            start,
+            end,
+            bucket,
+            confidence=self.config.compliance.confidence,
+            min_n=self.config.compliance.min_n,
+            site_id=site_id,
+            category=category,
+            detector_errors=self.detector_errors,
+        )
 
     def threshold(self, site_id: str) -> float:
         site = next((s for s in self.config.sites if s.id == site_id), None)
