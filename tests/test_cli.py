@@ -190,10 +190,8 @@ def test_sigterm_finishes_open_tracks_and_prints_the_table(tmp_path):
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
         with contextlib.suppress(sqlite3.OperationalError):
-            if (
-                db.exists()
-                and sqlite3.connect(db).execute("SELECT frames_processed FROM camera_status").fetchone()[0] > 5
-            ):
+            row = db.exists() and sqlite3.connect(db).execute("SELECT frames_processed FROM camera_status").fetchone()
+            if row and row[0] > 5:
                 break
         time.sleep(0.2)
     process.send_signal(signal.SIGTERM)

@@ -35,17 +35,22 @@ def predict_images(
     return predictions, timings
 
 
-def evaluate_spec(spec: DetectorSpec, images: Sequence[LabelledImage], progress: bool = True) -> EvalReport:
+def evaluate_spec(
+    spec: DetectorSpec, images: Sequence[LabelledImage], progress: bool = True, measure_speed: bool = True
+) -> EvalReport:
     """Score ``spec`` on ``images``: AP from a pass at a low score floor, P/R at ``spec.conf``.
 
     ``ms_per_image`` is the median over a second pass at the operating threshold, since a low
-    floor inflates the work after inference (NMS candidates, face crops to classify).
+    floor inflates the work after inference (NMS candidates, face crops to classify). Without
+    ``measure_speed`` that pass is skipped and ``ms_per_image`` stays None.
     """
     detector = build_detector(spec.model_copy(update={"conf": min(spec.conf, AP_SCORE_FLOOR)}))
     predictions, _ = predict_images(detector, images, progress)
     report = evaluate(
         images, predictions, detector.info.class_names, spec.conf, spec.eval_aliases, outcomes=spec.outcomes or None
     )
+    if not measure_speed:
+        return report
     operating = build_detector(spec)
     predict_images(operating, images[:1], progress=False)  # warm-up: first-run allocations
     _, timings = predict_images(operating, images, progress)
