@@ -4,7 +4,8 @@
 Needs ``onnx`` beside ONNX Runtime (the build venv has both)::
 
     build/venvs/helmet/bin/python scripts/quantize.py --spec models/helmet.yaml \\
-        --calibration ../shared/datasets/bike-helmet --split train.txt --images 64 --out models/helmet-yolov12m.int8.onnx
+        --calibration ../shared/datasets/bike-helmet --split train.txt --images 64 \\
+        --out models/helmet-yolov12m.int8.onnx
 
 Steps: ONNX Runtime's pre-processing (shape inference and graph optimisation: the fp16-storage
 Cast/Mul pairs fold back into plain fp32 weights), then ``quantize_static`` with QDQ nodes,
