@@ -119,10 +119,14 @@ class Pipeline:
 
     # --- running ------------------------------------------------------------------------------
     def run(self, stop: threading.Event) -> int:
-        """Run until ``stop`` is set or all sources are finished; returns the run id."""
+        """Run until ``stop`` is set or all sources are finished; returns the run id.
+
+        ``stop`` is only read, never set: a caller can keep serving the API after the files end.
+        """
         self.store.sync_config(self.config)
         self.run_id = self.store.start_run(self.config_path, __version__)
         log.info("run %d: %d camera(s), %d detector(s)", self.run_id, len(self.cameras), len(self._groups))
+        halt = threading.Event()  # ends the detector threads: on ``stop``, or on the way out
         for position, runtime in enumerate(self.cameras):
             total = runtime.source.total_frames
             if self.progress and total is not None:
@@ -131,7 +135,7 @@ class Pipeline:
                 )
             runtime.source.start()
         threads = [
-            threading.Thread(target=self._detect_loop, args=(detector, members, ready, stop), name=f"detect-{i}")
+            threading.Thread(target=self._detect_loop, args=(detector, members, ready, halt), name=f"detect-{i}")
             for i, (detector, members, ready) in enumerate(self._groups.values())
         ]
         for thread in threads:
@@ -142,6 +146,8 @@ class Pipeline:
             while any(thread.is_alive() for thread in threads):
                 for thread in threads:
                     thread.join(timeout=0.2)
+                if stop.is_set():
+                    halt.set()
                 self._track_source_states()
                 if time.monotonic() >= next_publish:
                     self.publish_status()
@@ -150,7 +156,7 @@ class Pipeline:
                     self.log_status()
                     next_status = time.monotonic() + self.status_interval_s
         finally:
-            stop.set()
+            halt.set()
             for thread in threads:
                 thread.join()
             for runtime in self.cameras:
@@ -242,9 +248,12 @@ class Pipeline:
         for runtime in self.cameras:
             health = runtime.source.health.snapshot()
             age = health["last_frame_age_s"]
+            state = str(health["state"])
+            if state == SourceState.FINISHED and not runtime.flushed:
+                state = SourceState.UP.value  # read to the end, but frames or open tracks are still in flight
             self.store.set_camera_status(
                 runtime.camera.id,
-                state=str(health["state"]),
+                state=state,
                 fps=runtime.fps(),
                 frames_read=int(health["frames_read"]),  # type: ignore[call-overload]
                 frames_processed=runtime.frames_processed,
