@@ -66,6 +66,12 @@ def main() -> int:
     parser.add_argument("--images", type=int, default=64)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--keep-float",
+        default="/model.21/",
+        help="name prefix of nodes left in fp32: the detection head, whose output concatenates pixel "
+        "coordinates (0-640) with scores (0-1), which one int8 scale cannot both hold",
+    )
     args = parser.parse_args()
 
     spec = load_spec(args.spec)
@@ -77,6 +83,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         prepared = Path(tmp) / "prepared.onnx"
         quant_pre_process(str(spec.path), str(prepared), skip_symbolic_shape=True)
+        head = [node.name for node in onnx.load(str(prepared)).graph.node if node.name.startswith(args.keep_float)]
         quantize_static(
             str(prepared),
             str(args.out),
@@ -86,6 +93,8 @@ def main() -> int:
             weight_type=QuantType.QInt8,
             activation_type=QuantType.QUInt8,
             calibrate_method=CalibrationMethod.MinMax,
+            op_types_to_quantize=["Conv"],
+            nodes_to_exclude=head,
             extra_options={"ActivationSymmetric": False, "WeightSymmetric": True},
         )
     # Keep the exporter's metadata (class names, stride): the detector reads them.
