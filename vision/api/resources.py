@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
@@ -99,6 +99,3 @@ def observations(
     ]
     return schemas.ObservationPage(items=items, next_after_id=items[-1].id if len(rows) > limit else None)
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
