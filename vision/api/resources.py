@@ -98,4 +98,3 @@ def observations(
         for row in rows[:limit]
     ]
     return schemas.ObservationPage(items=items, next_after_id=items[-1].id if len(rows) > limit else None)
-
