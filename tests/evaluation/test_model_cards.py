@@ -9,7 +9,9 @@ from vision.evaluation.runner import evaluate_spec
 from vision.evaluation.voc import load_voc
 
 
-@pytest.mark.parametrize(("spec_name", "dataset"), [("helmet", "bike-helmet"), ("mask-two-stage", "face-mask")])
+@pytest.mark.parametrize(
+    ("spec_name", "dataset"), [("helmet", "bike-helmet"), ("mask-two-stage", "face-mask"), ("mask-yolo", "face-mask")]
+)
 def test_eval_reproduces_the_model_card(models_dir, shared_datasets, spec_name, dataset):
     card = json.loads((models_dir / f"{spec_name}.eval.json").read_text())
     spec = load_spec(models_dir / f"{spec_name}.yaml").model_copy(update={"threads": card["threads"]})
