@@ -72,6 +72,9 @@ def main() -> int:
         help="name prefix of nodes left in fp32: the detection head, whose output concatenates pixel "
         "coordinates (0-640) with scores (0-1), which one int8 scale cannot both hold",
     )
+    parser.add_argument(
+        "--ops", nargs="*", default=["Conv"], help="op types to quantize (none given: every supported op)"
+    )
     args = parser.parse_args()
 
     spec = load_spec(args.spec)
@@ -93,7 +96,7 @@ def main() -> int:
             weight_type=QuantType.QInt8,
             activation_type=QuantType.QUInt8,
             calibrate_method=CalibrationMethod.MinMax,
-            op_types_to_quantize=["Conv"],
+            op_types_to_quantize=args.ops or None,
             nodes_to_exclude=head,
             extra_options={"ActivationSymmetric": False, "WeightSymmetric": True},
         )
