@@ -14,6 +14,8 @@ import cv2
 import pytest
 import yaml
 
+from spec_support import write_helmet_spec
+
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT / "tests" / "data" / "clips"
 
@@ -117,10 +119,7 @@ def observation_count(db: Path) -> int:
 
 def test_kill_9_loses_no_written_observation_and_the_next_run_continues(tmp_path):
     db = tmp_path / "store.db"
-    spec = yaml.safe_load((ROOT / "models" / "helmet.yaml").read_text())
-    spec.update(path=str(ROOT / "models" / spec["path"]), input_size=320)
-    spec.pop("evaluation")
-    (tmp_path / "helmet.yaml").write_text(yaml.safe_dump(spec))
+    spec = write_helmet_spec(tmp_path, 320)
     config = {
         "sites": [{"id": "gate", "name": "Gate"}],
         "cameras": [
@@ -129,7 +128,7 @@ def test_kill_9_loses_no_written_observation_and_the_next_run_continues(tmp_path
                 "site": "gate",
                 "source": str(CLIPS / "helmet5.mp4"),
                 "category": "helmet",
-                "model": "helmet.yaml",
+                "model": str(spec),
                 "detect_fps": 5,
             }
         ],

@@ -11,6 +11,7 @@ import yaml
 from prometheus_client import CollectorRegistry
 
 from mjpeg_server import MjpegCamera, free_port
+from spec_support import write_helmet_spec
 from vision.config import load_config
 from vision.outcome import Outcome
 from vision.pipeline import Pipeline
@@ -22,15 +23,11 @@ CLIPS = ROOT / "tests" / "data" / "clips"
 
 
 def write_config(tmp_path: Path, cameras: list[dict], **extra) -> Path:
-    # A faster spec for tests: the same model at 480 px.
-    spec = yaml.safe_load((ROOT / "models" / "helmet.yaml").read_text())
-    spec.update(path=str(ROOT / "models" / spec["path"]), input_size=480)
-    (tmp_path / "helmet-480.yaml").write_text(yaml.safe_dump(spec))
+    spec = write_helmet_spec(tmp_path, 480)  # the same model, faster
     config = {
         "sites": [{"id": "gate", "name": "Gate"}, {"id": "road", "name": "Road"}],
         "cameras": [
-            {"site": "gate", "category": "helmet", "model": "helmet-480.yaml", "detect_fps": 5} | camera
-            for camera in cameras
+            {"site": "gate", "category": "helmet", "model": str(spec), "detect_fps": 5} | camera for camera in cameras
         ],
         "tracking": {"max_age_s": 0.5, "min_frames": 3, "min_size_px": 12},
         "store": {"url": f"sqlite:///{tmp_path / 'vision.db'}"},

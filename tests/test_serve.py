@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from mjpeg_server import free_port
+from spec_support import write_helmet_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT / "tests" / "data" / "clips"
@@ -23,11 +24,7 @@ def get(url: str):
 
 
 def test_run_serve_agrees_with_the_store_and_the_report(tmp_path):
-    spec = yaml.safe_load((ROOT / "models" / "helmet.yaml").read_text())
-    spec.update(
-        path=str(ROOT / "models" / spec["path"]), input_size=320, evaluation=str(ROOT / "models" / spec["evaluation"])
-    )
-    (tmp_path / "helmet.yaml").write_text(yaml.safe_dump(spec))
+    spec = write_helmet_spec(tmp_path, 320)
     config = {
         "sites": [{"id": "gate", "name": "Gate", "lat": 52.0, "lon": 4.0}],
         "cameras": [
@@ -36,7 +33,7 @@ def test_run_serve_agrees_with_the_store_and_the_report(tmp_path):
                 "site": "gate",
                 "source": str(CLIPS / "helmet5.mp4"),
                 "category": "helmet",
-                "model": "helmet.yaml",
+                "model": str(spec),
                 "detect_fps": 5,
                 "start_time": "2026-11-02T08:00:00+00:00",
             }

@@ -1,9 +1,9 @@
 """Fixtures: the config, a filled store and a test client for the app on it."""
 
 import pytest
-from api_support import fill, make_config
 from fastapi.testclient import TestClient
 
+from api_support import fill, make_config
 from vision.api import create_app
 from vision.store import open_store
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from api_support import NOW, make_config
 
+from api_support import NOW, make_config
 from mjpeg_server import free_port
 from vision.alerts import AlertNotifier
 
@@ -94,9 +94,9 @@ def test_an_unreachable_webhook_is_reported_not_raised(tmp_path, store):
 
 
 def test_the_protected_test_endpoint_delivers(tmp_path, store, receiver):
-    from api_support import TOKEN
     from fastapi.testclient import TestClient
 
+    from api_support import TOKEN
     from vision.api import create_app
 
     config = make_config(tmp_path, alerts={"webhook_url": receiver.url})

@@ -5,9 +5,9 @@ import io
 from datetime import timedelta
 
 import pytest
-from api_support import NOW, TOKEN, make_config
 from fastapi.testclient import TestClient
 
+from api_support import NOW, TOKEN, make_config
 from vision.api import create_app
 from vision.compliance.rates import compute_rates
 

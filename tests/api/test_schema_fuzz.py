@@ -1,9 +1,9 @@
 """Property-based requests from the OpenAPI schema (schemathesis): no input may cause a 500."""
 
 import schemathesis
-from api_support import fill, make_config
 from hypothesis import HealthCheck, given, settings
 
+from api_support import fill, make_config
 from vision.api import create_app
 from vision.store import open_store
 
