@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -235,12 +234,11 @@ class Pipeline:
         self._close_uptime(runtime, reason)
 
     def _track_source_states(self) -> None:
-        """Close a live camera's up-interval, and its open tracks, when its stream goes down."""
+        """Close a live camera's up-interval when its stream goes down (its tracks age out by frames)."""
         for runtime in self.cameras:
-            state = runtime.source.health.snapshot()["state"]
-            if state in (SourceState.DOWN, SourceState.STALLED) and runtime.uptime_id is not None:
-                reason = str(runtime.source.health.snapshot()["last_error"])
-                self._close_uptime(runtime, reason)
+            health = runtime.source.health.snapshot()
+            if health["state"] in (SourceState.DOWN, SourceState.STALLED) and runtime.uptime_id is not None:
+                self._close_uptime(runtime, str(health["last_error"]))
 
     def publish_status(self) -> None:
         """Write each camera's health to the store, where the API and alerts read it."""
@@ -280,7 +278,7 @@ class Pipeline:
 
     def summary(self) -> dict[str, dict[str, object]]:
         """Per camera: final state, frames and observations (for the end-of-run report)."""
-        result: dict[str, dict[str, object]] = defaultdict(dict)
+        result: dict[str, dict[str, object]] = {}
         for runtime in self.cameras:
             health = runtime.source.health.snapshot()
             result[runtime.camera.id] = {
@@ -291,4 +289,4 @@ class Pipeline:
                 "observations": runtime.observations,
                 "error": health["last_error"],
             }
-        return dict(result)
+        return result
