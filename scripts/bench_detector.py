@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Per-frame speed of the same model, same frames, in one run: ultralytics ``.pt`` vs our ONNX backend.
 
-Also times our backend at smaller input sizes and reports how far our boxes are from
-ultralytics' on each frame. Needs the ``[train]`` extra (ultralytics + torch) for the ``.pt``
+Also times our backend at smaller input sizes, and at the served size on OpenVINO f32 and bf16
+when the ``[openvino]`` extra is installed (same ONNX file), and reports how far each one's boxes
+are from ultralytics' on each frame. Needs the ``[train]`` extra (ultralytics + torch) for the ``.pt``
 side; run it from the repository root, e.g.::
 
     python scripts/build_models.py --only helmet --keep-venvs      # writes models/helmet-yolov12m.pt
@@ -19,6 +20,7 @@ than absolute figures on a shared machine.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import time
@@ -129,13 +131,24 @@ def main() -> None:
         "ultralytics_default_ms": default_ms,
         "ultralytics_ms": ultralytics_ms,
     }
+    agreements: dict[str, dict[str, float]] = {}
     for size in args.sizes:
         stages, outputs = time_onnx(spec.model_copy(update={"input_size": size}), frames, args.repeats)
-        rows.append(("vision ONNX Runtime backend", size, stages, stages["total"]))
+        rows.append(("vision backend, ONNX Runtime f32", size, stages, stages["total"]))
         results[f"onnx_{size}"] = stages
         if size == spec.input_size:
             agree, total, worst = box_agreement(outputs, ultralytics_boxes)
-            results["agreement"] = {"frames_agree": agree, "frames": total, "max_corner_diff_px": worst}
+            agreements["ONNX Runtime f32"] = {"frames_agree": agree, "frames": total, "max_corner_diff_px": worst}
+    # The optional runtime (the [openvino] extra), same model file, at the served size.
+    if importlib.util.find_spec("openvino") is not None:
+        for precision in ("f32", "bf16"):
+            runtime_spec = spec.model_copy(update={"runtime": "openvino", "precision": precision})
+            stages, outputs = time_onnx(runtime_spec, frames, args.repeats)
+            rows.append((f"vision backend, OpenVINO {precision}", spec.input_size, stages, stages["total"]))
+            results[f"openvino_{precision}_{spec.input_size}"] = stages
+            agree, total, worst = box_agreement(outputs, ultralytics_boxes)
+            agreements[f"OpenVINO {precision}"] = {"frames_agree": agree, "frames": total, "max_corner_diff_px": worst}
+    results["agreement"] = agreements
 
     print(f"{len(frames)} frames from {args.images}, {args.threads} threads, median of {args.repeats} passes\n")
     print(
@@ -148,11 +161,11 @@ def main() -> None:
         print(
             f"| {name} | {size} | {parts} | {total:.1f} | {ultralytics_ms / total:.2f}× | {default_ms / total:.2f}× |"
         )
-    agreement = results.get("agreement")
-    if agreement:
+    print()
+    for runtime, agreement in agreements.items():
         print(
-            f"\nboxes vs ultralytics at {spec.input_size}: {agreement['frames_agree']}/{agreement['frames']} frames "
-            f"with the same detections, worst corner difference {agreement['max_corner_diff_px']:.3f} px"
+            f"{runtime} boxes vs ultralytics at {spec.input_size}: {agreement['frames_agree']}/{agreement['frames']} "
+            f"frames with the same detections, worst corner difference {agreement['max_corner_diff_px']:.3f} px"
         )
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

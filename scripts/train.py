@@ -535,6 +535,37 @@ ultralytics' own validation of `best.pt` at the end of training (its matching ru
 # --------------------------------------------------------------------------------------------
 
 
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """``["lr0=0.0007", "cos_lr=true"]`` -> typed values for ``HyperParams`` (an unknown key is an error)."""
+    fields = {f.name: f for f in dataclasses.fields(HyperParams)}
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or key not in fields:
+            raise SystemExit(f"--hp {pair!r}: expected KEY=VALUE with KEY one of {', '.join(fields)}")
+        overrides[key] = yaml.safe_load(raw)  # numbers, booleans, null as YAML reads them
+    return overrides
+
+
+def parent_run(weights: Path) -> dict[str, Any] | None:
+    """The run that produced ``weights`` when they come from ``build/runs/<name>/weights/`` (a second stage).
+
+    Its command and epoch count go into the card, so that the chain of runs can be rebuilt in order.
+    """
+    run_json = weights.resolve().parent.parent / "run.json"
+    if weights.resolve().parent.name != "weights" or not run_json.is_file():
+        return None
+    parent = json.loads(run_json.read_text())
+    return {
+        "run": str(run_json.parent.relative_to(ROOT)) if run_json.is_relative_to(ROOT) else str(run_json.parent),
+        "command": parent["command"],
+        "weights": parent["weights"],
+        "epochs_done": parent.get("epochs_done"),
+        "hyperparams": parent["hyperparams"],
+        "parent": parent.get("parent"),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True, help="VOC folder with train.txt/val.txt")
@@ -548,6 +579,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--freeze", type=int, default=HyperParams.freeze)
     parser.add_argument("--fraction", type=float, default=HyperParams.fraction, help="of the training images")
     parser.add_argument("--workers", type=int, default=HyperParams.workers)
+    parser.add_argument(
+        "--hp",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any other HyperParams field (repeatable), e.g. --hp lr0=0.0007 --hp warmup_epochs=1",
+    )
     parser.add_argument("--threads", type=int, default=THREADS_DEFAULT, help="torch threads")
     parser.add_argument("--resume", action="store_true", help="continue build/runs/<name>/weights/last.pt")
     parser.add_argument("--export-only", action="store_true", help="export the last run's best.pt, no training")
@@ -579,6 +617,7 @@ def main(argv: list[str] | None = None) -> int:
             fraction=args.fraction,
             workers=args.workers,
         )
+        hp = dataclasses.replace(hp, **parse_overrides(args.hp))
         stats = convert_voc(data, yolo_dir, args.classes, {"train": "train.txt", "val": "val.txt"})
         for split, s in stats.items():
             LOG.info("%s: %d images (%d without boxes), boxes %s", split, s.images, s.empty, s.boxes)
@@ -596,6 +635,7 @@ def main(argv: list[str] | None = None) -> int:
             "classes": args.classes,
             "data_counts": {k: dataclasses.asdict(v) for k, v in stats.items()},
             "hyperparams": dataclasses.asdict(hp),
+            "parent": parent_run(args.weights),
             "threads": args.threads,
             "machine": f"{os.cpu_count()} CPU cores, no GPU",
             "ultralytics": ultralytics.__version__,

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
 from vision.detectors.base import Category
+from vision.detectors.runtimes import Precision, RuntimeName
 from vision.errors import VisionError
 from vision.outcome import Outcome
 
@@ -50,6 +51,18 @@ class YoloOnnxSpec(_Spec):
     )
     iou: float = Field(0.7, gt=0.0, le=1.0, description="NMS IoU threshold.")
     max_detections: int = Field(300, ge=1, le=10000)
+    runtime: RuntimeName = Field(
+        "onnxruntime", description="onnxruntime (default, always installed) or openvino (the [openvino] extra)."
+    )
+    precision: Precision = Field(
+        "f32", description="f32, or bf16 with runtime openvino on a CPU with AMX (faster, not bit-identical)."
+    )
+
+    @model_validator(mode="after")
+    def _precision_needs_openvino(self) -> YoloOnnxSpec:
+        if self.precision != "f32" and self.runtime != "openvino":
+            raise ValueError(f"precision {self.precision} needs runtime: openvino (ONNX Runtime runs f32)")
+        return self
 
 
 class UltralyticsSpec(_Spec):

@@ -1,4 +1,4 @@
-"""YOLO detection models exported by ultralytics (v8, v11, v12), served by ONNX Runtime.
+"""YOLO detection models exported by ultralytics (v8, v11, v12), served by ONNX Runtime (or OpenVINO).
 
 The export's single output is ``(B, 4 + nc, N)``: for each of N anchor points a centre-size box in
 input pixels and one score per class (no objectness). Decoding takes the best class per anchor,
@@ -16,7 +16,8 @@ import numpy.typing as npt
 from vision.detectors.base import Frame, ModelInfo
 from vision.detectors.boxes import LetterboxTransform, letterbox, letterbox_shape, nms, xywh_to_xyxy
 from vision.detectors.detections import Detections
-from vision.detectors.onnx_session import model_metadata, open_session, parse_class_names
+from vision.detectors.onnx_session import parse_class_names
+from vision.detectors.runtimes import open_model
 from vision.detectors.spec import YoloOnnxSpec
 from vision.errors import VisionError
 
@@ -54,24 +55,24 @@ class YoloOnnxDetector:
 
     def __init__(self, spec: YoloOnnxSpec) -> None:
         self.spec = spec
-        self._session = open_session(spec.path, spec.threads)
-        metadata = model_metadata(self._session)
-        model_input = self._session.get_inputs()[0]
-        self._input_name = model_input.name
-        batch, channels, height, width = model_input.shape
-        if isinstance(channels, int) and channels != 3:
-            raise VisionError(f"{spec.path}: expected a 3-channel image input, got shape {model_input.shape}")
-        self._dynamic_size = not (isinstance(height, int) and isinstance(width, int))
-        self._dynamic_batch = not isinstance(batch, int)
+        self._model = open_model(spec.path, spec.threads, spec.runtime, spec.precision)
+        metadata = self._model.metadata
+        if len(self._model.input_shape) != 4:
+            raise VisionError(f"{spec.path}: expected an NCHW image input, got shape {self._model.input_shape}")
+        batch, channels, height, width = self._model.input_shape
+        if channels is not None and channels != 3:
+            raise VisionError(f"{spec.path}: expected a 3-channel image input, got shape {self._model.input_shape}")
+        self._dynamic_size = height is None or width is None
+        self._dynamic_batch = batch is None
         self._stride = int(metadata.get("stride", 32))
-        output_shape = self._session.get_outputs()[0].shape
+        output_shape = self._model.output_shape
         if "names" in metadata:
             class_names = parse_class_names(metadata["names"], spec.path)
-        elif isinstance(output_shape[1], int):
+        elif output_shape[1] is not None:
             class_names = tuple(f"class{i}" for i in range(output_shape[1] - 4))
         else:
             raise VisionError(f"{spec.path}: no 'names' metadata and no fixed class count in the output")
-        if isinstance(output_shape[1], int) and output_shape[1] != 4 + len(class_names):
+        if output_shape[1] is not None and output_shape[1] != 4 + len(class_names):
             raise VisionError(
                 f"{spec.path}: output {output_shape} does not match {len(class_names)} class names; "
                 "only ultralytics detection exports (B, 4 + nc, N) are supported"
@@ -83,7 +84,7 @@ class YoloOnnxDetector:
             self._fixed_shape: tuple[int, int] | None = None
             input_size = spec.input_size
         else:
-            self._fixed_shape = (int(height), int(width))
+            self._fixed_shape = (int(height), int(width))  # type: ignore[arg-type]
             input_size = max(self._fixed_shape)
         self._info = ModelInfo(
             name=spec.path.stem,
@@ -123,8 +124,8 @@ class YoloOnnxDetector:
     def infer(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
         """Raw network output ``(B, 4 + nc, N)`` for a preprocessed batch."""
         if self._dynamic_batch or len(batch) == 1:
-            return self._session.run(None, {self._input_name: batch})[0]
-        return np.concatenate([self._session.run(None, {self._input_name: item[None]})[0] for item in batch])
+            return self._model.run(batch)
+        return np.concatenate([self._model.run(item[None]) for item in batch])
 
     def postprocess(
         self, output: npt.NDArray[np.float32], transforms: Sequence[LetterboxTransform], frames: Sequence[Frame]

@@ -1,0 +1,85 @@
+"""OpenVINO as the YOLO backend's runtime: the same committed model and images as the ONNX Runtime
+tests, held to ultralytics' golden detections (f32 to 0.05 px like ONNX Runtime; bf16 to the looser
+tolerance its rounding allows), and the spec's rules for choosing a runtime."""
+
+import importlib.util
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from vision.detectors import load_detector
+from vision.detectors.boxes import box_iou
+from vision.errors import VisionError
+
+needs_openvino = pytest.mark.skipif(
+    importlib.util.find_spec("openvino") is None,
+    reason="openvino is not installed (the [openvino] extra; `make test` installs it with [dev])",
+)
+
+
+def cpu_has_bf16() -> bool:
+    import openvino
+
+    return "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+
+
+def helmet_spec(tmp_path, models_dir, **fields) -> str:
+    import yaml
+
+    spec = yaml.safe_load((models_dir / "helmet.yaml").read_text())
+    spec.update(path=str(models_dir / spec["path"]), evaluation=None, threads=2, **fields)
+    path = tmp_path / "helmet-runtime.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return str(path)
+
+
+def assert_matches_golden(detector, data_dir, box_px: float, score: float) -> None:
+    golden = json.loads((data_dir / "golden" / "helmet_ultralytics.json").read_text())
+    images = data_dir / "voc" / "helmet" / "images"
+    for name, expected in golden["images"].items():
+        (detections,) = detector.detect([cv2.imread(str(images / name))])
+        assert len(detections) == len(expected), name
+        expected_xyxy = np.array([e["xyxy"] for e in expected], np.float32)
+        pairs = box_iou(detections.xyxy, expected_xyxy).argmax(axis=1)
+        assert sorted(pairs.tolist()) == list(range(len(expected))), name
+        np.testing.assert_allclose(detections.xyxy, expected_xyxy[pairs], atol=box_px, err_msg=name)
+        assert detections.labels == [expected[i]["class_name"] for i in pairs], name
+        np.testing.assert_allclose(detections.scores, [expected[i]["score"] for i in pairs], atol=score)
+
+
+@needs_openvino
+def test_openvino_f32_matches_ultralytics_like_onnx_runtime(tmp_path, models_dir, data_dir):
+    detector = load_detector(helmet_spec(tmp_path, models_dir, runtime="openvino", precision="f32"))
+    assert detector.info.class_names == ("With Helmet", "Without Helmet")  # names read from the ONNX metadata
+    assert_matches_golden(detector, data_dir, box_px=0.05, score=1e-4)
+
+
+@needs_openvino
+def test_openvino_bf16_keeps_every_detection_within_two_pixels(tmp_path, models_dir, data_dir):
+    if not cpu_has_bf16():
+        pytest.skip("this CPU has no bf16 support (OpenVINO's CPU capabilities lack BF16)")
+    detector = load_detector(helmet_spec(tmp_path, models_dir, runtime="openvino", precision="bf16"))
+    assert_matches_golden(detector, data_dir, box_px=2.0, score=0.03)
+
+
+@needs_openvino
+def test_openvino_batches_like_single_frames(tmp_path, models_dir, data_dir):
+    detector = load_detector(helmet_spec(tmp_path, models_dir, runtime="openvino", precision="f32"))
+    image = cv2.imread(str(data_dir / "voc" / "helmet" / "images" / "BikesHelmets16.jpg"))
+    flipped = image[:, ::-1].copy()
+    batched = detector.detect([image, flipped])
+    for frame, together in zip([image, flipped], batched, strict=True):
+        (alone,) = detector.detect([frame])
+        np.testing.assert_allclose(together.xyxy, alone.xyxy, atol=1e-3)
+
+
+def test_bf16_needs_openvino(tmp_path, models_dir):
+    with pytest.raises(VisionError, match="precision bf16 needs runtime: openvino"):
+        load_detector(helmet_spec(tmp_path, models_dir, precision="bf16"))
+
+
+def test_unknown_runtime_is_named(tmp_path, models_dir):
+    with pytest.raises(VisionError, match="runtime"):
+        load_detector(helmet_spec(tmp_path, models_dir, runtime="tensorrt"))
