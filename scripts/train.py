@@ -399,6 +399,36 @@ def _table(rows: list[tuple[str, str]]) -> str:
     return "\n".join(f"| {k} | {v} |" for k, v in rows)
 
 
+def _transferred_text(transferred: list[int] | None, n_classes: int) -> str:
+    if not transferred:
+        return "n/a"
+    done, total = transferred
+    if done == total:
+        return f"{done}/{total} tensors (all: the checkpoint already has these classes)"
+    return f"{done}/{total} tensors (new: the class outputs for {n_classes} classes)"
+
+
+def _commands_text(run: dict[str, Any]) -> str:
+    """The command that trained this model, after those of the stages it continued from, oldest first."""
+    chain = []
+    stage: dict[str, Any] | None = run
+    while stage is not None:
+        chain.append(stage)
+        stage = stage.get("parent")
+    if len(chain) == 1:
+        return f"Command (repository root):\n\n```\n{run['command']}\n```\n"
+    lines = [f"Trained in {len(chain)} stages, each from the previous stage's `last.pt` (repository root, in order):\n"]
+    for number, stage in enumerate(reversed(chain), start=1):
+        epochs = stage.get("epochs_done")
+        hp = stage["hyperparams"]
+        lines.append(
+            f"{number}. {epochs if epochs is not None else '?'} epoch(s), `freeze={hp['freeze']}`, "
+            f"`lr0={hp['lr0']}`, `warmup_epochs={hp['warmup_epochs']}`:\n\n   ```\n   {stage['command']}\n   ```\n"
+        )
+    lines.append("The table below is the last stage's; the earlier stages' are in their `run.json`.\n")
+    return "\n".join(lines)
+
+
 def write_card(path: Path, spec_name: str, onnx_name: str, run: dict[str, Any]) -> None:
     """Model card from ``run.json``; an existing measured section is kept."""
     hp = run["hyperparams"]
@@ -444,18 +474,17 @@ def write_card(path: Path, spec_name: str, onnx_name: str, run: dict[str, Any]) 
     transferred = run.get("transferred")
     source_rows = _table(
         [
-            ("start checkpoint", f"`{run['weights']}` (YOLOv12m, 19.6 M parameters)"),
+            (
+                "start checkpoint",
+                f"`{run['weights']}` (YOLOv12m, 19.6 M parameters)"
+                + (", the output of the earlier stage below" if run.get("parent") else ""),
+            ),
             (
                 "its origin",
                 "`helmet-detector` 2.1.0 (PyPI) `weights/best.pt`, rewritten into the current ultralytics "
                 "attention layout by `scripts/build_models/helmet.py`; see `helmet-yolov12m.md`",
             ),
-            (
-                "transferred",
-                f"{transferred[0]}/{transferred[1]} tensors (new: the class outputs for {len(classes)} classes)"
-                if transferred
-                else "n/a",
-            ),
+            ("transferred", _transferred_text(transferred, len(classes))),
             ("license", "AGPL-3.0, inherited from ultralytics and the checkpoint's own metadata"),
             (
                 "data",
@@ -503,11 +532,7 @@ from behind, or too small to judge, is usually not boxed at all rather than unde
 
 ## Training
 
-Command (repository root):
-
-```
-{run["command"]}
-```
+{_commands_text(run)}
 
 {timing} Seed 0, deterministic algorithms; `workers` is ignored on the CPU (ultralytics loads
 in the main process).
