@@ -33,7 +33,6 @@ from vision.evaluation.runner import evaluate_spec  # noqa: E402
 from vision.evaluation.voc import load_voc  # noqa: E402
 
 DATASETS = ROOT.parent / "shared" / "datasets"
-START, END = "<!-- measured:start -->", "<!-- measured:end -->"
 
 
 @dataclass(frozen=True)
@@ -43,16 +42,28 @@ class Card:
     card: Path
     data: Path
     split: str = "val.txt"
+    section: str = "measured"  # a card can hold several measured sections (one per spec of its model)
 
     @property
     def eval_json(self) -> Path:
         return self.spec.with_suffix(".eval.json")
+
+    @property
+    def markers(self) -> tuple[str, str]:
+        return f"<!-- {self.section}:start -->", f"<!-- {self.section}:end -->"
 
 
 CARDS = (
     Card("helmet", ROOT / "models/helmet.yaml", ROOT / "models/helmet-yolov12m.md", DATASETS / "bike-helmet"),
     Card("mask", ROOT / "models/mask-two-stage.yaml", ROOT / "models/mask-two-stage.md", DATASETS / "face-mask"),
     Card("mask-yolo", ROOT / "models/mask-yolo.yaml", ROOT / "models/mask-yolov12m.md", DATASETS / "face-mask"),
+    Card(
+        "helmet-openvino",
+        ROOT / "models/helmet-openvino.yaml",
+        ROOT / "models/helmet-yolov12m.md",
+        DATASETS / "bike-helmet",
+        section="measured-openvino",
+    ),
 )
 
 
@@ -61,10 +72,12 @@ def markdown(card: Card, result: dict) -> str:
         f"vision eval --model {card.spec.relative_to(ROOT)} --data ../shared/datasets/{card.data.name} "
         f"--split {card.split}"
     )
+    start, end = card.markers
+    runtime = result.get("runtime", f"ONNX Runtime {onnxruntime.__version__}")
     lines = [
-        START,
+        start,
         f"Measured by `scripts/model_cards.py` (the same code as `{command}`), vision {__version__}, "
-        f"ONNX Runtime {onnxruntime.__version__}, {result['threads']} threads on {result['machine']}.",
+        f"{runtime}, {result['threads']} threads on {result['machine']}.",
         "",
         f"{result['n_images']} images, operating threshold {result['conf']}:",
         "",
@@ -93,8 +106,17 @@ def markdown(card: Card, result: dict) -> str:
         ]
     if result.get("unmatched_gt_classes"):
         lines += ["", f"Ground-truth classes the model lacks (left out): {result['unmatched_gt_classes']}."]
-    lines += ["", f"Speed: {result['ms_per_image']:.0f} ms per image (median, batch 1, decode excluded).", END]
+    lines += ["", f"Speed: {result['ms_per_image']:.0f} ms per image (median, batch 1, decode excluded).", end]
     return "\n".join(lines)
+
+
+def runtime_name(spec: object) -> str:
+    """Which runtime and precision ran the network, with its version."""
+    if getattr(spec, "runtime", "onnxruntime") == "openvino":
+        import openvino
+
+        return f"OpenVINO {openvino.__version__.split('-')[0]} {spec.precision}"  # type: ignore[attr-defined]
+    return f"ONNX Runtime {onnxruntime.__version__} f32"
 
 
 def main() -> int:
@@ -116,14 +138,16 @@ def main() -> int:
             "split": card.split,
             "threads": args.threads,
             "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
+            "runtime": runtime_name(spec),
             **report.to_dict(),
         }
         card.eval_json.write_text(json.dumps(result, indent=1) + "\n")
         text = card.card.read_text()
         section = markdown(card, result)
-        pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
+        start, end = card.markers
+        pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
         if not pattern.search(text):
-            raise SystemExit(f"{card.card}: no {START} ... {END} section to fill")
+            raise SystemExit(f"{card.card}: no {start} ... {end} section to fill")
         card.card.write_text(pattern.sub(lambda _, section=section: section, text))
         print(f"{card.name}: wrote {card.eval_json.relative_to(ROOT)} and {card.card.relative_to(ROOT)}")
     return 0

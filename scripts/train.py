@@ -138,6 +138,9 @@ class HyperParams:
     mixup: float = 0.0
     box: float = 7.5
     cls: float = 0.5
+    # Per-class BCE weights ∝ (1 / train box count) ** cls_pw, mean 1 (0 = off): counters class imbalance,
+    # e.g. face-mask's 2164 / 487 / 81 boxes of with / without / incorrectly worn mask.
+    cls_pw: float = 0.0
     dfl: float = 1.5
 
     def train_kwargs(self) -> dict[str, Any]:

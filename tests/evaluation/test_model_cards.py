@@ -1,5 +1,11 @@
-"""Each default model reproduces the figures in its model card (``models/*.eval.json``) on val."""
+"""Each default model reproduces the figures in its model card (``models/*.eval.json``) on val.
 
+fp32 specs must reproduce them exactly. The bf16 OpenVINO spec gets a small tolerance: its kernels
+(AMX or AVX-512 BF16) round differently from one CPU generation to the next, which can move a
+score by ~1e-2 and a borderline detection across the threshold.
+"""
+
+import importlib.util
 import json
 
 import pytest
@@ -10,11 +16,26 @@ from vision.evaluation.voc import load_voc
 
 
 @pytest.mark.parametrize(
-    ("spec_name", "dataset"), [("helmet", "bike-helmet"), ("mask-two-stage", "face-mask"), ("mask-yolo", "face-mask")]
+    ("spec_name", "dataset"),
+    [
+        ("helmet", "bike-helmet"),
+        ("mask-two-stage", "face-mask"),
+        ("mask-yolo", "face-mask"),
+        ("helmet-openvino", "bike-helmet"),
+    ],
 )
 def test_eval_reproduces_the_model_card(models_dir, shared_datasets, spec_name, dataset):
     card = json.loads((models_dir / f"{spec_name}.eval.json").read_text())
     spec = load_spec(models_dir / f"{spec_name}.yaml").model_copy(update={"threads": card["threads"]})
+    bf16 = getattr(spec, "precision", "f32") == "bf16"
+    if bf16:
+        if importlib.util.find_spec("openvino") is None:
+            pytest.skip("openvino is not installed (the [openvino] extra)")
+        import openvino
+
+        if "BF16" not in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+            pytest.skip("this CPU has no bf16 support")
+    metric_tolerance, count_tolerance = (0.01, 2) if bf16 else (1e-6, 0)
     report = evaluate_spec(
         spec, load_voc(shared_datasets / dataset, card["split"]), progress=False, measure_speed=False
     ).to_dict()
@@ -22,9 +43,17 @@ def test_eval_reproduces_the_model_card(models_dir, shared_datasets, spec_name, 
     assert report["classes"].keys() == card["classes"].keys()
     for name, expected in card["classes"].items():
         measured = report["classes"][name]
-        assert measured["n_gt"] == expected["n_gt"] and measured["n_pred"] == expected["n_pred"], name
+        assert measured["n_gt"] == expected["n_gt"], name
+        assert abs(measured["n_pred"] - expected["n_pred"]) <= count_tolerance, name
         for metric in ("AP50", "AP50_95", "precision", "recall"):
-            assert measured[metric] == pytest.approx(expected[metric], abs=1e-6), (name, metric)
-    assert report["outcomes"] == pytest.approx(card["outcomes"])
+            assert measured[metric] == pytest.approx(expected[metric], abs=metric_tolerance), (name, metric)
+
+    def close(measured: dict, expected: dict, where: str) -> None:
+        assert measured.keys() == expected.keys(), where
+        for key, value in expected.items():
+            tolerance = count_tolerance if key.startswith("n_") else metric_tolerance
+            assert measured[key] == pytest.approx(value, abs=tolerance), (where, key)
+
+    close(report["outcomes"], card["outcomes"], "outcomes")
     for bucket, expected in card["sizes"].items():
-        assert report["sizes"][bucket] == pytest.approx(expected), bucket
+        close(report["sizes"][bucket], expected, bucket)
