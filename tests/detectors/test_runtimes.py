@@ -83,3 +83,13 @@ def test_bf16_needs_openvino(tmp_path, models_dir):
 def test_unknown_runtime_is_named(tmp_path, models_dir):
     with pytest.raises(VisionError, match="runtime"):
         load_detector(helmet_spec(tmp_path, models_dir, runtime="tensorrt"))
+
+
+@needs_openvino
+def test_openvino_names_a_corrupt_model_file(tmp_path):
+    from vision.detectors.runtimes import open_model
+
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(b"not an onnx protobuf at all")
+    with pytest.raises(VisionError, match=r"cannot load ONNX model .*broken\.onnx"):
+        open_model(broken, threads=1, runtime="openvino")
