@@ -11,16 +11,17 @@ import json
 import cv2
 import numpy as np
 import pytest
+from golden_support import assert_batch_equals_single_frames, assert_matches_helmet_golden
+from golden_support import helmet_golden as helmet_golden_outputs
 
 from vision.detectors import build_detector, load_detector, load_spec
-from vision.detectors.boxes import box_iou
 from vision.detectors.two_stage import TOO_SMALL, TwoStageDetector, face_crop_box
 from vision.outcome import Outcome
 
 
 @pytest.fixture(scope="module")
-def helmet_golden(data_dir):
-    return json.loads((data_dir / "golden" / "helmet_ultralytics.json").read_text())
+def helmet_golden():
+    return helmet_golden_outputs()
 
 
 @pytest.fixture(scope="module")
@@ -40,29 +41,13 @@ def two_stage(models_dir) -> TwoStageDetector:
     return detector
 
 
-def test_helmet_onnx_matches_ultralytics_within_one_pixel(helmet, helmet_golden, data_dir):
+def test_helmet_onnx_matches_ultralytics_within_one_pixel(helmet, helmet_golden):
     assert helmet.info.input_size == helmet_golden["imgsz"] and helmet.spec.conf == helmet_golden["conf"]
-    images = data_dir / "voc" / "helmet" / "images"
-    for name, expected in helmet_golden["images"].items():
-        (detections,) = helmet.detect([cv2.imread(str(images / name))])
-        assert len(detections) == len(expected), name
-        expected_xyxy = np.array([e["xyxy"] for e in expected], np.float32)
-        pairs = box_iou(detections.xyxy, expected_xyxy).argmax(axis=1)
-        assert sorted(pairs.tolist()) == list(range(len(expected))), name
-        np.testing.assert_allclose(detections.xyxy, expected_xyxy[pairs], atol=0.05, err_msg=name)
-        assert detections.labels == [expected[i]["class_name"] for i in pairs], name
-        np.testing.assert_allclose(detections.scores, [expected[i]["score"] for i in pairs], atol=1e-4)
+    assert_matches_helmet_golden(helmet, box_px=0.05, score=1e-4)
 
 
-def test_helmet_batch_equals_single_frames(helmet, data_dir):
-    """Frames of one size batched together give what each gives alone."""
-    image = cv2.imread(str(data_dir / "voc" / "helmet" / "images" / "BikesHelmets16.jpg"))
-    flipped = image[:, ::-1].copy()
-    batched = helmet.detect([image, flipped])
-    for frame, result in zip([image, flipped], batched, strict=True):
-        (single,) = helmet.detect([frame])
-        np.testing.assert_allclose(result.xyxy, single.xyxy, atol=1e-3)
-        assert result.labels == single.labels
+def test_helmet_batch_equals_single_frames(helmet):
+    assert_batch_equals_single_frames(helmet)
 
 
 def test_helmet_spec_maps_classes_to_outcomes(helmet):

@@ -3,14 +3,11 @@ tests, held to ultralytics' golden detections (f32 to 0.05 px like ONNX Runtime;
 tolerance its rounding allows), and the spec's rules for choosing a runtime."""
 
 import importlib.util
-import json
 
-import cv2
-import numpy as np
 import pytest
+from golden_support import assert_batch_equals_single_frames, assert_matches_helmet_golden
 
 from vision.detectors import load_detector
-from vision.detectors.boxes import box_iou
 from vision.errors import VisionError
 
 needs_openvino = pytest.mark.skipif(
@@ -35,44 +32,26 @@ def helmet_spec(tmp_path, models_dir, **fields) -> str:
     return str(path)
 
 
-def assert_matches_golden(detector, data_dir, box_px: float, score: float) -> None:
-    golden = json.loads((data_dir / "golden" / "helmet_ultralytics.json").read_text())
-    images = data_dir / "voc" / "helmet" / "images"
-    for name, expected in golden["images"].items():
-        (detections,) = detector.detect([cv2.imread(str(images / name))])
-        assert len(detections) == len(expected), name
-        expected_xyxy = np.array([e["xyxy"] for e in expected], np.float32)
-        pairs = box_iou(detections.xyxy, expected_xyxy).argmax(axis=1)
-        assert sorted(pairs.tolist()) == list(range(len(expected))), name
-        np.testing.assert_allclose(detections.xyxy, expected_xyxy[pairs], atol=box_px, err_msg=name)
-        assert detections.labels == [expected[i]["class_name"] for i in pairs], name
-        np.testing.assert_allclose(detections.scores, [expected[i]["score"] for i in pairs], atol=score)
-
-
 @needs_openvino
-def test_openvino_f32_matches_ultralytics_like_onnx_runtime(tmp_path, models_dir, data_dir):
+def test_openvino_f32_matches_ultralytics_like_onnx_runtime(tmp_path, models_dir):
     detector = load_detector(helmet_spec(tmp_path, models_dir, runtime="openvino", precision="f32"))
     assert detector.info.class_names == ("With Helmet", "Without Helmet")  # names read from the ONNX metadata
-    assert_matches_golden(detector, data_dir, box_px=0.05, score=1e-4)
+    assert_matches_helmet_golden(detector, box_px=0.05, score=1e-4)
 
 
 @needs_openvino
-def test_openvino_bf16_keeps_every_detection_within_two_pixels(tmp_path, models_dir, data_dir):
+def test_openvino_bf16_keeps_every_detection_within_two_pixels(tmp_path, models_dir):
     if not cpu_has_bf16():
         pytest.skip("this CPU has no bf16 support (OpenVINO's CPU capabilities lack BF16)")
     detector = load_detector(helmet_spec(tmp_path, models_dir, runtime="openvino", precision="bf16"))
-    assert_matches_golden(detector, data_dir, box_px=2.0, score=0.03)
+    assert_matches_helmet_golden(detector, box_px=2.0, score=0.03)
 
 
 @needs_openvino
-def test_openvino_batches_like_single_frames(tmp_path, models_dir, data_dir):
-    detector = load_detector(helmet_spec(tmp_path, models_dir, runtime="openvino", precision="f32"))
-    image = cv2.imread(str(data_dir / "voc" / "helmet" / "images" / "BikesHelmets16.jpg"))
-    flipped = image[:, ::-1].copy()
-    batched = detector.detect([image, flipped])
-    for frame, together in zip([image, flipped], batched, strict=True):
-        (alone,) = detector.detect([frame])
-        np.testing.assert_allclose(together.xyxy, alone.xyxy, atol=1e-3)
+def test_openvino_batches_like_single_frames(tmp_path, models_dir):
+    assert_batch_equals_single_frames(
+        load_detector(helmet_spec(tmp_path, models_dir, runtime="openvino", precision="f32"))
+    )
 
 
 def test_bf16_needs_openvino(tmp_path, models_dir):
