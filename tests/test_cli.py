@@ -43,6 +43,22 @@ def test_eval_json_on_the_committed_images(data_dir):
     assert report["ms_per_image"] > 0
 
 
+def test_eval_applies_the_specs_per_class_thresholds(tmp_path, data_dir):
+    spec_path = write_helmet_spec(tmp_path, 640)
+    spec = yaml.safe_load(spec_path.read_text())
+    spec["class_conf"] = {"Without Helmet": 0.05, "With Helmet": 0.9}
+    spec_path.write_text(yaml.safe_dump(spec))
+    images = str(data_dir / "voc" / "helmet")
+    plain = json.loads(vision("eval", "--model", "models/helmet.yaml", "--data", images, "--json", check=True).stdout)
+    per_class = json.loads(vision("eval", "--model", str(spec_path), "--data", images, "--json", check=True).stdout)
+    assert per_class["class_conf"] == {"Without Helmet": 0.05, "With Helmet": 0.9}
+    # AP does not depend on the operating threshold; what passes it does, class by class.
+    for name in ("With Helmet", "Without Helmet"):
+        assert per_class["classes"][name]["AP50"] == pytest.approx(plain["classes"][name]["AP50"])
+    assert per_class["classes"]["Without Helmet"]["n_pred"] > plain["classes"]["Without Helmet"]["n_pred"]
+    assert per_class["classes"]["With Helmet"]["n_pred"] < plain["classes"]["With Helmet"]["n_pred"]
+
+
 def test_eval_table_lists_sizes_and_aliases(data_dir):
     result = vision(
         "eval", "--model", "models/mask-two-stage.yaml", "--data", str(data_dir / "voc" / "mask"), "-q", check=True

@@ -97,7 +97,8 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
 def _format_report(report, model: str, data: str) -> str:  # report: EvalReport
     lines = [
-        f"model {model} on {data}: {report.n_images} images, operating threshold {report.conf:g}",
+        f"model {model} on {data}: {report.n_images} images, operating threshold {report.conf:g}"
+        + "".join(f", {name} {value:g}" for name, value in (report.class_conf or {}).items()),
         f"{'class':<24} {'AP50':>6} {'AP50-95':>8} {'P':>6} {'R':>6} {'n_gt':>6} {'n_pred':>7}",
     ]
     for name, scores in report.classes.items():

@@ -72,3 +72,8 @@ def test_openvino_names_a_corrupt_model_file(tmp_path):
     broken.write_bytes(b"not an onnx protobuf at all")
     with pytest.raises(VisionError, match=r"cannot load ONNX model .*broken\.onnx"):
         open_model(broken, threads=1, runtime="openvino")
+
+
+def test_class_conf_must_name_model_classes(tmp_path, models_dir):
+    with pytest.raises(VisionError, match=r"class_conf name classes the model lacks: \['no_helmet'\]"):
+        load_detector(helmet_spec(tmp_path, models_dir, class_conf={"no_helmet": 0.1}))

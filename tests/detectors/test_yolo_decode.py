@@ -32,3 +32,16 @@ def test_decode_respects_max_detections_and_empty_output():
     np.testing.assert_allclose(scores, [0.59, 0.58, 0.57])
     xyxy, scores, class_ids = decode_yolo_output(prediction, conf=0.99, iou=0.7, max_detections=3)
     assert xyxy.shape == (0, 4) and scores.shape == (0,) and class_ids.shape == (0,)
+
+
+def test_decode_applies_one_threshold_per_class():
+    prediction = raw_output(
+        [
+            (50, 50, 20, 20, 0.30, 0.10),  # class 0 at 0.30: dropped by its 0.40 threshold
+            (200, 50, 20, 20, 0.05, 0.20),  # class 1 at 0.20: kept by its 0.15 threshold
+            (300, 50, 20, 20, 0.45, 0.10),  # class 0 at 0.45: kept
+        ]
+    )
+    _, scores, class_ids = decode_yolo_output(prediction, conf=np.array([0.40, 0.15]), iou=0.7, max_detections=300)
+    np.testing.assert_allclose(scores, [0.45, 0.20])
+    assert class_ids.tolist() == [0, 1]

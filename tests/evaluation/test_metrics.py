@@ -123,3 +123,17 @@ def test_undetermined_verdicts_count_as_found_but_not_in_sensitivity():
     assert report.outcomes == OutcomeScores(
         sensitivity=1.0, specificity=None, n_compliant=0, n_non_compliant=1, found=1.0, decided=0.5
     )
+
+
+def test_class_conf_sets_the_operating_threshold_per_class():
+    outcomes = {"With Helmet": Outcome.COMPLIANT, "Without Helmet": Outcome.NON_COMPLIANT}
+    gt = image([[0, 0, 50, 50], [100, 0, 150, 50]], ["with_helmet", "without_helmet"])
+    predictions = dets(gt.xyxy, [0.5, 0.2], [0, 1])
+    # One threshold of 0.25 misses the bare head (0.2); 0.15 for that class alone finds it.
+    plain = evaluate([gt], [predictions], CLASSES, conf=0.25, outcomes=outcomes)
+    assert plain.classes["Without Helmet"].recall == 0.0 and plain.outcomes.found == 0.5
+    per_class = evaluate(
+        [gt], [predictions], CLASSES, conf=0.25, outcomes=outcomes, class_conf={"Without Helmet": 0.15}
+    )
+    assert per_class.classes["Without Helmet"].recall == 1.0 and per_class.outcomes.found == 1.0
+    assert per_class.classes["With Helmet"].recall == 1.0 and per_class.class_conf == {"Without Helmet": 0.15}

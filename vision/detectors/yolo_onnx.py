@@ -26,18 +26,20 @@ MAX_NMS_CANDIDATES = 30000  # ultralytics' max_nms: a cap on what reaches NMS in
 
 def decode_yolo_output(
     prediction: npt.NDArray[np.float32],
-    conf: float,
+    conf: float | npt.NDArray[np.float64],
     iou: float,
     max_detections: int,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.int32]]:
     """Decode one image's raw output ``(4 + nc, N)`` into boxes, scores and class ids after NMS.
 
-    Returns ``xyxy (K, 4)`` in input pixels, ``scores (K,)`` and ``class_ids (K,)``, best first.
+    ``conf`` is one threshold, or one per class ``(nc,)``. Returns ``xyxy (K, 4)`` in input
+    pixels, ``scores (K,)`` and ``class_ids (K,)``, best first.
     """
     class_scores = prediction[4:]
     class_ids = class_scores.argmax(axis=0).astype(np.int32)
     scores = class_scores[class_ids, np.arange(class_scores.shape[1])]
-    candidates = np.flatnonzero(scores > conf)
+    thresholds = conf[class_ids] if isinstance(conf, np.ndarray) else conf
+    candidates = np.flatnonzero(scores > thresholds)
     if candidates.size > MAX_NMS_CANDIDATES:
         candidates = candidates[np.argsort(-scores[candidates], kind="stable")[:MAX_NMS_CANDIDATES]]
     xyxy = xywh_to_xyxy(np.ascontiguousarray(prediction[:4, candidates].T))
@@ -77,9 +79,15 @@ class YoloOnnxDetector:
                 f"{spec.path}: output {output_shape} does not match {len(class_names)} class names; "
                 "only ultralytics detection exports (B, 4 + nc, N) are supported"
             )
-        unknown = set(spec.outcomes) - set(class_names)
-        if unknown:
-            raise VisionError(f"{spec.path}: outcomes name classes the model lacks: {sorted(unknown)}")
+        for field in ("outcomes", "class_conf"):
+            unknown = set(getattr(spec, field)) - set(class_names)
+            if unknown:
+                raise VisionError(f"{spec.path}: {field} name classes the model lacks: {sorted(unknown)}")
+        self._thresholds: float | npt.NDArray[np.float64] = (
+            np.array([spec.class_conf.get(name, spec.conf) for name in class_names], dtype=np.float64)
+            if spec.class_conf
+            else spec.conf
+        )
         if self._dynamic_size:
             self._fixed_shape: tuple[int, int] | None = None
             input_size = spec.input_size
@@ -133,7 +141,7 @@ class YoloOnnxDetector:
         results = []
         for prediction, transform, frame in zip(output, transforms, frames, strict=True):
             xyxy, scores, class_ids = decode_yolo_output(
-                prediction, self.spec.conf, self.spec.iou, self.spec.max_detections
+                prediction, self._thresholds, self.spec.iou, self.spec.max_detections
             )
             results.append(
                 Detections(

@@ -81,6 +81,7 @@ class EvalReport:
     ms_per_image: float | None = None
     unmatched_gt_classes: dict[str, int] | None = None
     outcomes: OutcomeScores | None = None
+    class_conf: dict[str, float] | None = None  # per-class operating thresholds overriding ``conf``
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -176,17 +177,26 @@ def _mean_valid(values: np.ndarray) -> float:
     return float(valid.mean()) if valid.size else 0.0
 
 
+def above_threshold(dets: Detections, conf: float, class_conf: Mapping[str, float] | None = None) -> np.ndarray:
+    """``(K,)`` bool: which detections pass the operating threshold, ``class_conf[label]`` or ``conf``."""
+    if not class_conf:
+        return dets.scores > conf
+    thresholds = np.array([class_conf.get(label, conf) for label in dets.labels], dtype=np.float64)
+    return dets.scores > thresholds
+
+
 def outcome_scores(
     images: Sequence[LabelledImage],
     predictions: Sequence[Detections],
     gt_class: Sequence[list[str | None]],
     outcomes: Mapping[str, Outcome],
     conf: float,
+    class_conf: Mapping[str, float] | None = None,
 ) -> OutcomeScores:
     """Confusion of outcomes between ground-truth objects and the detections that found them.
 
-    Matching ignores class (greedy by score, IoU ≥ 0.5, detections above ``conf``), since the
-    question is what verdict a found person gets.
+    Matching ignores class (greedy by score, IoU ≥ 0.5, detections above the operating threshold),
+    since the question is what verdict a found person gets.
     """
     confusion: Counter[tuple[Outcome, Outcome]] = Counter()
     n_gt = 0
@@ -194,7 +204,7 @@ def outcome_scores(
         truth = [outcomes.get(label, Outcome.UNDETERMINED) if label else Outcome.UNDETERMINED for label in labels]
         judged = np.array([t is not Outcome.UNDETERMINED for t in truth], dtype=bool)
         n_gt += int(judged.sum())
-        keep = dets.scores > conf
+        keep = above_threshold(dets, conf, class_conf)
         det_xyxy, det_scores = dets.xyxy[keep], dets.scores[keep]
         det_outcomes = [outcomes.get(name, Outcome.UNDETERMINED) for name in np.array(dets.labels, dtype=object)[keep]]
         gt_xyxy = image.xyxy[judged]
@@ -232,12 +242,14 @@ def evaluate(
     conf: float,
     aliases: Mapping[str, str] | None = None,
     outcomes: Mapping[str, Outcome] | None = None,
+    class_conf: Mapping[str, float] | None = None,
 ) -> EvalReport:
     """Score ``predictions`` (one :class:`Detections` per image, ideally at a low threshold) against ``images``.
 
     Classes are the model's; a ground-truth class maps to one by ``aliases`` or by normalised name,
     and ground-truth classes that map to none are reported in ``unmatched_gt_classes`` and left out.
-    ``conf`` is the operating threshold for precision and recall (detections with score > conf).
+    ``conf`` is the operating threshold for precision and recall (detections with score > conf),
+    ``class_conf`` overrides it for named classes.
     With ``outcomes`` (model class -> outcome) the report also gives per-person verdict quality.
     """
     if len(images) != len(predictions):
@@ -256,7 +268,7 @@ def evaluate(
         tp = n_pred = n_gt = 0
         for image, dets, labels in zip(images, predictions, gt_class, strict=True):
             gt_mask = np.array([label == name for label in labels], dtype=bool)
-            det_mask = (dets.scores > conf) & np.array([n == name for n in dets.labels], dtype=bool)
+            det_mask = above_threshold(dets, conf, class_conf) & np.array([n == name for n in dets.labels], dtype=bool)
             is_tp, matched = _greedy_matches(dets.xyxy[det_mask], dets.scores[det_mask], image.xyxy[gt_mask])
             tp += int(is_tp.sum())
             n_pred += int(det_mask.sum())
@@ -303,5 +315,6 @@ def evaluate(
         conf=conf,
         n_images=len(images),
         unmatched_gt_classes=dict(unmatched) or None,
-        outcomes=outcome_scores(images, predictions, gt_class, outcomes, conf) if outcomes else None,
+        outcomes=outcome_scores(images, predictions, gt_class, outcomes, conf, class_conf) if outcomes else None,
+        class_conf=dict(class_conf) if class_conf else None,
     )

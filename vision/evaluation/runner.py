@@ -44,10 +44,19 @@ def evaluate_spec(
     floor inflates the work after inference (NMS candidates, face crops to classify). Without
     ``measure_speed`` that pass is skipped and ``ms_per_image`` stays None.
     """
-    detector = build_detector(spec.model_copy(update={"conf": min(spec.conf, AP_SCORE_FLOOR)}))
+    class_conf = getattr(spec, "class_conf", {})
+    floor = min(spec.conf, AP_SCORE_FLOOR, *class_conf.values())
+    low = {"conf": floor, "class_conf": {}} if class_conf else {"conf": floor}
+    detector = build_detector(spec.model_copy(update=low))
     predictions, _ = predict_images(detector, images, progress)
     report = evaluate(
-        images, predictions, detector.info.class_names, spec.conf, spec.eval_aliases, outcomes=spec.outcomes or None
+        images,
+        predictions,
+        detector.info.class_names,
+        spec.conf,
+        spec.eval_aliases,
+        outcomes=spec.outcomes or None,
+        class_conf=class_conf or None,
     )
     if not measure_speed:
         return report
