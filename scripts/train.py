@@ -17,8 +17,12 @@ Steps:
    logged "Transferred N/M" count is checked (only the three class-output convolutions, 6 tensors,
    may be new). Every hyper-parameter lives in ``HyperParams`` and is written to
    ``build/runs/<name>/run.json`` with the exact command. ``--resume`` continues the last run's
-   ``last.pt``. ultralytics sets torch to one thread on a 2-core machine; ``--threads`` (2) is set
-   instead, which trains 1.6-2x faster there.
+   ``last.pt``. It trains on the first CUDA GPU when torch sees one, else on the CPU, where
+   ultralytics would set torch to one thread on a 2-core machine; ``--threads`` (2) is set
+   instead, which trains 1.6-2x faster there. ``--weights`` may be an earlier run's
+   ``build/runs/<name>/weights/last.pt`` (a second stage, e.g. ``--freeze 0`` to unfreeze the
+   backbone); the card then lists every stage's command in order. ``--hp KEY=VALUE`` sets any
+   other ``HyperParams`` field.
 3. **Export** ``best.pt`` to ONNX (opset 17, dynamic batch/height/width, onnxslim) and store the
    weights as fp16 followed by a ``Cast`` to fp32, the same lossless scheme as the helmet model
    (``store_weights_fp16`` of ``scripts/build_models/helmet.py``): compute stays fp32 and the outputs
@@ -247,9 +251,22 @@ def set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
+def training_device() -> str:
+    """The first CUDA GPU when torch sees one, else the CPU (what the card records as the machine)."""
+    return "0" if torch.cuda.is_available() else "cpu"
+
+
+def machine_description(device: str) -> str:
+    if device == "cpu":
+        return f"{os.cpu_count()} CPU cores, no GPU"
+    return f"{torch.cuda.get_device_name(int(device))} (CUDA {torch.version.cuda}), {os.cpu_count()} CPU cores"
+
+
 def train(weights: Path, data_yaml: Path, run_dir: Path, hp: HyperParams, threads: int, resume: bool) -> dict[str, Any]:
     """Train (or resume) into ``run_dir``; return the transfer count and ultralytics' final val metrics."""
-    set_threads(threads)
+    device = training_device()
+    if device == "cpu":
+        set_threads(threads)
     transfer = _TransferLog()
     logging.getLogger("ultralytics").addHandler(transfer)
 
@@ -281,7 +298,7 @@ def train(weights: Path, data_yaml: Path, run_dir: Path, hp: HyperParams, thread
             project=str(run_dir.parent),
             name=run_dir.name,
             exist_ok=True,
-            device="cpu",
+            device=device,
             verbose=True,
             **hp.train_kwargs(),
         )
@@ -665,7 +682,7 @@ def main(argv: list[str] | None = None) -> int:
             "hyperparams": dataclasses.asdict(hp),
             "parent": parent_run(args.weights),
             "threads": args.threads,
-            "machine": f"{os.cpu_count()} CPU cores, no GPU",
+            "machine": machine_description(training_device()),
             "ultralytics": ultralytics.__version__,
             "torch": torch.__version__,
         }
