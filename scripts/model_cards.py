@@ -79,7 +79,10 @@ def markdown(card: Card, result: dict) -> str:
         f"Measured by `scripts/model_cards.py` (the same code as `{command}`), vision {__version__}, "
         f"{runtime}, {result['threads']} threads on {result['machine']}.",
         "",
-        f"{result['n_images']} images, operating threshold {result['conf']}:",
+        f"{result['n_images']} images, operating threshold {result['conf']}"
+        + "".join(f", {name} {value:g}" for name, value in (result.get("class_conf") or {}).items())
+        + (" (the spec's `class_conf`)" if result.get("class_conf") else "")
+        + ":",
         "",
         "| class | AP50 | AP50-95 | precision | recall | n_gt |",
         "|---|---|---|---|---|---|",

@@ -29,7 +29,8 @@ Steps:
    and detections are checked against the fp32 export. If that check fails the fp32 file is kept.
 4. **Describe**: ``models/<spec-name>.yaml`` (``type: yolo_onnx``) and ``models/<model-name>.md``
    (model card; its measured section is filled by ``scripts/model_cards.py``, and kept when the card
-   is rewritten).
+   is rewritten). The spec is written without per-class thresholds: run
+   ``scripts/calibrate_thresholds.py`` and add its ``class_conf`` before measuring the card.
 
 No download happens: ``YOLO_OFFLINE=1``, ``amp=False`` (the AMP check fetches ``yolo11n.pt``) and
 ``plots=False`` (plots fetch a font).
@@ -428,6 +429,13 @@ def _transferred_text(transferred: list[int] | None, n_classes: int) -> str:
     return f"{done}/{total} tensors (new: the class outputs for {n_classes} classes)"
 
 
+def _stage_count(run: dict[str, Any]) -> int:
+    count, stage = 1, run
+    while stage.get("parent"):
+        count, stage = count + 1, stage["parent"]
+    return count
+
+
 def _commands_text(run: dict[str, Any]) -> str:
     """The command that trained this model, after those of the stages it continued from, oldest first."""
     chain = []
@@ -714,7 +722,11 @@ def main(argv: list[str] | None = None) -> int:
 
     spec_file = models_dir / f"{args.spec_name}.yaml"
     card_file = models_dir / f"{args.model_name}.md"
-    write_spec(spec_file, onnx_file.name, card_file.name, hp.imgsz, run["classes"], run["weights"])
+    origin = run  # the first stage's start checkpoint, for the spec's one-line provenance
+    while origin.get("parent"):
+        origin = origin["parent"]
+    stages = f" in {_stage_count(run)} stages" if run.get("parent") else ""
+    write_spec(spec_file, onnx_file.name, card_file.name, hp.imgsz, run["classes"], origin["weights"] + stages)
     write_card(card_file, args.spec_name, onnx_file.name, run)
     LOG.info("wrote %s and %s", spec_file, card_file)
     return 0
