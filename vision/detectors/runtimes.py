@@ -5,11 +5,11 @@ YOLO backend's pre- and post-processing do not know which one ran. Why two: ONNX
 serving runtime and the only one that is always installed. OpenVINO (``pip install
 'vision-compliance[openvino]'``) can run the network in **bf16** on CPUs with AMX (Intel Xeon 4th
 generation and later), about twice ONNX Runtime's fp32 speed on the YOLOv12m here, at the price of
-detections that are no longer bit-identical to the fp32 model: scores move by ~1e-3 and boxes by up
-to a few pixels, so a detection right at the threshold can appear or vanish. `models/README.md`
+detections that are no longer bit-identical to the fp32 model: scores move by up to ~0.03 and boxes
+by up to ~2 px, so a detection right at the threshold can appear or vanish. `models/README.md`
 holds the measured speed and accuracy of each choice (``scripts/bench_runtimes.py``), and a spec
-opts in with ``runtime: openvino`` and ``precision: bf16``. OpenVINO in f32 was slower than ONNX
-Runtime on this model, so it is not the default either way.
+opts in with ``runtime: openvino`` and ``precision: bf16``. OpenVINO in f32 was no faster than ONNX
+Runtime (0.6-1.1x across runs), so it is not the default either way.
 """
 
 from __future__ import annotations
