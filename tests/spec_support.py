@@ -14,3 +14,30 @@ def write_helmet_spec(folder: Path, input_size: int) -> Path:
     path = folder / f"helmet-{input_size}.yaml"
     path.write_text(yaml.safe_dump(spec))
     return path
+
+
+def write_one_camera_config(
+    folder: Path, source: Path, model: Path, site: dict | None = None, tracking: dict | None = None, **camera
+) -> Path:
+    """``folder/config.yaml``: one helmet camera ``cam`` at site ``gate`` replaying ``source`` at
+    5 detections/s into ``folder/store.db``; ``camera`` adds camera fields (e.g. ``start_time``)."""
+    config = {
+        "sites": [{"id": "gate", "name": "Gate", **(site or {})}],
+        "cameras": [
+            {
+                "id": "cam",
+                "site": "gate",
+                "source": str(source),
+                "category": "helmet",
+                "model": str(model),
+                "detect_fps": 5,
+                **camera,
+            }
+        ],
+        "store": {"url": f"sqlite:///{folder / 'store.db'}"},
+    }
+    if tracking:
+        config["tracking"] = tracking
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path

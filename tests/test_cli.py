@@ -14,7 +14,7 @@ import cv2
 import pytest
 import yaml
 
-from spec_support import write_helmet_spec
+from spec_support import write_helmet_spec, write_one_camera_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT / "tests" / "data" / "clips"
@@ -136,22 +136,7 @@ def observation_count(db: Path) -> int:
 def test_kill_9_loses_no_written_observation_and_the_next_run_continues(tmp_path):
     db = tmp_path / "store.db"
     spec = write_helmet_spec(tmp_path, 320)
-    config = {
-        "sites": [{"id": "gate", "name": "Gate"}],
-        "cameras": [
-            {
-                "id": "cam",
-                "site": "gate",
-                "source": str(CLIPS / "helmet5.mp4"),
-                "category": "helmet",
-                "model": str(spec),
-                "detect_fps": 5,
-            }
-        ],
-        "tracking": {"max_age_s": 0.5},
-        "store": {"url": f"sqlite:///{db}"},
-    }
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    write_one_camera_config(tmp_path, CLIPS / "helmet5.mp4", spec, tracking={"max_age_s": 0.5})
     process = subprocess.Popen(
         [sys.executable, "-m", "vision", "run", str(tmp_path / "config.yaml"), "-q"],
         cwd=ROOT,
@@ -180,21 +165,7 @@ def test_kill_9_loses_no_written_observation_and_the_next_run_continues(tmp_path
 
 def test_sigterm_finishes_open_tracks_and_prints_the_table(tmp_path):
     db = tmp_path / "store.db"
-    config = {
-        "sites": [{"id": "gate", "name": "Gate"}],
-        "cameras": [
-            {
-                "id": "cam",
-                "site": "gate",
-                "source": str(CLIPS / "one-rider-30s.mp4"),
-                "category": "helmet",
-                "model": str(ROOT / "models" / "helmet.yaml"),
-                "detect_fps": 5,
-            }
-        ],
-        "store": {"url": f"sqlite:///{db}"},
-    }
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    write_one_camera_config(tmp_path, CLIPS / "one-rider-30s.mp4", ROOT / "models" / "helmet.yaml")
     process = subprocess.Popen(
         [sys.executable, "-m", "vision", "run", str(tmp_path / "config.yaml"), "-q", "--status-every", "1"],
         cwd=ROOT,

@@ -9,10 +9,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-import yaml
-
 from mjpeg_server import free_port
-from spec_support import write_helmet_spec
+from spec_support import write_helmet_spec, write_one_camera_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT / "tests" / "data" / "clips"
@@ -25,24 +23,14 @@ def get(url: str):
 
 def test_run_serve_agrees_with_the_store_and_the_report(tmp_path):
     spec = write_helmet_spec(tmp_path, 320)
-    config = {
-        "sites": [{"id": "gate", "name": "Gate", "lat": 52.0, "lon": 4.0}],
-        "cameras": [
-            {
-                "id": "cam",
-                "site": "gate",
-                "source": str(CLIPS / "helmet5.mp4"),
-                "category": "helmet",
-                "model": str(spec),
-                "detect_fps": 5,
-                "start_time": "2026-11-02T08:00:00+00:00",
-            }
-        ],
-        "tracking": {"max_age_s": 0.5},
-        "store": {"url": f"sqlite:///{tmp_path / 'store.db'}"},
-    }
-    config_path = tmp_path / "config.yaml"
-    config_path.write_text(yaml.safe_dump(config))
+    config_path = write_one_camera_config(
+        tmp_path,
+        CLIPS / "helmet5.mp4",
+        spec,
+        site={"lat": 52.0, "lon": 4.0},
+        tracking={"max_age_s": 0.5},
+        start_time="2026-11-02T08:00:00+00:00",
+    )
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
