@@ -116,7 +116,13 @@ class Tracking(_Model):
     min_size_px: float = Field(
         16, ge=0, description="Tracks never seen with a box short side at least this big are undetermined."
     )
-    activation_conf: float = Field(0.4, ge=0, le=1, description="Score a detection needs to start a track.")
+    activation_conf: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Score a detection needs to start a track, on the scale of the model's `conf` "
+        "(default: that `conf`, so every box the detector reports may start one once seen in two frames).",
+    )
     match_iou: float = Field(0.1, ge=0, le=1, description="Minimum IoU to match a detection to a track.")
 
 

@@ -118,3 +118,35 @@ def test_two_classes_on_one_head_are_one_person():
     frames = [frame((100 + i, 100, 140 + i, 140, 0.6, 0), (101 + i, 100, 141 + i, 141, 0.45, 1)) for i in range(10)]
     (observation,) = run(VerdictTracker(camera(), INFO, Tracking(), FPS), frames, then_empty=10)
     assert observation.outcome is Outcome.COMPLIANT
+
+
+# A model that reports bare heads from 0.15 and helmets only from 0.4 (count-matched thresholds).
+CALIBRATED = ModelInfo(
+    name="calibrated",
+    class_names=CLASSES,
+    category=Category.HELMET,
+    outcomes=INFO.outcomes,
+    conf=0.25,
+    class_conf={"With Helmet": 0.4, "Without Helmet": 0.15},
+)
+
+
+def test_a_box_above_its_own_class_threshold_starts_a_track():
+    # 0.2 is below the model's global conf but above the bare-head threshold: it is a reported person.
+    heads = walking_head(10, class_of=lambda i: 1, score=0.2)
+    (observation,) = run(VerdictTracker(camera(), CALIBRATED, Tracking(), FPS), heads, then_empty=10)
+    assert observation.outcome is Outcome.NON_COMPLIANT
+    assert observation.mean_confidence == pytest.approx(0.2)  # raw detector scores are what is recorded
+    # An explicit activation score above the comparable one (0.2 * 0.25 / 0.15 = 0.33) keeps it out.
+    assert run(VerdictTracker(camera(), CALIBRATED, Tracking(activation_conf=0.4), FPS), heads, then_empty=10) == []
+
+
+def test_vote_weighs_each_class_relative_to_its_own_threshold():
+    # Raw, "with" at 0.5 outweighs "without" at 0.3; each just above its own threshold they count
+    # alike: 0.5 -> 0.25 + 0.1 * 0.75 / 0.6 = 0.375, 0.3 -> 0.25 + 0.15 * 0.75 / 0.85 = 0.382.
+    # 13 frames: the first only confirms the track, then six of each class.
+    heads = [frame((100 + i, 100, 140 + i, 140, *((0.3, 1) if i % 2 else (0.5, 0)))) for i in range(13)]
+    (raw,) = run(VerdictTracker(camera(), INFO, Tracking(), FPS), heads, then_empty=10)
+    (calibrated,) = run(VerdictTracker(camera(), CALIBRATED, Tracking(), FPS), heads, then_empty=10)
+    assert raw.outcome is Outcome.COMPLIANT
+    assert calibrated.outcome is Outcome.NON_COMPLIANT

@@ -29,7 +29,9 @@ class ModelInfo:
     """A loaded model's identity and the meaning of its classes.
 
     ``outcomes`` maps each of ``class_names`` to a verdict; classes it does not name are
-    ``UNDETERMINED``.
+    ``UNDETERMINED``. ``conf`` is the score at which the detector reports a box and
+    ``class_conf`` the classes whose operating threshold differs from it (a detector with
+    count-matched thresholds reports a rare class at a lower score than a common one).
     """
 
     name: str
@@ -37,9 +39,31 @@ class ModelInfo:
     category: Category | None = None
     outcomes: Mapping[str, Outcome] | None = None
     input_size: int | None = None
+    conf: float | None = None
+    class_conf: Mapping[str, float] | None = None
 
     def outcome_of(self, class_name: str) -> Outcome:
         return (self.outcomes or {}).get(class_name, Outcome.UNDETERMINED)
+
+    def comparable_scores(
+        self, scores: npt.NDArray[np.floating], class_ids: npt.NDArray[np.integer]
+    ) -> npt.NDArray[np.float64]:
+        """``(N,)`` scores -> ``(N,)`` scores on one scale for every class, in ``[0, 1]``.
+
+        Each class's score is mapped piecewise-linearly so that its operating threshold lands on
+        ``conf`` (and 0 -> 0, 1 -> 1). Downstream thresholds and weights (a tracker's activation
+        score, a vote between classes) then treat a box just above its own class's threshold alike
+        for every class, instead of undoing per-class thresholds by favouring the class that
+        scores high. Identity when the model has no per-class thresholds.
+        """
+        scores = np.asarray(scores, dtype=np.float64)
+        if not self.class_conf or self.conf is None or not 0.0 < self.conf < 1.0:
+            return scores
+        operating = np.array([self.class_conf.get(name, self.conf) for name in self.class_names], dtype=np.float64)
+        operating = np.clip(operating, 1e-6, 1.0 - 1e-6)[np.asarray(class_ids, dtype=np.intp)]
+        below = scores * self.conf / operating
+        above = self.conf + (scores - operating) * (1.0 - self.conf) / (1.0 - operating)
+        return np.clip(np.where(scores < operating, below, above), 0.0, 1.0)
 
 
 @runtime_checkable

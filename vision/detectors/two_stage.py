@@ -89,6 +89,7 @@ class TwoStageDetector:
             category=spec.category,
             outcomes=dict(spec.outcomes),
             input_size=max(self._face_size),
+            conf=spec.conf,
         )
 
     @property

@@ -39,6 +39,7 @@ class UltralyticsDetector:
             category=spec.category,
             outcomes=dict(spec.outcomes),
             input_size=spec.input_size,
+            conf=spec.conf,
         )
 
     @property

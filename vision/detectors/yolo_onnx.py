@@ -100,6 +100,8 @@ class YoloOnnxDetector:
             category=spec.category,
             outcomes=dict(spec.outcomes),
             input_size=input_size,
+            conf=spec.conf,
+            class_conf=dict(spec.class_conf),
         )
 
     @property

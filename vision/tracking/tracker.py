@@ -5,6 +5,11 @@ detections' outcome weights, size and path, and turns a track that has not been 
 ``max_age_s`` (counted in frames at the camera's ``detect_fps``) into one :class:`Observation`.
 The tracker is class-agnostic on purpose: a head that flickers between "with" and "without"
 across frames stays one person, and the vote decides.
+
+Scores are first put on one scale for every class (:meth:`ModelInfo.comparable_scores`): a model
+with per-class operating thresholds reports a bare face at 0.2 where it reports a mask at 0.3, and
+with raw scores the tracker's activation threshold and the vote would drop or outvote the
+low-threshold class and bias rates toward "compliant".
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ CONFIRM_FRAMES = 2
 # tracking, boxes overlapping a better one this much are the same person and are dropped, or
 # they would start a second track and count the person twice.
 DUPLICATE_IOU = 0.7
+# Activation score for a model that does not say at which score it reports boxes.
+DEFAULT_ACTIVATION_CONF = 0.25
 
 
 @dataclass
@@ -90,6 +97,7 @@ class VerdictTracker:
         self.camera = camera
         self.tracking = tracking
         self._outcome_by_class = [info.outcome_of(name) for name in info.class_names]
+        self._info = info
         self._zones = ZoneFilter({zone.name: np.asarray(zone.polygon) for zone in camera.zones})
         self._gates: Gates = camera.gates
         # Track age is counted in processed frames, not seconds: when the detector falls behind
@@ -97,11 +105,14 @@ class VerdictTracker:
         # track between two frames. At the nominal rate both readings agree.
         self.max_age_frames = max(1, round(tracking.max_age_s * frame_rate))
         self._frame = 0
+        activation_conf = tracking.activation_conf
+        if activation_conf is None:
+            activation_conf = info.conf if info.conf is not None else DEFAULT_ACTIVATION_CONF
         self._tracker = ByteTrackTracker(
             lost_track_buffer=max(1, round(tracking.max_age_s * 30)),  # counted in 30 fps frames
             frame_rate=frame_rate,
-            track_activation_threshold=tracking.activation_conf,
-            high_conf_det_threshold=tracking.activation_conf,
+            track_activation_threshold=activation_conf,
+            high_conf_det_threshold=activation_conf,
             minimum_consecutive_frames=CONFIRM_FRAMES,
             minimum_iou_threshold=tracking.match_iou,
         )
@@ -110,18 +121,20 @@ class VerdictTracker:
 
     def update(self, detections: Detections, time: datetime) -> list[Observation]:
         """Feed one frame's detections (taken at ``time``); returns the tracks that just finished."""
+        comparable = self._info.comparable_scores(detections.scores, detections.class_ids)
         if len(detections) > 1:
-            detections = detections[np.sort(nms(detections.xyxy, detections.scores, None, DUPLICATE_IOU))]
+            keep_ids = np.sort(nms(detections.xyxy, comparable.astype(np.float32), None, DUPLICATE_IOU))
+            detections, comparable = detections[keep_ids], comparable[keep_ids]
         anchors = anchors_of(detections.xyxy)
         zones = self._zones.zone_of(anchors)
         if self._zones.active:
             keep = np.array([zone is not None for zone in zones], dtype=bool)
-            detections, anchors = detections[keep], anchors[keep]
+            detections, anchors, comparable = detections[keep], anchors[keep], comparable[keep]
             zones = [zone for zone in zones if zone is not None]
         tracked = self._tracker.update(
             sv.Detections(
                 xyxy=detections.xyxy.astype(np.float64),
-                confidence=detections.scores.astype(np.float64),
+                confidence=comparable,
                 class_id=detections.class_ids.astype(int),
                 data={"index": np.arange(len(detections))},
             ),
@@ -131,11 +144,20 @@ class VerdictTracker:
         for track_id, index in zip(tracked.tracker_id, tracked.data.get("index", []), strict=True):
             if track_id < 0:
                 continue
-            self._collect(int(track_id), detections, int(index), anchors[index], zones[index], time)
+            self._collect(
+                int(track_id), detections, float(comparable[index]), int(index), anchors[index], zones[index], time
+            )
         return self._finish_stale()
 
     def _collect(
-        self, track_id: int, detections: Detections, index: int, anchor: np.ndarray, zone: str | None, time: datetime
+        self,
+        track_id: int,
+        detections: Detections,
+        vote_weight: float,
+        index: int,
+        anchor: np.ndarray,
+        zone: str | None,
+        time: datetime,
     ) -> None:
         point = (float(anchor[0]), float(anchor[1]))
         state = self._tracks.get(track_id)
@@ -147,7 +169,7 @@ class VerdictTracker:
         state.frames += 1
         state.score_sum += score
         state.max_size_px = max(state.max_size_px, float(min(x2 - x1, y2 - y1)))
-        state.weights[self._outcome_by_class[detections.class_ids[index]]] += score
+        state.weights[self._outcome_by_class[detections.class_ids[index]]] += vote_weight
         if zone is not None:
             state.zones[zone] += 1
 
