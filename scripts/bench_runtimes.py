@@ -3,7 +3,7 @@
 
 Rows: ONNX Runtime at each graph-optimisation level and at 1 and ``--threads`` threads; OpenVINO f32
 and bf16 (when the ``[openvino]`` extra is installed); and any ``--extra`` ONNX files (e.g. the int8
-export of ``scripts/quantize.py``) on ONNX Runtime. Every row gets the same letterboxed frames
+export of ``scripts/quantize.py``) on ONNX Runtime and OpenVINO. Every row gets the same letterboxed frames
 (``tests/data/voc/helmet/images`` by default, at the spec's input size); runs alternate between the
 rows frame by frame, so machine noise hits all of them alike. Times are the network call only
 (pre-processing and NMS are the same code for every row; ``scripts/bench_detector.py`` times them).
@@ -101,6 +101,12 @@ def main() -> None:
         runners[f"{label} ({Path(path).name}), ONNX Runtime all, {args.threads} threads"] = ort_runner(
             Path(path), "all", args.threads
         )
+        if importlib.util.find_spec("openvino") is not None:
+            # OpenVINO runs an int8 QDQ file's quantized layers in int8 (AMX/VNNI) whatever the hint;
+            # the hint sets the precision of the rest.
+            for precision in ("f32", "bf16"):
+                model = OpenVinoModel(Path(path), args.threads, precision)  # type: ignore[arg-type]
+                runners[f"{label} ({Path(path).name}), OpenVINO {precision}, {args.threads} threads"] = model.run
 
     outputs = {name: [run(batch) for batch in batches] for name, run in runners.items()}  # also the warm-up
     samples: dict[str, list[float]] = {name: [] for name in runners}
