@@ -30,17 +30,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vision.evaluation.voc import load_voc
+from vision.outcome import outcome_by_name
 
 CANVAS_GREY = 96
-
-
-def default_outcome(name: str) -> str | None:
-    lowered = name.lower()
-    if lowered.startswith("without") or lowered == "mask_weared_incorrect":
-        return "non_compliant"
-    if lowered.startswith("with"):
-        return "compliant"
-    return None
 
 
 def place(image: np.ndarray, canvas_size: tuple[int, int], fill: float) -> tuple[np.ndarray, float]:
@@ -82,7 +74,8 @@ def main() -> int:
             if name in (args.non_compliant or []):
                 return "non_compliant"
             return None
-        return default_outcome(name)
+        outcome = outcome_by_name(name)
+        return outcome.value if outcome else None
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     container = av.open(str(args.out), mode="w")

