@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Which smaller YOLO architectures could be a faster helmet model: network time vs the served YOLOv12m.
+
+Speed does not depend on the weights, so each candidate is built from ultralytics' model YAML with
+random weights and two classes, exported to ONNX (dynamic shapes, as ``scripts/train.py`` exports)
+and timed on ONNX Runtime (all optimisations, ``--threads`` threads) on the same letterboxed frames
+as ``models/helmet.yaml``, alternating frame by frame so machine noise hits every row alike. A
+candidate is worth training only if its speed-up reaches the target (3× for the fast helmet model).
+Needs the training extra (ultralytics), e.g. the helmet build environment::
+
+    build/venvs/helmet/bin/python scripts/bench_architectures.py yolo11n yolo11s yolo12n yolo12s
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ["YOLO_OFFLINE"] = "1"
+os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="yolo-config-"))
+
+import cv2
+import onnxruntime as ort
+import yaml
+from ultralytics import YOLO
+from ultralytics.utils import ROOT as ULTRALYTICS_ROOT
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from vision.detectors.spec import YoloOnnxSpec, load_spec  # noqa: E402
+from vision.detectors.yolo_onnx import YoloOnnxDetector  # noqa: E402
+
+FAMILY_YAML = {"yolo11": "11/yolo11.yaml", "yolo12": "12/yolo12.yaml", "yolov8": "v8/yolov8.yaml"}
+
+
+def export_random(name: str, classes: int, size: int, workdir: Path) -> Path:
+    """``yolo11n`` -> an ONNX export of that architecture with ``classes`` outputs and random weights."""
+    family, scale = name[:-1], name[-1]
+    if family not in FAMILY_YAML:
+        raise SystemExit(f"{name}: expected one of {sorted(FAMILY_YAML)} followed by a scale letter (n/s/m/l/x)")
+    config = yaml.safe_load((ULTRALYTICS_ROOT / "cfg" / "models" / FAMILY_YAML[family]).read_text())
+    config["nc"] = classes
+    if scale not in config["scales"]:
+        raise SystemExit(f"{name}: {family} has scales {sorted(config['scales'])}")
+    model_yaml = workdir / f"{name}.yaml"  # ultralytics reads the scale from the file name
+    model_yaml.write_text(yaml.safe_dump(config))
+    return Path(YOLO(str(model_yaml)).export(format="onnx", imgsz=size, dynamic=True, simplify=False, opset=17))
+
+
+def session(path: Path, threads: int) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("architectures", nargs="+", help="e.g. yolo11n yolo12s")
+    parser.add_argument("--spec", type=Path, default=ROOT / "models" / "helmet.yaml", help="the model to beat")
+    parser.add_argument("--images", type=Path, default=ROOT / "tests" / "data" / "voc" / "helmet" / "images")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    spec = load_spec(args.spec)
+    assert isinstance(spec, YoloOnnxSpec), "the reference must be a YOLO ONNX spec"
+    detector = YoloOnnxDetector(spec.model_copy(update={"threads": args.threads}))
+    batches = [detector.preprocess([cv2.imread(str(p))])[0] for p in sorted(args.images.glob("*.jpg"))]
+    if not batches:
+        raise SystemExit(f"no .jpg images in {args.images}")
+    reference = f"{spec.path.name} (served)"
+    paths = {reference: spec.path}
+    with tempfile.TemporaryDirectory() as workdir:
+        for name in args.architectures:
+            paths[f"{name} (random weights)"] = export_random(
+                name, len(detector.info.class_names), spec.input_size, Path(workdir)
+            )
+        sessions = {label: session(path, args.threads) for label, path in paths.items()}
+        inputs = {label: s.get_inputs()[0].name for label, s in sessions.items()}
+        for label, s in sessions.items():  # warm-up
+            for batch in batches:
+                s.run(None, {inputs[label]: batch})
+        samples: dict[str, list[float]] = {label: [] for label in sessions}
+        for _ in range(args.repeats):
+            for batch in batches:
+                for label, s in sessions.items():
+                    start = time.perf_counter()
+                    s.run(None, {inputs[label]: batch})
+                    samples[label].append(time.perf_counter() - start)
+    shapes = sorted({batch.shape[2:] for batch in batches})
+    print(f"\n{len(batches)} frames letterboxed to {shapes}, ONNX Runtime, {args.threads} threads, ", end="")
+    print(f"median of {args.repeats} alternating passes\n")
+    print("| network | ms/frame | speed-up vs served |")
+    print("|---|---|---|")
+    reference_s = statistics.median(samples[reference])
+    for label, values in samples.items():
+        median = statistics.median(values)
+        print(f"| {label} | {median * 1000:.1f} | {reference_s / median:.2f}× |")
+
+
+if __name__ == "__main__":
+    main()
