@@ -9,9 +9,10 @@ them by outcome, so ``vision run`` on the clip can be checked against it::
     python scripts/make_demo_clip.py --voc ../shared/datasets/bike-helmet --split val.txt \\
         --limit 40 --out configs/demo/helmet.mp4
 
-writes ``helmet.mp4`` (H.264) and ``helmet.truth.json``. Classes map to outcomes by name
-(``with_*`` compliant; ``without_*`` and ``mask_weared_incorrect`` non-compliant) unless
-``--compliant`` / ``--non-compliant`` name them.
+writes ``helmet.mp4`` (H.264) and ``helmet.truth.json``. ``--exclude configs/demo/helmet.truth.json``
+builds a second clip from the images the first does not show (the demo's held-out check). Classes
+map to outcomes by name (``with_*`` compliant; ``without_*`` and ``mask_weared_incorrect``
+non-compliant) unless ``--compliant`` / ``--non-compliant`` name them.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ def main() -> int:
     parser.add_argument("--voc", type=Path, required=True, help="VOC folder (images/ + annotations/)")
     parser.add_argument("--split", help="file of base names (e.g. val.txt); all annotations if omitted")
     parser.add_argument("--limit", type=int, help="use at most this many images (a seeded random sample)")
+    parser.add_argument(
+        "--exclude",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="TRUTH_JSON",
+        help="leave out the images another clip shows (its .truth.json): a second, disjoint check clip",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, required=True, help="output .mp4; the truth goes beside it")
     parser.add_argument("--fps", type=int, default=10)
@@ -64,6 +73,10 @@ def main() -> int:
 
     width, height = (int(v) for v in args.size.lower().split("x"))
     images = load_voc(args.voc, args.split)
+    shown_elsewhere = {scene["name"] for path in args.exclude for scene in json.loads(path.read_text())["shown"]}
+    images = [image for image in images if image.name not in shown_elsewhere]
+    if not images:
+        raise SystemExit(f"{args.voc}: no images left after --exclude")
     if args.limit and args.limit < len(images):
         images = sorted(random.Random(args.seed).sample(images, args.limit), key=lambda i: i.name)
 
