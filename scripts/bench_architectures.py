@@ -14,24 +14,25 @@ Needs the training extra (ultralytics), e.g. the helmet build environment::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 os.environ["YOLO_OFFLINE"] = "1"
 os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="yolo-config-"))
 
-import cv2
-import onnxruntime as ort
 import yaml
 from ultralytics import YOLO
 from ultralytics.utils import ROOT as ULTRALYTICS_ROOT
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_runtimes import letterboxed_frames, ort_runner, time_alternating  # noqa: E402
 
 from vision.detectors.spec import YoloOnnxSpec, load_spec  # noqa: E402
 from vision.detectors.yolo_onnx import YoloOnnxDetector  # noqa: E402
@@ -50,15 +51,10 @@ def export_random(name: str, classes: int, size: int, workdir: Path) -> Path:
         raise SystemExit(f"{name}: {family} has scales {sorted(config['scales'])}")
     model_yaml = workdir / f"{name}.yaml"  # ultralytics reads the scale from the file name
     model_yaml.write_text(yaml.safe_dump(config))
-    return Path(YOLO(str(model_yaml)).export(format="onnx", imgsz=size, dynamic=True, simplify=False, opset=17))
-
-
-def session(path: Path, threads: int) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    # ultralytics writes a YAML-built model's export into the working directory, not beside the YAML
+    with contextlib.chdir(workdir):
+        exported = YOLO(str(model_yaml)).export(format="onnx", imgsz=size, dynamic=True, simplify=False, opset=17)
+        return Path(exported).resolve()
 
 
 def main() -> None:
@@ -72,29 +68,15 @@ def main() -> None:
 
     spec = load_spec(args.spec)
     assert isinstance(spec, YoloOnnxSpec), "the reference must be a YOLO ONNX spec"
-    detector = YoloOnnxDetector(spec.model_copy(update={"threads": args.threads}))
-    batches = [detector.preprocess([cv2.imread(str(p))])[0] for p in sorted(args.images.glob("*.jpg"))]
-    if not batches:
-        raise SystemExit(f"no .jpg images in {args.images}")
+    batches = letterboxed_frames(spec, args.images, args.threads)
     reference = f"{spec.path.name} (served)"
-    paths = {reference: spec.path}
+    classes = len(YoloOnnxDetector(spec).info.class_names)
     with tempfile.TemporaryDirectory() as workdir:
+        paths = {reference: spec.path}
         for name in args.architectures:
-            paths[f"{name} (random weights)"] = export_random(
-                name, len(detector.info.class_names), spec.input_size, Path(workdir)
-            )
-        sessions = {label: session(path, args.threads) for label, path in paths.items()}
-        inputs = {label: s.get_inputs()[0].name for label, s in sessions.items()}
-        for label, s in sessions.items():  # warm-up
-            for batch in batches:
-                s.run(None, {inputs[label]: batch})
-        samples: dict[str, list[float]] = {label: [] for label in sessions}
-        for _ in range(args.repeats):
-            for batch in batches:
-                for label, s in sessions.items():
-                    start = time.perf_counter()
-                    s.run(None, {inputs[label]: batch})
-                    samples[label].append(time.perf_counter() - start)
+            paths[f"{name} (random weights)"] = export_random(name, classes, spec.input_size, Path(workdir))
+        runners = {label: ort_runner(path, "all", args.threads) for label, path in paths.items()}
+        samples = time_alternating(runners, batches, args.repeats)
     shapes = sorted({batch.shape[2:] for batch in batches})
     print(f"\n{len(batches)} frames letterboxed to {shapes}, ONNX Runtime, {args.threads} threads, ", end="")
     print(f"median of {args.repeats} alternating passes\n")

@@ -66,6 +66,32 @@ def output_difference(
     return (float(box.max()) if box.size else 0.0, float(score.max()) if score.size else 0.0)
 
 
+def letterboxed_frames(spec: YoloOnnxSpec, images: Path, threads: int) -> list[npt.NDArray[np.float32]]:
+    """Every ``.jpg`` in ``images`` as the spec's detector feeds it to the network: ``(1, 3, H, W)`` each."""
+    detector = YoloOnnxDetector(spec.model_copy(update={"threads": threads}))
+    batches = [detector.preprocess([cv2.imread(str(p))])[0] for p in sorted(images.glob("*.jpg"))]
+    if not batches:
+        raise SystemExit(f"no .jpg images in {images}")
+    return batches
+
+
+def time_alternating(
+    runners: dict[str, Runner], batches: list[npt.NDArray[np.float32]], repeats: int
+) -> dict[str, list[float]]:
+    """Seconds per call of every runner, alternating between them frame by frame (after one warm-up pass)."""
+    for run in runners.values():
+        for batch in batches:
+            run(batch)
+    samples: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(repeats):
+        for batch in batches:
+            for name, run in runners.items():
+                start = time.perf_counter()
+                run(batch)
+                samples[name].append(time.perf_counter() - start)
+    return samples
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--spec", type=Path, default=ROOT / "models" / "helmet.yaml")
@@ -77,10 +103,7 @@ def main() -> None:
 
     spec = load_spec(args.spec)
     assert isinstance(spec, YoloOnnxSpec), "bench_runtimes compares YOLO ONNX specs"
-    detector = YoloOnnxDetector(spec.model_copy(update={"threads": args.threads}))
-    batches = [detector.preprocess([cv2.imread(str(p))])[0] for p in sorted(args.images.glob("*.jpg"))]
-    if not batches:
-        raise SystemExit(f"no .jpg images in {args.images}")
+    batches = letterboxed_frames(spec, args.images, args.threads)
 
     reference = f"ONNX Runtime, optimisation all, {args.threads} threads"
     runners: dict[str, Runner] = {reference: ort_runner(spec.path, "all", args.threads)}
@@ -108,14 +131,8 @@ def main() -> None:
                 model = OpenVinoModel(Path(path), args.threads, precision)  # type: ignore[arg-type]
                 runners[f"{label} ({Path(path).name}), OpenVINO {precision}, {args.threads} threads"] = model.run
 
-    outputs = {name: [run(batch) for batch in batches] for name, run in runners.items()}  # also the warm-up
-    samples: dict[str, list[float]] = {name: [] for name in runners}
-    for _ in range(args.repeats):
-        for batch in batches:
-            for name, run in runners.items():
-                start = time.perf_counter()
-                run(batch)
-                samples[name].append(time.perf_counter() - start)
+    outputs = {name: [run(batch) for batch in batches] for name, run in runners.items()}
+    samples = time_alternating(runners, batches, args.repeats)
 
     shapes = sorted({batch.shape[2:] for batch in batches})
     print(

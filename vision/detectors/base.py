@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -45,6 +46,14 @@ class ModelInfo:
     def outcome_of(self, class_name: str) -> Outcome:
         return (self.outcomes or {}).get(class_name, Outcome.UNDETERMINED)
 
+    @cached_property
+    def _operating_thresholds(self) -> npt.NDArray[np.float64] | None:
+        """``(len(class_names),)`` per-class thresholds, or None when there is nothing to rescale."""
+        if not self.class_conf or self.conf is None or not 0.0 < self.conf < 1.0:
+            return None
+        thresholds = [self.class_conf.get(name, self.conf) for name in self.class_names]
+        return np.clip(np.array(thresholds, dtype=np.float64), 1e-6, 1.0 - 1e-6)
+
     def comparable_scores(
         self, scores: npt.NDArray[np.floating], class_ids: npt.NDArray[np.integer]
     ) -> npt.NDArray[np.float64]:
@@ -57,10 +66,10 @@ class ModelInfo:
         scores high. Identity when the model has no per-class thresholds.
         """
         scores = np.asarray(scores, dtype=np.float64)
-        if not self.class_conf or self.conf is None or not 0.0 < self.conf < 1.0:
+        thresholds = self._operating_thresholds
+        if thresholds is None or self.conf is None:
             return scores
-        operating = np.array([self.class_conf.get(name, self.conf) for name in self.class_names], dtype=np.float64)
-        operating = np.clip(operating, 1e-6, 1.0 - 1e-6)[np.asarray(class_ids, dtype=np.intp)]
+        operating = thresholds[np.asarray(class_ids, dtype=np.intp)]
         below = scores * self.conf / operating
         above = self.conf + (scores - operating) * (1.0 - self.conf) / (1.0 - operating)
         return np.clip(np.where(scores < operating, below, above), 0.0, 1.0)
