@@ -142,12 +142,34 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             aliases[gt_name] = model_name
         spec = spec.model_copy(update={"eval_aliases": aliases})
     images = load_voc(args.data, args.split)
-    report = evaluate_spec(spec, images, progress=not args.quiet and not args.json)
+    detection = _eval_detection(args)
+    report = evaluate_spec(spec, images, progress=not args.quiet and not args.json, detection=detection)
     if args.json:
         print(json.dumps({"model": args.model, "data": str(args.data), **report.to_dict()}, indent=1))
     else:
         print(_format_report(report, str(args.model), f"{args.data}" + (f" ({args.split})" if args.split else "")))
     return 0
+
+
+def _eval_detection(args: argparse.Namespace):  # -> Detection | None
+    """The ``detection`` settings ``vision eval`` detects with (``--detection``, ``--roi``, ``--tile-overlap``)."""
+    from pydantic import ValidationError
+
+    from vision.config import Detection, format_validation_error
+
+    if args.detection is None and args.roi is None:
+        return None
+    values: dict[str, object] = {"mode": args.detection or "whole"}
+    if args.roi is not None:
+        values["roi"] = tuple(args.roi)
+    if args.tile_overlap is not None:
+        values["tile_overlap"] = args.tile_overlap
+    if args.region_size is not None:
+        values["region_size"] = args.region_size
+    try:
+        return Detection(**values)
+    except ValidationError as error:
+        raise VisionError("; ".join(f"--{line}" for line in format_validation_error(error))) from error
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -346,6 +368,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--class-map", action="append", metavar="GT=MODEL", help="map a ground-truth class to a model class"
     )
+    evaluate.add_argument(
+        "--detection",
+        choices=("whole", "tiles", "motion", "auto"),
+        help="detect as a camera with this detection mode would (whole frame, or tiles at native resolution; "
+        "motion and auto tile a wide still as a camera's first frame); default: the whole image, no roi",
+    )
+    evaluate.add_argument("--roi", type=int, nargs=4, metavar=("X", "Y", "W", "H"), help="detect in this part only")
+    evaluate.add_argument("--tile-overlap", type=int, help="least overlap of tiles, px (default 128)")
+    evaluate.add_argument("--region-size", type=int, help="tile side, px (default: the model's input size)")
     _add_model_options(evaluate)
     evaluate.set_defaults(handler=_cmd_eval)
 

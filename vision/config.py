@@ -15,7 +15,7 @@ from typing import Annotated, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from vision.detectors.base import Category
+from vision.categories import Category
 from vision.errors import VisionError
 
 Identifier = Annotated[
@@ -67,6 +67,79 @@ class Gates(_Model):
     )
 
 
+class Motion(_Model):
+    """Frame differencing on a small grey copy of each frame (what moved since the recent past)."""
+
+    width: int = Field(320, ge=64, le=1920, description="Width of the grey copy motion is computed on, px.")
+    threshold: int = Field(
+        20, ge=1, le=255, description="Change of grey level (0-255) against the running background that is motion."
+    )
+    min_area: int = Field(
+        12, ge=1, description="Smallest moving blob kept, in pixels of the grey copy (12 ≈ a 40×40 px patch at 1080p)."
+    )
+    background_alpha: float = Field(
+        0.1, gt=0, le=1, description="Weight of each new frame in the running background (lower: slower to absorb)."
+    )
+
+
+class Detection(_Model):
+    """Where in a frame the detector looks: the whole frame, tiles, or squares where something moved.
+
+    Regions are squares of ``region_size`` px cut at native resolution, so a 30 px head stays
+    30 px at the model's input instead of shrinking to 10 px in a letterboxed 1080p frame.
+    """
+
+    mode: Literal["auto", "whole", "tiles", "motion"] = Field(
+        "auto",
+        description="whole: letterbox the frame (or roi); tiles: cover it with overlapping squares; motion: squares "
+        "where something moved or a confirmed track is, tiles when too much moves; auto: motion for frames (or roi) "
+        "wider than 1.5 region sizes, else whole.",
+    )
+    roi: tuple[int, int, int, int] | None = Field(
+        None, description="[x, y, width, height] in frame pixels: only this part of the frame is ever detected on."
+    )
+    region_size: int | None = Field(
+        None, ge=64, le=4096, multiple_of=32, description="Side of a region, px (default: the model's input size)."
+    )
+    tile_overlap: int = Field(
+        128, ge=0, le=2048, description="Least overlap of neighbouring tiles, px (more than the largest head)."
+    )
+    track_margin: float = Field(
+        0.5, ge=0, le=4, description="A region kept on a confirmed track covers its box widened by this share."
+    )
+    motion: Motion = Motion()
+
+    @field_validator("roi")
+    @classmethod
+    def _positive_roi(cls, roi: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
+        if roi is not None and (roi[0] < 0 or roi[1] < 0 or roi[2] < 32 or roi[3] < 32):
+            raise ValueError("expected [x, y, width, height] with x, y >= 0 and width, height >= 32")
+        return roi
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> Self:
+        if self.region_size is not None and self.tile_overlap >= self.region_size:
+            raise ValueError(f"tile_overlap {self.tile_overlap} must be smaller than region_size {self.region_size}")
+        return self
+
+
+class Riders(_Model):
+    """How a head is linked to the two-wheeler it rides (``riders_only`` cameras)."""
+
+    margin: float = Field(
+        0.25, ge=0, le=2, description="The vehicle box is widened by this share of its width on each side."
+    )
+    above: float = Field(
+        1.5, ge=0, le=5, description="A rider's head may sit up to this many vehicle heights above the vehicle box."
+    )
+    min_share: float = Field(
+        0.5, gt=0, le=1, description="Share of a head track's frames that must be linked to one vehicle track."
+    )
+    min_vehicle_speed_px_s: float = Field(
+        15, ge=0, description="A vehicle track slower than this (anchor px/s over its life) is parked, not ridden."
+    )
+
+
 class Camera(_Model):
     id: Identifier
     site: Identifier = Field(description="The id of a site in `sites`.")
@@ -84,6 +157,13 @@ class Camera(_Model):
     )
     zones: tuple[Zone, ...] = Field((), description="Where detections count; none means the whole frame.")
     gates: Gates = Gates()
+    detection: Detection = Detection()
+    riders_only: bool | None = Field(
+        None,
+        description="Count only heads that ride a moving two-wheeler; others are non_rider. Default: on for a "
+        "category that has vehicles (helmet) when the model boxes them.",
+    )
+    riders: Riders = Riders()
     enabled: bool = True
 
     @field_validator("start_time")

@@ -4,25 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from functools import cached_property
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from vision.categories import Category
 from vision.detectors.detections import Detections
 from vision.outcome import Outcome
 
 Frame = npt.NDArray[np.uint8]
 """One image: ``(H, W, 3) uint8`` in OpenCV's BGR order."""
-
-
-class Category(StrEnum):
-    """What a detector measures."""
-
-    HELMET = "helmet"
-    MASK = "mask"
 
 
 @dataclass(frozen=True)

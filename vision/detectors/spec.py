@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from vision.detectors.base import Category
+from vision.categories import Category
 from vision.detectors.runtimes import Precision, RuntimeName
 from vision.errors import VisionError
 from vision.outcome import Outcome

@@ -10,7 +10,10 @@ from dataclasses import replace
 import cv2
 from tqdm import tqdm
 
+from vision.config import Detection
 from vision.detectors import Detections, Detector, DetectorSpec, build_detector
+from vision.detectors.motion import RegionPlanner
+from vision.detectors.regions import detect_regions, merge_groups
 from vision.errors import VisionError
 from vision.evaluation.metrics import EvalReport, evaluate
 from vision.evaluation.voc import LabelledImage
@@ -21,34 +24,52 @@ AP_SCORE_FLOOR = 0.001
 
 
 def predict_images(
-    detector: Detector, images: Sequence[LabelledImage], progress: bool = True
+    detector: Detector,
+    images: Sequence[LabelledImage],
+    progress: bool = True,
+    detection: Detection | None = None,
 ) -> tuple[list[Detections], list[float]]:
-    """One :class:`Detections` per image, and each image's detect time in ms (decode excluded)."""
+    """One :class:`Detections` per image, and each image's detect time in ms (decode excluded).
+
+    With ``detection`` (a camera's ``detection`` settings) each image is detected as the pipeline
+    would detect the first frame of such a camera: the whole frame or its ``roi`` letterboxed, or
+    tiles of it (``tiles``, and ``motion``/``auto`` on a wide frame, whose first frame is tiled).
+    """
     predictions, timings = [], []
+    groups = merge_groups(detector.info.class_names)
     for image in tqdm(images, desc="eval", unit="img", disable=not progress, leave=False):
         frame = cv2.imread(str(image.image_path), cv2.IMREAD_COLOR)
         if frame is None:
             raise VisionError(f"cannot decode image {image.image_path}")
         start = time.perf_counter()
-        predictions.append(detector.detect([frame])[0])
+        if detection is None:
+            predictions.append(detector.detect([frame])[0])
+        else:
+            regions = RegionPlanner(detection, detector.info.input_size).plan(frame)
+            predictions.append(detect_regions(detector, [frame], [regions], groups)[0])
         timings.append((time.perf_counter() - start) * 1000.0)
     return predictions, timings
 
 
 def evaluate_spec(
-    spec: DetectorSpec, images: Sequence[LabelledImage], progress: bool = True, measure_speed: bool = True
+    spec: DetectorSpec,
+    images: Sequence[LabelledImage],
+    progress: bool = True,
+    measure_speed: bool = True,
+    detection: Detection | None = None,
 ) -> EvalReport:
     """Score ``spec`` on ``images``: AP from a pass at a low score floor, P/R at ``spec.conf``.
 
     ``ms_per_image`` is the median over a second pass at the operating threshold, since a low
     floor inflates the work after inference (NMS candidates, face crops to classify). Without
-    ``measure_speed`` that pass is skipped and ``ms_per_image`` stays None.
+    ``measure_speed`` that pass is skipped and ``ms_per_image`` stays None. ``detection`` detects
+    on regions as :func:`predict_images` says.
     """
     class_conf = getattr(spec, "class_conf", {})
     floor = min(spec.conf, AP_SCORE_FLOOR, *class_conf.values())
     low = {"conf": floor, "class_conf": {}} if class_conf else {"conf": floor}
     detector = build_detector(spec.model_copy(update=low))
-    predictions, _ = predict_images(detector, images, progress)
+    predictions, _ = predict_images(detector, images, progress, detection)
     report = evaluate(
         images,
         predictions,
@@ -61,6 +82,6 @@ def evaluate_spec(
     if not measure_speed:
         return report
     operating = build_detector(spec)
-    predict_images(operating, images[:1], progress=False)  # warm-up: first-run allocations
-    _, timings = predict_images(operating, images, progress)
+    predict_images(operating, images[:1], progress=False, detection=detection)  # warm-up: first-run allocations
+    _, timings = predict_images(operating, images, progress, detection)
     return replace(report, ms_per_image=statistics.median(timings))

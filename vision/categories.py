@@ -1,0 +1,88 @@
+"""What each compliance category is: the one place that knows helmets and masks.
+
+The config, detector specs, tracker, API, reports and dashboard read the category's facts from
+:data:`CATEGORIES` instead of branching on its name. A new category (say, seat belts) is one more
+entry here, not a new ``if`` in six modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+from vision.outcome import Outcome
+
+
+class Category(StrEnum):
+    """What a camera measures (the keys of :data:`CATEGORIES`)."""
+
+    HELMET = "helmet"
+    MASK = "mask"
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    """The facts of one category.
+
+    Attributes:
+        category: its key.
+        title: what the rate measures, for reports and the dashboard ("Helmet wearing").
+        subject: who is counted, plural ("riders").
+        class_outcomes: verdict of each class name the category's datasets use; a model spec may
+            map more (``outcomes`` in ``models/*.yaml``).
+        vehicle_classes: classes that box a vehicle a subject rides, never a verdict (empty when
+            the category has none).
+        riders_only_default: whether a camera counts only heads linked to a moving vehicle track by
+            default, when its model boxes vehicles (``cameras[].riders_only``).
+    """
+
+    category: Category
+    title: str
+    subject: str
+    class_outcomes: Mapping[str, Outcome] = field(default_factory=dict)
+    vehicle_classes: tuple[str, ...] = ()
+    riders_only_default: bool = False
+
+    def outcome_of(self, class_name: str) -> Outcome | None:
+        """The verdict a class name implies in this category, or None for a vehicle or unknown class."""
+        return self.class_outcomes.get(class_name)
+
+
+CATEGORIES: Mapping[Category, CategoryInfo] = MappingProxyType(
+    {
+        Category.HELMET: CategoryInfo(
+            category=Category.HELMET,
+            title="Helmet wearing",
+            subject="riders",
+            class_outcomes=MappingProxyType(
+                {"with_helmet": Outcome.COMPLIANT, "without_helmet": Outcome.NON_COMPLIANT}
+            ),
+            vehicle_classes=("two_wheeler",),
+            riders_only_default=True,
+        ),
+        Category.MASK: CategoryInfo(
+            category=Category.MASK,
+            title="Mask wearing",
+            subject="people",
+            class_outcomes=MappingProxyType(
+                {
+                    "with_mask": Outcome.COMPLIANT,
+                    "without_mask": Outcome.NON_COMPLIANT,
+                    "mask_weared_incorrect": Outcome.NON_COMPLIANT,
+                }
+            ),
+        ),
+    }
+)
+
+
+def category_info(category: Category | str) -> CategoryInfo:
+    """The facts of ``category`` (a :class:`Category` or its name); an unknown name is a ``KeyError``."""
+    return CATEGORIES[Category(category)]
+
+
+def vehicle_class_names() -> frozenset[str]:
+    """Every category's vehicle classes: class names that never carry a verdict."""
+    return frozenset(name for info in CATEGORIES.values() for name in info.vehicle_classes)

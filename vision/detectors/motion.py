@@ -1,0 +1,177 @@
+"""Where to look in each frame of one camera: motion regions, tracks kept in view, tiles, or the whole frame.
+
+:class:`RegionPlanner` turns a camera's ``detection`` settings into the regions of each frame:
+
+- ``whole``: one region, the frame (or its ``roi``), letterboxed as before;
+- ``tiles``: overlapping squares over the frame (or ``roi``), every frame;
+- ``motion``: squares over what moved (:class:`MotionDetector`) and over every confirmed track
+  (a rider stopped at a red light does not move, yet stays covered while its track is open); the
+  first frame, and any frame where more moves than tiles would cover, is tiled whole. A frame with
+  no motion and no open track gets no region, and so costs no inference.
+
+The squares have the model's input size and are cut at native resolution (see
+:mod:`vision.detectors.regions`).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from vision.config import Detection, Motion
+from vision.detectors.base import Frame
+from vision.detectors.regions import Region, square_around, tile_regions
+
+# The region covering a motion box is this much larger than the box on each side, px of the frame:
+# motion lags the object by up to a frame, and a head needs context to be recognised.
+MOTION_PAD_PX = 24
+# "auto" detects on regions when the frame (or roi) is wider than this many region sizes.
+AUTO_WIDE_FACTOR = 1.5
+
+
+class MotionDetector:
+    """Moving areas of a camera's frames: difference against a running background of a small grey copy.
+
+    Lighting drifts and compression noise are absorbed by the running average (``background_alpha``)
+    and a 5×5 blur; what differs by more than ``threshold`` grey levels, dilated so that one object
+    is one blob, is motion.
+    """
+
+    def __init__(self, settings: Motion) -> None:
+        self.settings = settings
+        self._background: npt.NDArray[np.float32] | None = None
+        self._scale = 1.0
+
+    def moving_boxes(self, frame: Frame) -> npt.NDArray[np.float32] | None:
+        """``(K, 4)`` xyxy boxes of moving areas in frame pixels; None on the first frame (no reference yet)."""
+        height, width = frame.shape[:2]
+        self._scale = width / self.settings.width
+        small_h = max(1, round(height / self._scale))
+        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        grey = cv2.resize(grey, (self.settings.width, small_h), interpolation=cv2.INTER_AREA)
+        grey = cv2.GaussianBlur(grey, (5, 5), 0)
+        if self._background is None or self._background.shape != grey.shape:
+            self._background = grey.astype(np.float32)
+            return None
+        diff = cv2.absdiff(grey, cv2.convertScaleAbs(self._background))
+        cv2.accumulateWeighted(grey, self._background, self.settings.background_alpha)
+        mask = (diff > self.settings.threshold).astype(np.uint8)
+        mask = cv2.dilate(mask, np.ones((3, 3), np.uint8), iterations=2)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        boxes = [
+            (x, y, x + w, y + h)
+            for x, y, w, h, area in stats[1:count]  # label 0 is the background
+            if area >= self.settings.min_area
+        ]
+        return np.asarray(boxes, dtype=np.float32).reshape(-1, 4) * self._scale
+
+
+def cover(
+    boxes: npt.NDArray[np.float32], size: int, frame_shape: tuple[int, int], within: Region | None, overlap: int
+) -> list[Region]:
+    """Squares of ``size`` that together contain every box (greedy, largest box first).
+
+    A box that fits in a square already chosen costs nothing; one larger than a square is tiled.
+    """
+    regions: list[Region] = []
+    order = np.argsort(-((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])), kind="stable")
+    for box in boxes[order]:
+        x0, y0, x1, y1 = (float(v) for v in box)
+        if any(r.x <= x0 and r.y <= y0 and x1 <= r.x + r.width and y1 <= r.y + r.height for r in regions):
+            continue
+        if x1 - x0 > size or y1 - y0 > size:
+            span = Region(int(x0), int(y0), int(np.ceil(x1 - x0)), int(np.ceil(y1 - y0)))
+            regions.extend(tile_regions(frame_shape, size, overlap, within=_intersect(span, within, frame_shape)))
+        else:
+            regions.append(square_around(box, size, frame_shape, within))
+    return list(dict.fromkeys(regions))
+
+
+def _intersect(region: Region, within: Region | None, frame_shape: tuple[int, int]) -> Region:
+    height, width = frame_shape
+    area = within or Region(0, 0, width, height)
+    x0, y0 = max(region.x, area.x), max(region.y, area.y)
+    x1 = min(region.x + region.width, area.x + area.width, width)
+    y1 = min(region.y + region.height, area.y + area.height, height)
+    return Region(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
+
+
+class RegionPlanner:
+    """One camera's regions per frame, from its ``detection`` settings and its open tracks.
+
+    ``region_size`` defaults to the model's input size. ``mode`` ``auto`` is resolved on the first
+    frame (motion for a wide frame, whole otherwise) and kept: :attr:`mode` tells which.
+    """
+
+    def __init__(self, settings: Detection, model_input_size: int | None) -> None:
+        self.settings = settings
+        self.size = settings.region_size or model_input_size or 640
+        self.mode = settings.mode
+        self._motion = MotionDetector(settings.motion)
+        self._frame_shape: tuple[int, int] | None = None
+        self._roi: Region | None = None
+        self._tiles: list[Region] = []
+
+    def _setup(self, frame_shape: tuple[int, int]) -> None:
+        height, width = frame_shape
+        self._frame_shape = frame_shape
+        roi = self.settings.roi
+        if roi is not None:
+            x, y, w, h = roi
+            if x >= width or y >= height:
+                raise ValueError(f"detection.roi {list(roi)} lies outside the {width}×{height} frame")
+            self._roi = Region(x, y, min(w, width - x), min(h, height - y))
+        area = self._roi or Region(0, 0, width, height)
+        if self.mode == "auto":
+            wide = max(area.width, area.height) > AUTO_WIDE_FACTOR * self.size
+            self.mode = "motion" if wide else "whole"
+        self._tiles = tile_regions(frame_shape, self.size, min(self.settings.tile_overlap, self.size - 32), self._roi)
+
+    @property
+    def roi(self) -> Region | None:
+        return self._roi
+
+    def plan(self, frame: Frame, track_boxes: npt.NDArray[np.float32] | None = None) -> list[Region]:
+        """The regions to detect on in ``frame``; ``track_boxes (T, 4)`` are the camera's open confirmed tracks."""
+        shape = frame.shape[:2]
+        if self._frame_shape != shape:
+            self._setup(shape)
+        if self.mode == "whole":
+            height, width = shape
+            return [self._roi or Region(0, 0, width, height)]
+        if self.mode == "tiles":
+            return list(self._tiles)
+        moving = self._motion.moving_boxes(frame)
+        if moving is None:
+            return list(self._tiles)
+        boxes = [_padded(moving, MOTION_PAD_PX)]
+        if track_boxes is not None and len(track_boxes):
+            widths = (track_boxes[:, 2] - track_boxes[:, 0]) * self.settings.track_margin
+            heights = (track_boxes[:, 3] - track_boxes[:, 1]) * self.settings.track_margin
+            grown = track_boxes + np.stack([-widths, -heights, widths, heights], axis=1)
+            boxes.append(grown.astype(np.float32))
+        candidates = self._inside_roi(np.concatenate(boxes), shape)
+        if not len(candidates):
+            return []
+        regions = cover(candidates, self.size, shape, self._roi, self.settings.tile_overlap)
+        return list(self._tiles) if len(regions) >= len(self._tiles) else regions
+
+    def _inside_roi(self, boxes: npt.NDArray[np.float32], shape: tuple[int, int]) -> npt.NDArray[np.float32]:
+        """Boxes clipped to the roi (or frame); boxes left empty are dropped."""
+        height, width = shape
+        area = self._roi or Region(0, 0, width, height)
+        clipped = np.stack(
+            [
+                np.clip(boxes[:, 0], area.x, area.x + area.width),
+                np.clip(boxes[:, 1], area.y, area.y + area.height),
+                np.clip(boxes[:, 2], area.x, area.x + area.width),
+                np.clip(boxes[:, 3], area.y, area.y + area.height),
+            ],
+            axis=1,
+        )
+        return clipped[(clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])]
+
+
+def _padded(boxes: npt.NDArray[np.float32], pad: float) -> npt.NDArray[np.float32]:
+    return boxes + np.array([-pad, -pad, pad, pad], dtype=np.float32)
