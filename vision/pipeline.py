@@ -2,13 +2,14 @@
 
 ::
 
-    source (thread per camera) --Frame--> detector (thread per model, batching cameras)
-        --Detections--> tracker (per camera) --Observation--> store + metrics
+    source (thread per camera) --Frame--> regions (per camera) --crops--> detector (thread per model,
+        batching cameras) --Detections--> tracker (per camera) --Observation--> store + metrics
 
 Cameras that share a model share one detector thread, which takes whatever frames are due from
-each of its cameras and runs them as one batch. A camera whose source fails is marked and left
-alone; the others carry on. On stop (Ctrl-C, SIGTERM, or every file source finished) every open
-track is closed and written.
+each of its cameras, asks each camera's :class:`RegionPlanner` where to look (the whole frame,
+tiles, or squares where something moves or a track is open) and runs every crop as one batch.
+A camera whose source fails is marked and left alone; the others carry on. On stop (Ctrl-C,
+SIGTERM, or every file source finished) every open track is closed and written.
 """
 
 from __future__ import annotations
@@ -27,8 +28,11 @@ from tqdm import tqdm
 from vision import __version__
 from vision.config import Camera, VisionConfig
 from vision.detectors import Detections, Detector, build_detector, load_spec
+from vision.detectors.motion import RegionPlanner
+from vision.detectors.regions import detect_regions, merge_groups
 from vision.errors import VisionError
 from vision.metrics import CameraSample, PipelineMetrics
+from vision.outcome import Outcome
 from vision.sources import Frame, FrameSource, Reconnect, SourceState, open_source
 from vision.store import Store
 from vision.tracking import Observation, VerdictTracker
@@ -46,11 +50,16 @@ class CameraRuntime:
     camera: Camera
     source: FrameSource
     tracker: VerdictTracker
+    planner: RegionPlanner
     uptime_id: int | None = None
     last_heartbeat: datetime | None = None
     last_frame_time: datetime | None = None
     frames_processed: int = 0
+    regions: int = 0  # crops sent to the detector
+    frames_without_inference: int = 0  # nothing moved and no track was open
     observations: int = 0
+    non_rider: int = 0
+    vehicles_with_passengers: set[int] = field(default_factory=set)
     flushed: bool = False
     progress: tqdm | None = None
     _fps_window: list[float] = field(default_factory=list)
@@ -110,6 +119,7 @@ class Pipeline:
                 camera=camera,
                 source=source,
                 tracker=VerdictTracker(camera, detector.info, self.config.tracking, camera.detect_fps),
+                planner=RegionPlanner(camera.detection, detector.info.input_size),
             )
             members.append(runtime)
             self.cameras.append(runtime)
@@ -171,6 +181,7 @@ class Pipeline:
         self, detector: Detector, members: Sequence[CameraRuntime], ready: threading.Event, stop: threading.Event
     ) -> None:
         model = detector.info.name
+        groups = merge_groups(detector.info.class_names)
         while not stop.is_set():
             batch: list[tuple[CameraRuntime, Frame]] = []
             for runtime in members:
@@ -185,14 +196,26 @@ class Pipeline:
                 ready.wait(0.05)
                 ready.clear()
                 continue
+            plans = []
+            for runtime, frame in batch:
+                try:
+                    plans.append(runtime.planner.plan(frame.image, runtime.tracker.open_boxes()))
+                except ValueError as error:  # e.g. an roi outside this stream's frames: a config problem
+                    log.error("camera %s: %s; frame skipped", runtime.camera.id, error)
+                    plans.append([])
             started = time.perf_counter()
             try:
-                results = detector.detect([frame.image for _, frame in batch])
+                results = detect_regions(detector, [frame.image for _, frame in batch], plans, groups)
             except Exception:  # a detector failure must not take the other cameras down
                 log.exception("detector %s failed on a batch of %d frame(s); skipped", model, len(batch))
                 continue
-            self.metrics.inference_latency.labels(model).observe(time.perf_counter() - started)
-            self.metrics.batch_size.labels(model).observe(len(batch))
+            crops = sum(len(plan) for plan in plans)
+            if crops:
+                self.metrics.inference_latency.labels(model).observe(time.perf_counter() - started)
+                self.metrics.batch_size.labels(model).observe(len(batch))
+            for (runtime, _), plan in zip(batch, plans, strict=True):
+                runtime.regions += len(plan)
+                runtime.frames_without_inference += not plan
             for (runtime, frame), detections in zip(batch, results, strict=True):
                 self._handle(runtime, frame, detections)
 
@@ -219,6 +242,12 @@ class Pipeline:
         assert self.run_id is not None
         self.store.add_observations(self.run_id, observations)
         runtime.observations += len(observations)
+        runtime.non_rider += sum(o.outcome is Outcome.NON_RIDER for o in observations)
+        runtime.vehicles_with_passengers.update(
+            o.vehicle_track_id
+            for o in observations
+            if o.vehicle_track_id is not None and (o.riders_on_vehicle or 0) >= 2
+        )
 
     def _close_uptime(self, runtime: CameraRuntime, reason: str) -> None:
         if runtime.uptime_id is not None and runtime.last_frame_time is not None:
@@ -287,6 +316,13 @@ class Pipeline:
                 "frames_read": health["frames_read"],
                 "frames_processed": runtime.frames_processed,
                 "observations": runtime.observations,
+                "non_rider": runtime.non_rider,
+                "vehicles_with_passengers": len(runtime.vehicles_with_passengers),
+                "detection": runtime.planner.mode,
+                "regions_per_frame": round(runtime.regions / runtime.frames_processed, 2)
+                if runtime.frames_processed
+                else 0.0,
+                "frames_without_inference": runtime.frames_without_inference,
                 "error": health["last_error"],
             }
         return result

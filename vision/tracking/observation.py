@@ -21,6 +21,9 @@ class Observation:
         vote_share: the winning outcome's share of the vote weight, in [0, 1] (0 if undetermined).
         max_size_px: the largest box short side seen, pixels.
         zone: the zone its anchor lay in most often, or None when the camera has no zones.
+        vehicle_track_id: the two-wheeler track this head rode (same camera and run), or None
+            when the camera does not link riders or the head rode nothing.
+        riders_on_vehicle: how many head tracks rode that vehicle (2 or more: a passenger), or None.
     """
 
     camera_id: str
@@ -35,3 +38,5 @@ class Observation:
     vote_share: float
     max_size_px: float
     zone: str | None = None
+    vehicle_track_id: int | None = None
+    riders_on_vehicle: int | None = None

@@ -10,6 +10,12 @@ Scores are first put on one scale for every class (:meth:`ModelInfo.comparable_s
 with per-class operating thresholds reports a bare face at 0.2 where it reports a mask at 0.3, and
 with raw scores the tracker's activation threshold and the vote would drop or outvote the
 low-threshold class and bias rates toward "compliant".
+
+Vehicle classes (the category's ``vehicle_classes``, e.g. ``two_wheeler``) are tracked by a second
+ByteTrack and never vote. At a ``riders_only`` camera each head track is linked to the vehicle
+track it rides (:mod:`vision.tracking.riders`); a head that rode no moving vehicle becomes a
+``non_rider`` observation, counted apart from the rate. The verdict itself is the injected
+:class:`~vision.tracking.policy.VerdictPolicy` (default: the weighted vote).
 """
 
 from __future__ import annotations
@@ -24,12 +30,15 @@ import numpy as np
 import supervision as sv
 from trackers import ByteTrackTracker
 
+from vision.categories import category_info
 from vision.config import Camera, Gates, Tracking
 from vision.detectors.base import ModelInfo
 from vision.detectors.boxes import nms
 from vision.detectors.detections import Detections
 from vision.outcome import Outcome
 from vision.tracking.observation import Observation
+from vision.tracking.policy import TrackEvidence, VerdictPolicy, WeightedVote
+from vision.tracking.riders import RiderLinks
 
 # Detections must appear in this many consecutive frames before ByteTrack gives them an id:
 # a one-frame false positive never becomes a person.
@@ -51,6 +60,7 @@ class _TrackState:
     first_anchor: tuple[float, float]
     last_anchor: tuple[float, float]
     last_frame: int = 0
+    last_box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     frames: int = 0
     score_sum: float = 0.0
     max_size_px: float = 0.0
@@ -88,14 +98,41 @@ def anchors_of(xyxy: np.ndarray) -> np.ndarray:
     return np.stack([(xyxy[:, 0] + xyxy[:, 2]) / 2, (xyxy[:, 1] + xyxy[:, 3]) / 2], axis=1)
 
 
+def riders_only(camera: Camera, info: ModelInfo) -> bool:
+    """Whether ``camera`` counts riders only: its setting, else its category's default if the model boxes vehicles."""
+    vehicles = set(category_info(camera.category).vehicle_classes) & set(info.class_names)
+    wanted = camera.riders_only
+    if wanted is None:
+        return category_info(camera.category).riders_only_default and bool(vehicles)
+    if wanted and not vehicles:
+        raise ValueError(
+            f"camera {camera.id}: riders_only needs a model that boxes vehicles "
+            f"({', '.join(category_info(camera.category).vehicle_classes) or 'none in this category'}); "
+            f"{info.name} has classes {', '.join(info.class_names)}"
+        )
+    return wanted
+
+
 class VerdictTracker:
     """Frames' detections in, finished tracks' observations out, for one camera."""
 
-    def __init__(self, camera: Camera, info: ModelInfo, tracking: Tracking, frame_rate: float) -> None:
+    def __init__(
+        self,
+        camera: Camera,
+        info: ModelInfo,
+        tracking: Tracking,
+        frame_rate: float,
+        policy: VerdictPolicy | None = None,
+    ) -> None:
         if not info.outcomes:
             raise ValueError(f"camera {camera.id}: model {info.name} maps no class to an outcome")
         self.camera = camera
         self.tracking = tracking
+        self.policy = policy or WeightedVote(tracking.min_frames, tracking.min_size_px)
+        vehicle_names = set(category_info(camera.category).vehicle_classes)
+        self._is_vehicle = np.array([name in vehicle_names for name in info.class_names], dtype=bool)
+        self.riders_only = riders_only(camera, info)
+        self._riders = RiderLinks(camera.riders)
         self._outcome_by_class = [info.outcome_of(name) for name in info.class_names]
         self._info = info
         self._zones = ZoneFilter({zone.name: np.asarray(zone.polygon) for zone in camera.zones})
@@ -108,19 +145,40 @@ class VerdictTracker:
         activation_conf = tracking.activation_conf
         if activation_conf is None:
             activation_conf = info.conf if info.conf is not None else DEFAULT_ACTIVATION_CONF
-        self._tracker = ByteTrackTracker(
-            lost_track_buffer=max(1, round(tracking.max_age_s * 30)),  # counted in 30 fps frames
-            frame_rate=frame_rate,
-            track_activation_threshold=activation_conf,
-            high_conf_det_threshold=activation_conf,
-            minimum_consecutive_frames=CONFIRM_FRAMES,
-            minimum_iou_threshold=tracking.match_iou,
-        )
+        self._activation_conf = activation_conf
+        self._tracker = self._bytetrack(frame_rate)
+        self._vehicle_tracker = self._bytetrack(frame_rate) if self._is_vehicle.any() else None
         self._tracks: dict[int, _TrackState] = {}
+        self._vehicle_boxes: dict[int, tuple[int, tuple[float, float, float, float]]] = {}  # id -> (frame, box)
         self.gated_out = 0  # tracks dropped by a gate (e.g. too slow for a rider)
+
+    def _bytetrack(self, frame_rate: float) -> ByteTrackTracker:
+        return ByteTrackTracker(
+            lost_track_buffer=max(1, round(self.tracking.max_age_s * 30)),  # counted in 30 fps frames
+            frame_rate=frame_rate,
+            track_activation_threshold=self._activation_conf,
+            high_conf_det_threshold=self._activation_conf,
+            minimum_consecutive_frames=CONFIRM_FRAMES,
+            minimum_iou_threshold=self.tracking.match_iou,
+        )
+
+    def open_boxes(self) -> np.ndarray:
+        """``(T, 4)`` last boxes of the open tracks (heads and vehicles) seen in the last ``max_age`` frames.
+
+        A camera detecting on motion regions keeps a region on each, so a rider who stops is not lost.
+        """
+        boxes = [state.last_box for state in self._tracks.values()]
+        boxes += [box for frame, box in self._vehicle_boxes.values() if self._frame - frame <= self.max_age_frames]
+        return np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
 
     def update(self, detections: Detections, time: datetime) -> list[Observation]:
         """Feed one frame's detections (taken at ``time``); returns the tracks that just finished."""
+        vehicle_ids = np.zeros(0, np.int64)
+        vehicle_xyxy = np.zeros((0, 4), np.float32)
+        if self._vehicle_tracker is not None:
+            is_vehicle = self._is_vehicle[detections.class_ids]
+            vehicle_ids, vehicle_xyxy = self._update_vehicles(detections[is_vehicle], time)
+            detections = detections[~is_vehicle]
         comparable = self._info.comparable_scores(detections.scores, detections.class_ids)
         if len(detections) > 1:
             keep_ids = np.sort(nms(detections.xyxy, comparable.astype(np.float32), None, DUPLICATE_IOU))
@@ -141,13 +199,41 @@ class VerdictTracker:
             timestamp=None,
         )
         self._frame += 1
+        head_ids, head_rows = [], []
         for track_id, index in zip(tracked.tracker_id, tracked.data.get("index", []), strict=True):
             if track_id < 0:
                 continue
             self._collect(
                 int(track_id), detections, float(comparable[index]), int(index), anchors[index], zones[index], time
             )
+            head_ids.append(int(track_id))
+            head_rows.append(int(index))
+        if self.riders_only and head_ids and len(vehicle_ids):
+            self._riders.link(np.asarray(head_ids, np.int64), detections.xyxy[head_rows], vehicle_ids, vehicle_xyxy)
         return self._finish_stale()
+
+    def _update_vehicles(self, vehicles: Detections, time: datetime) -> tuple[np.ndarray, np.ndarray]:
+        """Track this frame's vehicle boxes; ``(ids (V,), xyxy (V, 4))`` of the confirmed ones."""
+        assert self._vehicle_tracker is not None
+        tracked = self._vehicle_tracker.update(
+            sv.Detections(
+                xyxy=vehicles.xyxy.astype(np.float64),
+                confidence=vehicles.scores.astype(np.float64),
+                class_id=vehicles.class_ids.astype(int),
+            ),
+            timestamp=None,
+        )
+        confirmed = tracked.tracker_id >= 0
+        ids = tracked.tracker_id[confirmed].astype(np.int64)
+        xyxy = tracked.xyxy[confirmed].astype(np.float32)
+        for track_id, box in zip(ids, xyxy, strict=True):
+            anchor = (float((box[0] + box[2]) / 2), float((box[1] + box[3]) / 2))
+            self._riders.see_vehicle(int(track_id), anchor, time)
+            self._vehicle_boxes[int(track_id)] = (self._frame + 1, tuple(float(v) for v in box))  # type: ignore[misc]
+        stale = [i for i, (frame, _) in self._vehicle_boxes.items() if self._frame - frame > self.max_age_frames]
+        for track_id in stale:
+            del self._vehicle_boxes[track_id]
+        return ids, xyxy
 
     def _collect(
         self,
@@ -166,6 +252,7 @@ class VerdictTracker:
         state.last_seen, state.last_anchor, state.last_frame = time, point, self._frame
         score = float(detections.scores[index])
         x1, y1, x2, y2 = detections.xyxy[index]
+        state.last_box = (float(x1), float(y1), float(x2), float(y2))
         state.frames += 1
         state.score_sum += score
         state.max_size_px = max(state.max_size_px, float(min(x2 - x1, y2 - y1)))
@@ -181,8 +268,10 @@ class VerdictTracker:
 
     def finish(self) -> list[Observation]:
         """Close every open track (at shutdown or end of file) and return their observations."""
-        observations = [obs for track_id, state in self._tracks.items() if (obs := self._observation(track_id, state))]
-        self._tracks.clear()
+        observations = []
+        for track_id in list(self._tracks):
+            if obs := self._observation(track_id, self._tracks.pop(track_id)):
+                observations.append(obs)
         return observations
 
     def _observation(self, track_id: int, state: _TrackState) -> Observation | None:
@@ -192,15 +281,13 @@ class VerdictTracker:
             if duration <= 0 or distance / duration < self._gates.min_speed_px_s:
                 self.gated_out += 1
                 return None
-        judged = {o: w for o, w in state.weights.items() if o is not Outcome.UNDETERMINED}
-        total = sum(judged.values())
-        too_little = state.frames < self.tracking.min_frames or state.max_size_px < self.tracking.min_size_px
-        if too_little or total <= 0:
-            outcome, share = Outcome.UNDETERMINED, 0.0
-        else:
-            # Ties go to non-compliant: a verdict we cannot separate is not evidence of compliance.
-            outcome = max(judged, key=lambda o: (judged[o], o is Outcome.NON_COMPLIANT))
-            share = judged[outcome] / total
+        outcome, share = self.policy.decide(TrackEvidence(dict(state.weights), state.frames, state.max_size_px))
+        vehicle_id, riders = None, None
+        if self.riders_only:
+            open_heads = {head: other.frames for head, other in self._tracks.items()}
+            vehicle_id, riders = self._riders.finish(track_id, state.frames, open_heads)
+            if vehicle_id is None:
+                outcome, share = Outcome.NON_RIDER, 0.0
         return Observation(
             camera_id=self.camera.id,
             site_id=self.camera.site,
@@ -214,4 +301,6 @@ class VerdictTracker:
             vote_share=share,
             max_size_px=state.max_size_px,
             zone=state.zones.most_common(1)[0][0] if state.zones else None,
+            vehicle_track_id=vehicle_id,
+            riders_on_vehicle=riders,
         )

@@ -1,0 +1,139 @@
+"""Riders only: heads count when they ride a moving two-wheeler track; others are non_rider."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from vision.config import Camera, Riders, Tracking
+from vision.detectors.base import Category, ModelInfo
+from vision.detectors.detections import Detections
+from vision.outcome import Outcome
+from vision.tracking import VerdictTracker
+from vision.tracking.policy import TrackEvidence, WeightedVote
+from vision.tracking.riders import ride_matrix
+
+CLASSES = ("with_helmet", "without_helmet", "two_wheeler")
+INFO = ModelInfo(
+    name="rider-model",
+    class_names=CLASSES,
+    category=Category.HELMET,
+    outcomes={"with_helmet": Outcome.COMPLIANT, "without_helmet": Outcome.NON_COMPLIANT},
+)
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+FPS = 5.0
+
+
+def camera(**kwargs) -> Camera:
+    return Camera(id="gate", site="school", source="x.mp4", category="helmet", model="m.yaml", **kwargs)
+
+
+def frame(*boxes: tuple[float, float, float, float, float, int]) -> Detections:
+    array = np.asarray(boxes, dtype=np.float32).reshape(-1, 6)
+    return Detections(xyxy=array[:, :4], scores=array[:, 4], class_ids=array[:, 5].astype(int), class_names=CLASSES)
+
+
+def scene(n: int, rider_heads: int = 1, guard: bool = True, parked_bike: bool = False) -> list[Detections]:
+    """A two-wheeler crossing left to right with ``rider_heads`` heads on it; a guard's head standing still."""
+    frames = []
+    for i in range(n):
+        x = 200 + 20 * i  # 100 px/s at 5 fps
+        boxes = [(x, 400, x + 120, 520, 0.9, 2)]  # the vehicle, rider not inside (COCO style)
+        for k in range(rider_heads):
+            boxes.append((x + 20 + 45 * k, 330, x + 50 + 45 * k, 366, 0.8, 0 if k == 0 else 1))
+        if guard:
+            boxes.append((1500, 300, 1530, 336, 0.8, 1))  # standing, bare-headed
+        if parked_bike:
+            boxes.append((1480, 380, 1600, 500, 0.9, 2))  # parked under the guard: never moves
+        frames.append(frame(*boxes))
+    return frames
+
+
+def run(tracker: VerdictTracker, frames: list[Detections], then_empty: int = 10) -> list:
+    observations = []
+    for index, detections in enumerate([*frames, *[frame()] * then_empty]):
+        observations += tracker.update(detections, T0 + timedelta(seconds=index / FPS))
+    return observations
+
+
+def by_outcome(observations) -> dict[Outcome, list]:
+    result: dict[Outcome, list] = {}
+    for observation in observations:
+        result.setdefault(observation.outcome, []).append(observation)
+    return result
+
+
+def test_the_rider_counts_once_and_the_standing_guard_is_a_non_rider():
+    tracker = VerdictTracker(camera(), INFO, Tracking(), FPS)
+    assert tracker.riders_only, "default for helmet cameras whose model boxes two-wheelers"
+    observations = by_outcome(run(tracker, scene(30)))
+    assert len(observations[Outcome.COMPLIANT]) == 1
+    assert len(observations[Outcome.NON_RIDER]) == 1
+    assert Outcome.NON_COMPLIANT not in observations, "the guard's bare head is not a violation"
+    rider = observations[Outcome.COMPLIANT][0]
+    assert rider.vehicle_track_id is not None and rider.riders_on_vehicle == 1
+    guard = observations[Outcome.NON_RIDER][0]
+    assert guard.vehicle_track_id is None and guard.riders_on_vehicle is None
+
+
+def test_a_head_beside_a_parked_bicycle_is_not_a_rider():
+    tracker = VerdictTracker(camera(), INFO, Tracking(), FPS)
+    observations = by_outcome(run(tracker, scene(30, guard=True, parked_bike=True)))
+    assert len(observations[Outcome.NON_RIDER]) == 1
+    assert len(observations[Outcome.COMPLIANT]) == 1
+
+
+def test_a_passenger_is_counted_and_both_heads_name_the_same_vehicle():
+    tracker = VerdictTracker(camera(), INFO, Tracking(), FPS)
+    observations = run(tracker, scene(30, rider_heads=2, guard=False))
+    riders = [o for o in observations if o.outcome in (Outcome.COMPLIANT, Outcome.NON_COMPLIANT)]
+    assert sorted(o.outcome for o in riders) == [Outcome.COMPLIANT, Outcome.NON_COMPLIANT]
+    assert {o.vehicle_track_id for o in riders} == {riders[0].vehicle_track_id}
+    assert [o.riders_on_vehicle for o in riders] == [2, 2]
+
+
+def test_riders_only_off_counts_every_head():
+    tracker = VerdictTracker(camera(riders_only=False), INFO, Tracking(), FPS)
+    observations = by_outcome(run(tracker, scene(30)))
+    assert len(observations[Outcome.COMPLIANT]) == 1 and len(observations[Outcome.NON_COMPLIANT]) == 1
+    assert Outcome.NON_RIDER not in observations
+
+
+def test_riders_only_needs_a_model_with_vehicles():
+    heads_only = ModelInfo(
+        name="heads", class_names=CLASSES[:2], category=Category.HELMET, outcomes=dict(INFO.outcomes or {})
+    )
+    assert not VerdictTracker(camera(), heads_only, Tracking(), FPS).riders_only
+    with pytest.raises(ValueError, match="riders_only needs a model that boxes vehicles"):
+        VerdictTracker(camera(riders_only=True), heads_only, Tracking(), FPS)
+
+
+def test_ride_geometry():
+    vehicle = np.array([[100, 200, 220, 320]], np.float32)
+    heads = np.array(
+        [
+            [140, 120, 170, 150],  # above the vehicle: riding
+            [140, 270, 170, 300],  # below the vehicle's middle: beside it on the ground
+            [400, 120, 430, 150],  # far to the side
+            [140, -80, 170, -50],  # far above
+        ],
+        np.float32,
+    )
+    assert ride_matrix(heads, vehicle, Riders())[:, 0].tolist() == [True, False, False, False]
+
+
+def test_open_boxes_hold_heads_and_vehicles():
+    tracker = VerdictTracker(camera(), INFO, Tracking(), FPS)
+    for index, detections in enumerate(scene(4, guard=False)):
+        tracker.update(detections, T0 + timedelta(seconds=index / FPS))
+    assert len(tracker.open_boxes()) == 2
+
+
+def test_weighted_vote_policy():
+    vote = WeightedVote(min_frames=3, min_size_px=16)
+    evidence = TrackEvidence({Outcome.COMPLIANT: 3.0, Outcome.NON_COMPLIANT: 3.6}, frames=10, max_size_px=30)
+    outcome, share = vote.decide(evidence)
+    assert outcome is Outcome.NON_COMPLIANT and share == pytest.approx(3.6 / 6.6)
+    assert vote.decide(TrackEvidence({Outcome.COMPLIANT: 1.0}, frames=2, max_size_px=30))[0] is Outcome.UNDETERMINED
