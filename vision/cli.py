@@ -201,7 +201,7 @@ def format_rates_table(points) -> str:  # points: list[RatePoint]
     """The per-site table ``vision run`` prints at the end."""
     header = (
         f"{'site':<20} {'category':<8} {'rate':>7} {'95% interval':>16} {'n':>5} {'compliant':>9} "
-        f"{'non-compl.':>10} {'undeterm.':>9} {'coverage':>9}  note"
+        f"{'non-compl.':>10} {'undeterm.':>9} {'non-rider':>9} {'coverage':>9}  note"
     )
     lines = [header, "-" * len(header)]
     for point in points:
@@ -216,10 +216,13 @@ def format_rates_table(points) -> str:  # points: list[RatePoint]
             notes.append("low sample")
         if point.adjusted is not None and point.adjusted.rate is not None:
             notes.append(f"adjusted {point.adjusted.rate:.1%}")
+        if point.passengers:
+            notes.append(f"{point.passengers} passenger(s)")
         minutes, seconds = divmod(round(point.coverage_s), 60)
         lines.append(
             f"{point.site_id:<20} {point.category:<8} {rate:>7} {interval:>16} {point.n:>5} {point.compliant:>9} "
-            f"{point.non_compliant:>10} {point.undetermined:>9} {minutes:>5}m{seconds:02d}s  {', '.join(notes)}"
+            f"{point.non_compliant:>10} {point.undetermined:>9} {point.non_rider:>9} {minutes:>5}m{seconds:02d}s  "
+            f"{', '.join(notes)}"
         )
     return "\n".join(lines)
 

@@ -70,7 +70,10 @@ class ComplianceCollector(Collector):
     """Compliance figures read from the store at scrape time, so any process serving the store exposes them.
 
     ``vision_observations_total`` is the all-time count per site, category and outcome (the
-    store only grows, so it is a true counter); the rate gauges cover the rolling window.
+    store only grows, so it is a true counter); ``outcome`` is one of the store's values:
+    ``compliant``, ``non_compliant``, ``undetermined`` or ``non_rider``. The rate gauges cover the
+    rolling window and, like :func:`~vision.compliance.rates.compute_rates`, count only decided
+    observations: undetermined and non-rider ones never enter the rate or its n.
     """
 
     def __init__(self, store: Store, window_minutes: int, confidence: float = 0.95) -> None:
@@ -80,7 +83,10 @@ class ComplianceCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         observations = CounterMetricFamily(
-            "vision_observations", "Finished tracks by verdict: one per person.", labels=["site", "category", "outcome"]
+            "vision_observations",
+            "Finished tracks by verdict, one per person; outcome is compliant, non_compliant, undetermined"
+            " (too small or short to judge) or non_rider (a head that never rode a two-wheeler, outside any rate).",
+            labels=["site", "category", "outcome"],
         )
         for site, category, outcome, count in self._store.outcome_totals():
             observations.add_metric([site, category, outcome], float(count))
@@ -97,7 +103,9 @@ class ComplianceCollector(Collector):
             "vision_compliance_rate_upper", "Upper bound of the rate's interval" + window, labels=labels
         )
         decided = GaugeMetricFamily(
-            "vision_compliance_decided_observations", "Decided observations (n of the rate)" + window, labels=labels
+            "vision_compliance_decided_observations",
+            "Decided observations (n of the rate: compliant + non_compliant)" + window,
+            labels=labels,
         )
         now = datetime.now(UTC)
         for point in compute_rates(self._store, now - self._window, now, None, confidence=self._confidence):

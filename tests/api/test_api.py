@@ -1,15 +1,17 @@
 """The HTTP API on a real store, through FastAPI's test client (real ASGI app, real SQL)."""
 
 import csv
+import dataclasses
 import io
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api_support import NOW, TOKEN, make_config
+from api_support import NOW, TOKEN, make_config, observation
 from vision.api import create_app
 from vision.compliance.rates import compute_rates
+from vision.outcome import Outcome
 
 
 def iso(moment):
@@ -71,6 +73,53 @@ def test_observations_paginate(client):
     rest = client.get("/api/v1/observations", params={"limit": 40, "after_id": first["next_after_id"]}).json()
     assert len(rest["items"]) == 8 and rest["next_after_id"] is None
     assert first["items"][0]["ended_at"].endswith("Z") or "+00:00" in first["items"][0]["ended_at"]
+
+
+def add_riders(store) -> None:
+    """At the gate, in the last hour: a compliant driver and a non-compliant passenger of vehicle 42, two non-riders."""
+    run = store.start_run("test.yaml", "test")
+    rows = [
+        dataclasses.replace(
+            observation("gate", "cam-gate", "helmet", 3, outcome, track), vehicle_track_id=42, riders_on_vehicle=2
+        )
+        for outcome, track in ((Outcome.COMPLIANT, 900), (Outcome.NON_COMPLIANT, 901))
+    ]
+    rows += [observation("gate", "cam-gate", "helmet", 4 + i, Outcome.NON_RIDER, 910 + i) for i in range(2)]
+    store.add_observations(run, rows)
+
+
+def test_non_riders_and_passengers_in_series_current_and_csv(client, store):
+    add_riders(store)
+    params = {"from": iso(NOW - timedelta(hours=2)), "to": iso(NOW + timedelta(minutes=1)), "bucket": "day"}
+    body = client.get("/api/v1/compliance/series", params={**params, "site": "gate"}).json()
+    (series,) = body["series"]
+    points = series["points"]
+    assert sum(p["non_rider"] for p in points) == 2 and sum(p["passengers"] for p in points) == 2
+    assert sum(p["n"] for p in points) == 22  # 6 + 14 from fill, + the two riders; non-riders stay out
+    assert all(p["n"] == p["compliant"] + p["non_compliant"] for p in points)
+    market = client.get("/api/v1/compliance/series", params={**params, "site": "market"}).json()["series"][0]
+    assert all(p["non_rider"] == 0 and p["passengers"] == 0 for p in market["points"])
+
+    gate = next(row for row in client.get("/api/v1/compliance/current").json() if row["site_id"] == "gate")
+    assert (gate["point"]["non_rider"], gate["point"]["passengers"], gate["point"]["n"]) == (2, 2, 22)
+    assert gate["point"]["rate"] == pytest.approx(7 / 22)
+
+    rows = list(csv.DictReader(io.StringIO(client.get("/api/v1/compliance/series.csv", params=params).text)))
+    assert {"non_rider", "passengers"} <= set(rows[0])
+    gate_rows = [row for row in rows if row["site_id"] == "gate"]
+    assert sum(int(row["non_rider"]) for row in gate_rows) == 2
+    assert sum(int(row["passengers"]) for row in gate_rows) == 2
+    assert sum(int(row["n"]) for row in gate_rows) == 22
+
+
+def test_observations_show_the_vehicle_they_rode(client, store):
+    add_riders(store)
+    items = client.get("/api/v1/observations", params={"limit": 1000}).json()["items"]
+    by_track = {item["track_id"]: item for item in items}
+    assert (by_track[900]["vehicle_track_id"], by_track[900]["riders_on_vehicle"]) == (42, 2)
+    assert (by_track[901]["vehicle_track_id"], by_track[901]["riders_on_vehicle"]) == (42, 2)
+    assert by_track[910]["outcome"] == "non_rider" and by_track[910]["vehicle_track_id"] is None
+    assert by_track[1]["riders_on_vehicle"] is None  # fill's observations are not linked
 
 
 @pytest.mark.parametrize(

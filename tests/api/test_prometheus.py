@@ -11,9 +11,11 @@ import uvicorn
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
+from api_support import observation
 from mjpeg_server import free_port
 from vision.api import create_app
 from vision.metrics import PipelineMetrics
+from vision.outcome import Outcome
 from vision.sources.base import SourceHealth, SourceState
 
 
@@ -34,6 +36,25 @@ def test_compliance_counters_and_rates_parse(client):
     assert observations[("market", "undetermined")] == 3
     rates = {s.labels["site"]: s.value for s in families["vision_compliance_rate"].samples}
     assert rates == pytest.approx({"gate": 0.3, "market": 0.9})
+
+
+def test_non_riders_are_an_outcome_label_but_never_in_the_rate(client, store):
+    run = store.start_run("test.yaml", "test")
+    store.add_observations(
+        run, [observation("gate", "cam-gate", "helmet", 2 + i, Outcome.NON_RIDER, 900 + i) for i in range(4)]
+    )
+    families = {family.name: family for family in text_string_to_metric_families(exposition(client))}
+    assert "non_rider" in families["vision_observations"].documentation
+    observations = {
+        (s.labels["site"], s.labels["outcome"]): s.value
+        for s in families["vision_observations"].samples
+        if s.name == "vision_observations_total"
+    }
+    assert observations[("gate", "non_rider")] == 4 and ("market", "non_rider") not in observations
+    rates = {s.labels["site"]: s.value for s in families["vision_compliance_rate"].samples}
+    assert rates["gate"] == pytest.approx(0.3)  # still 6 of 20: the 4 non-riders are not in it
+    decided = {s.labels["site"]: s.value for s in families["vision_compliance_decided_observations"].samples}
+    assert decided["gate"] == 20
 
 
 def test_pipeline_health_metrics_on_the_injected_registry(config, store):

@@ -29,6 +29,11 @@ DAYS = {
     ("market", "cam-market", "mask"): [(90, 10, 5), (90, 10, 0), (75, 25, 3), (75, 25, 0)],  # 180/200 then 150/200
     ("east", "cam-east", "helmet"): [(0, 0, 0), (0, 0, 0), (0, 0, 0), (5, 3, 2)],  # low sample, second half only
 }
+# North's heads that never rode a two-wheeler, per day: beside the rate, like undetermined.
+NON_RIDERS = [0, 3, 0, 1]
+# North, day 1: observation index -> (vehicle track, riders on it). Indices 0-30 are compliant, 31-49
+# non-compliant, 50-51 undetermined: three decided passengers; one rode alone; an undetermined one is no passenger.
+RIDES = {0: (1, 2), 1: (1, 2), 31: (2, 2), 32: (3, 1), 50: (4, 2)}
 
 
 def write_config(tmp_path, models_dir, model_dir=None):
@@ -67,12 +72,27 @@ def config_path(tmp_path, models_dir):
         for day, counts in enumerate(days):
             outcomes = [Outcome.COMPLIANT] * counts[0] + [Outcome.NON_COMPLIANT] * counts[1]
             outcomes += [Outcome.UNDETERMINED] * counts[2]
+            if site == "north":
+                outcomes += [Outcome.NON_RIDER] * NON_RIDERS[day]
             for index, outcome in enumerate(outcomes):  # spread over the day's hours
                 ended = T0 + day * DAY + timedelta(minutes=7 + 11 * index)
                 track += 1
+                vehicle, riders = RIDES.get(index, (None, None)) if (site, day) == ("north", 0) else (None, None)
                 observations.append(
                     Observation(
-                        camera, site, category, track, ended - timedelta(seconds=4), ended, outcome, 9, 0.8, 1.0, 50
+                        camera,
+                        site,
+                        category,
+                        track,
+                        ended - timedelta(seconds=4),
+                        ended,
+                        outcome,
+                        9,
+                        0.8,
+                        1.0,
+                        50,
+                        vehicle_track_id=vehicle,
+                        riders_on_vehicle=riders,
                     )
                 )
     # Just outside the period: the day before, and the excluded end.
@@ -118,6 +138,9 @@ def test_html_report_is_self_contained_and_agrees_with_compute_rates(config_path
     points = {p.site_id: p for p in period_points(config_path)}
     assert set(points) == {"north", "market", "east"}
     assert (points["north"].compliant, points["north"].non_compliant, points["north"].undetermined) == (133, 67, 3)
+    assert (points["north"].non_rider, points["north"].passengers, points["north"].n) == (4, 3, 200)
+    assert "<th>undetermined</th><th>non-rider</th><th>passengers</th>" in html
+    assert "<td>133</td><td>67</td><td>3</td><td>4</td><td>3</td>" in html  # north's counts in the site table
     for point in points.values():
         row = f"<td>{point.estimate.rate:.1%}</td><td>{point.estimate.low * 100:.1f}–{point.estimate.high * 100:.1f}%"
         assert row + f"</td><td>{point.n}</td><td>{point.compliant}</td><td>{point.non_compliant}</td>" in html
@@ -162,6 +185,10 @@ def test_csv_has_a_row_per_site_and_day_and_adds_up(config_path, tmp_path):
         site_rows = [r for r in rows if r["site_id"] == site]
         for column, index in (("compliant", 0), ("non_compliant", 1), ("undetermined", 2)):
             assert sum(int(r[column]) for r in site_rows) == sum(day[index] for day in days)
+        assert sum(int(r["non_rider"]) for r in site_rows) == (sum(NON_RIDERS) if site == "north" else 0)
+    north = [r for r in rows if r["site_id"] == "north"]
+    assert [int(r["passengers"]) for r in north] == [3, 0, 0, 0]
+    assert [int(r["non_rider"]) for r in north] == NON_RIDERS
     for row in rows:
         start, end = datetime.fromisoformat(row["start"]), datetime.fromisoformat(row["end"])
         assert start.utcoffset() == timedelta(0) and end - start == DAY

@@ -29,6 +29,8 @@ def to_schema(point: RatePoint) -> schemas.RatePoint:
         compliant=point.compliant,
         non_compliant=point.non_compliant,
         undetermined=point.undetermined,
+        non_rider=point.non_rider,
+        passengers=point.passengers,
         n=point.n,
         rate=point.estimate.rate,
         low=point.estimate.low,
@@ -83,7 +85,10 @@ def series(
     category: CategoryQuery = None,
     bucket: BucketQuery = "hour",
 ) -> schemas.SeriesResponse:
-    """Counts, rate, interval, coverage and low-sample flag per window; windows without observations are left out."""
+    """Counts, rate, interval, coverage and low-sample flag per window; windows without observations are left out.
+
+    ``undetermined`` and ``non_rider`` are counted beside the rate, never in ``n``; ``passengers`` is part of ``n``.
+    """
     return schemas.SeriesResponse(start=start, end=end, series=_series(ctx, site, category, start, end, bucket))
 
 
@@ -95,6 +100,8 @@ CSV_COLUMNS = (
     "compliant",
     "non_compliant",
     "undetermined",
+    "non_rider",
+    "passengers",
     "n",
     "rate",
     "low",

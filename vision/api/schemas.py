@@ -47,7 +47,15 @@ class RatePoint(_Out):
     end: datetime
     compliant: int
     non_compliant: int
-    undetermined: int
+    undetermined: int = Field(description="Observations too small or too short to judge: beside the rate, not in n.")
+    non_rider: int = Field(
+        description="Heads that never rode a moving two-wheeler (cameras that count riders only): beside the rate,"
+        " not in n."
+    )
+    passengers: int = Field(
+        description="Decided observations (in n) of heads that shared a two-wheeler with another head"
+        " (riders_on_vehicle >= 2)."
+    )
     n: int = Field(description="Decided observations: compliant + non_compliant.")
     rate: float | None = Field(description="compliant / n; null when n = 0.")
     low: float | None
@@ -98,7 +106,13 @@ class Observation(_Out):
     frames: int
     mean_confidence: float
     vote_share: float
-    max_size_px: float
+    max_size_px: float = Field(description="Largest box short side seen, pixels.")
+    vehicle_track_id: int | None = Field(
+        None, description="Track id of the two-wheeler this head rode (same camera and run); null if none or unlinked."
+    )
+    riders_on_vehicle: int | None = Field(
+        None, description="Head tracks that rode that two-wheeler (2 or more: a passenger); null if none or unlinked."
+    )
 
 
 class ObservationPage(_Out):

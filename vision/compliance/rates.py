@@ -24,12 +24,16 @@ class DetectorError:
 
 @dataclass(frozen=True)
 class RatePoint:
-    """One site, category and window.
+    """One site, category and window; every count is of observations (one per person).
 
-    ``estimate.rate`` is ``compliant / (compliant + non_compliant)`` with its Wilson interval;
-    ``undetermined`` is counted beside it, never inside. ``coverage_s`` is the camera-seconds the
-    site's cameras of this category delivered frames in the window (two cameras up for the whole
-    hour give 7200). ``low_sample`` flags ``n`` under the configured minimum.
+    ``estimate.rate`` is ``compliant / (compliant + non_compliant)`` with its Wilson interval.
+    ``undetermined`` (too small or too short to judge) and ``non_rider`` (a head that never rode a
+    moving two-wheeler, at a camera that counts riders only) are counted beside it, never inside:
+    neither is in ``n``. ``passengers`` is the part of ``n`` (compliant or non-compliant) whose
+    head shared its two-wheeler with another head (``riders_on_vehicle >= 2``); it is in the rate.
+    ``coverage_s`` is the camera-seconds the site's cameras of this category delivered frames in
+    the window (two cameras up for the whole hour give 7200). ``low_sample`` flags ``n`` under
+    the configured minimum.
     """
 
     site_id: str
@@ -39,6 +43,8 @@ class RatePoint:
     compliant: int
     non_compliant: int
     undetermined: int
+    non_rider: int
+    passengers: int
     estimate: RateEstimate
     adjusted: RateEstimate | None
     coverage_s: float
@@ -46,6 +52,7 @@ class RatePoint:
 
     @property
     def n(self) -> int:
+        """Decided observations: ``compliant + non_compliant`` (never undetermined or non-rider)."""
         return self.compliant + self.non_compliant
 
 
@@ -73,12 +80,16 @@ def compute_rates(
     """
     bucket_seconds = BUCKET_SECONDS[bucket] if bucket is not None else None
     counts: dict[tuple[str, str, float], dict[Outcome, int]] = defaultdict(lambda: dict.fromkeys(Outcome, 0))
+    shared: dict[tuple[str, str, float], dict[Outcome, int]] = defaultdict(lambda: dict.fromkeys(Outcome, 0))
     for row in store.counts(start, end, bucket_seconds, site_id=site_id, category=category, run_id=run_id):
-        counts[(row.site_id, row.category, row.bucket_start)][row.outcome] += row.count
+        key = (row.site_id, row.category, row.bucket_start)
+        counts[key][row.outcome] += row.count
+        shared[key][row.outcome] += row.shared_vehicle
     camera_site = {str(c["id"]): (str(c["site_id"]), str(c["category"])) for c in store.cameras()}
     intervals = store.uptime_intervals(start, end)
     points = []
-    for (site, cat, bucket_start), by_outcome in sorted(counts.items()):
+    for key, by_outcome in sorted(counts.items()):
+        site, cat, bucket_start = key
         window_start = from_epoch(bucket_start)
         window_end = window_start + timedelta(seconds=bucket_seconds) if bucket_seconds else end
         lo, hi = max(window_start, start).timestamp(), min(window_end, end).timestamp()
@@ -99,6 +110,8 @@ def compute_rates(
                 compliant=compliant,
                 non_compliant=non_compliant,
                 undetermined=by_outcome[Outcome.UNDETERMINED],
+                non_rider=by_outcome[Outcome.NON_RIDER],
+                passengers=shared[key][Outcome.COMPLIANT] + shared[key][Outcome.NON_COMPLIANT],
                 estimate=estimate,
                 adjusted=rogan_gladen(estimate, error.sensitivity, error.specificity) if error else None,
                 coverage_s=coverage,

@@ -31,6 +31,8 @@ CSV_COLUMNS = (
     "compliant",
     "non_compliant",
     "undetermined",
+    "non_rider",
+    "passengers",
     "n",
     "rate",
     "low",
@@ -79,7 +81,11 @@ def _interval(estimate: RateEstimate | None) -> str:
 
 # --- CSV ----------------------------------------------------------------------------------------
 def render_csv(report: Report) -> str:
-    """One row per site, category and bucket with observations; times ISO 8601 in UTC, shares in [0, 1]."""
+    """One row per site, category and bucket with observations; times ISO 8601 in UTC, shares in [0, 1].
+
+    Counts are observations: ``undetermined`` and ``non_rider`` are beside the rate (not in ``n``);
+    ``passengers`` (decided heads that shared a two-wheeler) are part of ``n``.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -98,6 +104,8 @@ def render_csv(report: Report) -> str:
                     point.compliant,
                     point.non_compliant,
                     point.undetermined,
+                    point.non_rider,
+                    point.passengers,
                     point.n,
                     _share(point.estimate.rate),
                     _share(point.estimate.low),
@@ -262,7 +270,7 @@ def _site_table(report: Report) -> str:
         if point is None:
             rows.append(
                 f'<tr><td class="text">{name}</td><td class="text">{escape(site.category)}</td>'
-                '<td class="text" colspan="9">no observations in this period</td></tr>'
+                '<td class="text" colspan="11">no observations in this period</td></tr>'
             )
             continue
         adjusted = point.adjusted
@@ -276,6 +284,7 @@ def _site_table(report: Report) -> str:
             f'<tr><td class="text">{name}</td><td class="text">{escape(site.category)}</td>'
             f"<td>{_percent(point.estimate.rate)}</td><td>{_interval(point.estimate)}</td><td>{point.n}</td>"
             f"<td>{point.compliant}</td><td>{point.non_compliant}</td><td>{point.undetermined}</td>"
+            f"<td>{point.non_rider}</td><td>{point.passengers}</td>"
             f"<td>{format_duration(point.coverage_s)}</td><td>{flag}</td><td>{adjusted_text}</td></tr>"
         )
     level = f"{report.confidence:.0%}"
@@ -283,7 +292,8 @@ def _site_table(report: Report) -> str:
         "<table><thead><tr>"
         '<th class="text">site</th><th class="text">category</th><th>rate</th>'
         f"<th>{level} interval</th><th>n (decided)</th><th>compliant</th><th>non-compliant</th>"
-        "<th>undetermined</th><th>coverage (h:mm)</th><th>low sample</th><th>adjusted rate</th>"
+        "<th>undetermined</th><th>non-rider</th><th>passengers</th>"
+        "<th>coverage (h:mm)</th><th>low sample</th><th>adjusted rate</th>"
         "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
 
@@ -387,6 +397,9 @@ def render_html(report: Report, title: str = "Compliance report", progress: bool
         "<h2>How to read this</h2><ul>"
         "<li><strong>rate</strong> = compliant / (compliant + non-compliant); undetermined observations (too small "
         "or too short to judge) are counted beside it, never inside. <strong>n</strong> is the decided count.</li>"
+        "<li><strong>non-rider</strong>: heads that never rode a moving two-wheeler (where a camera counts riders "
+        "only), counted beside the rate, never inside. <strong>passengers</strong>: decided heads (part of n) that "
+        "shared a two-wheeler with another head.</li>"
         f"<li>Intervals are {report.confidence:.0%} Wilson score intervals. The <strong>adjusted rate</strong> "
         "corrects for the detector's measured sensitivity and specificity (Rogan–Gladen); its interval does not "
         "include the uncertainty of those measurements.</li>"

@@ -5,6 +5,9 @@ PostgreSQL bucket the same way with plain arithmetic, and that never loses its z
 is its own transaction, so a ``kill -9`` loses nothing that was already written; SQLite runs in
 WAL mode with ``synchronous=NORMAL``, which is durable against a crash of the process (only an
 OS crash or power cut can lose the last commits).
+
+Schema versions: 1, the first; 2 adds ``observations.vehicle_track_id`` and
+``observations.riders_on_vehicle`` (rider linking; null where a camera does not link riders).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from vision.errors import VisionError
 from vision.outcome import Outcome
 from vision.tracking.observation import Observation
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 metadata = sa.MetaData()
 
@@ -83,6 +86,8 @@ observations_table = sa.Table(
     sa.Column("mean_confidence", sa.Float, nullable=False),
     sa.Column("vote_share", sa.Float, nullable=False),
     sa.Column("max_size_px", sa.Float, nullable=False),
+    sa.Column("vehicle_track_id", sa.Integer),  # schema 2: the two-wheeler track this head rode
+    sa.Column("riders_on_vehicle", sa.Integer),  # schema 2: head tracks on that vehicle (>= 2: shared)
     sa.Index("ix_observations_site_time", "site_id", "category", "ended_at"),
     sa.Index("ix_observations_time", "ended_at"),
 )
@@ -117,6 +122,15 @@ camera_status_table = sa.Table(
 )
 
 
+# DDL that takes a store from the version before to this one (SQLite and PostgreSQL alike).
+_UPGRADES: dict[int, tuple[str, ...]] = {
+    2: (
+        "ALTER TABLE observations ADD COLUMN vehicle_track_id INTEGER",
+        "ALTER TABLE observations ADD COLUMN riders_on_vehicle INTEGER",
+    ),
+}
+
+
 def epoch(moment: datetime) -> float:
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment.isoformat()}: the store needs zone-aware times")
@@ -129,13 +143,18 @@ def from_epoch(seconds: float) -> datetime:
 
 @dataclass(frozen=True)
 class CountRow:
-    """Observations of one site, category, bucket and outcome; ``bucket_start`` in epoch seconds."""
+    """Observations of one site, category, bucket and outcome; ``bucket_start`` in epoch seconds.
+
+    ``shared_vehicle`` is how many of those ``count`` observations had ``riders_on_vehicle >= 2``
+    (a head that shared its two-wheeler with another head).
+    """
 
     site_id: str
     category: str
     bucket_start: float
     outcome: Outcome
     count: int
+    shared_vehicle: int
 
 
 class Store:
@@ -154,7 +173,7 @@ class Store:
 
     # --- schema -------------------------------------------------------------------------------
     def migrate(self) -> None:
-        """Create the schema, or check that an existing one is one this code can read."""
+        """Create the schema, or upgrade an older one in place; a newer one is refused (VisionError)."""
         with self._begin() as connection:
             metadata.create_all(connection)
             row = connection.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
@@ -169,8 +188,49 @@ class Store:
         for version in range(found + 1, SCHEMA_VERSION + 1):
             self._upgrade_to(version)
 
-    def _upgrade_to(self, version: int) -> None:  # pragma: no cover - no migration exists yet
-        raise VisionError(f"no migration to store schema version {version}")
+    def _upgrade_to(self, version: int) -> None:
+        """Upgrade the schema from ``version - 1`` to ``version`` in one transaction.
+
+        The version is bumped first, as a compare-and-set: the UPDATE takes the write lock (on
+        SQLite it is also what opens the transaction: pysqlite sends no BEGIN before DDL, so DDL
+        first would commit on its own), and a process that lost a race to migrate the same store
+        finds the version already moved and changes nothing.
+        """
+        if version not in _UPGRADES:  # pragma: no cover - every version up to SCHEMA_VERSION has one
+            raise VisionError(f"no migration to store schema version {version}")
+        with self._begin() as connection:
+            bumped = connection.execute(
+                sa.update(meta_table)
+                .where(meta_table.c.key == "schema_version", meta_table.c.value == str(version - 1))
+                .values(value=str(version))
+            ).rowcount
+            if bumped == 0:
+                return  # another process upgraded it meanwhile
+            for statement in _UPGRADES[version]:
+                connection.execute(sa.text(statement))
+
+    def check_schema(self) -> None:
+        """Refuse, with a VisionError that says what to do, a store whose schema is not this code's.
+
+        For a store opened without migrating (``open_store(create=False)``): its queries would
+        otherwise fail on a missing column. A database without the meta table is left alone.
+        """
+        with self._begin() as connection:
+            if not sa.inspect(connection).has_table(meta_table.name):
+                return
+            row = connection.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
+        if row is None:
+            return
+        found = int(row.value)
+        if found > SCHEMA_VERSION:
+            raise VisionError(
+                f"store schema version {found} is newer than this vision's ({SCHEMA_VERSION}): upgrade vision"
+            )
+        if found < SCHEMA_VERSION:
+            raise VisionError(
+                f"store schema version {found} is older than this vision's ({SCHEMA_VERSION}):"
+                " run `vision run` or `vision serve` on it once, which upgrades it"
+            )
 
     def schema_version(self) -> int:
         with self._begin() as connection:
@@ -233,6 +293,8 @@ class Store:
                 "mean_confidence": o.mean_confidence,
                 "vote_share": o.vote_share,
                 "max_size_px": o.max_size_px,
+                "vehicle_track_id": o.vehicle_track_id,
+                "riders_on_vehicle": o.riders_on_vehicle,
             }
             for o in observations
         ]
@@ -299,7 +361,8 @@ class Store:
 
         Buckets are aligned to the epoch (UTC): minute, hour and day buckets start on the UTC
         minute, hour and midnight. ``bucket_seconds=None`` makes the whole range one bucket,
-        reported as starting at ``start``.
+        reported as starting at ``start``. Each row also says how many of its observations rode
+        a shared two-wheeler (``riders_on_vehicle >= 2``; null counts as not shared).
         """
         o = observations_table.c
         if bucket_seconds is None:
@@ -309,9 +372,17 @@ class Store:
         else:
             bucket = sa.cast(o.ended_at / bucket_seconds, sa.Integer)
             offset = 0.0
+        shared = sa.func.sum(sa.case((o.riders_on_vehicle >= 2, 1), else_=0))
         # CAST truncates toward zero; times before 1970 do not occur here.
         query = (
-            sa.select(o.site_id, o.category, bucket.label("bucket"), o.outcome, sa.func.count().label("n"))
+            sa.select(
+                o.site_id,
+                o.category,
+                bucket.label("bucket"),
+                o.outcome,
+                sa.func.count().label("n"),
+                shared.label("shared"),
+            )
             .where(o.ended_at >= epoch(start), o.ended_at < epoch(end))
             .group_by(o.site_id, o.category, bucket, o.outcome)
             .order_by(o.site_id, o.category, bucket)
@@ -324,7 +395,14 @@ class Store:
             query = query.where(o.run_id == run_id)
         with self._begin() as connection:
             return [
-                CountRow(row.site_id, row.category, offset + row.bucket * bucket_seconds, Outcome(row.outcome), row.n)
+                CountRow(
+                    site_id=row.site_id,
+                    category=row.category,
+                    bucket_start=offset + row.bucket * bucket_seconds,
+                    outcome=Outcome(row.outcome),
+                    count=row.n,
+                    shared_vehicle=int(row.shared or 0),
+                )
                 for row in connection.execute(query)
             ]
 
@@ -395,7 +473,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 def open_store(url: str, create: bool = True) -> Store:
     """Open (and by default create or migrate) the store at a SQLAlchemy ``url``.
 
-    A relative SQLite path is relative to the working directory; its folder is created.
+    A relative SQLite path is relative to the working directory; its folder is created. With
+    ``create=False`` no schema is created or changed: a store of another schema version is a
+    VisionError.
     """
     try:
         parsed = sa.engine.make_url(url)
@@ -412,4 +492,6 @@ def open_store(url: str, create: bool = True) -> Store:
     store = Store(engine)
     if create:
         store.migrate()
+    else:
+        store.check_schema()
     return store
