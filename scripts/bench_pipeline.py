@@ -6,11 +6,17 @@
    metrics) with one camera. Overhead = pipeline time per frame / detector time per frame - 1.
 2. **Scaling**: 1, 4 and 16 cameras replaying the same clip, each in a fresh process so that its
    peak memory (max RSS) is its own; cameras sharing a model are batched into one call.
+3. **Regions vs whole frame** (``--wide``, needs ``../shared/datasets/gate-camera``): 1920×1080
+   clips of the school-gate camera, a *quiet* scene (one val frame held, sensor noise, one small
+   object crossing for a quarter of the clip) and a *busy* one (consecutive val frames, riders and
+   cars everywhere), each run with ``detection.mode`` ``whole`` and ``motion`` for 1, 4 and 16
+   cameras: detector crops per frame (inference calls) and frames/s, in one run.
 
-The clip is the demo's, cut to ``--frames`` frames sampled at the camera's ``detect_fps`` (so
-every frame reaches the detector). Run from the repository root::
+The clip of parts 1-2 is the demo's, cut to ``--frames`` frames sampled at the camera's
+``detect_fps`` (so every frame reaches the detector). Run from the repository root::
 
     .venv/bin/python scripts/bench_pipeline.py [--model models/helmet.yaml --input-size 320 --frames 40]
+    .venv/bin/python scripts/bench_pipeline.py --wide --model models/helmet.yaml --input-size 640 --frames 20
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +84,40 @@ def write_spec(model: Path, input_size: int | None, folder: Path) -> Path:
     return path
 
 
-def write_config(clip: Path, spec: Path, cameras: int, folder: Path, category: str) -> Path:
+GATE = ROOT.parent / "shared" / "datasets" / "gate-camera"
+
+
+def write_frames(frames: list, out: Path) -> None:
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), DETECT_FPS, (width, height))
+    for image in frames:
+        writer.write(image)
+    writer.release()
+
+
+def wide_scenes(frames: int, folder: Path) -> dict[str, Path]:
+    """The quiet and busy 1920×1080 gate clips (see the module docstring)."""
+    names = (GATE / "val.txt").read_text().split()
+    if not names:
+        raise SystemExit(f"{GATE}: no val frames")
+    rng = np.random.default_rng(0)
+    still = cv2.imread(str(GATE / "images" / f"{names[0]}.jpg"))
+    quiet = []
+    for index in range(frames):
+        image = np.clip(still.astype(np.int16) + rng.normal(0, 2, still.shape), 0, 255).astype(np.uint8)
+        if frames // 2 <= index < frames // 2 + max(2, frames // 4):
+            x = 400 + 40 * (index - frames // 2)
+            image[220:300, x : x + 60] = (40, 40, 160)  # a small object crossing the road
+        quiet.append(image)
+    busy = [cv2.imread(str(GATE / "images" / f"{name}.jpg")) for name in names[:frames]]
+    clips = {"quiet": folder / "quiet.mp4", "busy": folder / "busy.mp4"}
+    write_frames(quiet, clips["quiet"])
+    write_frames(busy, clips["busy"])
+    return clips
+
+
+def write_config(clip: Path, spec: Path, cameras: int, folder: Path, category: str, mode: str | None = None) -> Path:
+    detection = {"detection": {"mode": mode}} if mode else {}
     config = {
         "sites": [{"id": "site", "name": "Bench site"}],
         "cameras": [
@@ -88,13 +128,14 @@ def write_config(clip: Path, spec: Path, cameras: int, folder: Path, category: s
                 "category": category,
                 "model": str(spec),
                 "detect_fps": DETECT_FPS,
+                **detection,
             }
             for i in range(cameras)
         ],
         "tracking": {"max_age_s": 0.5},
-        "store": {"url": f"sqlite:///{folder / f'bench-{cameras}.db'}"},
+        "store": {"url": f"sqlite:///{folder / f'bench-{cameras}-{clip.stem}-{mode}.db'}"},
     }
-    path = folder / f"config-{cameras}.yaml"
+    path = folder / f"config-{cameras}-{clip.stem}-{mode or 'default'}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
 
@@ -107,13 +148,65 @@ def run_worker(config_path: Path) -> dict[str, float]:
     start = time.perf_counter()
     pipeline.run(threading.Event())
     seconds = time.perf_counter() - start
-    frames = sum(int(info["frames_processed"]) for info in pipeline.summary().values())
+    summary = pipeline.summary().values()
+    frames = sum(int(info["frames_processed"]) for info in summary)
+    crops = sum(float(info["regions_per_frame"]) * int(info["frames_processed"]) for info in summary)
     return {
         "seconds": seconds,
         "frames": frames,
         "frames_per_s": frames / seconds,
+        "crops_per_frame": crops / frames if frames else 0.0,
         "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def run_in_worker(config: Path) -> dict[str, float]:
+    output = subprocess.run([sys.executable, __file__, "--worker", str(config)], capture_output=True, text=True)
+    if output.returncode != 0:
+        raise SystemExit(f"bench worker failed on {config.name}:\n{output.stderr[-3000:]}")
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def wide_bench(args: argparse.Namespace) -> int:
+    """Part 3: whole frame vs motion regions on the quiet and busy gate clips, 1/4/16 cameras."""
+    if not (GATE / "val.txt").is_file():
+        raise SystemExit(f"--wide needs {GATE}")
+    results: dict[str, object] = {}
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        clips = wide_scenes(args.frames, folder)
+        spec_path = write_spec(args.model, args.input_size, folder)
+        category = load_spec(spec_path).category
+        for scene, clip in clips.items():
+            for cameras in args.cameras:
+                for mode in ("whole", "motion"):
+                    config = write_config(
+                        clip, spec_path, cameras, folder, category.value if category else "helmet", mode
+                    )
+                    run = run_in_worker(config)
+                    results[f"{scene}_{mode}_{cameras}"] = run
+                    rows.append((scene, cameras, mode, run))
+    print(f"{args.frames} frames per camera, 1920x1080, model {args.model.name} (input {args.input_size}), 2 threads\n")
+    print("| scene | cameras | detection | crops/frame | frames/s | wall s |")
+    print("|---|---|---|---|---|---|")
+    for scene, cameras, mode, run in rows:
+        print(
+            f"| {scene} | {cameras} | {mode} | {run['crops_per_frame']:.2f} | {run['frames_per_s']:.2f} "
+            f"| {run['seconds']:.1f} |"
+        )
+    for scene in clips:
+        for cameras in args.cameras:
+            whole, motion = results[f"{scene}_whole_{cameras}"], results[f"{scene}_motion_{cameras}"]
+            assert isinstance(whole, dict) and isinstance(motion, dict)
+            calls = whole["crops_per_frame"] / motion["crops_per_frame"] if motion["crops_per_frame"] else float("inf")
+            speed = motion["frames_per_s"] / whole["frames_per_s"]
+            print(
+                f"{scene}, {cameras} camera(s): motion makes {calls:.1f}x fewer detector calls, {speed:.2f}x frames/s"
+            )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    return 0
 
 
 def main() -> int:
@@ -123,6 +216,7 @@ def main() -> int:
     parser.add_argument("--clip", type=Path, default=ROOT / "configs" / "demo" / "helmet.mp4")
     parser.add_argument("--frames", type=int, default=40)
     parser.add_argument("--cameras", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--wide", action="store_true", help="only part 3: regions vs whole on the gate clips")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -130,6 +224,8 @@ def main() -> int:
         print(json.dumps(run_worker(args.worker)))
         return 0
 
+    if args.wide:
+        return wide_bench(args)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         clip = folder / "clip.mp4"
@@ -150,11 +246,7 @@ def main() -> int:
         results: dict[str, object] = {"frames": len(frames), "detector_ms_per_frame": detector_ms}
         rows = []
         for cameras in args.cameras:
-            config = write_config(clip, spec_path, cameras, folder, category)
-            output = subprocess.run(
-                [sys.executable, __file__, "--worker", str(config)], capture_output=True, text=True, check=True
-            )
-            run = json.loads(output.stdout.strip().splitlines()[-1])
+            run = run_in_worker(write_config(clip, spec_path, cameras, folder, category))
             results[f"cameras_{cameras}"] = run
             rows.append((cameras, run))
     one = results.get("cameras_1")
