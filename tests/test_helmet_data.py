@@ -1,0 +1,87 @@
+"""The helmet training data scripts: teacher two-wheelers merged with head labels, crops, rendering small."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vision.evaluation.voc import load_voc
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ROOT / "scripts"
+TEACHER_XML = ROOT.parent / "shared" / "weights" / "yolo11n-coco-int8-openvino" / "yolo11n.xml"
+
+
+def _script(name: str):
+    if str(SCRIPTS) not in sys.path:
+        sys.path.insert(0, str(SCRIPTS))  # build_helmet_data imports render_small by name
+    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+render_small = _script("render_small")
+build_helmet_data = _script("build_helmet_data")
+
+
+@pytest.fixture(scope="module")
+def teacher():
+    if not TEACHER_XML.is_file():
+        pytest.skip(f"needs the COCO teacher at {TEACHER_XML} (../shared/weights, not present on this machine)")
+    pytest.importorskip("openvino", reason="the teacher runs on OpenVINO (the [openvino] extra)")
+    return render_small.Teacher()
+
+
+def test_teacher_two_wheelers_are_merged_with_the_head_labels(data_dir, teacher, tmp_path):
+    item = next(i for i in load_voc(data_dir / "voc" / "helmet") if i.name == "BikesHelmets9")
+    labelled = render_small.with_teacher(item, teacher)
+    heads = [label for label in labelled.labels if label in render_small.HEAD_CLASSES]
+    assert heads == list(item.labels), "the helmet labels stay as they are, first"
+    vehicles = labelled.xyxy[[label == "two_wheeler" for label in labelled.labels]]
+    assert len(vehicles) >= 1, "the rider's motorcycle is found by the COCO teacher"
+    # Each head of this photo sits on top of a vehicle box (COCO boxes the vehicle, not the rider).
+    head = labelled.xyxy[0]
+    assert any(v[0] - 0.25 * (v[2] - v[0]) <= (head[0] + head[2]) / 2 <= v[2] + 0.25 * (v[2] - v[0]) for v in vehicles)
+    render_small.write_voc(
+        tmp_path / "annotations", "x", item.image_path.name, item.size, labelled.xyxy, labelled.labels
+    )
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / item.image_path.name).symlink_to(item.image_path)
+    (again,) = load_voc(tmp_path)
+    assert list(again.labels) == labelled.labels
+    np.testing.assert_allclose(again.xyxy, labelled.xyxy, atol=0.06)
+
+
+def test_crop_keeps_boxes_mostly_inside_and_shifts_them(data_dir):
+    image = np.zeros((1080, 1920, 3), np.uint8)
+    item = render_small.Labelled(
+        image, np.array([[700, 100, 730, 136], [620, 100, 650, 136]], np.float32), ["with_helmet", "without_helmet"]
+    )
+    crop = build_helmet_data.crop_labels(item, build_helmet_data.Region(640, 0, 640, 640))
+    assert crop.image.shape == (640, 640, 3)
+    assert crop.labels == ["with_helmet"], "a head only a third inside the crop is dropped"
+    np.testing.assert_allclose(crop.xyxy[0], [60, 100, 90, 136])
+
+
+def test_rendering_small_puts_heads_at_the_asked_size(data_dir):
+    items = [render_small.with_teacher(item, None) for item in load_voc(data_dir / "voc" / "helmet")]
+    background = render_small.Labelled(np.full((1080, 1920, 3), 90, np.uint8), np.zeros((0, 4), np.float32), [])
+    frame, placed = render_small.compose(background, items, [20.0] * len(items), np.random.default_rng(0))
+    assert placed == len(items)
+    sides = np.sqrt((frame.xyxy[:, 2] - frame.xyxy[:, 0]) * (frame.xyxy[:, 3] - frame.xyxy[:, 1]))
+    assert 14 <= float(np.median(sides)) <= 26
+    assert sorted(frame.labels) == sorted(label for item in items for label in item.labels)
+
+
+def test_committed_wide_frames_are_a_voc_folder(data_dir):
+    images = load_voc(data_dir / "voc" / "wide", "val.txt")
+    assert [i.size for i in images] == [(1080, 1920)] * 2
+    heads = [box for i in images for box, label in zip(i.xyxy, i.labels, strict=True) if label != "two_wheeler"]
+    sides = [float(np.sqrt((b[2] - b[0]) * (b[3] - b[1]))) for b in heads]
+    assert len(heads) == 12 and max(sides) < 40
