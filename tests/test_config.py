@@ -48,6 +48,27 @@ def test_good_config_loads_and_resolves_relative_paths(tmp_path):
         ("start_time: 2026-11-01T08:00:00+01:00", "start_time: 2026-11-01T08:00:00", "needs a time zone"),
         ("source: clip.mp4", "source: clip.mp4\n    detect_fsp: 3", "cameras[0].detect_fsp: unknown key"),
         ("source: clip.mp4", "source: -1", "cameras[0].source: a USB camera index is 0 or more"),
+        (
+            "source: clip.mp4",
+            "source: clip.mp4\n    detection: {mode: regions}",
+            "cameras[0].detection.mode: Input should be 'auto', 'whole', 'tiles' or 'motion'",
+        ),
+        (
+            "source: clip.mp4",
+            "source: clip.mp4\n    detection: {roi: [0, 0, 10, 400]}",
+            "cameras[0].detection.roi: expected [x, y, width, height]",
+        ),
+        (
+            "source: clip.mp4",
+            "source: clip.mp4\n    detection: {region_size: 320, tile_overlap: 320}",
+            "cameras[0].detection: tile_overlap 320 must be smaller than region_size 320",
+        ),
+        (
+            "source: clip.mp4",
+            "source: clip.mp4\n    detection: {motion: {treshold: 9}}",
+            "cameras[0].detection.motion.treshold: unknown key",
+        ),
+        ("source: clip.mp4", "source: clip.mp4\n    riders: {min_share: 0}", "cameras[0].riders.min_share"),
     ],
 )
 def test_each_problem_is_reported_with_its_path(tmp_path, replace, by, expected):

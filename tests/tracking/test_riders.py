@@ -10,6 +10,7 @@ import pytest
 from vision.config import Camera, Riders, Tracking
 from vision.detectors.base import Category, ModelInfo
 from vision.detectors.detections import Detections
+from vision.errors import VisionError
 from vision.outcome import Outcome
 from vision.tracking import VerdictTracker
 from vision.tracking.policy import TrackEvidence, WeightedVote
@@ -106,7 +107,7 @@ def test_riders_only_needs_a_model_with_vehicles():
         name="heads", class_names=CLASSES[:2], category=Category.HELMET, outcomes=dict(INFO.outcomes or {})
     )
     assert not VerdictTracker(camera(), heads_only, Tracking(), FPS).riders_only
-    with pytest.raises(ValueError, match="riders_only needs a model that boxes vehicles"):
+    with pytest.raises(VisionError, match="riders_only needs a model that boxes vehicles"):
         VerdictTracker(camera(riders_only=True), heads_only, Tracking(), FPS)
 
 

@@ -35,6 +35,7 @@ from vision.config import Camera, Gates, Tracking
 from vision.detectors.base import ModelInfo
 from vision.detectors.boxes import nms
 from vision.detectors.detections import Detections
+from vision.errors import VisionError
 from vision.outcome import Outcome
 from vision.tracking.observation import Observation
 from vision.tracking.policy import TrackEvidence, VerdictPolicy, WeightedVote
@@ -105,7 +106,7 @@ def riders_only(camera: Camera, info: ModelInfo) -> bool:
     if wanted is None:
         return category_info(camera.category).riders_only_default and bool(vehicles)
     if wanted and not vehicles:
-        raise ValueError(
+        raise VisionError(
             f"camera {camera.id}: riders_only needs a model that boxes vehicles "
             f"({', '.join(category_info(camera.category).vehicle_classes) or 'none in this category'}); "
             f"{info.name} has classes {', '.join(info.class_names)}"
