@@ -119,6 +119,11 @@ def test_one_failing_camera_never_stops_the_others(tmp_path):
     assert registry.get_sample_value("vision_camera_up", {"camera": "unreachable", "site": "gate"}) == 0
     assert registry.get_sample_value("vision_camera_reconnects_total", {"camera": "unreachable", "site": "gate"}) >= 1
     assert registry.get_sample_value("vision_camera_frames_processed_total", {"camera": "good", "site": "gate"}) > 50
+    # A 640-px clip is letterboxed whole ("auto" picks whole below 1.5 region sizes): one crop a frame.
+    assert summary["good"]["detection"] == "whole" and summary["good"]["regions_per_frame"] == 1.0
+    assert registry.get_sample_value(
+        "vision_camera_detector_regions_total", {"camera": "good", "site": "gate"}
+    ) == registry.get_sample_value("vision_camera_frames_processed_total", {"camera": "good", "site": "gate"})
 
 
 def test_live_stream_observations_are_written_when_stopped(tmp_path, data_dir):

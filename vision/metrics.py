@@ -126,6 +126,19 @@ class PipelineMetrics:
         self.frames_processed = Counter(
             "vision_camera_frames_processed", "Frames run through the detector.", ["camera", "site"], registry=registry
         )
+        self.detector_regions = Counter(
+            "vision_camera_detector_regions",
+            "Crops sent to the detector (1 per frame when the whole frame is letterboxed; tiles or motion "
+            "regions otherwise).",
+            ["camera", "site"],
+            registry=registry,
+        )
+        self.frames_without_inference = Counter(
+            "vision_camera_frames_without_inference",
+            "Frames that cost no inference: nothing moved and no track was open (detection mode motion).",
+            ["camera", "site"],
+            registry=registry,
+        )
         self.inference_latency = Histogram(
             "vision_inference_latency_seconds",
             "Detector time per batch call (pre-processing, inference, NMS).",

@@ -216,6 +216,10 @@ class Pipeline:
             for (runtime, _), plan in zip(batch, plans, strict=True):
                 runtime.regions += len(plan)
                 runtime.frames_without_inference += not plan
+                labels = (runtime.camera.id, runtime.camera.site)
+                self.metrics.detector_regions.labels(*labels).inc(len(plan))
+                if not plan:
+                    self.metrics.frames_without_inference.labels(*labels).inc()
             for (runtime, frame), detections in zip(batch, results, strict=True):
                 self._handle(runtime, frame, detections)
 
