@@ -31,7 +31,7 @@ def vision(*args: str, check: bool = False, timeout: float = 600) -> subprocess.
 
 def test_eval_json_on_the_committed_images(data_dir):
     result = vision(
-        "eval", "--model", "models/helmet.yaml", "--data", str(data_dir / "voc" / "helmet"), "--json", check=True
+        "eval", "--model", "models/helmet-yolov12m.yaml", "--data", str(data_dir / "voc" / "helmet"), "--json", check=True
     )
     report = json.loads(result.stdout)
     assert set(report["classes"]) == {"With Helmet", "Without Helmet"}
@@ -49,7 +49,7 @@ def test_eval_applies_the_specs_per_class_thresholds(tmp_path, data_dir):
     spec["class_conf"] = {"Without Helmet": 0.05, "With Helmet": 0.9}
     spec_path.write_text(yaml.safe_dump(spec))
     images = str(data_dir / "voc" / "helmet")
-    plain = json.loads(vision("eval", "--model", "models/helmet.yaml", "--data", images, "--json", check=True).stdout)
+    plain = json.loads(vision("eval", "--model", "models/helmet-yolov12m.yaml", "--data", images, "--json", check=True).stdout)
     per_class = json.loads(vision("eval", "--model", str(spec_path), "--data", images, "--json", check=True).stdout)
     assert per_class["class_conf"] == {"Without Helmet": 0.05, "With Helmet": 0.9}
     # AP does not depend on the operating threshold; what passes it does, class by class.
@@ -88,7 +88,7 @@ def test_detect_on_a_video_writes_an_annotated_video(tmp_path):
     [
         (["detect", "nope.jpg"], "input not found: nope.jpg"),
         (["detect", "README.md"], "not an image, a video or a folder"),
-        (["eval", "--data", "tests/data", "--model", "models/helmet.yaml"], "not a VOC folder"),
+        (["eval", "--data", "tests/data", "--model", "models/helmet-yolov12m.yaml"], "not a VOC folder"),
         (["eval", "--data", "tests/data/voc/helmet", "--model", "models/nope.yaml"], "detector spec not found"),
         (["eval", "--data", "tests/data/voc/helmet", "--conf", "2"], "--conf: Input should be less than or equal to 1"),
         (["run", "configs/nope.yaml"], "config file not found"),
@@ -165,7 +165,7 @@ def test_kill_9_loses_no_written_observation_and_the_next_run_continues(tmp_path
 
 def test_sigterm_finishes_open_tracks_and_prints_the_table(tmp_path):
     db = tmp_path / "store.db"
-    write_one_camera_config(tmp_path, CLIPS / "one-rider-30s.mp4", ROOT / "models" / "helmet.yaml")
+    write_one_camera_config(tmp_path, CLIPS / "one-rider-30s.mp4", ROOT / "models" / "helmet-yolov12m.yaml")
     process = subprocess.Popen(
         [sys.executable, "-m", "vision", "run", str(tmp_path / "config.yaml"), "-q", "--status-every", "1"],
         cwd=ROOT,

@@ -31,7 +31,7 @@ def mask_golden(data_dir):
 
 @pytest.fixture(scope="module")
 def helmet(models_dir):
-    return load_detector(models_dir / "helmet.yaml")
+    return load_detector(models_dir / "helmet-yolov12m.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def test_helmet_spec_maps_classes_to_outcomes(helmet):
 
 @pytest.mark.parametrize("input_size", [480, 320])
 def test_helmet_runs_at_smaller_input_sizes(models_dir, data_dir, input_size):
-    spec = load_spec(models_dir / "helmet.yaml").model_copy(update={"input_size": input_size})
+    spec = load_spec(models_dir / "helmet-yolov12m.yaml").model_copy(update={"input_size": input_size})
     detector = build_detector(spec)
     (detections,) = detector.detect([cv2.imread(str(data_dir / "voc" / "helmet" / "images" / "BikesHelmets52.jpg"))])
     # Three bare heads in this image; the smaller inputs still find them.

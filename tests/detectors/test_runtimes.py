@@ -25,7 +25,7 @@ def cpu_has_bf16() -> bool:
 def helmet_spec(tmp_path, models_dir, **fields) -> str:
     import yaml
 
-    spec = yaml.safe_load((models_dir / "helmet.yaml").read_text())
+    spec = yaml.safe_load((models_dir / "helmet-yolov12m.yaml").read_text())
     spec.update(path=str(models_dir / spec["path"]), evaluation=None, threads=2, **fields)
     path = tmp_path / "helmet-runtime.yaml"
     path.write_text(yaml.safe_dump(spec))
