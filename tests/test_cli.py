@@ -31,7 +31,13 @@ def vision(*args: str, check: bool = False, timeout: float = 600) -> subprocess.
 
 def test_eval_json_on_the_committed_images(data_dir):
     result = vision(
-        "eval", "--model", "models/helmet-yolov12m.yaml", "--data", str(data_dir / "voc" / "helmet"), "--json", check=True
+        "eval",
+        "--model",
+        "models/helmet-yolov12m.yaml",
+        "--data",
+        str(data_dir / "voc" / "helmet"),
+        "--json",
+        check=True,
     )
     report = json.loads(result.stdout)
     assert set(report["classes"]) == {"With Helmet", "Without Helmet"}
@@ -49,7 +55,9 @@ def test_eval_applies_the_specs_per_class_thresholds(tmp_path, data_dir):
     spec["class_conf"] = {"Without Helmet": 0.05, "With Helmet": 0.9}
     spec_path.write_text(yaml.safe_dump(spec))
     images = str(data_dir / "voc" / "helmet")
-    plain = json.loads(vision("eval", "--model", "models/helmet-yolov12m.yaml", "--data", images, "--json", check=True).stdout)
+    plain = json.loads(
+        vision("eval", "--model", "models/helmet-yolov12m.yaml", "--data", images, "--json", check=True).stdout
+    )
     per_class = json.loads(vision("eval", "--model", str(spec_path), "--data", images, "--json", check=True).stdout)
     assert per_class["class_conf"] == {"Without Helmet": 0.05, "With Helmet": 0.9}
     # AP does not depend on the operating threshold; what passes it does, class by class.

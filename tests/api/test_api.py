@@ -158,12 +158,26 @@ def test_observations_show_the_vehicle_they_rode(client, store):
         ),
         ("/api/v1/compliance/current", {"window_minutes": 0}, 422, "greater than or equal to 1"),
         ("/api/v1/observations", {"limit": 5000}, 422, "less than or equal to 1000"),
+        (
+            "/api/v1/compliance/current",
+            {"category": "hats"},
+            422,
+            "Input should be 'helmet' or 'mask'",
+        ),
     ],
 )
 def test_bad_parameters_get_a_clear_4xx(client, path, params, status, message):
     response = client.get(path, params=params)
     assert response.status_code == status
     assert message in response.text
+
+
+def test_categories_come_from_the_category_registry(client):
+    by_id = {c["id"]: c for c in client.get("/api/v1/categories").json()}
+    assert set(by_id) == {"helmet", "mask"}
+    assert by_id["helmet"]["vehicle_classes"] == ["two_wheeler"] and by_id["helmet"]["riders_only_default"]
+    assert by_id["mask"]["non_compliant_classes"] == ["without_mask", "mask_weared_incorrect"]
+    assert by_id["helmet"]["title"] == "Helmet wearing"
 
 
 def test_health_and_readiness(client, config, store):
@@ -198,6 +212,7 @@ def test_cors_only_for_configured_origins(tmp_path, store):
 def test_openapi_documents_every_route(client):
     paths = client.get("/openapi.json").json()["paths"]
     for path in (
+        "/api/v1/categories",
         "/api/v1/sites",
         "/api/v1/compliance/series",
         "/api/v1/compliance/current",

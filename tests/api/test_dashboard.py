@@ -145,6 +145,7 @@ def test_the_page_loads_nothing_from_the_network():
 def test_dashboard_renders_sites_rates_map_and_trend(chromium, dashboard_url, tmp_path):
     dom = browse(chromium, tmp_path / "profile", f"{dashboard_url}/", "--dump-dom").stdout
     assert "Harbour gate" in dom and "Old town square" in dom
+    assert '<h1 id="page-title">Helmet wearing and mask wearing</h1>' in dom  # titles from /api/v1/categories
     assert "80.0 %" in dom and "60.0 %" in dom  # the rates, summed over the days with data
     assert "all data of the last 365 days" in dom  # nothing in the last 24 h: the caption says what is shown
     assert "low n" in dom  # the square's 20 decided observations are under min_n = 30
@@ -174,4 +175,5 @@ def test_the_page_says_so_when_the_api_fails(chromium, tmp_path):
     errors = re.search(r'<div id="errors"[^>]*>(.*?)</div>', dom, re.S)
     assert errors is not None and "hidden" not in errors.group(0).split(">")[0]
     assert "/api/v1/sites answered 404" in errors.group(1)
-    assert "Helmet and mask compliance" in dom  # the page itself still stands
+    assert "/api/v1/categories answered 404" in errors.group(1)
+    assert '<h1 id="page-title">Compliance</h1>' in dom  # the page itself still stands

@@ -12,13 +12,13 @@ from fastapi.responses import Response
 
 from vision.api import schemas
 from vision.api.context import UNPROCESSABLE, Context, zoned
+from vision.categories import Category
 from vision.compliance.rates import BUCKET_SECONDS, RatePoint
 
 router = APIRouter(prefix="/api/v1/compliance", tags=["compliance"])
 MAX_POINTS = 50_000  # per request: a year of hourly points for several sites
 
 Bucket = Literal["minute", "hour", "day"]
-Category = Literal["helmet", "mask"]
 
 
 def to_schema(point: RatePoint) -> schemas.RatePoint:
@@ -70,7 +70,9 @@ def _series(
 
 
 SiteQuery = Annotated[str | None, Query(description="Site id; all sites if omitted.", max_length=64)]
-CategoryQuery = Annotated[Category | None, Query(description="helmet or mask; both if omitted.")]
+CategoryQuery = Annotated[
+    Category | None, Query(description=f"One of {', '.join(c.value for c in Category)}; all if omitted.")
+]
 FromQuery = Annotated[datetime, Query(alias="from", description="Start, ISO 8601 with zone (inclusive).")]
 ToQuery = Annotated[datetime, Query(alias="to", description="End, ISO 8601 with zone (exclusive).")]
 BucketQuery = Annotated[Bucket, Query(description="Window of each point.")]

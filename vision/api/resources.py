@@ -10,6 +10,8 @@ from fastapi import APIRouter, HTTPException, Query
 
 from vision.api import schemas
 from vision.api.context import UNPROCESSABLE, ApiContext, Context, zoned
+from vision.categories import CATEGORIES
+from vision.outcome import Outcome
 from vision.store.database import from_epoch
 
 router = APIRouter(prefix="/api/v1", tags=["sites"])
@@ -50,6 +52,23 @@ def list_cameras(ctx: ApiContext) -> list[schemas.Camera]:
         schemas.Camera(id=c.id, site_id=c.site, category=c.category.value, health=camera_health(statuses.get(c.id)))
         for c in ctx.config.cameras
         if c.enabled
+    ]
+
+
+@router.get("/categories", response_model=list[schemas.CategoryInfo])
+def categories() -> list[schemas.CategoryInfo]:
+    """The compliance categories this vision knows, with what each measures."""
+    return [
+        schemas.CategoryInfo(
+            id=info.category.value,
+            title=info.title,
+            subject=info.subject,
+            compliant_classes=[c for c, o in info.class_outcomes.items() if o is Outcome.COMPLIANT],
+            non_compliant_classes=[c for c, o in info.class_outcomes.items() if o is Outcome.NON_COMPLIANT],
+            vehicle_classes=list(info.vehicle_classes),
+            riders_only_default=info.riders_only_default,
+        )
+        for info in CATEGORIES.values()
     ]
 
 

@@ -12,6 +12,18 @@ class _Out(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class CategoryInfo(_Out):
+    """What one compliance category measures (``vision/categories.py``)."""
+
+    id: str = Field(description="The category, as cameras and rates name it.")
+    title: str = Field(description="What its rate measures, e.g. 'Helmet wearing'.")
+    subject: str = Field(description="Who is counted, plural, e.g. 'riders'.")
+    compliant_classes: list[str] = Field(description="Detector classes that count as compliant.")
+    non_compliant_classes: list[str] = Field(description="Detector classes that count as non-compliant.")
+    vehicle_classes: list[str] = Field(description="Classes that box a vehicle a subject rides (no verdict).")
+    riders_only_default: bool = Field(description="Whether its cameras count only riders of moving vehicles.")
+
+
 class CameraHealth(_Out):
     state: str = Field(description="starting, up, down, stalled, finished, failed, or unknown (never reported).")
     up: bool

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from tqdm import tqdm
 
+from vision.categories import Category, category_info
 from vision.compliance.rates import BUCKET_SECONDS, DetectorError, RatePoint, compute_rates
 from vision.compliance.stats import ProportionComparison, RateEstimate, two_proportion_test
 from vision.config import VisionConfig
@@ -20,7 +21,6 @@ from vision.errors import VisionError
 from vision.store.database import Store
 
 REPORT_BUCKETS = ("hour", "day")
-CATEGORY_NOUNS = {"helmet": "Helmet wearing", "mask": "Mask wearing"}
 
 
 def parse_time(text: str, option: str) -> datetime:
@@ -141,7 +141,8 @@ def comparison_sentence(site_name: str, category: str, comparison: ProportionCom
     Significance is judged at ``1 - comparison.confidence`` (0.05 for 95 %). Displayed rates are
     whole percents and the displayed change is their difference, so the sentence adds up.
     """
-    noun = f"{CATEGORY_NOUNS.get(category, category.capitalize() + ' compliance')} at {site_name}"
+    known = category in {c.value for c in Category}
+    noun = f"{category_info(category).title if known else category.capitalize() + ' compliance'} at {site_name}"
     before, after = comparison.before, comparison.after
     if before.rate is None or after.rate is None:
         missing = " and ".join(

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from vision.categories import Category
 from vision.errors import VisionError
 
 FORMATS = ("html", "csv")
@@ -28,7 +29,7 @@ def add_report_parser(commands) -> argparse.ArgumentParser:  # commands: argpars
     report.add_argument(
         "--site", action="extend", nargs="+", default=[], metavar="ID", help="only these site ids (repeatable)"
     )
-    report.add_argument("--category", choices=("helmet", "mask"), help="only this category")
+    report.add_argument("--category", choices=[c.value for c in Category], help="only this category")
     report.add_argument("--bucket", choices=("hour", "day"), default="day", help="trend bucket, UTC (default: day)")
     report.add_argument("--format", choices=FORMATS, default="html", help="output format (default: html)")
     report.add_argument("--out", type=Path, help="output file (default: out/report-<from>-<to>.html or .csv)")

@@ -1,5 +1,6 @@
 // The compliance dashboard: vanilla JS, no dependencies, every chart drawn here as inline SVG.
-// It reads /api/v1/sites, /api/v1/compliance/current and /api/v1/compliance/series; nothing else.
+// It reads /api/v1/categories, /api/v1/sites, /api/v1/compliance/current and /api/v1/compliance/series;
+// nothing else. Category names and titles come from the API (vision/categories.py), never from here.
 "use strict";
 
 (function () {
@@ -14,6 +15,7 @@
   const SVG_NS = "http://www.w3.org/2000/svg";
 
   const state = {
+    categories: null, // id -> {title, subject, ...} from /api/v1/categories
     sites: [],
     sitesLoaded: false,
     rows: [], // {site_id, category, threshold, confidently_below, point}
@@ -211,6 +213,21 @@
     return site ? site.threshold : DEFAULT_THRESHOLD;
   }
 
+  async function loadCategories() {
+    if (state.categories) return;
+    const list = await getJSON(`${API}/categories`);
+    state.categories = Object.fromEntries(list.map((c) => [c.id, c]));
+    const titles = list.map((c) => c.title);
+    const heading = titles.length ? titles.join(" and ").replace(/ and (.)/g, (m, ch) => ` and ${ch.toLowerCase()}`) : "Compliance";
+    $("page-title").textContent = heading;
+    document.title = `vision: ${heading.toLowerCase()}`;
+  }
+
+  function categoryTitle(category) {
+    const info = state.categories && state.categories[category];
+    return info ? info.title : category || "–";
+  }
+
   async function loadSites() {
     state.sites = await getJSON(`${API}/sites`);
     state.sitesLoaded = true;
@@ -398,7 +415,7 @@
         }
         tr.append(
           nameCell,
-          el("td", { text: category || "–" }),
+          el("td", { text: category ? categoryTitle(category) : "–", title: category || "" }),
           rateCell,
           el("td", { class: "num", text: p ? String(p.n) : "–" }),
           el("td", { class: "num", text: p ? String(p.undetermined) : "–" }),
@@ -815,6 +832,12 @@
     if (state.busy) return;
     state.busy = true;
     try {
+      try {
+        await loadCategories();
+        clearError("categories");
+      } catch (error) {
+        showError("categories", `Categories: ${error.message}`);
+      }
       try {
         await loadSites();
         clearError("sites");
