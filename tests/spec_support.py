@@ -8,7 +8,7 @@ MODELS = Path(__file__).resolve().parents[1] / "models"
 
 
 def write_helmet_spec(folder: Path, input_size: int) -> Path:
-    """``folder/helmet-<size>.yaml``: models/helmet-yolov12m.yaml (the close-up model) with absolute paths and ``input_size``."""
+    """``folder/helmet-<size>.yaml``: models/helmet-yolov12m.yaml (close-up model), absolute paths, ``input_size``."""
     spec = yaml.safe_load((MODELS / "helmet-yolov12m.yaml").read_text())
     spec.update(path=str(MODELS / spec["path"]), evaluation=str(MODELS / spec["evaluation"]), input_size=input_size)
     path = folder / f"helmet-{input_size}.yaml"
