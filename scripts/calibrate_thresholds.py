@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vision.config import Detection
 from vision.detectors import build_detector, load_spec
 from vision.evaluation.metrics import map_gt_labels
 from vision.evaluation.runner import AP_SCORE_FLOOR, predict_images
@@ -34,6 +35,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="PASCAL VOC folder")
     parser.add_argument("--split", default="val.txt")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--detection", choices=("whole", "tiles"), help="detect as a camera would (tiles: wide frames at native size)"
+    )
     args = parser.parse_args()
 
     spec = load_spec(args.spec)
@@ -42,11 +46,15 @@ def main() -> None:
         update["class_conf"] = {}
     detector = build_detector(spec.model_copy(update=update))
     images = load_voc(args.data, args.split)
-    predictions, _ = predict_images(detector, images)
+    detection = Detection(mode=args.detection) if args.detection else None
+    predictions, _ = predict_images(detector, images, detection=detection)
     labels = [label for image in images for label in image.labels]
     mapping = map_gt_labels(labels, detector.info.class_names, spec.eval_aliases)
 
-    print(f"# {args.spec} on {args.data} ({args.split}), {len(images)} images: count-matching thresholds")
+    print(
+        f"# {args.spec} on {args.data} ({args.split}{', ' + args.detection if args.detection else ''}), "
+        f"{len(images)} images: count-matching thresholds"
+    )
     print("# class: labelled / predicted above the spec's conf -> threshold")
     thresholds = {}
     for name in detector.info.class_names:

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from vision import __version__  # noqa: E402
+from vision.config import Detection  # noqa: E402
 from vision.detectors import load_spec  # noqa: E402
 from vision.evaluation.runner import evaluate_spec  # noqa: E402
 from vision.evaluation.voc import load_voc  # noqa: E402
@@ -43,10 +44,12 @@ class Card:
     data: Path
     split: str = "val.txt"
     section: str = "measured"  # a card can hold several measured sections (one per spec of its model)
+    detection: str | None = None  # vision eval --detection (e.g. tiles for wide frames)
+    eval_name: str | None = None  # default <spec>.eval.json
 
     @property
     def eval_json(self) -> Path:
-        return self.spec.with_suffix(".eval.json")
+        return self.spec.parent / self.eval_name if self.eval_name else self.spec.with_suffix(".eval.json")
 
     @property
     def markers(self) -> tuple[str, str]:
@@ -54,7 +57,22 @@ class Card:
 
 
 CARDS = (
-    Card("helmet", ROOT / "models/helmet.yaml", ROOT / "models/helmet-yolov12m.md", DATASETS / "bike-helmet"),
+    Card("helmet", ROOT / "models/helmet.yaml", ROOT / "models/helmet-yolo11n.md", DATASETS / "bike-helmet"),
+    Card(
+        "helmet-gate",
+        ROOT / "models/helmet.yaml",
+        ROOT / "models/helmet-yolo11n.md",
+        DATASETS / "gate-camera",
+        section="measured-gate",
+        detection="tiles",
+        eval_name="helmet.gate-camera.eval.json",
+    ),
+    Card(
+        "helmet-yolov12m",
+        ROOT / "models/helmet-yolov12m.yaml",
+        ROOT / "models/helmet-yolov12m.md",
+        DATASETS / "bike-helmet",
+    ),
     Card("mask", ROOT / "models/mask-two-stage.yaml", ROOT / "models/mask-two-stage.md", DATASETS / "face-mask"),
     Card("mask-yolo", ROOT / "models/mask-yolo.yaml", ROOT / "models/mask-yolov12m.md", DATASETS / "face-mask"),
     Card(
@@ -70,7 +88,7 @@ CARDS = (
 def markdown(card: Card, result: dict) -> str:
     command = (
         f"vision eval --model {card.spec.relative_to(ROOT)} --data ../shared/datasets/{card.data.name} "
-        f"--split {card.split}"
+        f"--split {card.split}" + (f" --detection {card.detection}" if card.detection else "")
     )
     start, end = card.markers
     runtime = result.get("runtime", f"ONNX Runtime {onnxruntime.__version__}")
@@ -134,11 +152,13 @@ def main() -> int:
             continue
         spec = load_spec(card.spec)
         spec = spec.model_copy(update={"threads": args.threads, "evaluation": None})
-        report = evaluate_spec(spec, load_voc(card.data, card.split))
+        detection = Detection(mode=card.detection) if card.detection else None
+        report = evaluate_spec(spec, load_voc(card.data, card.split), detection=detection)
         result = {
             "model": str(card.spec.relative_to(ROOT)),
             "data": f"../shared/datasets/{card.data.name}",
             "split": card.split,
+            "detection": card.detection,
             "threads": args.threads,
             "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
             "runtime": runtime_name(spec),
