@@ -244,21 +244,10 @@ def format_rates_table(points) -> str:  # points: list[RatePoint]
     return "\n".join(lines)
 
 
-def detector_errors(config):  # -> dict[str, DetectorError]
-    """Each category's measured verdict error, from the first camera spec of that category that has one."""
-    from vision.compliance.rates import DetectorError
-    from vision.detectors.spec import load_spec, measured_error
-
-    errors: dict[str, DetectorError] = {}
-    for camera in config.cameras:
-        if camera.category.value not in errors and (measured := measured_error(load_spec(camera.model))):
-            errors[camera.category.value] = DetectorError(*measured)
-    return errors
-
-
 def _build_service(config, store, registry=None):  # -> tuple[FastAPI, AlertNotifier | None]
     from vision.alerts import AlertNotifier
     from vision.api import create_app
+    from vision.compliance.rates import detector_errors
 
     errors = detector_errors(config)
     alerts = AlertNotifier(config, store, errors) if config.alerts.webhook_url else None
@@ -300,7 +289,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import threading
     from datetime import UTC, datetime
 
-    from vision.compliance.rates import compute_rates
+    from vision.compliance.rates import compute_rates, detector_errors
     from vision.config import check_files, load_config
     from vision.pipeline import Pipeline
     from vision.store import open_store

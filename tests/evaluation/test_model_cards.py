@@ -10,22 +10,27 @@ import json
 
 import pytest
 
+from vision.config import Detection
 from vision.detectors import load_spec
 from vision.evaluation.runner import evaluate_spec
 from vision.evaluation.voc import load_voc
 
 
 @pytest.mark.parametrize(
-    ("spec_name", "dataset"),
+    ("spec_name", "dataset", "eval_json"),
     [
-        ("helmet", "bike-helmet"),
-        ("mask-two-stage", "face-mask"),
-        ("mask-yolo", "face-mask"),
-        ("helmet-openvino", "bike-helmet"),
+        ("helmet", "bike-helmet", "helmet.eval.json"),
+        ("helmet", "gate-camera", "helmet.gate-camera.eval.json"),
+        ("helmet-yolov12m", "bike-helmet", "helmet-yolov12m.eval.json"),
+        ("mask-two-stage", "face-mask", "mask-two-stage.eval.json"),
+        ("mask-yolo", "face-mask", "mask-yolo.eval.json"),
+        ("helmet-openvino", "bike-helmet", "helmet-openvino.eval.json"),
     ],
 )
-def test_eval_reproduces_the_model_card(models_dir, shared_datasets, spec_name, dataset):
-    card = json.loads((models_dir / f"{spec_name}.eval.json").read_text())
+def test_eval_reproduces_the_model_card(models_dir, shared_datasets, spec_name, dataset, eval_json):
+    card = json.loads((models_dir / eval_json).read_text())
+    assert card["data"].endswith(dataset)
+    detection = Detection(mode=card["detection"]) if card.get("detection") else None
     spec = load_spec(models_dir / f"{spec_name}.yaml").model_copy(update={"threads": card["threads"]})
     bf16 = getattr(spec, "precision", "f32") == "bf16"
     if bf16:
@@ -37,7 +42,11 @@ def test_eval_reproduces_the_model_card(models_dir, shared_datasets, spec_name, 
             pytest.skip("this CPU has no bf16 support")
     metric_tolerance, count_tolerance = (0.01, 2) if bf16 else (1e-6, 0)
     report = evaluate_spec(
-        spec, load_voc(shared_datasets / dataset, card["split"]), progress=False, measure_speed=False
+        spec,
+        load_voc(shared_datasets / dataset, card["split"]),
+        progress=False,
+        measure_speed=False,
+        detection=detection,
     ).to_dict()
     assert report["n_images"] == card["n_images"] and report["conf"] == card["conf"]
     assert report["classes"].keys() == card["classes"].keys()

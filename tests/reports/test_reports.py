@@ -163,7 +163,7 @@ def test_html_report_is_self_contained_and_agrees_with_compute_rates(config_path
     assert "All sites' intervals overlap, so this ranking is not significant" in html
     # Adjusted rates come from the models' measured sensitivity and specificity.
     config = load_config(config_path)
-    from vision.cli import detector_errors
+    from vision.compliance.rates import detector_errors
 
     errors = detector_errors(config)
     assert set(errors) == {"helmet", "mask"}

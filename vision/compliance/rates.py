@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from vision.compliance.stats import RateEstimate, rogan_gladen, wilson_interval
+from vision.config import VisionConfig
 from vision.outcome import Outcome
 from vision.store.database import Store, from_epoch
 
@@ -54,6 +55,17 @@ class RatePoint:
     def n(self) -> int:
         """Decided observations: ``compliant + non_compliant`` (never undetermined or non-rider)."""
         return self.compliant + self.non_compliant
+
+
+def detector_errors(config: VisionConfig) -> dict[str, DetectorError]:
+    """Each category's measured verdict error, from the first camera spec of that category that has one."""
+    from vision.detectors.spec import load_spec, measured_error
+
+    errors: dict[str, DetectorError] = {}
+    for camera in config.cameras:
+        if camera.category.value not in errors and (measured := measured_error(load_spec(camera.model))):
+            errors[camera.category.value] = DetectorError(*measured)
+    return errors
 
 
 def _overlap(a_start: float, a_end: float, b_start: float, b_end: float) -> float:

@@ -72,7 +72,7 @@ def _open_existing_store(url: str):  # -> Store
 
 def _adjustment(config) -> tuple[dict, list[str]]:  # -> (dict[str, DetectorError], notes)
     """Each category's measured detector error for adjusted rates; a note instead when a spec cannot be read."""
-    from vision.cli import detector_errors  # here, not at the top: vision.cli imports this module
+    from vision.compliance.rates import detector_errors
 
     try:
         return detector_errors(config), []
