@@ -108,19 +108,24 @@ class RiderLinks:
             return None
         return vehicle_id if vehicle.speed_px_s() >= self.rule.min_vehicle_speed_px_s else None
 
-    def finish(self, head_id: int, head_frames: int, open_heads: dict[int, int]) -> tuple[int | None, int | None]:
+    def finish(
+        self, head_id: int, head_frames: int, open_heads: dict[int, int], min_frames: int = 1
+    ) -> tuple[int | None, int | None]:
         """``(vehicle track, heads that rode it)`` for a finished head track, or ``(None, None)``.
 
         ``open_heads`` maps the camera's still-open head tracks to their frame counts: a passenger
-        whose track is still open counts already.
+        whose track is still open counts already. Only head tracks of ``min_frames`` or more count
+        as riders of a vehicle (a one-frame fragment of a head is not a second person on it).
         """
         vehicle_id = self._ridden(head_id, head_frames)
         self._links.pop(head_id, None)
         if vehicle_id is None:
             return None, None
         riders = self._finished_riders.setdefault(vehicle_id, set())
-        riders.add(head_id)
+        if head_frames >= min_frames:
+            riders.add(head_id)
+        open_heads = {h: frames for h, frames in open_heads.items() if frames >= min_frames}
         still_open = {h for h, frames in open_heads.items() if h != head_id and self._ridden(h, frames) == vehicle_id}
         if len(self._finished_riders) > REMEMBERED_VEHICLES:
             self._finished_riders.pop(next(iter(self._finished_riders)))
-        return vehicle_id, len(riders | still_open)
+        return vehicle_id, max(1, len(riders | still_open))

@@ -286,7 +286,7 @@ class VerdictTracker:
         vehicle_id, riders = None, None
         if self.riders_only:
             open_heads = {head: other.frames for head, other in self._tracks.items()}
-            vehicle_id, riders = self._riders.finish(track_id, state.frames, open_heads)
+            vehicle_id, riders = self._riders.finish(track_id, state.frames, open_heads, self.tracking.min_frames)
             if vehicle_id is None:
                 outcome, share = Outcome.NON_RIDER, 0.0
         return Observation(
