@@ -119,7 +119,7 @@ def test_one_failing_camera_never_stops_the_others(tmp_path):
     assert registry.get_sample_value("vision_camera_up", {"camera": "unreachable", "site": "gate"}) == 0
     assert registry.get_sample_value("vision_camera_reconnects_total", {"camera": "unreachable", "site": "gate"}) >= 1
     assert registry.get_sample_value("vision_camera_frames_processed_total", {"camera": "good", "site": "gate"}) > 50
-    # A 640-px clip is letterboxed whole ("auto" picks whole below 1.5 region sizes): one crop a frame.
+    # A 640-px clip is letterboxed whole ("auto" picks whole below 2 region sizes): one crop a frame.
     assert summary["good"]["detection"] == "whole" and summary["good"]["regions_per_frame"] == 1.0
     assert registry.get_sample_value(
         "vision_camera_detector_regions_total", {"camera": "good", "site": "gate"}

@@ -93,7 +93,7 @@ class Detection(_Model):
         "auto",
         description="whole: letterbox the frame (or roi); tiles: cover it with overlapping squares; motion: squares "
         "where something moved or a confirmed track is, tiles when too much moves; auto: motion for frames (or roi) "
-        "wider than 1.5 region sizes, else whole.",
+        "at least 2 region sizes wide, else whole.",
     )
     roi: tuple[int, int, int, int] | None = Field(
         None, description="[x, y, width, height] in frame pixels: only this part of the frame is ever detected on."

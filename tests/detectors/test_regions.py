@@ -155,6 +155,8 @@ def test_planner_covers_a_moving_object_with_one_square():
 
 def test_planner_whole_and_roi_and_auto_on_a_small_frame():
     assert RegionPlanner(Detection(), 640).plan(np.zeros((480, 640, 3), np.uint8)) == [Region(0, 0, 640, 480)]
+    # the demo's market camera: a 640×480 clip and a 416 model stay whole (tiling would cost 4 calls)
+    assert RegionPlanner(Detection(), 416).plan(np.zeros((480, 640, 3), np.uint8)) == [Region(0, 0, 640, 480)]
     roi = RegionPlanner(Detection(mode="whole", roi=(100, 50, 800, 600)), 640)
     assert roi.plan(np.zeros((*FULL_HD, 3), np.uint8)) == [Region(100, 50, 800, 600)]
     outside = RegionPlanner(Detection(roi=(2000, 0, 100, 100)), 640)

@@ -26,8 +26,10 @@ from vision.detectors.regions import Region, square_around, tile_regions
 # The region covering a motion box is this much larger than the box on each side, px of the frame:
 # motion lags the object by up to a frame, and a head needs context to be recognised.
 MOTION_PAD_PX = 24
-# "auto" detects on regions when the frame (or roi) is wider than this many region sizes.
-AUTO_WIDE_FACTOR = 1.5
+# "auto" detects on regions when the frame (or roi) is at least this many region sizes wide: a
+# 1280-px frame at a 640 model (heads halved by letterboxing), not a 640×480 one at a 416 model,
+# where tiling would cost 4 calls for faces that letterboxing shrinks by a third only.
+AUTO_WIDE_FACTOR = 2.0
 
 
 class MotionDetector:
@@ -124,7 +126,7 @@ class RegionPlanner:
             self._roi = Region(x, y, min(w, width - x), min(h, height - y))
         area = self._roi or Region(0, 0, width, height)
         if self.mode == "auto":
-            wide = max(area.width, area.height) > AUTO_WIDE_FACTOR * self.size
+            wide = max(area.width, area.height) >= AUTO_WIDE_FACTOR * self.size
             self.mode = "motion" if wide else "whole"
         self._tiles = tile_regions(frame_shape, self.size, min(self.settings.tile_overlap, self.size - 32), self._roi)
 
