@@ -196,6 +196,22 @@ def detect_regions(
         per_frame[index].append((region, detections))
     names = detector.info.class_names
     return [
-        merge_region_detections(parts, frame.shape[:2], class_groups) if parts else Detections.empty(names)
-        for frame, parts in zip(frames, per_frame, strict=True)
+        _one_frame(parts, frame.shape[:2], class_groups, names) for frame, parts in zip(frames, per_frame, strict=True)
     ]
+
+
+def _one_frame(
+    parts: list[tuple[Region, Detections]],
+    frame_shape: tuple[int, int],
+    class_groups: Sequence[int] | None,
+    names: Sequence[str],
+) -> Detections:
+    """A frame's detections: empty without regions; one region's boxes shifted as they are (the
+    detector's own NMS already ran: nothing overlaps to merge); several regions merged."""
+    if not parts:
+        return Detections.empty(names)
+    if len(parts) == 1:
+        region, detections = parts[0]
+        offset = np.array([region.x, region.y, region.x, region.y], dtype=np.float32)
+        return Detections(detections.xyxy + offset, detections.scores, detections.class_ids, detections.class_names)
+    return merge_region_detections(parts, frame_shape, class_groups)
