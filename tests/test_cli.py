@@ -76,7 +76,8 @@ def test_eval_table_lists_sizes_and_aliases(data_dir):
 
 
 def test_detect_writes_annotated_images_and_json(tmp_path, data_dir):
-    vision("detect", str(data_dir / "voc" / "helmet" / "images"), "--out", str(tmp_path), "-q", check=True)
+    images = str(data_dir / "voc" / "helmet" / "images")
+    vision("detect", images, "--model", "models/helmet-yolov12m.yaml", "--out", str(tmp_path), "-q", check=True)
     result = json.loads((tmp_path / "detections.json").read_text())
     assert len(result["frames"]) == 5 and result["class_names"] == ["With Helmet", "Without Helmet"]
     assert sum(len(frame["detections"]) for frame in result["frames"]) == 12
