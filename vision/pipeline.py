@@ -59,6 +59,7 @@ class CameraRuntime:
     frames_without_inference: int = 0  # nothing moved and no track was open
     observations: int = 0
     non_rider: int = 0
+    planner_error: str | None = None
     vehicles_with_passengers: set[int] = field(default_factory=set)
     flushed: bool = False
     progress: tqdm | None = None
@@ -201,7 +202,9 @@ class Pipeline:
                 try:
                     plans.append(runtime.planner.plan(frame.image, runtime.tracker.open_boxes()))
                 except ValueError as error:  # e.g. an roi outside this stream's frames: a config problem
-                    log.error("camera %s: %s; frame skipped", runtime.camera.id, error)
+                    if runtime.planner_error != str(error):  # once per camera, not once per frame
+                        log.error("camera %s: %s; its frames are skipped", runtime.camera.id, error)
+                        runtime.planner_error = str(error)
                     plans.append([])
             started = time.perf_counter()
             try:

@@ -130,10 +130,6 @@ class RegionPlanner:
             self.mode = "motion" if wide else "whole"
         self._tiles = tile_regions(frame_shape, self.size, min(self.settings.tile_overlap, self.size - 32), self._roi)
 
-    @property
-    def roi(self) -> Region | None:
-        return self._roi
-
     def plan(self, frame: Frame, track_boxes: npt.NDArray[np.float32] | None = None) -> list[Region]:
         """The regions to detect on in ``frame``; ``track_boxes (T, 4)`` are the camera's open confirmed tracks."""
         shape = frame.shape[:2]
