@@ -335,8 +335,10 @@ def epoch_times(results_csv: Path) -> tuple[int, list[float]]:
     """Epochs done and seconds per epoch (incl. validation) from ultralytics' ``results.csv``."""
     with results_csv.open() as handle:
         rows = [{k.strip(): v for k, v in row.items()} for row in csv.DictReader(handle)]
+    # ``time`` counts from the start of the process that trained the epoch: a resumed run starts again
+    # from zero, so a drop marks a resume and that epoch's own time is the value itself.
     cumulative = [float(row["time"]) for row in rows]
-    per_epoch = [b - a for a, b in zip([0.0, *cumulative[:-1]], cumulative, strict=True)]
+    per_epoch = [b - a if b >= a else b for a, b in zip([0.0, *cumulative[:-1]], cumulative, strict=True)]
     return len(rows), per_epoch
 
 
@@ -774,16 +776,24 @@ def coco_start_checkpoint(npz: Path, data: Path) -> dict[str, Any]:
     return meta
 
 
+def checkpoint_unfinished(last_pt: Path) -> bool:
+    """True when ultralytics' ``last.pt`` is mid-training: it still holds the optimizer and an epoch.
+
+    Ultralytics strips both (``epoch`` -1, no optimizer) when a run ends by itself, while a run that
+    was killed keeps them, even after ``--export-only`` exported its ``best.pt``: the checkpoint, not
+    ``run.json``, says whether there is training left to continue.
+    """
+    checkpoint = torch.load(last_pt, map_location="cpu", weights_only=False)
+    return int(checkpoint.get("epoch", -1)) >= 0 and checkpoint.get("optimizer") is not None
+
+
 def _same_run_interrupted(run_json: Path, run_dir: Path, argv: list[str]) -> bool:
     """True when ``run_dir`` holds an unfinished run of exactly this command (so rerunning it resumes)."""
-    if not run_json.is_file() or not (run_dir / "weights" / "last.pt").is_file():
+    last_pt = run_dir / "weights" / "last.pt"
+    if not run_json.is_file() or not last_pt.is_file():
         return False
     run = json.loads(run_json.read_text())
-    if run.get("argv") != argv or "epochs_done" in run:
-        return False
-    results = run_dir / "results.csv"
-    done = epoch_times(results)[0] if results.is_file() else 0
-    return done < int(run["hyperparams"]["epochs"])
+    return run.get("argv") == argv and checkpoint_unfinished(last_pt)
 
 
 def main(argv: list[str] | None = None) -> int:
