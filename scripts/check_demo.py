@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import sqlalchemy as sa
 
-from vision.compliance.rates import compute_rates
+from vision.compliance.rates import RateService, RateSettings
 from vision.config import load_config
 from vision.store import open_store
 from vision.store.database import runs_table
@@ -40,13 +40,8 @@ def main() -> int:
         raise SystemExit(f"no run in {config.store.url}: run `vision run {args.config}` first")
     points = {
         (p.site_id, p.category): p
-        for p in compute_rates(
-            store,
-            datetime(1970, 1, 1, tzinfo=UTC),
-            datetime(2200, 1, 1, tzinfo=UTC),
-            None,
-            confidence=config.compliance.confidence,
-            run_id=run_id,
+        for p in RateService(store, RateSettings.from_config(config, errors={})).rates(
+            datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC), run_id=run_id
         )
     }
     failures = 0

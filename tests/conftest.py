@@ -78,3 +78,22 @@ def postgres_url() -> Iterator[str]:
     finally:
         subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> Iterator[str]:
+    """A fresh store on a SQLite file, then on the throwaway PostgreSQL (emptied): every test runs on both."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db' / 'vision.db'}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    import sqlalchemy as sa
+
+    from vision.store import open_store
+
+    store = open_store(url)
+    with store.engine.begin() as connection:
+        for table in ("observations", "camera_uptime", "camera_status", "runs", "cameras", "sites"):
+            connection.execute(sa.text(f"DELETE FROM {table}"))
+    store.close()
+    yield url

@@ -14,10 +14,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from vision.compliance.rates import DetectorError, compute_rates
+from vision.compliance.rates import RateService, RateSettings
 from vision.config import VisionConfig
 from vision.store import Store
 
@@ -31,7 +30,7 @@ class AlertNotifier:
         self,
         config: VisionConfig,
         store: Store,
-        detector_errors: Mapping[str, DetectorError] | None = None,
+        rates: RateService | None = None,
         timeout_s: float = 5.0,
     ) -> None:
         if config.alerts.webhook_url is None:
@@ -39,7 +38,7 @@ class AlertNotifier:
         self.config = config
         self.store = store
         self.url = config.alerts.webhook_url
-        self.detector_errors = dict(detector_errors or {})
+        self.rates = rates or RateService(store, RateSettings.from_config(config, errors={}))
         self.timeout_s = timeout_s
         self._last_sent: dict[str, float] = {}
         self._started = time.time()
@@ -67,17 +66,8 @@ class AlertNotifier:
         wall = now.timestamp()
         due: list[tuple[str, dict[str, object]]] = []
         window = timedelta(minutes=self.config.api.rolling_window_minutes)
-        thresholds = {s.id: s.threshold or self.config.alerts.default_threshold for s in self.config.sites}
-        for point in compute_rates(
-            self.store,
-            now - window,
-            now,
-            None,
-            confidence=self.config.compliance.confidence,
-            min_n=self.config.compliance.min_n,
-            detector_errors=self.detector_errors,
-        ):
-            threshold = thresholds.get(point.site_id, self.config.alerts.default_threshold)
+        for point in self.rates.rates(now - window, now):
+            threshold = self.rates.threshold(point.site_id)
             high = point.estimate.high
             if high is None or point.low_sample or high >= threshold:
                 continue

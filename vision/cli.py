@@ -247,11 +247,11 @@ def format_rates_table(points) -> str:  # points: list[RatePoint]
 def _build_service(config, store, registry=None):  # -> tuple[FastAPI, AlertNotifier | None]
     from vision.alerts import AlertNotifier
     from vision.api import create_app
-    from vision.compliance.rates import detector_errors
+    from vision.compliance.rates import RateService
 
-    errors = detector_errors(config)
-    alerts = AlertNotifier(config, store, errors) if config.alerts.webhook_url else None
-    return create_app(config, store, registry=registry, detector_errors=errors, alerts=alerts), alerts
+    rates = RateService.from_config(store, config)
+    alerts = AlertNotifier(config, store, rates) if config.alerts.webhook_url else None
+    return create_app(config, store, registry=registry, rates=rates, alerts=alerts), alerts
 
 
 def _uvicorn_server(app, host: str, port: int):  # -> uvicorn.Server
@@ -289,7 +289,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import threading
     from datetime import UTC, datetime
 
-    from vision.compliance.rates import compute_rates, detector_errors
+    from vision.compliance.rates import RateService
     from vision.config import check_files, load_config
     from vision.pipeline import Pipeline
     from vision.store import open_store
@@ -331,15 +331,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for camera_id, info in pipeline.summary().items():
         if info["error"]:
             print(f"camera {camera_id}: {info['state']}: {info['error']}", file=sys.stderr)
-    points = compute_rates(
-        store,
-        datetime(1970, 1, 1, tzinfo=UTC),
-        datetime(2200, 1, 1, tzinfo=UTC),
-        None,
-        confidence=config.compliance.confidence,
-        min_n=config.compliance.min_n,
-        detector_errors=detector_errors(config),
-        run_id=run_id,
+    points = RateService.from_config(store, config).rates(
+        datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC), run_id=run_id
     )
     print(f"\nrun {run_id}: cameras")
     print(format_cameras_table(pipeline.summary()))

@@ -11,11 +11,13 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vision.categories import Category
+from vision.compliance.clock import DailyPeriod
 from vision.errors import VisionError
 
 Identifier = Annotated[
@@ -28,6 +30,15 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _check_zone(name: str | None) -> str | None:
+    if name is not None:
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {name!r}: give an IANA name such as Asia/Shanghai or UTC") from None
+    return name
+
+
 class Site(_Model):
     id: Identifier
     name: str = Field(min_length=1, max_length=200)
@@ -37,6 +48,11 @@ class Site(_Model):
     threshold: float | None = Field(
         None, gt=0, lt=1, description="Target compliance rate for alerts; alerts.default_threshold if unset."
     )
+    timezone: str | None = Field(
+        None, description="IANA time zone of this site's days and periods, e.g. Asia/Shanghai; the config's if unset."
+    )
+
+    _known_zone = field_validator("timezone")(lambda value: _check_zone(value))
 
     @model_validator(mode="after")
     def _both_or_neither_coordinate(self) -> Self:
@@ -210,6 +226,28 @@ class Compliance(_Model):
     window: Literal["minute", "hour", "day"] = "hour"
     confidence: float = Field(0.95, gt=0.5, lt=1)
     min_n: int = Field(30, ge=1, description="Rates on fewer decided observations are flagged low-sample.")
+    periods: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")], str] = Field(
+        default_factory=dict,
+        description="Named parts of each local day, e.g. morning_peak: 07:00-09:00 (an end before the start runs"
+        " past midnight).",
+    )
+
+    @field_validator("periods")
+    @classmethod
+    def _periods_parse(cls, periods: dict[str, str]) -> dict[str, str]:
+        problems = []
+        for name, text in periods.items():
+            try:
+                DailyPeriod.parse(name, text)
+            except ValueError as error:
+                problems.append(f"{name}: {error}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return periods
+
+    def daily_periods(self) -> dict[str, DailyPeriod]:
+        """The named periods, parsed."""
+        return {name: DailyPeriod.parse(name, text) for name, text in self.periods.items()}
 
 
 class Api(_Model):
@@ -262,6 +300,12 @@ def _raw_reference_problems(data: dict[str, object]) -> list[str]:
 
 
 class VisionConfig(_Model):
+    timezone: str = Field(
+        "UTC", description="IANA time zone of days, hours, periods and shown times, e.g. Asia/Shanghai (DST-safe)."
+    )
+    language: Literal["en", "zh-CN"] = Field(
+        "en", description="Language of the HTML report, and of the dashboard when the browser asks for none we have."
+    )
     sites: tuple[Site, ...] = Field(min_length=1)
     cameras: tuple[Camera, ...] = Field(min_length=1)
     tracking: Tracking = Tracking()
@@ -269,6 +313,8 @@ class VisionConfig(_Model):
     store: Store = Store()
     api: Api = Api()
     alerts: Alerts = Alerts()
+
+    _known_zone = field_validator("timezone")(lambda value: _check_zone(value))
 
     @model_validator(mode="after")
     def _references_and_uniqueness(self) -> Self:

@@ -17,9 +17,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from vision.compliance.rates import compute_rates
+from vision.compliance.rates import RateService
 from vision.sources.base import SourceHealth, SourceState
-from vision.store import Store
 
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -72,14 +71,14 @@ class ComplianceCollector(Collector):
     ``vision_observations_total`` is the all-time count per site, category and outcome (the
     store only grows, so it is a true counter); ``outcome`` is one of the store's values:
     ``compliant``, ``non_compliant``, ``undetermined`` or ``non_rider``. The rate gauges cover the
-    rolling window and, like :func:`~vision.compliance.rates.compute_rates`, count only decided
-    observations: undetermined and non-rider ones never enter the rate or its n.
+    rolling window as :class:`~vision.compliance.rates.RateService` computes them (the API's and
+    alerts' figures): only decided observations, never undetermined or non-rider ones.
     """
 
-    def __init__(self, store: Store, window_minutes: int, confidence: float = 0.95) -> None:
-        self._store = store
+    def __init__(self, rates: RateService, window_minutes: int) -> None:
+        self._rates = rates
+        self._store = rates.store
         self._window = timedelta(minutes=window_minutes)
-        self._confidence = confidence
 
     def collect(self) -> Iterator[Metric]:
         observations = CounterMetricFamily(
@@ -108,7 +107,7 @@ class ComplianceCollector(Collector):
             labels=labels,
         )
         now = datetime.now(UTC)
-        for point in compute_rates(self._store, now - self._window, now, None, confidence=self._confidence):
+        for point in self._rates.rates(now - self._window, now):
             values = [point.site_id, point.category]
             decided.add_metric(values, float(point.n))
             if point.estimate.rate is not None:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from api_support import NOW, TOKEN, make_config, observation
 from vision.api import create_app
-from vision.compliance.rates import compute_rates
+from vision.compliance.rates import RateService, RateSettings
 from vision.outcome import Outcome
 
 
@@ -34,7 +34,7 @@ def test_series_agrees_with_the_store(client, store):
         "/api/v1/compliance/series", params={"from": iso(start), "to": iso(end), "bucket": "day", "site": "market"}
     ).json()
     (series,) = body["series"]
-    expected = compute_rates(store, start, end, "day", site_id="market", min_n=10)
+    expected = RateService(store, RateSettings(min_n=10)).rates(start, end, "day", site_id="market")
     assert [p["compliant"] for p in series["points"]] == [p.compliant for p in expected]
     assert sum(p["compliant"] for p in series["points"]) == 23
     assert sum(p["undetermined"] for p in series["points"]) == 3

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from vision.compliance.rates import compute_rates
+from vision.compliance.rates import RateService, RateSettings
 from vision.compliance.stats import two_proportion_test
 from vision.config import load_config
 from vision.errors import VisionError
@@ -119,12 +119,12 @@ def period_points(config_path, start=T0, end=T0 + 4 * DAY, bucket=None):
     config = load_config(config_path)
     store = open_store(config.store.url)
     try:
-        return compute_rates(store, start, end, bucket, confidence=0.95, min_n=30)
+        return RateService(store, RateSettings(confidence=0.95, min_n=30)).rates(start, end, bucket)
     finally:
         store.close()
 
 
-def test_html_report_is_self_contained_and_agrees_with_compute_rates(config_path, tmp_path, capsys):
+def test_html_report_is_self_contained_and_agrees_with_the_rate_service(config_path, tmp_path, capsys):
     out = tmp_path / "report.html"
     assert run_report(config_path, "--from", FROM, "--to", TO, "--out", out, "-q") == 0
     assert f"wrote {out}" in capsys.readouterr().out
@@ -168,7 +168,7 @@ def test_html_report_is_self_contained_and_agrees_with_compute_rates(config_path
     errors = detector_errors(config)
     assert set(errors) == {"helmet", "mask"}
     store = open_store(config.store.url)
-    (adjusted,) = compute_rates(store, T0, T0 + 4 * DAY, None, site_id="market", detector_errors=errors)
+    (adjusted,) = RateService(store, RateSettings(detector_errors=errors)).rates(T0, T0 + 4 * DAY, site_id="market")
     store.close()
     assert f"{adjusted.adjusted.rate:.1%}<br><small>" in html
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from vision.compliance.rates import DetectorError, compute_rates
+from vision.compliance.rates import DetectorError, RateService, RateSettings
 from vision.config import VisionConfig
 from vision.errors import VisionError
 from vision.outcome import Outcome
@@ -75,17 +75,9 @@ CREATE TABLE observations (
 """
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'db' / 'vision.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    store = open_store(url)
-    if request.param == "postgresql":
-        with store.engine.begin() as connection:
-            for table in ("observations", "camera_uptime", "runs", "cameras", "sites"):
-                connection.execute(sa.text(f"DELETE FROM {table}"))
+@pytest.fixture
+def store(store_url):
+    store = open_store(store_url)
     store.sync_config(CONFIG)
     yield store
     store.close()
@@ -111,17 +103,17 @@ def test_counts_per_bucket_and_over_the_range(store):
             observation(62, Outcome.COMPLIANT, site="market", camera="cam-m", category="mask", track=5),
         ],
     )
-    hourly = compute_rates(store, T0, T0 + timedelta(hours=3), "hour", min_n=3)
+    hourly = RateService(store, RateSettings(min_n=3)).rates(T0, T0 + timedelta(hours=3), "hour")
     summary = [(p.site_id, p.start.hour, p.compliant, p.non_compliant, p.undetermined, p.low_sample) for p in hourly]
     assert summary == [("gate", 8, 2, 1, 0, False), ("gate", 9, 0, 0, 1, True), ("market", 9, 1, 0, 0, True)]
     assert hourly[0].estimate.rate == pytest.approx(2 / 3)
     assert hourly[1].estimate.rate is None  # nothing decided: no rate, not 0 %
-    whole = compute_rates(store, T0, T0 + timedelta(hours=3), None, site_id="gate")
+    whole = RateService(store).rates(T0, T0 + timedelta(hours=3), site_id="gate")
     assert [(p.compliant, p.non_compliant, p.undetermined, p.start, p.end) for p in whole] == [
         (2, 1, 1, T0, T0 + timedelta(hours=3))
     ]
     # The end of a range is exclusive.
-    assert compute_rates(store, T0, T0 + timedelta(minutes=2), None)[0].compliant == 1
+    assert RateService(store).rates(T0, T0 + timedelta(minutes=2))[0].compliant == 1
 
 
 def test_coverage_adds_camera_seconds_inside_each_window(store):
@@ -132,7 +124,7 @@ def test_coverage_adds_camera_seconds_inside_each_window(store):
     second = store.camera_up(run, "cam-b", T0)
     store.camera_down(second, T0 + timedelta(minutes=90), "stream ended")
     store.camera_up(run, "cam-m", T0)  # a mask camera: not the gate's helmet coverage
-    points = compute_rates(store, T0, T0 + timedelta(hours=2), "hour")
+    points = RateService(store).rates(T0, T0 + timedelta(hours=2), "hour")
     assert [p.coverage_s for p in points if p.site_id == "gate"] == [600 + 3600, 1800]
 
 
@@ -140,8 +132,8 @@ def test_adjusted_rate_uses_the_detector_error(store):
     run = store.start_run("demo.yaml", "test")
     store.add_observations(run, [observation(i, Outcome.COMPLIANT, track=i) for i in range(8)])
     store.add_observations(run, [observation(i, Outcome.NON_COMPLIANT, track=100 + i) for i in range(2)])
-    (point,) = compute_rates(
-        store, T0, T0 + timedelta(hours=1), None, detector_errors={"helmet": DetectorError(0.9, 0.95)}
+    (point,) = RateService(store, RateSettings(detector_errors={"helmet": DetectorError(0.9, 0.95)})).rates(
+        T0, T0 + timedelta(hours=1)
     )
     assert point.adjusted is not None and point.adjusted.rate == pytest.approx(1 - 0.15 / 0.85)
 
@@ -177,12 +169,12 @@ def test_counts_say_how_many_rode_a_shared_two_wheeler(store):
         (Outcome.UNDETERMINED, 1, 1),
         (Outcome.NON_RIDER, 2, 0),
     }
-    (point,) = compute_rates(store, T0, T0 + timedelta(hours=1), None)
+    (point,) = RateService(store).rates(T0, T0 + timedelta(hours=1))
     # Non-riders are counted beside the rate, never in n; passengers are the decided ones that shared.
     assert (point.compliant, point.non_compliant, point.undetermined, point.non_rider) == (3, 1, 1, 2)
     assert point.n == 4 and point.passengers == 2
     assert point.estimate.rate == pytest.approx(3 / 4)
-    (only_non_riders,) = compute_rates(store, T0 + timedelta(minutes=5), T0 + timedelta(minutes=7), None)
+    (only_non_riders,) = RateService(store).rates(T0 + timedelta(minutes=5), T0 + timedelta(minutes=7))
     assert (only_non_riders.n, only_non_riders.non_rider, only_non_riders.estimate.rate) == (0, 2, None)
 
 
@@ -236,7 +228,7 @@ def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_rows(store):
             (2, "compliant", 5, 2),
             (3, "non_rider", None, None),
         ]
-        (point,) = compute_rates(upgraded, T0, T0 + timedelta(hours=1), None)
+        (point,) = RateService(upgraded).rates(T0, T0 + timedelta(hours=1))
         assert (point.compliant, point.non_rider, point.passengers, point.n) == (2, 1, 1, 2)
         upgraded.migrate()  # idempotent: a second open finds version 2 and changes nothing
         assert upgraded.schema_version() == 2

@@ -14,7 +14,7 @@ from vision import __version__
 from vision.alerts import AlertNotifier
 from vision.api import compliance, ops, resources
 from vision.api.context import ApiContext
-from vision.compliance.rates import DetectorError
+from vision.compliance.rates import RateService, RateSettings
 from vision.config import VisionConfig
 from vision.metrics import ComplianceCollector
 from vision.store import Store
@@ -26,18 +26,22 @@ def create_app(
     config: VisionConfig,
     store: Store,
     registry: CollectorRegistry | None = None,
-    detector_errors: dict[str, DetectorError] | None = None,
+    rates: RateService | None = None,
     alerts: AlertNotifier | None = None,
 ) -> FastAPI:
-    """The API on ``store``; ``registry`` is what ``/metrics`` exposes (compliance figures are added to it)."""
+    """The API on ``store``; ``registry`` is what ``/metrics`` exposes (compliance figures are added to it).
+
+    ``rates`` answers every rate question (default: the config's settings, no adjusted rates).
+    """
     registry = registry if registry is not None else CollectorRegistry()
-    registry.register(ComplianceCollector(store, config.api.rolling_window_minutes, config.compliance.confidence))
+    rates = rates or RateService(store, RateSettings.from_config(config, errors={}))
+    registry.register(ComplianceCollector(rates, config.api.rolling_window_minutes))
     app = FastAPI(
         title="vision",
         version=__version__,
         description="Helmet and mask compliance rates per site, with intervals, sample sizes and camera health.",
     )
-    app.state.context = ApiContext(store=store, config=config, detector_errors=dict(detector_errors or {}))
+    app.state.context = ApiContext(store=store, config=config, rates=rates)
     app.state.alerts = alerts
     if config.api.cors_origins:
         app.add_middleware(

@@ -14,11 +14,12 @@ from vision.api import schemas
 from vision.api.context import UNPROCESSABLE, Context, zoned
 from vision.categories import Category
 from vision.compliance.rates import BUCKET_SECONDS, RatePoint
+from vision.errors import VisionError
 
 router = APIRouter(prefix="/api/v1/compliance", tags=["compliance"])
 MAX_POINTS = 50_000  # per request: a year of hourly points for several sites
 
-Bucket = Literal["minute", "hour", "day"]
+Bucket = Literal["minute", "hour", "day", "range"]
 
 
 def to_schema(point: RatePoint) -> schemas.RatePoint:
@@ -44,26 +45,43 @@ def to_schema(point: RatePoint) -> schemas.RatePoint:
 
 
 def _series(
-    ctx: Context, site: str | None, category: str | None, start: datetime, end: datetime, bucket: Bucket
+    ctx: Context,
+    site: str | None,
+    category: str | None,
+    start: datetime,
+    end: datetime,
+    bucket: Bucket,
+    period: str | None = None,
 ) -> list[schemas.Series]:
     zoned("from", start)
     zoned("to", end)
     if end <= start:
         raise HTTPException(UNPROCESSABLE, "to must be after from")
-    if (end - start).total_seconds() / BUCKET_SECONDS[bucket] > MAX_POINTS:
+    if bucket != "range" and (end - start).total_seconds() / BUCKET_SECONDS[bucket] > MAX_POINTS:
         raise HTTPException(
             UNPROCESSABLE,
             f"{(end - start)} in {bucket} buckets is more than {MAX_POINTS} points; choose a larger bucket",
         )
     if site is not None and site not in {s.id for s in ctx.config.sites}:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown site {site!r}")
-    points = ctx.rates(start, end, bucket, site_id=site, category=category)
+    try:
+        points = ctx.rates.rates(
+            start, end, None if bucket == "range" else bucket, site_id=site, category=category, period=period
+        )
+    except VisionError as error:
+        raise HTTPException(UNPROCESSABLE, str(error)) from error
     grouped: dict[tuple[str, str], list[schemas.RatePoint]] = {}
     for point in points:
         grouped.setdefault((point.site_id, point.category), []).append(to_schema(point))
     return [
         schemas.Series(
-            site_id=site_id, category=cat, bucket=bucket, confidence=ctx.config.compliance.confidence, points=values
+            site_id=site_id,
+            category=cat,
+            bucket=bucket,
+            period=period,
+            timezone=str(ctx.rates.zone(site_id)),
+            confidence=ctx.config.compliance.confidence,
+            points=values,
         )
         for (site_id, cat), values in grouped.items()
     ]
@@ -75,7 +93,17 @@ CategoryQuery = Annotated[
 ]
 FromQuery = Annotated[datetime, Query(alias="from", description="Start, ISO 8601 with zone (inclusive).")]
 ToQuery = Annotated[datetime, Query(alias="to", description="End, ISO 8601 with zone (exclusive).")]
-BucketQuery = Annotated[Bucket, Query(description="Window of each point.")]
+BucketQuery = Annotated[
+    Bucket, Query(description="Window of each point, in the site's local time; range: one point over from-to.")
+]
+PeriodQuery = Annotated[
+    str | None,
+    Query(
+        description="A configured daily period (e.g. morning_peak): count only that part of each local day;"
+        " bucket day or range.",
+        max_length=32,
+    ),
+]
 
 
 @router.get("/series", response_model=schemas.SeriesResponse)
@@ -86,17 +114,19 @@ def series(
     site: SiteQuery = None,
     category: CategoryQuery = None,
     bucket: BucketQuery = "hour",
+    period: PeriodQuery = None,
 ) -> schemas.SeriesResponse:
     """Counts, rate, interval, coverage and low-sample flag per window; windows without observations are left out.
 
     ``undetermined`` and ``non_rider`` are counted beside the rate, never in ``n``; ``passengers`` is part of ``n``.
     """
-    return schemas.SeriesResponse(start=start, end=end, series=_series(ctx, site, category, start, end, bucket))
+    return schemas.SeriesResponse(start=start, end=end, series=_series(ctx, site, category, start, end, bucket, period))
 
 
 CSV_COLUMNS = (
     "site_id",
     "category",
+    "period",
     "start",
     "end",
     "compliant",
@@ -122,21 +152,22 @@ def series_csv(
     site: SiteQuery = None,
     category: CategoryQuery = None,
     bucket: BucketQuery = "hour",
+    period: PeriodQuery = None,
 ) -> Response:
-    """The same series as CSV, one row per site, category and window."""
+    """The same series as CSV, one row per site, category and window; times ISO 8601 with the site's offset."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for one in _series(ctx, site, category, start, end, bucket):
+    for one in _series(ctx, site, category, start, end, bucket, period):
         for point in one.points:
-            row = {"site_id": one.site_id, "category": one.category, **point.model_dump()}
+            row = {"site_id": one.site_id, "category": one.category, "period": one.period, **point.model_dump()}
             writer.writerow(
                 [
                     v.isoformat() if isinstance(v, datetime) else ("" if v is None else v)
                     for v in (row[c] for c in CSV_COLUMNS)
                 ]
             )
-    filename = f"compliance-{bucket}-{start:%Y%m%dT%H%M}-{end:%Y%m%dT%H%M}.csv"
+    filename = f"compliance-{period or bucket}-{start:%Y%m%dT%H%M}-{end:%Y%m%dT%H%M}.csv"
     return Response(
         buffer.getvalue(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
@@ -158,8 +189,8 @@ def current(
     start = end - timedelta(minutes=window_minutes or ctx.config.api.rolling_window_minutes)
     names = {site.id: site.name for site in ctx.config.sites}
     rows = []
-    for point in ctx.rates(start, end, None, category=category):
-        threshold = ctx.threshold(point.site_id)
+    for point in ctx.rates.rates(start, end, category=category):
+        threshold = ctx.rates.threshold(point.site_id)
         estimate = point.estimate
         confidently_below = estimate.high is not None and estimate.high < threshold and not point.low_sample
         if below is not None:
@@ -185,3 +216,12 @@ def current(
         "n": lambda r: -r.point.n,
     }
     return sorted(rows, key=keys[sort])
+
+
+@router.get("/periods", response_model=list[schemas.DailyPeriod])
+def periods(ctx: Context) -> list[schemas.DailyPeriod]:
+    """The configured daily periods (``compliance.periods``), in each site's local time."""
+    return [
+        schemas.DailyPeriod(name=p.name, local_time=p.text, start_s=p.start_s, length_s=p.length_s)
+        for p in ctx.rates.settings.periods.values()
+    ]

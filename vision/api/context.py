@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from vision.compliance.rates import DetectorError, RatePoint, compute_rates
+from vision.compliance.rates import RateService
 from vision.config import VisionConfig
 from vision.store import Store
 
@@ -23,36 +23,11 @@ TOKEN_ENV = "VISION_API_TOKEN"  # noqa: S105 - the variable name, not a secret
 class ApiContext:
     store: Store
     config: VisionConfig
-    detector_errors: dict[str, DetectorError] = field(default_factory=dict)
+    rates: RateService
 
     @property
     def token(self) -> str | None:
         return os.environ.get(TOKEN_ENV) or self.config.api.token
-
-    def rates(
-        self,
-        start: datetime,
-        end: datetime,
-        bucket: str | None,
-        site_id: str | None = None,
-        category: str | None = None,
-    ) -> list[RatePoint]:
-        """:func:`compute_rates` with the config's confidence, minimum n and the models' measured error."""
-        return compute_rates(
-            self.store,
-            start,
-            end,
-            bucket,
-            confidence=self.config.compliance.confidence,
-            min_n=self.config.compliance.min_n,
-            site_id=site_id,
-            category=category,
-            detector_errors=self.detector_errors,
-        )
-
-    def threshold(self, site_id: str) -> float:
-        site = next((s for s in self.config.sites if s.id == site_id), None)
-        return site.threshold if site and site.threshold else self.config.alerts.default_threshold
 
 
 def context(request: Request) -> ApiContext:

@@ -83,7 +83,8 @@ def sites(ctx: Context) -> list[schemas.Site]:
             tags=list(site.tags),
             lat=site.lat,
             lon=site.lon,
-            threshold=ctx.threshold(site.id),
+            threshold=ctx.rates.threshold(site.id),
+            timezone=str(ctx.rates.zone(site.id)),
             cameras=[camera for camera in cameras if camera.site_id == site.id],
         )
         for site in ctx.config.sites

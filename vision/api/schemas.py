@@ -1,4 +1,5 @@
-"""Response models of the HTTP API. Times are ISO 8601 with a zone (UTC); rates are shares in [0, 1]."""
+"""Response models of the HTTP API. Times are ISO 8601 with the offset of the site's zone (rates' windows) or
+UTC (health, observations); rates are shares in [0, 1]."""
 
 from __future__ import annotations
 
@@ -51,12 +52,13 @@ class Site(_Out):
     lat: float | None
     lon: float | None
     threshold: float = Field(description="Target compliance rate (the site's own or alerts.default_threshold).")
+    timezone: str = Field(description="IANA zone of the site's days, periods and times (its own or the config's).")
     cameras: list[Camera]
 
 
 class RatePoint(_Out):
-    start: datetime
-    end: datetime
+    start: datetime = Field(description="Window start, in the site's zone (e.g. 2026-11-02T07:00:00+08:00).")
+    end: datetime = Field(description="Window end (exclusive), in the site's zone.")
     compliant: int
     non_compliant: int
     undetermined: int = Field(description="Observations too small or too short to judge: beside the rate, not in n.")
@@ -82,9 +84,22 @@ class RatePoint(_Out):
 class Series(_Out):
     site_id: str
     category: str
-    bucket: Literal["minute", "hour", "day"]
+    bucket: Literal["minute", "hour", "day", "range"] = Field(
+        description="Window of each point, in the site's local time; range: one point over the whole request."
+    )
+    period: str | None = Field(None, description="The daily period the counts were kept to (none: all day).")
+    timezone: str = Field(description="IANA zone the windows are in.")
     confidence: float
     points: list[RatePoint]
+
+
+class DailyPeriod(_Out):
+    name: str = Field(description="As the config names it, e.g. morning_peak; pass as period=.")
+    local_time: str = Field(
+        description="HH:MM-HH:MM in each site's local time (an end before the start: past midnight)."
+    )
+    start_s: int = Field(description="Seconds after local midnight.")
+    length_s: int = Field(description="Length in wall-clock seconds.")
 
 
 class SeriesResponse(_Out):

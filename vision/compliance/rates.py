@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
 
+from vision.compliance.clock import DailyPeriod, offset_spans, wall_from_seconds, wall_time, zone_named
 from vision.compliance.stats import RateEstimate, rogan_gladen, wilson_interval
 from vision.config import VisionConfig
+from vision.errors import VisionError
 from vision.outcome import Outcome
-from vision.store.database import Store, from_epoch
+from vision.store.database import CountRow, Store, from_epoch
 
 BUCKET_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
@@ -34,7 +36,8 @@ class RatePoint:
     head shared its two-wheeler with another head (``riders_on_vehicle >= 2``); it is in the rate.
     ``coverage_s`` is the camera-seconds the site's cameras of this category delivered frames in
     the window (two cameras up for the whole hour give 7200). ``low_sample`` flags ``n`` under
-    the configured minimum.
+    the configured minimum. ``start`` and ``end`` are in the site's zone; ``period`` names the
+    daily period the counts were kept to (None: the whole window).
     """
 
     site_id: str
@@ -50,6 +53,7 @@ class RatePoint:
     adjusted: RateEstimate | None
     coverage_s: float
     low_sample: bool
+    period: str | None = None
 
     @property
     def n(self) -> int:
@@ -72,62 +76,202 @@ def _overlap(a_start: float, a_end: float, b_start: float, b_end: float) -> floa
     return max(0.0, min(a_end, b_end) - max(a_start, b_start))
 
 
-def compute_rates(
-    store: Store,
-    start: datetime,
-    end: datetime,
-    bucket: str | None,
-    confidence: float = 0.95,
-    min_n: int = 30,
-    site_id: str | None = None,
-    category: str | None = None,
-    detector_errors: Mapping[str, DetectorError] | None = None,
-    run_id: int | None = None,
-) -> list[RatePoint]:
-    """Rates per site and category, per ``bucket`` (``minute``/``hour``/``day``) or, with ``None``, over the range.
+@dataclass(frozen=True)
+class RateSettings:
+    """What every question about rates shares: interval level, minimum n, error, zones, periods, targets.
 
-    Windows without any observation are left out. ``detector_errors`` maps a category to its
-    measured error, for the Rogan-Gladen adjusted rate; ``run_id`` narrows to one run's observations
-    (coverage still counts every run's up-time in the window).
+    ``zone`` is the deployment's; ``site_zones`` the sites that override it. ``periods`` are the
+    named daily periods, in local time of each site. ``thresholds`` are the sites' own alert
+    targets; the others use ``default_threshold``.
     """
-    bucket_seconds = BUCKET_SECONDS[bucket] if bucket is not None else None
-    counts: dict[tuple[str, str, float], dict[Outcome, int]] = defaultdict(lambda: dict.fromkeys(Outcome, 0))
-    shared: dict[tuple[str, str, float], dict[Outcome, int]] = defaultdict(lambda: dict.fromkeys(Outcome, 0))
-    for row in store.counts(start, end, bucket_seconds, site_id=site_id, category=category, run_id=run_id):
-        key = (row.site_id, row.category, row.bucket_start)
-        counts[key][row.outcome] += row.count
-        shared[key][row.outcome] += row.shared_vehicle
-    camera_site = {str(c["id"]): (str(c["site_id"]), str(c["category"])) for c in store.cameras()}
-    intervals = store.uptime_intervals(start, end)
-    points = []
-    for key, by_outcome in sorted(counts.items()):
-        site, cat, bucket_start = key
-        window_start = from_epoch(bucket_start)
-        window_end = window_start + timedelta(seconds=bucket_seconds) if bucket_seconds else end
-        lo, hi = max(window_start, start).timestamp(), min(window_end, end).timestamp()
-        coverage = sum(
-            _overlap(lo, hi, begin, finish)
-            for camera, begin, finish in intervals
-            if camera_site.get(camera) == (site, cat)
+
+    confidence: float = 0.95
+    min_n: int = 30
+    detector_errors: Mapping[str, DetectorError] = field(default_factory=dict)
+    zone: tzinfo = UTC
+    site_zones: Mapping[str, tzinfo] = field(default_factory=dict)
+    periods: Mapping[str, DailyPeriod] = field(default_factory=dict)
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    default_threshold: float = 0.9
+
+    @classmethod
+    def from_config(cls, config: VisionConfig, errors: Mapping[str, DetectorError] | None = None) -> RateSettings:
+        """The config's settings; ``errors`` default to the measured error of the cameras' model specs."""
+        return cls(
+            confidence=config.compliance.confidence,
+            min_n=config.compliance.min_n,
+            detector_errors=detector_errors(config) if errors is None else errors,
+            zone=zone_named(config.timezone),
+            site_zones={site.id: zone_named(site.timezone) for site in config.sites if site.timezone},
+            periods=config.compliance.daily_periods(),
+            thresholds={site.id: site.threshold for site in config.sites if site.threshold},
+            default_threshold=config.alerts.default_threshold,
         )
-        compliant, non_compliant = by_outcome[Outcome.COMPLIANT], by_outcome[Outcome.NON_COMPLIANT]
-        estimate = wilson_interval(compliant, compliant + non_compliant, confidence)
-        error = (detector_errors or {}).get(cat)
-        points.append(
-            RatePoint(
-                site_id=site,
-                category=cat,
-                start=window_start,
-                end=window_end,
-                compliant=compliant,
-                non_compliant=non_compliant,
-                undetermined=by_outcome[Outcome.UNDETERMINED],
-                non_rider=by_outcome[Outcome.NON_RIDER],
-                passengers=shared[key][Outcome.COMPLIANT] + shared[key][Outcome.NON_COMPLIANT],
-                estimate=estimate,
-                adjusted=rogan_gladen(estimate, error.sensitivity, error.specificity) if error else None,
-                coverage_s=coverage,
-                low_sample=compliant + non_compliant < min_n,
+
+
+class RateService:
+    """The one place rates are computed: the API, alerts, metrics, reports and the CLI all ask it.
+
+    Windows are in each site's local time (day buckets run from local midnight to midnight, also
+    on a daylight-saving day of 23 or 25 hours); times come back zone-aware in the site's zone.
+    """
+
+    def __init__(self, store: Store, settings: RateSettings | None = None) -> None:
+        self.store = store
+        self.settings = settings or RateSettings()
+
+    @classmethod
+    def from_config(
+        cls, store: Store, config: VisionConfig, errors: Mapping[str, DetectorError] | None = None
+    ) -> RateService:
+        return cls(store, RateSettings.from_config(config, errors))
+
+    def zone(self, site_id: str) -> tzinfo:
+        """The site's time zone (its own, else the deployment's)."""
+        return self.settings.site_zones.get(site_id, self.settings.zone)
+
+    def threshold(self, site_id: str) -> float:
+        return self.settings.thresholds.get(site_id, self.settings.default_threshold)
+
+    def period(self, name: str) -> DailyPeriod:
+        """The named daily period; VisionError listing the configured ones when unknown."""
+        try:
+            return self.settings.periods[name]
+        except KeyError:
+            known = ", ".join(sorted(self.settings.periods)) or "none configured (compliance.periods)"
+            raise VisionError(f"unknown period {name!r} (known: {known})") from None
+
+    def rates(
+        self,
+        start: datetime,
+        end: datetime,
+        bucket: str | None = None,
+        *,
+        site_id: str | None = None,
+        category: str | None = None,
+        period: str | None = None,
+        run_id: int | None = None,
+    ) -> list[RatePoint]:
+        """Rates per site and category, per local ``bucket`` (``minute``/``hour``/``day``) or over the range.
+
+        ``period`` (a configured daily period) keeps only observations in that part of each local
+        day; its buckets are ``day`` (one point per day, the window being that day's period) or the
+        whole range. Windows without any observation are left out; ``run_id`` narrows to one
+        run's observations (coverage still counts every run's up-time in the window).
+        """
+        if bucket is not None and bucket not in BUCKET_SECONDS:
+            raise VisionError(f"bucket {bucket!r}: expected one of {', '.join(BUCKET_SECONDS)} or none")
+        daily = self.period(period) if period is not None else None
+        if daily is not None and bucket not in (None, "day"):
+            raise VisionError(
+                f"period {period!r}: rates of a period are per day or over the whole range, not per {bucket}"
             )
+        points: list[RatePoint] = []
+        for zone, site_ids, exclude in self._zone_groups(site_id):
+            points += self._rates_in_zone(zone, site_ids, exclude, start, end, bucket, category, daily, run_id)
+        return sorted(points, key=lambda p: (p.site_id, p.category, p.start.timestamp()))
+
+    def _zone_groups(self, site_id: str | None) -> list[tuple[tzinfo, set[str] | None, set[str]]]:
+        """``(zone, sites or None for all, sites to leave out)``: one store query each."""
+        if site_id is not None:
+            return [(self.zone(site_id), {site_id}, set())]
+        by_zone: dict[str, tuple[tzinfo, set[str]]] = {}
+        for site, zone in self.settings.site_zones.items():
+            by_zone.setdefault(str(zone), (zone, set()))[1].add(site)
+        overridden = set(self.settings.site_zones)
+        return [(self.settings.zone, None, overridden), *((zone, sites, set()) for zone, sites in by_zone.values())]
+
+    def _rates_in_zone(
+        self,
+        zone: tzinfo,
+        site_ids: set[str] | None,
+        exclude: set[str],
+        start: datetime,
+        end: datetime,
+        bucket: str | None,
+        category: str | None,
+        daily: DailyPeriod | None,
+        run_id: int | None,
+    ) -> list[RatePoint]:
+        settings = self.settings
+        bucket_seconds = BUCKET_SECONDS[bucket] if bucket is not None else None
+        spans = offset_spans(zone, start.timestamp(), end.timestamp())
+        rows = self.store.counts(
+            start,
+            end,
+            bucket_seconds,
+            category=category,
+            run_id=run_id,
+            site_ids=site_ids,
+            exclude_site_ids=exclude,
+            utc_offsets=[(span.start, span.end, span.utc_offset_s) for span in spans],
+            daily=(daily.start_s, daily.length_s) if daily else None,
         )
-    return points
+        # Keyed by epoch seconds: datetimes of one zone compare by wall time, so the two 01:00 hours of
+        # the night daylight saving ends would be one key.
+        counts: dict[tuple[str, str, float], dict[Outcome, int]] = defaultdict(lambda: dict.fromkeys(Outcome, 0))
+        shared: dict[tuple[str, str, float], int] = defaultdict(int)
+        windows: dict[float, tuple[datetime, datetime]] = {}
+        for row in rows:
+            window = self._window(row, zone, bucket_seconds, daily, start, end)
+            key = (row.site_id, row.category, window[0].timestamp())
+            windows[key[2]] = window
+            counts[key][row.outcome] += row.count
+            if row.outcome in (Outcome.COMPLIANT, Outcome.NON_COMPLIANT):
+                shared[key] += row.shared_vehicle
+        camera_site = {str(c["id"]): (str(c["site_id"]), str(c["category"])) for c in self.store.cameras()}
+        intervals = self.store.uptime_intervals(start, end)
+        points = []
+        for key, by_outcome in counts.items():
+            site, cat, begin = key
+            window_start, window_end = windows[begin]
+            lo, hi = max(window_start, start), min(window_end, end)
+            covered = daily.windows(lo, hi, zone) if daily is not None else [(lo.timestamp(), hi.timestamp())]
+            coverage = sum(
+                _overlap(a, b, begin, finish)
+                for camera, begin, finish in intervals
+                if camera_site.get(camera) == (site, cat)
+                for a, b in covered
+            )
+            compliant, non_compliant = by_outcome[Outcome.COMPLIANT], by_outcome[Outcome.NON_COMPLIANT]
+            estimate = wilson_interval(compliant, compliant + non_compliant, settings.confidence)
+            error = settings.detector_errors.get(cat)
+            points.append(
+                RatePoint(
+                    site_id=site,
+                    category=cat,
+                    start=window_start,
+                    end=window_end,
+                    compliant=compliant,
+                    non_compliant=non_compliant,
+                    undetermined=by_outcome[Outcome.UNDETERMINED],
+                    non_rider=by_outcome[Outcome.NON_RIDER],
+                    passengers=shared[key],
+                    estimate=estimate,
+                    adjusted=rogan_gladen(estimate, error.sensitivity, error.specificity) if error else None,
+                    coverage_s=coverage,
+                    low_sample=compliant + non_compliant < settings.min_n,
+                    period=daily.name if daily else None,
+                )
+            )
+        return points
+
+    @staticmethod
+    def _window(
+        row: CountRow,
+        zone: tzinfo,
+        bucket_seconds: int | None,
+        daily: DailyPeriod | None,
+        start: datetime,
+        end: datetime,
+    ) -> tuple[datetime, datetime]:
+        """The zone-aware window of one count row."""
+        if bucket_seconds is None:
+            return start.astimezone(zone), end.astimezone(zone)
+        if daily is not None:  # day k of the period
+            return daily.window(wall_from_seconds(row.bucket * 86400).date(), zone)
+        if bucket_seconds == BUCKET_SECONDS["day"]:  # local midnight to midnight: 23 or 25 h on a DST day
+            midnight = wall_from_seconds(row.bucket * 86400)
+            return wall_time(midnight, zone), wall_time(midnight + timedelta(days=1), zone)
+        begin = from_epoch(row.bucket * bucket_seconds - row.utc_offset_s).astimezone(zone)
+        return begin, begin + timedelta(seconds=bucket_seconds)

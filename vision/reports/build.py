@@ -1,20 +1,21 @@
 """The numbers of a compliance report, gathered from a store: no output, no rendering.
 
-Times are zone-aware ``datetime`` values; the store buckets by UTC (a day bucket is a UTC day).
-Rates are shares in [0, 1]; differences are shares too (0.09 is 9 percentage points).
+Times are zone-aware ``datetime`` values, in each site's zone: a day bucket is the site's local day
+and a daily period (``compliance.periods``) its local hours. Rates are shares in [0, 1];
+differences are shares too (0.09 is 9 percentage points).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from tqdm import tqdm
 
 from vision.categories import Category, category_info
-from vision.compliance.rates import BUCKET_SECONDS, DetectorError, RatePoint, compute_rates
+from vision.compliance.rates import BUCKET_SECONDS, RatePoint, RateService, RateSettings
 from vision.compliance.stats import ProportionComparison, RateEstimate, two_proportion_test
 from vision.config import VisionConfig
 from vision.errors import VisionError
@@ -53,10 +54,33 @@ class Period:
     @property
     def label(self) -> str:
         """E.g. ``2026-11-02 08:00 – 2026-11-03 08:00 UTC``."""
-        return f"{self.start.astimezone(UTC):%Y-%m-%d %H:%M} – {self.end.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+        return self.label_in(UTC)
+
+    def label_in(self, zone: tzinfo) -> str:
+        """E.g. ``2026-11-02 00:00 – 2026-11-03 00:00 Asia/Shanghai`` (local times of ``zone``)."""
+        start, end = self.start.astimezone(zone), self.end.astimezone(zone)
+        return f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} {zone}"
 
     def overlaps(self, other: Period) -> bool:
         return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True)
+class DailyPeriodReport:
+    """One configured daily period (e.g. ``morning_peak`` 07:00-09:00) at one site and category.
+
+    ``total`` is the period's hours over the whole report period, ``per_day`` one point per local
+    day, ``before``/``after`` the same split as the site's comparison, kept to these hours.
+    """
+
+    name: str
+    local_time: str
+    total: RatePoint | None
+    per_day: tuple[RatePoint, ...]
+    before: RatePoint | None
+    after: RatePoint | None
+    comparison: ProportionComparison
+    sentence: str
 
 
 @dataclass(frozen=True)
@@ -78,6 +102,8 @@ class SiteReport:
     comparison: ProportionComparison
     sentence: str
     caution: str
+    zone: tzinfo = UTC
+    periods: tuple[DailyPeriodReport, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,7 +126,7 @@ class Ranking:
 
 @dataclass(frozen=True)
 class Report:
-    """Everything a report shows. ``comparison_source`` is ``"halves"`` or ``"given"``."""
+    """Everything a report shows. ``comparison_source`` is ``"halves"`` or ``"given"``; ``zone`` is the config's."""
 
     period: Period
     bucket: str
@@ -113,6 +139,7 @@ class Report:
     rankings: tuple[Ranking, ...]
     notes: tuple[str, ...]
     generated_at: datetime
+    zone: tzinfo = UTC
 
     @property
     def has_observations(self) -> bool:
@@ -223,7 +250,7 @@ def _caution(before: RatePoint | None, after: RatePoint | None, min_n: int) -> s
 
 def _one(points: list[RatePoint]) -> RatePoint | None:
     """The single whole-range point of one site and category, or None without observations."""
-    if len(points) > 1:  # pragma: no cover - compute_rates with bucket=None and both filters gives at most one
+    if len(points) > 1:  # pragma: no cover - the rate service with bucket=None and both filters gives at most one
         raise AssertionError(f"expected one point, got {len(points)}")
     return points[0] if points else None
 
@@ -260,7 +287,7 @@ def build_report(
     sites: Sequence[str] = (),
     category: str | None = None,
     compare: Period | None = None,
-    detector_errors: Mapping[str, DetectorError] | None = None,
+    rates: RateService | None = None,
     notes: Sequence[str] = (),
     progress: bool = False,
 ) -> Report:
@@ -269,10 +296,13 @@ def build_report(
     Without ``compare`` the comparison is the first half of ``period`` against the second;
     with it, the earlier of ``compare`` and ``period`` is "before". ``notes`` are carried into
     the report (e.g. why adjusted rates are missing); ``progress`` shows a tqdm bar on stderr.
+    ``rates`` answers the rate questions (default: the config's settings without adjusted rates);
+    each configured daily period gets its own totals, days and comparison.
     """
     if bucket not in REPORT_BUCKETS:
         raise VisionError(f"--bucket {bucket!r}: expected one of {', '.join(REPORT_BUCKETS)}")
-    confidence, min_n = config.compliance.confidence, config.compliance.min_n
+    rates = rates or RateService(store, RateSettings.from_config(config, errors={}))
+    confidence, min_n = rates.settings.confidence, rates.settings.min_n
     all_notes = list(notes)
     if compare is None:
         middle = period.start + (period.end - period.start) / 2
@@ -294,29 +324,36 @@ def build_report(
     reports = []
     for site_id, cat in tqdm(pairs, desc="report", unit="site", disable=not progress):
 
-        def rates(window: Period, bucket_name: str | None, site_id: str = site_id, cat: str = cat) -> list[RatePoint]:
-            return compute_rates(
-                store,
-                window.start,
-                window.end,
-                bucket_name,
-                confidence=confidence,
-                min_n=min_n,
-                site_id=site_id,
-                category=cat,
-                detector_errors=detector_errors,
-            )
+        def points(
+            window: Period,
+            bucket_name: str | None,
+            daily: str | None = None,
+            site_id: str = site_id,
+            cat: str = cat,
+        ) -> list[RatePoint]:
+            return rates.rates(window.start, window.end, bucket_name, site_id=site_id, category=cat, period=daily)
 
-        total, trend = _one(rates(period, None)), rates(period, bucket)
-        before, after = _one(rates(before_period, None)), _one(rates(after_period, None))
-        comparison = two_proportion_test(
-            before.compliant if before else 0,
-            before.n if before else 0,
-            after.compliant if after else 0,
-            after.n if after else 0,
-            confidence,
-        )
+        total, trend = _one(points(period, None)), points(period, bucket)
+        before, after = _one(points(before_period, None)), _one(points(after_period, None))
+        comparison = _compare(before, after, confidence)
         name = names.get(site_id, site_id)
+        daily_reports = []
+        for daily in rates.settings.periods.values():
+            daily_before = _one(points(before_period, None, daily.name))
+            daily_after = _one(points(after_period, None, daily.name))
+            daily_comparison = _compare(daily_before, daily_after, confidence)
+            daily_reports.append(
+                DailyPeriodReport(
+                    name=daily.name,
+                    local_time=daily.text,
+                    total=_one(points(period, None, daily.name)),
+                    per_day=tuple(points(period, "day", daily.name)),
+                    before=daily_before,
+                    after=daily_after,
+                    comparison=daily_comparison,
+                    sentence=comparison_sentence(f"{name}, {daily.name.replace('_', ' ')}", cat, daily_comparison),
+                )
+            )
         reports.append(
             SiteReport(
                 site_id=site_id,
@@ -329,6 +366,8 @@ def build_report(
                 comparison=comparison,
                 sentence=comparison_sentence(name, cat, comparison),
                 caution=_caution(before, after, min_n),
+                zone=rates.zone(site_id),
+                periods=tuple(daily_reports),
             )
         )
     categories = sorted({site.category for site in reports})
@@ -344,6 +383,17 @@ def build_report(
         rankings=tuple(rank_sites(reports, cat) for cat in categories),
         notes=tuple(all_notes),
         generated_at=datetime.now(UTC),
+        zone=rates.settings.zone,
+    )
+
+
+def _compare(before: RatePoint | None, after: RatePoint | None, confidence: float) -> ProportionComparison:
+    return two_proportion_test(
+        before.compliant if before else 0,
+        before.n if before else 0,
+        after.compliant if after else 0,
+        after.n if after else 0,
+        confidence,
     )
 
 

@@ -30,7 +30,12 @@ def add_report_parser(commands) -> argparse.ArgumentParser:  # commands: argpars
         "--site", action="extend", nargs="+", default=[], metavar="ID", help="only these site ids (repeatable)"
     )
     report.add_argument("--category", choices=[c.value for c in Category], help="only this category")
-    report.add_argument("--bucket", choices=("hour", "day"), default="day", help="trend bucket, UTC (default: day)")
+    report.add_argument(
+        "--bucket",
+        choices=("hour", "day"),
+        default="day",
+        help="trend bucket, in each site's local time (default: day)",
+    )
     report.add_argument("--format", choices=FORMATS, default="html", help="output format (default: html)")
     report.add_argument("--out", type=Path, help="output file (default: out/report-<from>-<to>.html or .csv)")
     report.add_argument(
@@ -70,14 +75,14 @@ def _open_existing_store(url: str):  # -> Store
     return open_store(url, create=False)
 
 
-def _adjustment(config) -> tuple[dict, list[str]]:  # -> (dict[str, DetectorError], notes)
-    """Each category's measured detector error for adjusted rates; a note instead when a spec cannot be read."""
-    from vision.compliance.rates import detector_errors
+def _rate_settings(config) -> tuple[object, list[str]]:  # -> (RateSettings, notes)
+    """The config's rate settings with each category's measured detector error; a note when a spec can't be read."""
+    from vision.compliance.rates import RateSettings, detector_errors
 
     try:
-        return detector_errors(config), []
+        return RateSettings.from_config(config, detector_errors(config)), []
     except VisionError as error:
-        return {}, [f"Adjusted rates are left out: {error}"]
+        return RateSettings.from_config(config, errors={}), [f"Adjusted rates are left out: {error}"]
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -99,7 +104,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise VisionError(f"--compare-from {args.compare_from} is not before --compare-to {args.compare_to}")
         compare = Period(compare_start, compare_end)
     config = load_config(args.config)
-    errors, notes = _adjustment(config)
+    from vision.compliance.rates import RateService
+
+    settings, notes = _rate_settings(config)
     store = _open_existing_store(args.store or config.store.url)
     try:
         report = build_report(
@@ -110,7 +117,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             sites=args.site,
             category=args.category,
             compare=compare,
-            detector_errors=errors,
+            rates=RateService(store, settings),
             notes=notes,
             progress=not args.quiet,
         )
@@ -121,7 +128,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     if not report.has_observations:
-        print(f"vision: warning: no observations in {report.period.label}; the report says so", file=sys.stderr)
+        print(
+            f"vision: warning: no observations in {report.period.label_in(report.zone)}; the report says so",
+            file=sys.stderr,
+        )
     for note in notes:
         print(f"vision: warning: {note}", file=sys.stderr)
     decided = sum(site.total.n for site in report.sites if site.total)

@@ -1,8 +1,9 @@
 """A :class:`~vision.reports.build.Report` as one self-contained HTML file, or as CSV.
 
 The HTML loads nothing: styles are inline and charts are PNG images embedded as ``data:`` URIs,
-drawn by matplotlib's Agg canvas (no display, no pyplot state). Times are shown in UTC, the
-zone the store buckets by.
+drawn by matplotlib's Agg canvas (no display, no pyplot state). Times are shown in each site's
+local time (its zone, or the config's), as the rates are bucketed; CSV times are ISO 8601 with
+the offset.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import base64
 import csv
 import io
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from html import escape as attribute
 
 from tqdm import tqdm
 
 from vision import __version__
+from vision.compliance.clock import bucket_windows
 from vision.compliance.rates import BUCKET_SECONDS, RatePoint
 from vision.compliance.stats import RateEstimate
 from vision.reports.build import Period, Ranking, Report, SiteReport, format_duration, format_p
@@ -26,6 +28,7 @@ CSV_COLUMNS = (
     "site_name",
     "category",
     "bucket",
+    "period",
     "start",
     "end",
     "compliant",
@@ -57,7 +60,8 @@ def escape(text: str) -> str:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat()
+    """ISO 8601 with the offset of the moment's own zone (the site's), e.g. ``2026-11-02T07:00:00+08:00``."""
+    return moment.isoformat()
 
 
 def _window(point: RatePoint, period: Period) -> tuple[datetime, datetime]:
@@ -81,7 +85,10 @@ def _interval(estimate: RateEstimate | None) -> str:
 
 # --- CSV ----------------------------------------------------------------------------------------
 def render_csv(report: Report) -> str:
-    """One row per site, category and bucket with observations; times ISO 8601 in UTC, shares in [0, 1].
+    """One row per site, category and bucket with observations, then per daily period and local day.
+
+    Times are ISO 8601 with the site's offset; shares in [0, 1]; ``period`` is empty for whole-day
+    buckets and names the daily period (``morning_peak``) for its rows.
 
     Counts are observations: ``undetermined`` and ``non_rider`` are beside the rate (not in ``n``);
     ``passengers`` (decided heads that shared a two-wheeler) are part of ``n``.
@@ -89,35 +96,39 @@ def render_csv(report: Report) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for site in report.sites:
-        for point in site.trend:
-            start, end = _window(point, report.period)
-            adjusted = point.adjusted
-            writer.writerow(
-                (
-                    site.site_id,
-                    site.site_name,
-                    site.category,
-                    report.bucket,
-                    _iso(start),
-                    _iso(end),
-                    point.compliant,
-                    point.non_compliant,
-                    point.undetermined,
-                    point.non_rider,
-                    point.passengers,
-                    point.n,
-                    _share(point.estimate.rate),
-                    _share(point.estimate.low),
-                    _share(point.estimate.high),
-                    report.confidence,
-                    str(point.low_sample).lower(),
-                    _share(adjusted.rate if adjusted else None),
-                    _share(adjusted.low if adjusted else None),
-                    _share(adjusted.high if adjusted else None),
-                    f"{point.coverage_s:.1f}",
-                )
+    rows = [(site, report.bucket, "", point) for site in report.sites for point in site.trend]
+    rows += [
+        (site, "day", daily.name, point) for site in report.sites for daily in site.periods for point in daily.per_day
+    ]
+    for site, bucket, period_name, point in rows:
+        start, end = _window(point, report.period)
+        adjusted = point.adjusted
+        writer.writerow(
+            (
+                site.site_id,
+                site.site_name,
+                site.category,
+                bucket,
+                period_name,
+                _iso(start),
+                _iso(end),
+                point.compliant,
+                point.non_compliant,
+                point.undetermined,
+                point.non_rider,
+                point.passengers,
+                point.n,
+                _share(point.estimate.rate),
+                _share(point.estimate.low),
+                _share(point.estimate.high),
+                report.confidence,
+                str(point.low_sample).lower(),
+                _share(adjusted.rate if adjusted else None),
+                _share(adjusted.low if adjusted else None),
+                _share(adjusted.high if adjusted else None),
+                f"{point.coverage_s:.1f}",
             )
+        )
     return buffer.getvalue()
 
 
@@ -141,16 +152,13 @@ def trend_chart(site: SiteReport, report: Report) -> str:
     from matplotlib.ticker import PercentFormatter
 
     step = timedelta(seconds=BUCKET_SECONDS[report.bucket])
-    by_start = {point.start: point for point in site.trend}
-    first = datetime.fromtimestamp(
-        math.floor(report.period.start.timestamp() / step.total_seconds()) * step.total_seconds(), tz=UTC
-    )
+    by_start = {point.start.timestamp(): point for point in site.trend}
     centres, rates, lows, highs, decided, undetermined, low_sample, adjusted = [], [], [], [], [], [], [], []
-    start = first
-    while start < report.period.end:
-        point = by_start.get(start)
-        window_start, window_end = max(start, report.period.start), min(start + step, report.period.end)
-        centres.append(window_start + (window_end - window_start) / 2)
+    for start, end in bucket_windows(report.period.start, report.period.end, BUCKET_SECONDS[report.bucket], site.zone):
+        point = by_start.get(start.timestamp())
+        window_start, window_end = max(start, report.period.start), min(end, report.period.end)
+        middle = (window_start.timestamp() + window_end.timestamp()) / 2  # real seconds: a DST day is 23 or 25 h
+        centres.append(datetime.fromtimestamp(middle, tz=site.zone))
         estimate = point.estimate if point else None
         rates.append(math.nan if estimate is None or estimate.rate is None else estimate.rate)
         lows.append(math.nan if estimate is None or estimate.low is None else estimate.low)
@@ -159,7 +167,6 @@ def trend_chart(site: SiteReport, report: Report) -> str:
         undetermined.append(point.undetermined if point else 0)
         low_sample.append(bool(point and point.low_sample and point.n > 0))
         adjusted.append(math.nan if point is None or point.adjusted is None else (point.adjusted.rate or math.nan))
-        start += step
 
     figure = Figure(figsize=(9, 4.2), layout="constrained")
     rate_axes, n_axes = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1.3))
@@ -210,11 +217,11 @@ def trend_chart(site: SiteReport, report: Report) -> str:
     n_axes.set_ylabel("observations")
     n_axes.legend(loc="upper left", fontsize=7, ncols=3, frameon=False)
     n_axes.grid(True, axis="y", alpha=0.3)
-    locator = mdates.AutoDateLocator(tz=UTC)
+    locator = mdates.AutoDateLocator(tz=site.zone)
     n_axes.xaxis.set_major_locator(locator)
-    n_axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=UTC))
+    n_axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=site.zone))
     n_axes.set_xlim(report.period.start, report.period.end)
-    n_axes.set_xlabel("UTC")
+    n_axes.set_xlabel(f"local time ({site.zone})")
     return _png_data_uri(figure)
 
 
@@ -347,12 +354,56 @@ def _comparison_section(report: Report) -> str:
             f'<td class="text">{escape(site.sentence)}{caution}</td></tr>'
         )
     return (
-        f"<p>Comparing {how}: <strong>before</strong> {escape(report.before_period.label)}, "
-        f"<strong>after</strong> {escape(report.after_period.label)}.</p>"
+        f"<p>Comparing {how}: <strong>before</strong> {escape(report.before_period.label_in(report.zone))}, "
+        f"<strong>after</strong> {escape(report.after_period.label_in(report.zone))}.</p>"
         '<table><thead><tr><th class="text">site</th><th class="text">category</th><th>before</th><th>after</th>'
         f"<th>difference (points)</th><th>{level} CI (points)</th><th>p</th>"
         '<th class="text">in words</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
     )
+
+
+def _rate_cell(point: RatePoint | None) -> str:
+    if point is None:
+        return "<td>–</td>"
+    flag = ' class="flag"' if point.low_sample else ""
+    return f"<td{flag}>{_percent(point.estimate.rate)}<br><small>{_interval(point.estimate)}, n={point.n}</small></td>"
+
+
+def _periods_section(report: Report) -> str:
+    """Per site: each daily period over the whole period, before/after, and per local day."""
+    sites = [site for site in report.sites if site.periods]
+    if not sites:
+        return ""
+    parts = [
+        "<h2>Daily periods</h2><p>Rates kept to each configured part of the day, in the site's local time; "
+        "before and after as above.</p>"
+    ]
+    for site in sites:
+        parts.append(f"<h3>{escape(site.site_name)} ({escape(site.site_id)}), {escape(site.category)}</h3>")
+        rows = "".join(
+            f'<tr><td class="text">{escape(daily.name)}<br><small>{escape(daily.local_time)}</small></td>'
+            f"{_rate_cell(daily.total)}{_rate_cell(daily.before)}{_rate_cell(daily.after)}"
+            f'<td class="text">{escape(daily.sentence)}</td></tr>'
+            for daily in site.periods
+        )
+        parts.append(
+            '<table><thead><tr><th class="text">period</th><th>whole period</th><th>before</th><th>after</th>'
+            f'<th class="text">in words</th></tr></thead><tbody>{rows}</tbody></table>'
+        )
+        days = sorted({p.start.date() for daily in site.periods for p in daily.per_day})
+        if days:
+            by_day = {(daily.name, p.start.date()): p for daily in site.periods for p in daily.per_day}
+            header = "".join(f"<th>{escape(daily.name)}</th>" for daily in site.periods)
+            body = "".join(
+                f'<tr><td class="text">{day.isoformat()}</td>'
+                + "".join(_rate_cell(by_day.get((daily.name, day))) for daily in site.periods)
+                + "</tr>"
+                for day in days
+            )
+            parts.append(
+                f'<table><thead><tr><th class="text">local day</th>{header}</tr></thead><tbody>{body}</tbody></table>'
+            )
+    return "".join(parts)
 
 
 def _trend_section(report: Report, progress: bool) -> str:
@@ -374,10 +425,11 @@ def render_html(report: Report, title: str = "Compliance report", progress: bool
     notes = "".join(f'<p class="warning">{escape(note)}</p>' for note in report.notes)
     head = (
         f"<h1>{escape(title)}</h1>"
-        f'<p class="meta">Period {escape(period.label)} (from {escape(period.start.isoformat())} to '
-        f"{escape(period.end.isoformat())}, end excluded); buckets of one {report.bucket} (UTC); "
+        f'<p class="meta">Period {escape(period.label_in(report.zone))} (from {escape(period.start.isoformat())} to '
+        f"{escape(period.end.isoformat())}, end excluded); buckets of one {report.bucket} in each site's local time; "
         f"{report.confidence:.0%} intervals; rates on fewer than {report.min_n} decided observations are flagged "
-        f"low sample. Generated {report.generated_at:%Y-%m-%d %H:%M} UTC by vision {escape(__version__)}.</p>"
+        f"low sample. Generated {report.generated_at.astimezone(report.zone):%Y-%m-%d %H:%M} ({report.zone}) by "
+        f"vision {escape(__version__)}.</p>"
     )
     if not report.has_observations:
         body = '<p class="empty">No observations in this period.</p>' + notes + "<h2>Sites</h2>" + _site_table(report)
@@ -390,6 +442,7 @@ def render_html(report: Report, title: str = "Compliance report", progress: bool
             + _ranking_section(report)
             + "<h2>Before and after</h2>"
             + _comparison_section(report)
+            + _periods_section(report)
             + f"<h2>Trend per {report.bucket}</h2>"
             + _trend_section(report, progress)
         )
@@ -412,6 +465,6 @@ def render_html(report: Report, title: str = "Compliance report", progress: bool
     )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}: {escape(period.label)}</title><style>{STYLE}</style></head><body>"
+        f"<title>{escape(title)}: {escape(period.label_in(report.zone))}</title><style>{STYLE}</style></head><body>"
         f"{head}{body}{method}</body></html>\n"
     )

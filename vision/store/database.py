@@ -1,7 +1,8 @@
 """The SQL store, on SQLAlchemy Core.
 
-Times are stored as UTC epoch seconds (``REAL``/``DOUBLE``): one representation that SQLite and
-PostgreSQL bucket the same way with plain arithmetic, and that never loses its zone. Every write
+Times are stored as UTC epoch seconds (``REAL``/``DOUBLE``): one representation that never loses
+its zone, bucketed in the site's local time by :meth:`Store.counts` with a floor that is exact on
+both SQLite and PostgreSQL (:class:`FloorDiv`). Every write
 is its own transaction, so a ``kill -9`` loses nothing that was already written; SQLite runs in
 WAL mode with ``synchronous=NORMAL``, which is durable against a crash of the process (only an
 OS crash or power cut can lose the last commits).
@@ -14,15 +15,19 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from vision.config import VisionConfig
 from vision.errors import VisionError
@@ -143,18 +148,53 @@ def from_epoch(seconds: float) -> datetime:
 
 @dataclass(frozen=True)
 class CountRow:
-    """Observations of one site, category, bucket and outcome; ``bucket_start`` in epoch seconds.
+    """Observations of one site, category, local bucket, UTC offset and outcome.
 
-    ``shared_vehicle`` is how many of those ``count`` observations had ``riders_on_vehicle >= 2``
-    (a head that shared its two-wheeler with another head).
+    ``bucket`` is ``floor((ended_at + utc_offset_s - daily_start_s) / bucket_seconds)`` (0 for one
+    whole-range bucket): with the offset of the site's zone at ``ended_at``, bucket ``k`` of a day
+    bucket is the local day ``k`` days after 1970-01-01. ``utc_offset_s`` tells apart two real
+    hours that a clock shows alike when daylight saving ends. ``shared_vehicle`` is how many of
+    those ``count`` observations had ``riders_on_vehicle >= 2`` (a head that shared its
+    two-wheeler with another head).
     """
 
     site_id: str
     category: str
-    bucket_start: float
+    bucket: int
+    utc_offset_s: int
     outcome: Outcome
     count: int
     shared_vehicle: int
+
+
+class FloorDiv(FunctionElement[int]):
+    """``floor(numerator / denominator)`` as an integer, exact on SQLite and PostgreSQL alike.
+
+    ``CAST(x AS INTEGER)`` truncates on SQLite but rounds on PostgreSQL (10:45 would land in the
+    11:00 bucket), so each dialect gets its own exact spelling.
+    """
+
+    type = sa.BigInteger()
+    name = "floor_div"
+    inherit_cache = True
+
+
+@compiles(FloorDiv)
+def _floor_div(element: FloorDiv, compiler: SQLCompiler, **kw: Any) -> str:
+    numerator, denominator = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(FLOOR(({numerator}) / ({denominator})) AS BIGINT)"
+
+
+@compiles(FloorDiv, "sqlite")
+def _floor_div_sqlite(element: FloorDiv, compiler: SQLCompiler, **kw: Any) -> str:
+    numerator, denominator = (compiler.process(clause, **kw) for clause in element.clauses)
+    quotient = f"(({numerator}) * 1.0 / ({denominator}))"
+    return f"(CAST({quotient} AS INTEGER) - ({quotient} < CAST({quotient} AS INTEGER)))"
+
+
+def _number(value: float) -> sa.ColumnElement[Any]:
+    """A numeric constant written into the SQL (not a bound parameter), so GROUP BY repeats it verbatim."""
+    return sa.literal_column(repr(int(value)) if float(value).is_integer() else repr(float(value)))
 
 
 class Store:
@@ -356,39 +396,66 @@ class Store:
         site_id: str | None = None,
         category: str | None = None,
         run_id: int | None = None,
+        *,
+        site_ids: Collection[str] | None = None,
+        exclude_site_ids: Collection[str] = (),
+        utc_offsets: Sequence[tuple[float, float, int]] = (),
+        daily: tuple[int, int] | None = None,
     ) -> list[CountRow]:
-        """Observation counts per site, category, time bucket and outcome, for ``start <= ended_at < end``.
+        """Observation counts per site, category, local bucket and outcome, for ``start <= ended_at < end``.
 
-        Buckets are aligned to the epoch (UTC): minute, hour and day buckets start on the UTC
-        minute, hour and midnight. ``bucket_seconds=None`` makes the whole range one bucket,
-        reported as starting at ``start``. Each row also says how many of its observations rode
-        a shared two-wheeler (``riders_on_vehicle >= 2``; null counts as not shared).
+        ``utc_offsets`` are ``(from, to, offset_s)`` spans (epoch seconds, in order) of the sites'
+        zone; none means UTC. Buckets are aligned to local midnight, hour or minute in that zone
+        (see :class:`CountRow`); ``bucket_seconds=None`` makes the whole range one bucket.
+        ``daily=(start_s, length_s)`` keeps only observations in that part of each local day (a
+        period such as 07:00-09:00) and counts days from its start. ``site_ids`` narrows to those
+        sites and ``exclude_site_ids`` leaves some out (sites of another zone). Each row also says
+        how many of its observations rode a shared two-wheeler (``riders_on_vehicle >= 2``).
         """
         o = observations_table.c
-        if bucket_seconds is None:
-            bucket_seconds = max(1, int(epoch(end) - epoch(start)) + 1)
-            bucket = sa.literal(0)
-            offset = epoch(start)
+        offset: sa.ColumnElement[Any]
+        if len(utc_offsets) > 1:
+            offset = sa.case(
+                *[(o.ended_at < _number(to), _number(off)) for _, to, off in utc_offsets[:-1]],
+                else_=_number(utc_offsets[-1][2]),
+            )
         else:
-            bucket = sa.cast(o.ended_at / bucket_seconds, sa.Integer)
-            offset = 0.0
+            offset = _number(utc_offsets[0][2] if utc_offsets else 0)
+        daily_start, daily_length = daily if daily is not None else (0, 86400)
+        local = o.ended_at + offset - _number(daily_start)
+        group: list[sa.ColumnElement[Any]]
+        if bucket_seconds is None:
+            bucket: sa.ColumnElement[Any] = sa.literal_column("0")
+            offset_column: sa.ColumnElement[Any] = sa.literal_column("0")
+            group = []
+        else:
+            bucket = FloorDiv(local, _number(bucket_seconds))
+            offset_column = offset
+            # A constant in GROUP BY would read as a column position: group by the offset only when it varies.
+            group = [offset, bucket] if len(utc_offsets) > 1 else [bucket]
         shared = sa.func.sum(sa.case((o.riders_on_vehicle >= 2, 1), else_=0))
-        # CAST truncates toward zero; times before 1970 do not occur here.
         query = (
             sa.select(
                 o.site_id,
                 o.category,
                 bucket.label("bucket"),
+                offset_column.label("utc_offset"),
                 o.outcome,
                 sa.func.count().label("n"),
                 shared.label("shared"),
             )
             .where(o.ended_at >= epoch(start), o.ended_at < epoch(end))
-            .group_by(o.site_id, o.category, bucket, o.outcome)
-            .order_by(o.site_id, o.category, bucket)
+            .group_by(o.site_id, o.category, *group, o.outcome)
+            .order_by(o.site_id, o.category)
         )
+        if daily is not None:
+            query = query.where(local - FloorDiv(local, _number(86400)) * _number(86400) < _number(daily_length))
         if site_id is not None:
             query = query.where(o.site_id == site_id)
+        if site_ids is not None:
+            query = query.where(o.site_id.in_(sorted(site_ids)))
+        if exclude_site_ids:
+            query = query.where(o.site_id.not_in(sorted(exclude_site_ids)))
         if category is not None:
             query = query.where(o.category == category)
         if run_id is not None:
@@ -398,7 +465,8 @@ class Store:
                 CountRow(
                     site_id=row.site_id,
                     category=row.category,
-                    bucket_start=offset + row.bucket * bucket_seconds,
+                    bucket=int(row.bucket),
+                    utc_offset_s=int(row.utc_offset),
                     outcome=Outcome(row.outcome),
                     count=row.n,
                     shared_vehicle=int(row.shared or 0),
