@@ -15,6 +15,11 @@ from types import MappingProxyType
 from vision.outcome import Outcome
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention
+    """Marks ``message`` for the catalogues (``vision/i18n.py``); translated where it is shown."""
+    return message
+
+
 class Category(StrEnum):
     """What a camera measures (the keys of :data:`CATEGORIES`)."""
 
@@ -54,8 +59,8 @@ CATEGORIES: Mapping[Category, CategoryInfo] = MappingProxyType(
     {
         Category.HELMET: CategoryInfo(
             category=Category.HELMET,
-            title="Helmet wearing",
-            subject="riders",
+            title=N_("Helmet wearing"),
+            subject=N_("riders"),
             class_outcomes=MappingProxyType(
                 {"with_helmet": Outcome.COMPLIANT, "without_helmet": Outcome.NON_COMPLIANT}
             ),
@@ -64,8 +69,8 @@ CATEGORIES: Mapping[Category, CategoryInfo] = MappingProxyType(
         ),
         Category.MASK: CategoryInfo(
             category=Category.MASK,
-            title="Mask wearing",
-            subject="people",
+            title=N_("Mask wearing"),
+            subject=N_("people"),
             class_outcomes=MappingProxyType(
                 {
                     "with_mask": Outcome.COMPLIANT,

@@ -21,6 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from vision.api import create_app
 from vision.api.app import STATIC
 from vision.config import VisionConfig
+from vision.i18n import messages
 from vision.outcome import Outcome
 from vision.store import open_store
 from vision.tracking import Observation
@@ -177,3 +178,17 @@ def test_the_page_says_so_when_the_api_fails(chromium, tmp_path):
     assert "/api/v1/sites answered 404" in errors.group(1)
     assert "/api/v1/categories answered 404" in errors.group(1)
     assert '<h1 id="page-title">Compliance</h1>' in dom  # the page itself still stands
+
+
+def test_the_dashboard_speaks_the_browsers_language(chromium, dashboard_url, tmp_path):
+    dom = browse(
+        chromium, tmp_path / "profile", f"{dashboard_url}/", "--lang=zh-CN", "--accept-lang=zh-CN,zh", "--dump-dom"
+    ).stdout
+    assert '<html lang="zh-CN">' in dom
+    assert '<h1 id="page-title">头盔佩戴和口罩佩戴</h1>' in dom  # category titles through the catalogue
+    assert "80.0%" in dom and "最近 365 天的全部数据" in dom and "1 台离线" in dom
+    assert re.search(r'<div id="errors"[^>]*hidden', dom)
+    # No message of the catalogue is left in English on the page (attributes and script aside).
+    body = re.sub(r"<script.*?</script>|<[^>]+>", " ", dom.split("<body", 1)[1], flags=re.S)
+    english = [m for m in messages("zh-CN") if len(m) > 3 and re.fullmatch(r"[A-Z][a-z ]+[a-z]", m)]
+    assert english and [m for m in english if re.search(rf"(?<![\w-]){re.escape(m)}(?![\w-])", body)] == []

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Header, HTTPException, Query
 
 from vision.api import schemas
 from vision.api.context import UNPROCESSABLE, ApiContext, Context, zoned
 from vision.categories import CATEGORIES
+from vision.i18n import LANGUAGES, messages, negotiate
 from vision.outcome import Outcome
 from vision.store.database import from_epoch
 
@@ -118,3 +119,24 @@ def observations(
         for row in rows[:limit]
     ]
     return schemas.ObservationPage(items=items, next_after_id=items[-1].id if len(rows) > limit else None)
+
+
+@router.get("/i18n", response_model=schemas.Language)
+def language(
+    ctx: Context,
+    accept_language: Annotated[str | None, Header(description="The browser's languages, e.g. zh-CN,zh;q=0.9.")] = None,
+    lang: Annotated[
+        Literal["en", "zh-CN"] | None, Query(description="A language instead of the browser's choice.")
+    ] = None,
+) -> schemas.Language:
+    """The dashboard's language (``lang``, else the best match for ``Accept-Language``, else the config's).
+
+    ``messages`` maps each English source message to its translation (empty for English).
+    """
+    chosen = lang or negotiate(accept_language, ctx.config.language)
+    return schemas.Language(
+        language=chosen,
+        languages=list(LANGUAGES),
+        timezone=ctx.config.timezone,
+        messages=messages(chosen),
+    )

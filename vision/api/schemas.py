@@ -147,6 +147,13 @@ class ObservationPage(_Out):
     next_after_id: int | None = Field(description="Pass as after_id for the next page; null on the last page.")
 
 
+class Language(_Out):
+    language: str = Field(description="The language chosen: en or zh-CN.")
+    languages: list[str] = Field(description="Every language we ship.")
+    timezone: str = Field(description="The deployment's IANA zone (sites may have their own).")
+    messages: dict[str, str] = Field(description="English source message -> translation; empty for English.")
+
+
 class Health(_Out):
     status: Literal["ok"]
 

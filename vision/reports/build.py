@@ -14,14 +14,17 @@ from datetime import UTC, datetime, tzinfo
 
 from tqdm import tqdm
 
-from vision.categories import Category, category_info
+from vision.categories import N_, Category, category_info
 from vision.compliance.rates import BUCKET_SECONDS, RatePoint, RateService, RateSettings
 from vision.compliance.stats import ProportionComparison, RateEstimate, two_proportion_test
 from vision.config import VisionConfig
 from vision.errors import VisionError
+from vision.i18n import Translator
 from vision.store.database import Store
 
 REPORT_BUCKETS = ("hour", "day")
+BUCKET_NAMES = {"minute": N_("minute"), "hour": N_("hour"), "day": N_("day")}
+ENGLISH = Translator("en")
 
 
 def parse_time(text: str, option: str) -> datetime:
@@ -140,6 +143,7 @@ class Report:
     notes: tuple[str, ...]
     generated_at: datetime
     zone: tzinfo = UTC
+    language: str = "en"
 
     @property
     def has_observations(self) -> bool:
@@ -162,38 +166,55 @@ def format_p(p_value: float) -> str:
     return f"p = {p_value:.2f}"
 
 
-def comparison_sentence(site_name: str, category: str, comparison: ProportionComparison) -> str:
-    """One plain-English sentence on the change between the two periods.
+def category_title(category: str, tr: Translator = ENGLISH) -> str:
+    """What the category's rate measures, e.g. 'Helmet wearing', in ``tr``'s language."""
+    _ = tr.gettext
+    if category in {c.value for c in Category}:
+        return _(category_info(category).title)
+    return _("{category} compliance").format(category=category.capitalize())
+
+
+def comparison_sentence(
+    site_name: str, category: str, comparison: ProportionComparison, tr: Translator = ENGLISH
+) -> str:
+    """One plain sentence on the change between the two periods, in ``tr``'s language.
 
     Significance is judged at ``1 - comparison.confidence`` (0.05 for 95 %). Displayed rates are
     whole percents and the displayed change is their difference, so the sentence adds up.
     """
-    known = category in {c.value for c in Category}
-    noun = f"{category_info(category).title if known else category.capitalize() + ' compliance'} at {site_name}"
+    _ = tr.gettext
+    noun = _("{title} at {site}").format(title=category_title(category, tr), site=site_name)
     before, after = comparison.before, comparison.after
-    if before.rate is None or after.rate is None:
-        missing = " and ".join(
-            name for name, estimate in (("first", before), ("second", after)) if estimate.rate is None
+    if before.rate is None and after.rate is None:
+        return _("{noun} cannot be compared: the first and second periods have no decided observations.").format(
+            noun=noun
         )
-        plural = "s have" if " and " in missing else " has"
-        return f"{noun} cannot be compared: the {missing} period{plural} no decided observations."
+    if before.rate is None or after.rate is None:
+        if before.rate is None:
+            return _("{noun} cannot be compared: the first period has no decided observations.").format(noun=noun)
+        return _("{noun} cannot be compared: the second period has no decided observations.").format(noun=noun)
     assert comparison.low is not None and comparison.high is not None and comparison.p_value is not None
     before_pct, after_pct = round(before.rate * 100), round(after.rate * 100)
     change = after_pct - before_pct
     if change > 0:
-        movement = f"rose from {before_pct}% to {after_pct}%"
+        movement = _("rose from {before}% to {after}%").format(before=before_pct, after=after_pct)
     elif change < 0:
-        movement = f"fell from {before_pct}% to {after_pct}%"
+        movement = _("fell from {before}% to {after}%").format(before=before_pct, after=after_pct)
+    elif before.rate == after.rate:
+        movement = _("stayed at {after}%").format(after=after_pct)
     else:
-        movement = f"stayed at {after_pct}%" if before.rate == after.rate else f"stayed at about {after_pct}%"
-    level = f"{comparison.confidence:.0%}"
-    interval = f"{level} CI {format_points(comparison.low)} to {format_points(comparison.high)}"
-    change_text = f"{change:+d} points" if change else "0 points"
+        movement = _("stayed at about {after}%").format(after=after_pct)
+    interval = _("{level} CI {low} to {high}").format(
+        level=f"{comparison.confidence:.0%}", low=format_points(comparison.low), high=format_points(comparison.high)
+    )
+    change_text = _("{change} points").format(change=f"{change:+d}" if change else "0")
     if comparison.p_value < 1.0 - comparison.confidence:
-        verdict = f"a change this large would be unlikely by chance ({format_p(comparison.p_value)})"
+        verdict = _("a change this large would be unlikely by chance ({p})").format(p=format_p(comparison.p_value))
     else:
-        verdict = f"the difference is within what chance alone produces ({format_p(comparison.p_value)})"
-    return f"{noun} {movement} ({change_text}, {interval}); {verdict}."
+        verdict = _("the difference is within what chance alone produces ({p})").format(p=format_p(comparison.p_value))
+    return _("{noun} {movement} ({change}, {interval}); {verdict}.").format(
+        noun=noun, movement=movement, change=change_text, interval=interval, verdict=verdict
+    )
 
 
 def _intervals_overlap(a: RateEstimate, b: RateEstimate) -> bool:
@@ -201,7 +222,7 @@ def _intervals_overlap(a: RateEstimate, b: RateEstimate) -> bool:
     return a.low <= b.high and b.low <= a.high
 
 
-def rank_sites(sites: Sequence[SiteReport], category: str) -> Ranking:
+def rank_sites(sites: Sequence[SiteReport], category: str, tr: Translator = ENGLISH) -> Ranking:
     """Rank one category's sites by their rate over the period, and say whether the order is significant.
 
     Neighbours whose intervals overlap are named: their order could be chance. (Non-overlapping
@@ -222,30 +243,33 @@ def rank_sites(sites: Sequence[SiteReport], category: str) -> Ranking:
         if overlaps:
             overlapping.append((site.site_name, ranked[index + 1][0].site_name))
         entries.append(RankEntry(index + 1, site, overlaps))
+    _ = tr.gettext
     if len(ranked) < 2:
-        statement = "Fewer than two sites have decided observations: there is nothing to rank."
+        statement = _("Fewer than two sites have decided observations: there is nothing to rank.")
     elif not overlapping:
-        statement = "No two neighbouring sites' intervals overlap: the order of the sites is clear."
+        statement = _("No two neighbouring sites' intervals overlap: the order of the sites is clear.")
     elif len(overlapping) == len(ranked) - 1 and _intervals_overlap(ranked[0][1], ranked[-1][1]):
-        statement = "All sites' intervals overlap, so this ranking is not significant: the order could be chance alone."
-    else:
-        pairs = "; ".join(f"{a} and {b}" for a, b in overlapping)
-        statement = (
-            f"The intervals of {pairs} overlap, so the order between them is not significant (it could be chance);"
-            " the other neighbours' intervals do not overlap."
+        statement = _(
+            "All sites' intervals overlap, so this ranking is not significant: the order could be chance alone."
         )
+    else:
+        pairs = _("; ").join(_("{a} and {b}").format(a=a, b=b) for a, b in overlapping)
+        statement = _(
+            "The intervals of {pairs} overlap, so the order between them is not significant (it could be chance);"
+            " the other neighbours' intervals do not overlap."
+        ).format(pairs=pairs)
     return Ranking(category, tuple(entries), statement)
 
 
-def _caution(before: RatePoint | None, after: RatePoint | None, min_n: int) -> str:
+def _caution(before: RatePoint | None, after: RatePoint | None, min_n: int, tr: Translator = ENGLISH) -> str:
     n_before = before.n if before else 0
     n_after = after.n if after else 0
     if n_before == 0 or n_after == 0 or (n_before >= min_n and n_after >= min_n):
         return ""  # nothing to caution about, or nothing compared (the sentence says so)
-    return (
-        f"Few decided observations ({n_before} in the first period, {n_after} in the second; the minimum is"
-        f" {min_n}): read with caution."
-    )
+    return tr(
+        "Few decided observations ({before} in the first period, {after} in the second; the minimum is"
+        " {minimum}): read with caution."
+    ).format(before=n_before, after=n_after, minimum=min_n)
 
 
 def _one(points: list[RatePoint]) -> RatePoint | None:
@@ -290,6 +314,7 @@ def build_report(
     rates: RateService | None = None,
     notes: Sequence[str] = (),
     progress: bool = False,
+    language: str | None = None,
 ) -> Report:
     """Gather a report over ``period``: per site totals, ``bucket`` trend, ranking and before/after comparison.
 
@@ -297,8 +322,11 @@ def build_report(
     with it, the earlier of ``compare`` and ``period`` is "before". ``notes`` are carried into
     the report (e.g. why adjusted rates are missing); ``progress`` shows a tqdm bar on stderr.
     ``rates`` answers the rate questions (default: the config's settings without adjusted rates);
-    each configured daily period gets its own totals, days and comparison.
+    each configured daily period gets its own totals, days and comparison. ``language`` (default:
+    the config's) is that of the report's sentences.
     """
+    tr = Translator(language or config.language)
+    _ = tr.gettext
     if bucket not in REPORT_BUCKETS:
         raise VisionError(f"--bucket {bucket!r}: expected one of {', '.join(REPORT_BUCKETS)}")
     rates = rates or RateService(store, RateSettings.from_config(config, errors={}))
@@ -313,12 +341,18 @@ def build_report(
         source = "given"
         if compare.overlaps(period):
             all_notes.append(
-                "The two compared periods overlap: observations in both are counted twice, and the test,"
-                " which assumes independent samples, overstates the evidence."
+                _(
+                    "The two compared periods overlap: observations in both are counted twice, and the test,"
+                    " which assumes independent samples, overstates the evidence."
+                )
             )
     span_s = (period.end - period.start).total_seconds()
     if span_s / BUCKET_SECONDS[bucket] > 2000:
-        all_notes.append(f"{span_s / BUCKET_SECONDS[bucket]:.0f} {bucket} buckets: consider a coarser --bucket.")
+        all_notes.append(
+            _("{count} {bucket} buckets: consider a coarser --bucket.").format(
+                count=f"{span_s / BUCKET_SECONDS[bucket]:.0f}", bucket=_(BUCKET_NAMES[bucket])
+            )
+        )
     names = site_names(config, store)
     pairs = report_pairs(config, store, (period, before_period, after_period), sites, category)
     reports = []
@@ -351,7 +385,12 @@ def build_report(
                     before=daily_before,
                     after=daily_after,
                     comparison=daily_comparison,
-                    sentence=comparison_sentence(f"{name}, {daily.name.replace('_', ' ')}", cat, daily_comparison),
+                    sentence=comparison_sentence(
+                        _("{site}, {period}").format(site=name, period=daily.name.replace("_", " ")),
+                        cat,
+                        daily_comparison,
+                        tr,
+                    ),
                 )
             )
         reports.append(
@@ -364,8 +403,8 @@ def build_report(
                 before=before,
                 after=after,
                 comparison=comparison,
-                sentence=comparison_sentence(name, cat, comparison),
-                caution=_caution(before, after, min_n),
+                sentence=comparison_sentence(name, cat, comparison, tr),
+                caution=_caution(before, after, min_n, tr),
                 zone=rates.zone(site_id),
                 periods=tuple(daily_reports),
             )
@@ -380,10 +419,11 @@ def build_report(
         after_period=after_period,
         comparison_source=source,
         sites=tuple(reports),
-        rankings=tuple(rank_sites(reports, cat) for cat in categories),
+        rankings=tuple(rank_sites(reports, cat, tr) for cat in categories),
         notes=tuple(all_notes),
         generated_at=datetime.now(UTC),
         zone=rates.settings.zone,
+        language=tr.language,
     )
 
 

@@ -37,6 +37,9 @@ def add_report_parser(commands) -> argparse.ArgumentParser:  # commands: argpars
         help="trend bucket, in each site's local time (default: day)",
     )
     report.add_argument("--format", choices=FORMATS, default="html", help="output format (default: html)")
+    report.add_argument(
+        "--language", choices=("en", "zh-CN"), help="language of the HTML report (default: the config's `language`)"
+    )
     report.add_argument("--out", type=Path, help="output file (default: out/report-<from>-<to>.html or .csv)")
     report.add_argument(
         "--compare-from", metavar="ISO", help="start of the period to compare with (default: first half vs second)"
@@ -120,6 +123,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             rates=RateService(store, settings),
             notes=notes,
             progress=not args.quiet,
+            language=args.language,
         )
     finally:
         store.close()

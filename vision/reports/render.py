@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import csv
+import functools
+import glob
 import io
 import math
 from datetime import datetime, timedelta
@@ -21,7 +23,17 @@ from vision import __version__
 from vision.compliance.clock import bucket_windows
 from vision.compliance.rates import BUCKET_SECONDS, RatePoint
 from vision.compliance.stats import RateEstimate
-from vision.reports.build import Period, Ranking, Report, SiteReport, format_duration, format_p
+from vision.i18n import Translator
+from vision.reports.build import (
+    BUCKET_NAMES,
+    Period,
+    Ranking,
+    Report,
+    SiteReport,
+    category_title,
+    format_duration,
+    format_p,
+)
 
 CSV_COLUMNS = (
     "site_id",
@@ -73,14 +85,11 @@ def _share(value: float | None) -> str:
     return "" if value is None else f"{value:.6f}"
 
 
-def _percent(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1%}"
-
-
-def _interval(estimate: RateEstimate | None) -> str:
+def _interval(estimate: RateEstimate | None, tr: Translator | None = None) -> str:
     if estimate is None or estimate.low is None or estimate.high is None:
         return "–"
-    return f"{estimate.low * 100:.1f}–{estimate.high * 100:.1f}%"
+    tr = tr or Translator("en")
+    return f"{tr.number(estimate.low * 100, 1)}–{tr.percent(estimate.high)}"
 
 
 # --- CSV ----------------------------------------------------------------------------------------
@@ -133,6 +142,35 @@ def render_csv(report: Report) -> str:
 
 
 # --- charts -------------------------------------------------------------------------------------
+# DejaVu Sans has no CJK glyphs: matplotlib falls back glyph by glyph along this list (Debian's
+# fonts-wqy-microhei, installed by `make test`; Noto CJK where that is what a machine has).
+CHART_FONTS = ["DejaVu Sans", "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans CJK JP"]
+
+
+CJK_FONT_FILES = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", "/usr/share/fonts/opentype/noto/NotoSansCJK-*.ttc")
+
+
+@functools.cache
+def _chart_fonts() -> tuple[str, ...]:
+    """The :data:`CHART_FONTS` this machine has, registering a CJK font installed after matplotlib cached its list."""
+    from matplotlib import font_manager
+
+    known = {font.name for font in font_manager.fontManager.ttflist}
+    if not known & set(CHART_FONTS[1:]):
+        for pattern in CJK_FONT_FILES:
+            for path in sorted(glob.glob(pattern)):  # noqa: PTH207 - absolute patterns
+                font_manager.fontManager.addfont(path)
+        known = {font.name for font in font_manager.fontManager.ttflist}
+    return tuple(name for name in CHART_FONTS if name in known) or ("DejaVu Sans",)
+
+
+def _chart_style():  # -> matplotlib rc_context
+    import matplotlib
+
+    # A list of families falls back glyph by glyph (a generic "sans-serif" would use its first font only).
+    return matplotlib.rc_context({"font.family": list(_chart_fonts())})
+
+
 def _png_data_uri(figure) -> str:  # figure: matplotlib.figure.Figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
@@ -143,6 +181,11 @@ def _png_data_uri(figure) -> str:  # figure: matplotlib.figure.Figure
 
 
 def trend_chart(site: SiteReport, report: Report) -> str:
+    with _chart_style():
+        return _trend_chart(site, report, Translator(report.language))
+
+
+def _trend_chart(site: SiteReport, report: Report, tr: Translator) -> str:
     """Rate per bucket with its interval as a band (low-sample points hollow, orange) over the n per bucket.
 
     Buckets without observations are gaps, not zeros. Returns a ``data:image/png`` URI.
@@ -171,10 +214,16 @@ def trend_chart(site: SiteReport, report: Report) -> str:
     figure = Figure(figsize=(9, 4.2), layout="constrained")
     rate_axes, n_axes = figure.subplots(2, 1, sharex=True, height_ratios=(3, 1.3))
     rate_axes.fill_between(
-        centres, lows, highs, color=COMPLIANT_COLOUR, alpha=0.18, linewidth=0, label=f"{report.confidence:.0%} interval"
+        centres,
+        lows,
+        highs,
+        color=COMPLIANT_COLOUR,
+        alpha=0.18,
+        linewidth=0,
+        label=tr("{level} interval").format(level=f"{report.confidence:.0%}"),
     )
     rate_axes.vlines(centres, lows, highs, color=COMPLIANT_COLOUR, alpha=0.35, linewidth=1)
-    rate_axes.plot(centres, rates, color=COMPLIANT_COLOUR, linewidth=1.5, label="rate")
+    rate_axes.plot(centres, rates, color=COMPLIANT_COLOUR, linewidth=1.5, label=tr("rate"))
     solid = [(c, r) for c, r, low in zip(centres, rates, low_sample, strict=True) if not low and not math.isnan(r)]
     hollow = [(c, r) for c, r, low in zip(centres, rates, low_sample, strict=True) if low and not math.isnan(r)]
     if solid:
@@ -186,25 +235,40 @@ def trend_chart(site: SiteReport, report: Report) -> str:
             markerfacecolor="white",
             markeredgecolor=LOW_SAMPLE_COLOUR,
             markersize=6,
-            label=f"low sample (n < {report.min_n})",
+            label=tr("low sample (n < {minimum})").format(minimum=report.min_n),
         )
     if any(not math.isnan(a) for a in adjusted):
         rate_axes.plot(
-            centres, adjusted, "x--", color="#4a5568", linewidth=1, markersize=4, label="adjusted for detector error"
+            centres,
+            adjusted,
+            "x--",
+            color="#4a5568",
+            linewidth=1,
+            markersize=4,
+            label=tr("adjusted for detector error"),
         )
     rate_axes.set_ylim(0, 1.02)
     rate_axes.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    rate_axes.set_ylabel("compliance")
+    rate_axes.set_ylabel(tr("compliance"))
     rate_axes.grid(True, alpha=0.3)
     rate_axes.legend(loc="best", fontsize=8, ncols=4, frameon=False)
-    rate_axes.set_title(f"{site.site_name} ({site.site_id}), {site.category}: rate per {report.bucket}", fontsize=10)
+    rate_axes.set_title(
+        tr("{site} ({id}), {category}: rate per {bucket}").format(
+            site=site.site_name, id=site.site_id, category=category_title(site.category, tr), bucket=_bucket(report, tr)
+        ),
+        fontsize=10,
+    )
 
     width = (step * 0.8).total_seconds() / 86400  # matplotlib date units are days
     colours = [LOW_SAMPLE_COLOUR if low else COMPLIANT_COLOUR for low in low_sample]
-    n_axes.bar(centres, decided, width=width, color=colours, alpha=0.8, label="decided (n)")
-    n_axes.bar(centres, undetermined, width=width, bottom=decided, color=UNDETERMINED_COLOUR, label="undetermined")
+    n_axes.bar(centres, decided, width=width, color=colours, alpha=0.8, label=tr("decided (n)"))
+    n_axes.bar(centres, undetermined, width=width, bottom=decided, color=UNDETERMINED_COLOUR, label=tr("undetermined"))
     n_axes.axhline(
-        report.min_n, color=LOW_SAMPLE_COLOUR, linestyle=":", linewidth=1, label=f"minimum n ({report.min_n})"
+        report.min_n,
+        color=LOW_SAMPLE_COLOUR,
+        linestyle=":",
+        linewidth=1,
+        label=tr("minimum n ({minimum})").format(minimum=report.min_n),
     )
     tallest = max([d + u for d, u in zip(decided, undetermined, strict=True)] + [report.min_n])
     n_axes.set_ylim(0, tallest * 1.45)  # room for the legend and the labels
@@ -214,19 +278,24 @@ def trend_chart(site: SiteReport, report: Report) -> str:
                 n_axes.annotate(
                     str(n), (centre, n + u), xytext=(0, 2), textcoords="offset points", ha="center", fontsize=7
                 )
-    n_axes.set_ylabel("observations")
+    n_axes.set_ylabel(tr("observations"))
     n_axes.legend(loc="upper left", fontsize=7, ncols=3, frameon=False)
     n_axes.grid(True, axis="y", alpha=0.3)
     locator = mdates.AutoDateLocator(tz=site.zone)
     n_axes.xaxis.set_major_locator(locator)
     n_axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, tz=site.zone))
     n_axes.set_xlim(report.period.start, report.period.end)
-    n_axes.set_xlabel(f"local time ({site.zone})")
+    n_axes.set_xlabel(tr("local time ({zone})").format(zone=site.zone))
     return _png_data_uri(figure)
 
 
-def ranking_chart(ranking: Ranking, confidence: float) -> str:
+def ranking_chart(ranking: Ranking, confidence: float, tr: Translator | None = None) -> str:
     """Each ranked site's rate as a dot with its interval as a bar, best at the top; a ``data:image/png`` URI."""
+    with _chart_style():
+        return _ranking_chart(ranking, confidence, tr or Translator("en"))
+
+
+def _ranking_chart(ranking: Ranking, confidence: float, tr: Translator) -> str:
     from matplotlib.figure import Figure
     from matplotlib.ticker import PercentFormatter
 
@@ -247,7 +316,12 @@ def ranking_chart(ranking: Ranking, confidence: float) -> str:
     axes.set_ylim(-0.6, len(entries) - 0.4)
     axes.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     axes.grid(True, axis="x", alpha=0.3)
-    axes.set_title(f"{ranking.category}: rate with {confidence:.0%} interval (orange: low sample)", fontsize=10)
+    axes.set_title(
+        tr("{category}: rate with {level} interval (orange: low sample)").format(
+            category=category_title(ranking.category, tr), level=f"{confidence:.0%}"
+        ),
+        fontsize=10,
+    )
     return _png_data_uri(figure)
 
 
@@ -269,73 +343,92 @@ img { max-width: 100%; height: auto; }
 """
 
 
-def _site_table(report: Report) -> str:
+def _bucket(report: Report, tr: Translator) -> str:
+    return tr(BUCKET_NAMES[report.bucket])
+
+
+def _site_table(report: Report, tr: Translator) -> str:
     rows = []
     for site in report.sites:
         point = site.total
         name = f"{escape(site.site_name)}<br><small>{escape(site.site_id)}</small>"
+        category = escape(category_title(site.category, tr))
         if point is None:
             rows.append(
-                f'<tr><td class="text">{name}</td><td class="text">{escape(site.category)}</td>'
-                '<td class="text" colspan="11">no observations in this period</td></tr>'
+                f'<tr><td class="text">{name}</td><td class="text">{category}</td>'
+                f'<td class="text" colspan="11">{escape(tr("no observations in this period"))}</td></tr>'
             )
             continue
         adjusted = point.adjusted
         adjusted_text = (
             "–"
             if adjusted is None or adjusted.rate is None
-            else (f"{_percent(adjusted.rate)}<br><small>{_interval(adjusted)}</small>")
+            else (f"{tr.percent(adjusted.rate)}<br><small>{_interval(adjusted, tr)}</small>")
         )
-        flag = '<span class="flag">low sample</span>' if point.low_sample else ""
+        flag = f'<span class="flag">{escape(tr("low sample"))}</span>' if point.low_sample else ""
         rows.append(
-            f'<tr><td class="text">{name}</td><td class="text">{escape(site.category)}</td>'
-            f"<td>{_percent(point.estimate.rate)}</td><td>{_interval(point.estimate)}</td><td>{point.n}</td>"
+            f'<tr><td class="text">{name}</td><td class="text">{category}</td>'
+            f"<td>{tr.percent(point.estimate.rate)}</td><td>{_interval(point.estimate, tr)}</td><td>{point.n}</td>"
             f"<td>{point.compliant}</td><td>{point.non_compliant}</td><td>{point.undetermined}</td>"
             f"<td>{point.non_rider}</td><td>{point.passengers}</td>"
             f"<td>{format_duration(point.coverage_s)}</td><td>{flag}</td><td>{adjusted_text}</td></tr>"
         )
-    level = f"{report.confidence:.0%}"
-    return (
-        "<table><thead><tr>"
-        '<th class="text">site</th><th class="text">category</th><th>rate</th>'
-        f"<th>{level} interval</th><th>n (decided)</th><th>compliant</th><th>non-compliant</th>"
-        "<th>undetermined</th><th>non-rider</th><th>passengers</th>"
-        "<th>coverage (h:mm)</th><th>low sample</th><th>adjusted rate</th>"
-        "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    headers = [
+        tr("site"),
+        tr("category"),
+        tr("rate"),
+        tr("{level} interval").format(level=f"{report.confidence:.0%}"),
+        tr("n (decided)"),
+        tr("compliant"),
+        tr("non-compliant"),
+        tr("undetermined"),
+        tr("non-rider"),
+        tr("passengers"),
+        tr("coverage (h:mm)"),
+        tr("low sample"),
+        tr("adjusted rate"),
+    ]
+    head = "".join(
+        f'<th class="text">{escape(h)}</th>' if index < 2 else f"<th>{escape(h)}</th>"
+        for index, h in enumerate(headers)
     )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
 
 
-def _ranking_section(report: Report) -> str:
+def _ranking_section(report: Report, tr: Translator) -> str:
     parts = []
     for ranking in report.rankings:
-        parts.append(f"<h3>{escape(ranking.category)}</h3>")
+        parts.append(f"<h3>{escape(category_title(ranking.category, tr))}</h3>")
         if len(ranking.entries) > 1:
+            overlap = escape(tr("intervals overlap"))
             rows = "".join(
                 f'<tr><td>{entry.rank}</td><td class="text">{escape(entry.site.site_name)}</td>'
-                f"<td>{_percent(entry.site.total.estimate.rate if entry.site.total else None)}</td>"
-                f"<td>{_interval(entry.site.total.estimate if entry.site.total else None)}</td>"
+                f"<td>{tr.percent(entry.site.total.estimate.rate if entry.site.total else None)}</td>"
+                f"<td>{_interval(entry.site.total.estimate if entry.site.total else None, tr)}</td>"
                 f"<td>{entry.site.total.n if entry.site.total else 0}</td>"
-                f'<td class="text">{"intervals overlap" if entry.overlaps_next else ""}</td></tr>'
+                f'<td class="text">{overlap if entry.overlaps_next else ""}</td></tr>'
                 for entry in ranking.entries
             )
+            level = tr("{level} interval").format(level=f"{report.confidence:.0%}")
             parts.append(
-                '<table><thead><tr><th>rank</th><th class="text">site</th><th>rate</th>'
-                f'<th>{report.confidence:.0%} interval</th><th>n</th><th class="text">vs the next</th></tr></thead>'
-                f"<tbody>{rows}</tbody></table>"
+                f'<table><thead><tr><th>{escape(tr("rank"))}</th><th class="text">{escape(tr("site"))}</th>'
+                f"<th>{escape(tr('rate'))}</th><th>{escape(level)}</th><th>n</th>"
+                f'<th class="text">{escape(tr("vs the next"))}</th></tr></thead><tbody>{rows}</tbody></table>'
             )
-            chart = ranking_chart(ranking, report.confidence)
-            parts.append(f'<img alt="ranking of {attribute(ranking.category)} sites" src="{chart}">')
+            chart = ranking_chart(ranking, report.confidence, tr)
+            alt = tr("ranking of {category} sites").format(category=category_title(ranking.category, tr))
+            parts.append(f'<img alt="{attribute(alt)}" src="{chart}">')
         parts.append(f"<p><strong>{escape(ranking.statement)}</strong></p>")
-    return "".join(parts) or "<p>No sites to rank.</p>"
+    return "".join(parts) or f"<p>{escape(tr('No sites to rank.'))}</p>"
 
 
-def _comparison_section(report: Report) -> str:
+def _comparison_section(report: Report, tr: Translator) -> str:
     how = (
-        "the first half of the period against the second half"
+        tr("the first half of the period against the second half")
         if report.comparison_source == "halves"
-        else "the two periods given (the earlier one is “before”)"
+        else tr("the two periods given (the earlier one is “before”)")
     )
-    level = f"{report.confidence:.0%}"
+    level = tr("{level} CI (points)").format(level=f"{report.confidence:.0%}")
     rows = []
     for site in report.sites:
         c = site.comparison
@@ -343,52 +436,65 @@ def _comparison_section(report: Report) -> str:
             numbers = "<td>–</td><td>–</td><td>–</td>"
         else:
             numbers = (
-                f"<td>{c.difference * 100:+.1f}</td><td>{c.low * 100:+.1f} to {c.high * 100:+.1f}</td>"
+                f"<td>{c.difference * 100:+.1f}</td><td>{c.low * 100:+.1f} – {c.high * 100:+.1f}</td>"
                 f"<td>{escape(format_p(c.p_value).removeprefix('p = ').removeprefix('p '))}</td>"
             )
         caution = f'<br><span class="flag">{escape(site.caution)}</span>' if site.caution else ""
         rows.append(
-            f'<tr><td class="text">{escape(site.site_name)}</td><td class="text">{escape(site.category)}</td>'
-            f"<td>{_percent(c.before.rate)}<br><small>n={c.before.n}</small></td>"
-            f"<td>{_percent(c.after.rate)}<br><small>n={c.after.n}</small></td>{numbers}"
+            f'<tr><td class="text">{escape(site.site_name)}</td>'
+            f'<td class="text">{escape(category_title(site.category, tr))}</td>'
+            f"<td>{tr.percent(c.before.rate)}<br><small>n={c.before.n}</small></td>"
+            f"<td>{tr.percent(c.after.rate)}<br><small>n={c.after.n}</small></td>{numbers}"
             f'<td class="text">{escape(site.sentence)}{caution}</td></tr>'
         )
+    intro = tr("Comparing {how}: before {before}, after {after}.").format(
+        how=how,
+        before=report.before_period.label_in(report.zone),
+        after=report.after_period.label_in(report.zone),
+    )
     return (
-        f"<p>Comparing {how}: <strong>before</strong> {escape(report.before_period.label_in(report.zone))}, "
-        f"<strong>after</strong> {escape(report.after_period.label_in(report.zone))}.</p>"
-        '<table><thead><tr><th class="text">site</th><th class="text">category</th><th>before</th><th>after</th>'
-        f"<th>difference (points)</th><th>{level} CI (points)</th><th>p</th>"
-        '<th class="text">in words</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
+        f"<p>{escape(intro)}</p>"
+        f'<table><thead><tr><th class="text">{escape(tr("site"))}</th><th class="text">{escape(tr("category"))}</th>'
+        f"<th>{escape(tr('before'))}</th><th>{escape(tr('after'))}</th>"
+        f"<th>{escape(tr('difference (points)'))}</th><th>{escape(level)}</th><th>p</th>"
+        f'<th class="text">{escape(tr("in words"))}</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
     )
 
 
-def _rate_cell(point: RatePoint | None) -> str:
+def _rate_cell(point: RatePoint | None, tr: Translator) -> str:
     if point is None:
         return "<td>–</td>"
     flag = ' class="flag"' if point.low_sample else ""
-    return f"<td{flag}>{_percent(point.estimate.rate)}<br><small>{_interval(point.estimate)}, n={point.n}</small></td>"
+    interval = _interval(point.estimate, tr)
+    return f"<td{flag}>{tr.percent(point.estimate.rate)}<br><small>{interval}, n={point.n}</small></td>"
 
 
-def _periods_section(report: Report) -> str:
+def _periods_section(report: Report, tr: Translator) -> str:
     """Per site: each daily period over the whole period, before/after, and per local day."""
     sites = [site for site in report.sites if site.periods]
     if not sites:
         return ""
     parts = [
-        "<h2>Daily periods</h2><p>Rates kept to each configured part of the day, in the site's local time; "
-        "before and after as above.</p>"
+        f"<h2>{escape(tr('Daily periods'))}</h2><p>"
+        + escape(
+            tr("Rates kept to each configured part of the day, in the site's local time; before and after as above.")
+        )
+        + "</p>"
     ]
     for site in sites:
-        parts.append(f"<h3>{escape(site.site_name)} ({escape(site.site_id)}), {escape(site.category)}</h3>")
+        parts.append(
+            f"<h3>{escape(site.site_name)} ({escape(site.site_id)}), {escape(category_title(site.category, tr))}</h3>"
+        )
         rows = "".join(
             f'<tr><td class="text">{escape(daily.name)}<br><small>{escape(daily.local_time)}</small></td>'
-            f"{_rate_cell(daily.total)}{_rate_cell(daily.before)}{_rate_cell(daily.after)}"
+            f"{_rate_cell(daily.total, tr)}{_rate_cell(daily.before, tr)}{_rate_cell(daily.after, tr)}"
             f'<td class="text">{escape(daily.sentence)}</td></tr>'
             for daily in site.periods
         )
         parts.append(
-            '<table><thead><tr><th class="text">period</th><th>whole period</th><th>before</th><th>after</th>'
-            f'<th class="text">in words</th></tr></thead><tbody>{rows}</tbody></table>'
+            f'<table><thead><tr><th class="text">{escape(tr("period"))}</th><th>{escape(tr("whole period"))}</th>'
+            f"<th>{escape(tr('before'))}</th><th>{escape(tr('after'))}</th>"
+            f'<th class="text">{escape(tr("in words"))}</th></tr></thead><tbody>{rows}</tbody></table>'
         )
         days = sorted({p.start.date() for daily in site.periods for p in daily.per_day})
         if days:
@@ -396,75 +502,108 @@ def _periods_section(report: Report) -> str:
             header = "".join(f"<th>{escape(daily.name)}</th>" for daily in site.periods)
             body = "".join(
                 f'<tr><td class="text">{day.isoformat()}</td>'
-                + "".join(_rate_cell(by_day.get((daily.name, day))) for daily in site.periods)
+                + "".join(_rate_cell(by_day.get((daily.name, day)), tr) for daily in site.periods)
                 + "</tr>"
                 for day in days
             )
             parts.append(
-                f'<table><thead><tr><th class="text">local day</th>{header}</tr></thead><tbody>{body}</tbody></table>'
+                f'<table><thead><tr><th class="text">{escape(tr("local day"))}</th>{header}</tr></thead>'
+                f"<tbody>{body}</tbody></table>"
             )
     return "".join(parts)
 
 
-def _trend_section(report: Report, progress: bool) -> str:
+def _trend_section(report: Report, progress: bool, tr: Translator) -> str:
     parts = []
     for site in tqdm(report.sites, desc="charts", unit="site", disable=not progress):
-        parts.append(f"<h3>{escape(site.site_name)} ({escape(site.site_id)}), {escape(site.category)}</h3>")
+        title = f"{site.site_name} ({site.site_id}), {category_title(site.category, tr)}"
+        parts.append(f"<h3>{escape(title)}</h3>")
         if not site.trend:
-            parts.append("<p>No observations in this period.</p>")
+            parts.append(f"<p>{escape(tr('No observations in this period.'))}</p>")
             continue
-        parts.append(
-            f'<img alt="{attribute(site.site_name)} rate per {report.bucket}" src="{trend_chart(site, report)}">'
-        )
+        alt = tr("{site} rate per {bucket}").format(site=site.site_name, bucket=_bucket(report, tr))
+        parts.append(f'<img alt="{attribute(alt)}" src="{trend_chart(site, report)}">')
     return "".join(parts)
 
 
-def render_html(report: Report, title: str = "Compliance report", progress: bool = False) -> str:
-    """The whole report as one HTML document that loads nothing (charts embedded as PNG data URIs)."""
+def render_html(report: Report, title: str | None = None, progress: bool = False) -> str:
+    """The whole report as one HTML document that loads nothing (charts embedded as PNG data URIs).
+
+    In the report's language (``report.language``): every sentence, number and date.
+    """
+    tr = Translator(report.language)
+    title = title or tr("Compliance report")
     period = report.period
+    label = period.label_in(report.zone)
     notes = "".join(f'<p class="warning">{escape(note)}</p>' for note in report.notes)
-    head = (
-        f"<h1>{escape(title)}</h1>"
-        f'<p class="meta">Period {escape(period.label_in(report.zone))} (from {escape(period.start.isoformat())} to '
-        f"{escape(period.end.isoformat())}, end excluded); buckets of one {report.bucket} in each site's local time; "
-        f"{report.confidence:.0%} intervals; rates on fewer than {report.min_n} decided observations are flagged "
-        f"low sample. Generated {report.generated_at.astimezone(report.zone):%Y-%m-%d %H:%M} ({report.zone}) by "
-        f"vision {escape(__version__)}.</p>"
+    meta = tr(
+        "Period {label} (from {start} to {end}, end excluded); buckets of one {bucket} in each site's local time;"
+        " {level} intervals; rates on fewer than {minimum} decided observations are flagged low sample."
+        " Generated {generated} ({zone}) by vision {version}."
+    ).format(
+        label=label,
+        start=period.start.isoformat(),
+        end=period.end.isoformat(),
+        bucket=_bucket(report, tr),
+        level=f"{report.confidence:.0%}",
+        minimum=report.min_n,
+        generated=tr.datetime(report.generated_at, report.zone),
+        zone=report.zone,
+        version=__version__,
     )
+    head = f'<h1>{escape(title)}</h1><p class="meta">{escape(meta)}</p>'
     if not report.has_observations:
-        body = '<p class="empty">No observations in this period.</p>' + notes + "<h2>Sites</h2>" + _site_table(report)
+        body = (
+            f'<p class="empty">{escape(tr("No observations in this period."))}</p>'
+            + notes
+            + f"<h2>{escape(tr('Sites'))}</h2>"
+            + _site_table(report, tr)
+        )
     else:
         body = (
             notes
-            + "<h2>Per site</h2>"
-            + _site_table(report)
-            + "<h2>Ranking</h2>"
-            + _ranking_section(report)
-            + "<h2>Before and after</h2>"
-            + _comparison_section(report)
-            + _periods_section(report)
-            + f"<h2>Trend per {report.bucket}</h2>"
-            + _trend_section(report, progress)
+            + f"<h2>{escape(tr('Per site'))}</h2>"
+            + _site_table(report, tr)
+            + f"<h2>{escape(tr('Ranking'))}</h2>"
+            + _ranking_section(report, tr)
+            + f"<h2>{escape(tr('Before and after'))}</h2>"
+            + _comparison_section(report, tr)
+            + _periods_section(report, tr)
+            + f"<h2>{escape(tr('Trend per {bucket}').format(bucket=_bucket(report, tr)))}</h2>"
+            + _trend_section(report, progress, tr)
         )
+    items = [
+        tr(
+            "rate = compliant / (compliant + non-compliant); undetermined observations (too small or too short to"
+            " judge) are counted beside it, never inside. n is the decided count."
+        ),
+        tr(
+            "non-rider: heads that never rode a moving two-wheeler (where a camera counts riders only), counted"
+            " beside the rate, never inside. passengers: decided heads (part of n) that shared a two-wheeler with"
+            " another head."
+        ),
+        tr(
+            "Intervals are {level} Wilson score intervals. The adjusted rate corrects for the detector's measured"
+            " sensitivity and specificity (Rogan–Gladen); its interval does not include the uncertainty of those"
+            " measurements."
+        ).format(level=f"{report.confidence:.0%}"),
+        tr("coverage is camera time with frames (two cameras for one hour give 2:00)."),
+        tr(
+            "The ranking's order between two sites is not significant when their intervals overlap"
+            " (a conservative check)."
+        ),
+        tr(
+            "Before/after: the difference's interval is Newcombe's hybrid score interval; p is the two-sided"
+            " two-proportion z-test; a change is called unlikely by chance when p < {alpha}. Testing many sites at"
+            " once makes a few such calls by chance alone."
+        ).format(alpha=f"{1 - report.confidence:.2f}"),
+        tr("Times are each site's local time ({zone} unless a site has its own zone).").format(zone=report.zone),
+    ]
     method = (
-        "<h2>How to read this</h2><ul>"
-        "<li><strong>rate</strong> = compliant / (compliant + non-compliant); undetermined observations (too small "
-        "or too short to judge) are counted beside it, never inside. <strong>n</strong> is the decided count.</li>"
-        "<li><strong>non-rider</strong>: heads that never rode a moving two-wheeler (where a camera counts riders "
-        "only), counted beside the rate, never inside. <strong>passengers</strong>: decided heads (part of n) that "
-        "shared a two-wheeler with another head.</li>"
-        f"<li>Intervals are {report.confidence:.0%} Wilson score intervals. The <strong>adjusted rate</strong> "
-        "corrects for the detector's measured sensitivity and specificity (Rogan–Gladen); its interval does not "
-        "include the uncertainty of those measurements.</li>"
-        "<li><strong>coverage</strong> is camera time with frames (two cameras for one hour give 2:00).</li>"
-        "<li>The ranking's order between two sites is not significant when their intervals overlap (a conservative "
-        "check).</li>"
-        "<li>Before/after: the difference's interval is Newcombe's hybrid score interval; p is the two-sided "
-        f"two-proportion z-test; a change is called unlikely by chance when p &lt; {1 - report.confidence:.2f}. "
-        "Testing many sites at once makes a few such calls by chance alone.</li></ul>"
+        f"<h2>{escape(tr('How to read this'))}</h2><ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
     )
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}: {escape(period.label_in(report.zone))}</title><style>{STYLE}</style></head><body>"
+        f'<!DOCTYPE html>\n<html lang="{report.language}"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}: {escape(label)}</title><style>{STYLE}</style></head><body>"
         f"{head}{body}{method}</body></html>\n"
     )

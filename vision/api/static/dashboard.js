@@ -1,6 +1,8 @@
 // The compliance dashboard: vanilla JS, no dependencies, every chart drawn here as inline SVG.
-// It reads /api/v1/categories, /api/v1/sites, /api/v1/compliance/current and /api/v1/compliance/series;
+// It reads /api/v1/i18n, /api/v1/categories, /api/v1/sites, /api/v1/compliance/current, /periods and /series;
 // nothing else. Category names and titles come from the API (vision/categories.py), never from here.
+// Every sentence is t("English source"): /api/v1/i18n gives the catalogue of the language the browser asks
+// for (vision/locale/<lang>/LC_MESSAGES/vision.po); times are shown in each site's zone.
 "use strict";
 
 (function () {
@@ -10,7 +12,9 @@
   const NEAR = 0.05; // "near target": at or above the target but by less than this
   const MAX_POINTS = 50000; // the API's limit per series request
   const BUCKET_S = { minute: 60, hour: 3600, day: 86400 };
-  const WINDOW_LABELS = { 60: "the last 1 hour", 1440: "the last 24 hours", 10080: "the last 7 days" };
+  const N_ = (message) => message; // marks a message for the catalogues; t() translates it where it is shown
+  const WINDOW_LABELS = { 60: N_("the last 1 hour"), 1440: N_("the last 24 hours"), 10080: N_("the last 7 days") };
+  const CAMERA_STATES = [N_("starting"), N_("up"), N_("down"), N_("stalled"), N_("finished"), N_("failed"), N_("unknown")];
   const DEFAULT_THRESHOLD = 0.9;
   const SVG_NS = "http://www.w3.org/2000/svg";
 
@@ -26,6 +30,8 @@
     daySeries: [], // the day series behind "all data"
     confidence: null,
     selectedSite: null,
+    periods: [], // [{name, local_time}] from /api/v1/compliance/periods
+    period: "",
     bucket: "hour",
     userChoseBucket: false,
     errors: new Map(),
@@ -36,25 +42,60 @@
 
   const $ = (id) => document.getElementById(id);
 
+  // ---------- language ----------
+  let LANG = "en";
+  let MESSAGES = {};
+  let ZONE = "UTC"; // the deployment's zone (config timezone); each site may have its own
+  const t = (message, vars) => {
+    let text = MESSAGES[message] || message;
+    if (vars) text = text.replace(/\{(\w+)\}/g, (whole, key) => (key in vars ? String(vars[key]) : whole));
+    return text;
+  };
+
   // ---------- formatting ----------
-  const pct = (v) => (v === null || v === undefined ? "–" : (v * 100).toFixed(1) + " %");
+  const pct = (v) => {
+    if (v === null || v === undefined) return "–";
+    if (LANG === "en") return (v * 100).toFixed(1) + " %";
+    return new Intl.NumberFormat(LANG, { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(v);
+  };
   const pctBare = (v) => (v * 100).toFixed(1);
-  const pad2 = (n) => String(n).padStart(2, "0");
-  const isoDay = (d) => `${d.getUTCFullYear()}-${pad2(d.getUTCMonth() + 1)}-${pad2(d.getUTCDate())}`;
-  const hhmm = (d) => `${pad2(d.getUTCHours())}:${pad2(d.getUTCMinutes())}`;
-  const fmtTime = (d) => `${isoDay(d)} ${hhmm(d)} UTC`;
-  const fmtRange = (a, b) =>
-    isoDay(a) === isoDay(b) ? `${isoDay(a)} ${hhmm(a)}–${hhmm(b)} UTC` : `${fmtTime(a)} – ${fmtTime(b)}`;
+  const wholePct = (v) => (LANG === "en" ? `${(v * 100).toFixed(0)} %` : `${(v * 100).toFixed(0)}%`);
+  const clock = (d, zone) =>
+    Object.fromEntries(
+      new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
+        .formatToParts(d)
+        .map((part) => [part.type, part.value]),
+    );
+  const isoDay = (d, zone = ZONE) => {
+    const c = clock(d, zone);
+    return `${c.year}-${c.month}-${c.day}`;
+  };
+  const dayText = (d, zone = ZONE) =>
+    LANG === "en" ? isoDay(d, zone) : new Intl.DateTimeFormat(LANG, { timeZone: zone, year: "numeric", month: "long", day: "numeric" }).format(d);
+  const hhmm = (d, zone = ZONE) => {
+    const c = clock(d, zone);
+    return `${c.hour}:${c.minute}`;
+  };
+  const fmtTime = (d, zone = ZONE) => `${dayText(d, zone)} ${hhmm(d, zone)} ${zone}`;
+  const fmtRange = (a, b, zone = ZONE) =>
+    isoDay(a, zone) === isoDay(b, zone) ? `${dayText(a, zone)} ${hhmm(a, zone)}–${hhmm(b, zone)} ${zone}` : `${fmtTime(a, zone)} – ${fmtTime(b, zone)}`;
+  // How far ``zone``'s clock is ahead of UTC at epoch-ms ``ms`` (for ticks on local hours and days).
+  const offsetMs = (ms, zone) => {
+    const c = clock(new Date(ms), zone);
+    return Date.UTC(+c.year, +c.month - 1, +c.day, +c.hour, +c.minute) - Math.floor(ms / 60000) * 60000;
+  };
   const toDate = (s) => (s instanceof Date ? s : new Date(s));
   const interval = (p) => (p.low === null || p.high === null ? "" : `[${pctBare(p.low)}, ${pctBare(p.high)}]`);
-  const rateText = (p) => (p.rate === null ? "no decided observations" : `${pct(p.rate)} ${interval(p)}`);
+  const rateText = (p) => (p.rate === null ? t("no decided observations") : `${pct(p.rate)} ${interval(p)}`);
+  const stateName = (name) => (CAMERA_STATES.includes(name) ? t(name) : name);
+  const bucketName = (bucket) => ({ minute: t("minute"), hour: t("hour"), day: t("day") })[bucket] || bucket;
 
   function fmtAge(seconds) {
     if (seconds === null || seconds === undefined) return "–";
-    if (seconds < 90) return `${Math.round(seconds)} s`;
-    if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
-    if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
-    return `${Math.round(seconds / 86400)} days`;
+    if (seconds < 90) return t("{n} s", { n: Math.round(seconds) });
+    if (seconds < 5400) return t("{n} min", { n: Math.round(seconds / 60) });
+    if (seconds < 172800) return t("{n} h", { n: Math.round(seconds / 3600) });
+    return t("{n} days", { n: Math.round(seconds / 86400) });
   }
 
   function el(tag, attrs, ...children) {
@@ -91,7 +132,7 @@
     try {
       response = await fetch(path, { headers: { Accept: "application/json" }, cache: "no-store" });
     } catch (error) {
-      throw new Error(`the API did not answer (${path}): ${error.message}`);
+      throw new Error(t("the API did not answer ({path}): {error}", { path, error: error.message }));
     }
     if (!response.ok) {
       let detail = response.statusText;
@@ -103,7 +144,7 @@
       } catch (_) {
         /* not JSON: keep the status text */
       }
-      throw new Error(`${path.split("?")[0]} answered ${response.status}: ${detail}`);
+      throw new Error(t("{path} answered {status}: {detail}", { path: path.split("?")[0], status: response.status, detail }));
     }
     return response.json();
   }
@@ -125,7 +166,7 @@
       return;
     }
     box.hidden = false;
-    box.append(el("strong", { text: "Some figures could not be loaded; what is shown may be out of date." }));
+    box.append(el("strong", { text: t("Some figures could not be loaded; what is shown may be out of date.") }));
     const list = el("ul");
     for (const message of state.errors.values()) list.append(el("li", { text: message }));
     box.append(list);
@@ -213,20 +254,54 @@
     return site ? site.threshold : DEFAULT_THRESHOLD;
   }
 
+  // The language the browser asks for (Accept-Language), its catalogue and the deployment's zone.
+  async function loadLanguage() {
+    if (state.languageLoaded) return;
+    const body = await getJSON(`${API}/i18n`);
+    LANG = body.language;
+    MESSAGES = body.messages;
+    ZONE = body.timezone;
+    state.languageLoaded = true;
+    document.documentElement.lang = LANG;
+    for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+    for (const node of document.querySelectorAll("[data-i18n-attr-label]")) node.setAttribute("aria-label", t(node.dataset.i18nAttrLabel));
+  }
+
   async function loadCategories() {
     if (state.categories) return;
     const list = await getJSON(`${API}/categories`);
     state.categories = Object.fromEntries(list.map((c) => [c.id, c]));
-    const titles = list.map((c) => c.title);
-    const heading = titles.length ? titles.join(" and ").replace(/ and (.)/g, (m, ch) => ` and ${ch.toLowerCase()}`) : "Compliance";
+    const titles = list.map((c) => t(c.title));
+    let heading = t("Compliance");
+    if (titles.length) {
+      const [first, ...rest] = titles;
+      heading = LANG === "en" ? [first, ...rest.map((x) => x.charAt(0).toLowerCase() + x.slice(1))].join(" and ") : titles.join(t(" and "));
+    }
     $("page-title").textContent = heading;
-    document.title = `vision: ${heading.toLowerCase()}`;
+    document.title = `vision: ${LANG === "en" ? heading.toLowerCase() : heading}`;
   }
 
   function categoryTitle(category) {
     const info = state.categories && state.categories[category];
-    return info ? info.title : category || "–";
+    return info ? t(info.title) : category || "–";
   }
+
+  async function loadPeriods() {
+    if (state.periodsLoaded) return;
+    state.periods = await getJSON(`${API}/compliance/periods`);
+    state.periodsLoaded = true;
+    const select = $("period-select");
+    select.replaceChildren(
+      el("option", { value: "", text: t("Whole day") }),
+      ...state.periods.map((p) => el("option", { value: p.name, selected: p.name === state.period, text: `${p.name.replace(/_/g, " ")} (${p.local_time})` })),
+    );
+    $("period-field").hidden = !state.periods.length;
+  }
+
+  const siteZone = (siteId) => {
+    const site = siteById(siteId);
+    return (site && site.timezone) || ZONE;
+  };
 
   async function loadSites() {
     state.sites = await getJSON(`${API}/sites`);
@@ -277,12 +352,12 @@
   // ---------- status ----------
   function statusOf(row) {
     const p = row && row.point;
-    if (!p || p.rate === null) return { key: "nodata", label: "No data", rank: 0 };
+    if (!p || p.rate === null) return { key: "nodata", label: t("No data"), rank: 0 };
     if (p.rate < row.threshold) {
-      return { key: "below", label: row.confidently_below ? "Below target (confident)" : "Below target", rank: 3 };
+      return { key: "below", label: row.confidently_below ? t("Below target (confident)") : t("Below target"), rank: 3 };
     }
-    if (p.rate < row.threshold + NEAR) return { key: "near", label: "Near target", rank: 2 };
-    return { key: "ok", label: "On target", rank: 1 };
+    if (p.rate < row.threshold + NEAR) return { key: "near", label: t("Near target"), rank: 2 };
+    return { key: "ok", label: t("On target"), rank: 1 };
   }
 
   function categoriesOf(site) {
@@ -321,35 +396,33 @@
     const shown = state.shown;
     caption.replaceChildren();
     if (!shown) {
-      caption.textContent = state.errors.size ? "No rates loaded." : "Loading…";
+      caption.textContent = state.errors.size ? t("No rates loaded.") : t("Loading…");
       return;
     }
+    const windowLabel = (minutes) => (WINDOW_LABELS[minutes] ? t(WINDOW_LABELS[minutes]) : t("the last {n} minutes", { n: minutes }));
     if (shown.mode === "window") {
-      caption.append(
-        "Showing ",
-        el("strong", { text: WINDOW_LABELS[shown.minutes] || `the last ${shown.minutes} minutes` }),
-        ` (${fmtRange(shown.from, shown.to)}).`,
-      );
-      if (!state.rows.length) caption.append(" No observations in this window.");
+      caption.append(t("Showing "), el("strong", { text: windowLabel(shown.minutes) }), ` (${fmtRange(shown.from, shown.to)}).`);
+      if (!state.rows.length) caption.append(t(" No observations in this window."));
       return;
     }
-    caption.append("Showing ", el("strong", { text: `all data of the last ${ALL_DAYS} days` }));
+    caption.append(t("Showing "), el("strong", { text: t("all data of the last {n} days", { n: ALL_DAYS }) }));
     if (shown.dataFrom) {
-      const first = isoDay(shown.dataFrom);
-      const last = isoDay(new Date(shown.dataTo.getTime() - 1));
-      caption.append(`: observations on ${first === last ? first : `${first} to ${last}`} (UTC days), summed per site.`);
+      const first = dayText(shown.dataFrom);
+      const last = dayText(new Date(shown.dataTo.getTime() - 1));
+      const days = first === last ? first : t("{first} to {last}", { first, last });
+      caption.append(t(": observations on {days} (local days, {zone}), summed per site.", { days, zone: ZONE }));
     } else {
-      caption.append(": no observations at all.");
+      caption.append(t(": no observations at all."));
     }
     if (state.fellBackFrom && !state.userChoseWindow) {
-      caption.append(` There were none in ${WINDOW_LABELS[state.fellBackFrom]}, so the page switched to all data.`);
+      caption.append(t(" There were none in {window}, so the page switched to all data.", { window: windowLabel(state.fellBackFrom) }));
     }
   }
 
   // ---------- rendering: table ----------
   function healthCells(cameras) {
     if (!cameras.length) {
-      return [el("td", { class: "muted", text: "none" }), el("td", { class: "num muted", text: "–" }), el("td", { class: "num muted", text: "–" })];
+      return [el("td", { class: "muted", text: t("none") }), el("td", { class: "num muted", text: "–" }), el("td", { class: "num muted", text: "–" })];
     }
     // Down: down, stalled or failed. Starting, finished (a file played to its end) and unknown
     // (never reported) are counted on their own.
@@ -362,17 +435,17 @@
     }
     const notes = cameras
       .filter((c) => !c.health.up)
-      .map((c) => `${c.id}: ${c.health.state}${c.health.last_error ? ` (${c.health.last_error})` : ""}`);
-    const summary = el("td", { title: notes.join("\n") || "all cameras up" });
-    summary.append(`${up} up · `, el("span", { class: down ? "health-bad" : null, text: `${down} down` }));
-    for (const [name, count] of other) summary.append(` · ${count} ${name}`);
+      .map((c) => `${c.id}: ${stateName(c.health.state)}${c.health.last_error ? ` (${c.health.last_error})` : ""}`);
+    const summary = el("td", { title: notes.join("\n") || t("all cameras up") });
+    summary.append(t("{n} up", { n: up }) + " · ", el("span", { class: down ? "health-bad" : null, text: t("{n} down", { n: down }) }));
+    for (const [name, count] of other) summary.append(` · ${count} ${stateName(name)}`);
     if (notes.length) summary.append(el("span", { class: "sub", text: notes.join(", ") }));
     const ages = cameras.map((c) => c.health.last_frame_age_s).filter((a) => a !== null && a !== undefined);
     const worstAge = ages.length ? Math.max(...ages) : null;
     const reconnects = cameras.reduce((total, c) => total + c.health.reconnects, 0);
     return [
       summary,
-      el("td", { class: "num", text: fmtAge(worstAge), title: worstAge === null ? "no frame yet" : `${worstAge.toFixed(0)} s ago` }),
+      el("td", { class: "num", text: fmtAge(worstAge), title: worstAge === null ? t("no frame yet") : t("{n} s ago", { n: worstAge.toFixed(0) }) }),
       el("td", { class: "num", text: String(reconnects) }),
     ];
   }
@@ -380,13 +453,13 @@
   function renderTable() {
     const body = $("sites-body");
     if (!state.sitesLoaded && !state.rows.length) {
-      const message = state.errors.get("sites") || "Loading sites…";
+      const message = state.errors.get("sites") || t("Loading sites…");
       body.replaceChildren(el("tr", {}, el("td", { colspan: "10", class: state.errors.has("sites") ? "health-bad" : "muted", text: message })));
       return;
     }
     const rows = tableRows();
     if (!rows.length) {
-      body.replaceChildren(el("tr", {}, el("td", { colspan: "10", class: "muted", text: "No sites configured." })));
+      body.replaceChildren(el("tr", {}, el("td", { colspan: "10", class: "muted", text: t("No sites configured.") })));
       return;
     }
     body.replaceChildren(
@@ -398,20 +471,20 @@
         const name = el("button", { type: "button", class: "site-button", text: site.name, "aria-pressed": String(site.id === state.selectedSite) });
         const nameCell = el("th", { scope: "row" }, name, el("span", { class: "sub", text: site.id }));
         let rateCell;
-        if (!p) rateCell = el("td", { class: "muted", text: "no observations" });
-        else if (p.rate === null) rateCell = el("td", { class: "muted", text: "no decided observations" });
+        if (!p) rateCell = el("td", { class: "muted", text: t("no observations") });
+        else if (p.rate === null) rateCell = el("td", { class: "muted", text: t("no decided observations") });
         else {
           rateCell = el("td", { class: "rate" }, el("strong", { text: pct(p.rate) }), " ", interval(p));
           if (p.adjusted_rate !== null && p.adjusted_rate !== undefined) {
-            rateCell.append(el("span", { class: "sub", text: `adjusted for detector error: ${pct(p.adjusted_rate)}`, title: "Rogan-Gladen corrected rate" }));
+            rateCell.append(el("span", { class: "sub", text: t("adjusted for detector error: {rate}", { rate: pct(p.adjusted_rate) }), title: t("Rogan-Gladen corrected rate") }));
           }
         }
         const statusCell = el("td", {}, el("span", { class: "status" }, el("span", { class: `dot s-${status.key}`, "aria-hidden": "true" }), status.label));
         if (row.confidently_below) {
-          statusCell.append(el("br"), el("span", { class: "badge confident", text: "▼ confidently below", title: "The whole interval is under the target." }));
+          statusCell.append(el("br"), el("span", { class: "badge confident", text: t("▼ confidently below"), title: t("The whole interval is under the target.") }));
         }
         if (p && p.low_sample) {
-          statusCell.append(el("br"), el("span", { class: "badge lown", text: "low n", title: "Fewer decided observations than the configured minimum: a wide interval." }));
+          statusCell.append(el("br"), el("span", { class: "badge lown", text: t("low n"), title: t("Fewer decided observations than the configured minimum: a wide interval.") }));
         }
         tr.append(
           nameCell,
@@ -419,7 +492,7 @@
           rateCell,
           el("td", { class: "num", text: p ? String(p.n) : "–" }),
           el("td", { class: "num", text: p ? String(p.undetermined) : "–" }),
-          el("td", { class: "num", text: row.threshold ? `${(row.threshold * 100).toFixed(0)} %` : "–" }),
+          el("td", { class: "num", text: row.threshold ? wholePct(row.threshold) : "–" }),
           statusCell,
           ...healthCells(cameras),
         );
@@ -452,9 +525,9 @@
     const unplaced = state.sites.filter((s) => s.lat === null || s.lon === null);
     const note = $("map-unplaced");
     note.hidden = !unplaced.length;
-    note.textContent = unplaced.length ? `Not on the map (no coordinates): ${unplaced.map((s) => s.name).join(", ")}.` : "";
+    note.textContent = unplaced.length ? t("Not on the map (no coordinates): {sites}.", { sites: unplaced.map((s) => s.name).join(", ") }) : "";
     if (!placed.length) {
-      container.replaceChildren(el("p", { class: "muted", text: state.sitesLoaded ? "No site has coordinates." : state.errors.get("sites") || "Loading…" }));
+      container.replaceChildren(el("p", { class: "muted", text: state.sitesLoaded ? t("No site has coordinates.") : state.errors.get("sites") || t("Loading…") }));
       return;
     }
     const W = 560;
@@ -489,10 +562,10 @@
     const py = (lat) => margin.t + ((y1 - lat) / (y1 - y0)) * innerH;
 
     const root = svg("svg", { class: "map", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-labelledby": "map-title map-desc" });
-    root.append(svg("title", { id: "map-title", text: "Sites by location, coloured by compliance" }));
+    root.append(svg("title", { id: "map-title", text: t("Sites by location, coloured by compliance") }));
     const descriptions = placed.map((s) => {
       const st = siteStatus(s.id);
-      return `${s.name}: ${st.row ? `${pct(st.row.point.rate)}, ${st.status.label}` : "no data"}`;
+      return `${s.name}: ${st.row ? `${pct(st.row.point.rate)}, ${st.status.label}` : t("no data")}`;
     });
     root.append(svg("desc", { id: "map-desc", text: descriptions.join("; ") }));
     root.append(svg("rect", { class: "map-bg", x: margin.l, y: margin.t, width: innerW, height: innerH, rx: 4 }));
@@ -543,16 +616,23 @@
       for (const row of st.rows) {
         const p = row.point;
         lines.push(
-          `${row.category}: ${rateText(p)}, n = ${p.n} (${p.compliant} compliant, ${p.non_compliant} not), ` +
-            `${p.undetermined} undetermined, target ${(row.threshold * 100).toFixed(0)} %: ${statusOf(row).label}` +
-            (p.low_sample ? ", low sample" : ""),
+          t("{category}: {rate}, n = {n} ({compliant} compliant, {not} not), {undetermined} undetermined, target {target}: {status}", {
+            category: categoryTitle(row.category),
+            rate: rateText(p),
+            n: p.n,
+            compliant: p.compliant,
+            not: p.non_compliant,
+            undetermined: p.undetermined,
+            target: wholePct(row.threshold),
+            status: statusOf(row).label,
+          }) + (p.low_sample ? t(", low sample") : ""),
         );
       }
-      if (!st.rows.length) lines.push("no observations in the window shown");
+      if (!st.rows.length) lines.push(t("no observations in the window shown"));
       const rightSide = x < margin.l + innerW * 0.62;
       const anchor = rightSide ? "start" : "end";
       const dx = rightSide ? 18 : -18;
-      const label = st.row ? `${pct(st.row.point.rate)} · ${st.status.label.toLowerCase()}` : "no data";
+      const label = st.row ? `${pct(st.row.point.rate)} · ${LANG === "en" ? st.status.label.toLowerCase() : st.status.label}` : t("no data");
       const mark = svg("g", { class: "site-mark", tabindex: "0", role: "button", "aria-label": lines.join(". "), "data-site": site.id },
         svg("circle", { class: `site-dot ${st.status.key}${site.id === state.selectedSite ? " selected" : ""}`, cx: x, cy: y, r: 12 }),
         svg("text", { class: "site-label", x: x + dx, y: y - 2, "text-anchor": anchor, text: site.name }),
@@ -580,9 +660,9 @@
       state.selectedSite = first ? first.id : null;
     }
     select.replaceChildren(
-      ...state.sites.map((s) => el("option", { value: s.id, selected: s.id === state.selectedSite, text: withData.has(s.id) ? s.name : `${s.name} (no data)` })),
+      ...state.sites.map((s) => el("option", { value: s.id, selected: s.id === state.selectedSite, text: withData.has(s.id) ? s.name : t("{site} (no data)", { site: s.name }) })),
     );
-    if (!state.sites.length) select.append(el("option", { value: "", text: "No sites" }));
+    if (!state.sites.length) select.append(el("option", { value: "", text: t("No sites") }));
   }
 
   function selectSite(siteId) {
@@ -633,27 +713,32 @@
     const link = $("csv-link");
     const site = siteById(state.selectedSite);
     if (!site) {
-      container.replaceChildren(el("p", { class: "muted", text: state.sitesLoaded ? "No site selected." : "Waiting for the list of sites." }));
+      container.replaceChildren(el("p", { class: "muted", text: state.sitesLoaded ? t("No site selected.") : t("Waiting for the list of sites.") }));
       caption.textContent = "";
       link.hidden = true;
       return;
     }
-    const bucket = state.bucket;
+    // A daily period (e.g. the morning peak) is one point per local day.
+    const period = state.period;
+    const bucket = period ? "day" : state.bucket;
+    $("bucket-select").disabled = Boolean(period);
     const range = trendRange(bucket);
     if (!range) {
-      container.replaceChildren(el("p", { class: "muted", text: "No rates loaded yet." }));
+      container.replaceChildren(el("p", { class: "muted", text: t("No rates loaded yet.") }));
       link.hidden = true;
       return;
     }
     const query =
       `site=${encodeURIComponent(site.id)}&bucket=${bucket}` +
+      (period ? `&period=${encodeURIComponent(period)}` : "") +
       `&from=${encodeURIComponent(range.from.toISOString())}&to=${encodeURIComponent(range.to.toISOString())}`;
     link.href = `${API}/compliance/series.csv?${query}`;
     link.hidden = false;
-    link.textContent = `Download CSV (${site.name}, per ${bucket})`;
+    link.textContent = t("Download CSV ({site}, per {bucket})", { site: site.name, bucket: bucketName(bucket) });
+    const zone = siteZone(site.id);
     if (range.empty) {
-      caption.textContent = `${site.name}: no observations in the last ${ALL_DAYS} days.`;
-      container.replaceChildren(el("p", { class: "muted", text: "Nothing to draw." }));
+      caption.textContent = t("{site}: no observations in the last {n} days.", { site: site.name, n: ALL_DAYS });
+      container.replaceChildren(el("p", { class: "muted", text: t("Nothing to draw.") }));
       return;
     }
     const request = ++trendRequest;
@@ -662,29 +747,31 @@
       response = await getJSON(`${API}/compliance/series?${query}`);
       clearError("trend");
     } catch (error) {
-      showError("trend", `Trend for ${site.name}: ${error.message}`);
+      showError("trend", t("Trend for {site}: {error}", { site: site.name, error: error.message }));
       if (request === trendRequest && !container.querySelector("svg")) {
-        container.replaceChildren(el("p", { class: "health-bad", text: `Could not load the trend: ${error.message}` }));
+        container.replaceChildren(el("p", { class: "health-bad", text: t("Could not load the trend: {error}", { error: error.message }) }));
       }
       return;
     }
     if (request !== trendRequest) return; // a newer selection is on its way
     const confidence = response.series.length ? response.series[0].confidence : state.confidence;
+    const periodInfo = state.periods.find((p) => p.name === period);
     caption.replaceChildren(
       el("strong", { text: site.name }),
-      `, per ${bucket}, ${fmtRange(range.from, range.to)}` +
-        (confidence ? `; band: ${Math.round(confidence * 100)} % interval.` : ".") +
-        (range.clipped ? ` Only the last ${MAX_POINTS} ${bucket}s fit one request; choose a larger bucket for more.` : ""),
+      t(", per {bucket}, {range}", { bucket: bucketName(bucket), range: fmtRange(range.from, range.to, zone) }) +
+        (periodInfo ? t(", {period} only ({hours} local time)", { period: periodInfo.name.replace(/_/g, " "), hours: periodInfo.local_time }) : "") +
+        (confidence ? t("; band: {level} interval.", { level: wholePct(confidence) }) : ".") +
+        (range.clipped ? t(" Only the last {n} points fit one request; choose a larger bucket for more.", { n: MAX_POINTS }) : ""),
     );
     if (!response.series.length) {
-      container.replaceChildren(el("p", { class: "muted", text: `${site.name} has no observations in this range.` }));
+      container.replaceChildren(el("p", { class: "muted", text: t("{site} has no observations in this range.", { site: site.name }) }));
       return;
     }
     const domain = state.shown.mode === "all" ? dataDomain(response.series, bucket) : [range.from.getTime(), range.to.getTime()];
     container.replaceChildren(
       ...response.series.map((series) => {
         const block = el("div", { class: "chart-block" });
-        block.append(drawTrend(series, site, domain), dataTable(series));
+        block.append(drawTrend(series, site, domain, zone), dataTable(series, zone));
         return block;
       }),
     );
@@ -700,7 +787,7 @@
 
   const TIME_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 1209600, 2592000].map((s) => s * 1000);
 
-  function drawTrend(series, site, domain) {
+  function drawTrend(series, site, domain, zone) {
     const W = 760;
     const H = 300;
     const m = { l: 62, r: 18, t: 26, b: 54 };
@@ -710,36 +797,38 @@
     const x = (t) => m.l + ((t - d0) / (d1 - d0)) * pw;
     const y = (v) => m.t + (1 - v) * ph;
     const threshold = site.threshold;
-    const title = `${site.name}, ${series.category}: compliance per ${series.bucket}`;
-    const root = svg("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": `${title}, target ${(threshold * 100).toFixed(0)} %` });
+    const bucket = bucketName(series.bucket);
+    const title = t("{site}, {category}: compliance per {bucket}", { site: site.name, category: categoryTitle(series.category), bucket });
+    const root = svg("svg", { class: "chart", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": t("{title}, target {target}", { title, target: wholePct(threshold) }) });
     root.append(svg("title", { text: title }));
-    root.append(svg("text", { class: "chart-title", x: m.l, y: 16, text: `${series.category} (${series.points.length} ${series.bucket}${series.points.length === 1 ? "" : "s"} with observations)` }));
+    root.append(svg("text", { class: "chart-title", x: m.l, y: 16, text: t("{category} ({n} × {bucket} with observations)", { category: categoryTitle(series.category), n: series.points.length, bucket }) }));
 
     // Y grid and labels.
     for (let v = 0; v <= 1.0001; v += 0.2) {
       root.append(svg("line", { class: "grid", x1: m.l, y1: y(v), x2: m.l + pw, y2: y(v) }));
-      root.append(svg("text", { class: "tick-label", x: m.l - 6, y: y(v) + 4, "text-anchor": "end", text: `${Math.round(v * 100)} %` }));
+      root.append(svg("text", { class: "tick-label", x: m.l - 6, y: y(v) + 4, "text-anchor": "end", text: wholePct(v) }));
     }
-    // X ticks: a round step giving at most 8 ticks.
+    // X ticks: a round step giving at most 8 ticks, on the site's local hours and days.
     const step = TIME_STEPS.find((s) => (d1 - d0) / s <= 8) || TIME_STEPS[TIME_STEPS.length - 1];
+    const offset = offsetMs(d0, zone);
     let previousDay = null;
-    for (let t = Math.ceil(d0 / step) * step; t <= d1; t += step) {
-      const date = new Date(t);
-      const day = isoDay(date);
-      const label = svg("text", { class: "tick-label", x: x(t), y: m.t + ph + 16, "text-anchor": "middle" });
+    for (let tick = Math.ceil((d0 + offset) / step) * step - offset; tick <= d1; tick += step) {
+      const date = new Date(tick);
+      const day = isoDay(date, zone);
+      const label = svg("text", { class: "tick-label", x: x(tick), y: m.t + ph + 16, "text-anchor": "middle" });
       if (step < 86400000) {
-        label.append(svg("tspan", { x: x(t), text: hhmm(date) }));
-        if (day !== previousDay) label.append(svg("tspan", { x: x(t), dy: 13, text: day }));
+        label.append(svg("tspan", { x: x(tick), text: hhmm(date, zone) }));
+        if (day !== previousDay) label.append(svg("tspan", { x: x(tick), dy: 13, text: dayText(date, zone) }));
       } else {
-        label.append(svg("tspan", { x: x(t), text: day }));
+        label.append(svg("tspan", { x: x(tick), text: dayText(date, zone) }));
       }
       previousDay = day;
-      root.append(svg("line", { class: "grid", x1: x(t), y1: m.t, x2: x(t), y2: m.t + ph }), label);
+      root.append(svg("line", { class: "grid", x1: x(tick), y1: m.t, x2: x(tick), y2: m.t + ph }), label);
     }
     root.append(svg("line", { class: "axis", x1: m.l, y1: m.t + ph, x2: m.l + pw, y2: m.t + ph }));
     root.append(svg("line", { class: "axis", x1: m.l, y1: m.t, x2: m.l, y2: m.t + ph }));
-    root.append(svg("text", { class: "axis-title", x: m.l + pw / 2, y: H - 6, "text-anchor": "middle", text: `Time (UTC), one point per ${series.bucket}` }));
-    root.append(svg("text", { class: "axis-title", x: 14, y: m.t + ph / 2, "text-anchor": "middle", transform: `rotate(-90 14 ${m.t + ph / 2})`, text: "Compliance rate" }));
+    root.append(svg("text", { class: "axis-title", x: m.l + pw / 2, y: H - 6, "text-anchor": "middle", text: t("Time ({zone}), one point per {bucket}", { zone, bucket }) }));
+    root.append(svg("text", { class: "axis-title", x: 14, y: m.t + ph / 2, "text-anchor": "middle", transform: `rotate(-90 14 ${m.t + ph / 2})`, text: t("Compliance rate") }));
 
     // Contiguous runs of decided points: a band and a line across each; a gap breaks them.
     const mid = (p) => (toDate(p.start).getTime() + toDate(p.end).getTime()) / 2;
@@ -772,7 +861,7 @@
     root.append(bandLayer);
     // Threshold line, labelled.
     root.append(svg("line", { class: "threshold", x1: m.l, y1: y(threshold), x2: m.l + pw, y2: y(threshold) }));
-    root.append(svg("text", { class: "threshold-label", x: m.l + pw - 4, y: y(threshold) - 5, "text-anchor": "end", text: `target ${(threshold * 100).toFixed(0)} %` }));
+    root.append(svg("text", { class: "threshold-label", x: m.l + pw - 4, y: y(threshold) - 5, "text-anchor": "end", text: t("target {target}", { target: wholePct(threshold) }) }));
     root.append(lineLayer);
 
     const pointLayer = svg("g");
@@ -780,10 +869,16 @@
       const start = toDate(p.start);
       const end = toDate(p.end);
       const text =
-        `${fmtRange(start, end)}: ${rateText(p)}, n = ${p.n} (${p.compliant} compliant, ${p.non_compliant} not), ` +
-        `${p.undetermined} undetermined` +
-        (p.adjusted_rate !== null ? `, adjusted ${pct(p.adjusted_rate)}` : "") +
-        (p.low_sample ? ", LOW SAMPLE" : "");
+        t("{range}: {rate}, n = {n} ({compliant} compliant, {not} not), {undetermined} undetermined", {
+          range: fmtRange(start, end, zone),
+          rate: rateText(p),
+          n: p.n,
+          compliant: p.compliant,
+          not: p.non_compliant,
+          undetermined: p.undetermined,
+        }) +
+        (p.adjusted_rate !== null ? t(", adjusted {rate}", { rate: pct(p.adjusted_rate) }) : "") +
+        (p.low_sample ? t(", LOW SAMPLE") : "");
       if (p.rate === null) {
         const cx = x(mid(p));
         pointLayer.append(titled(svg("line", { class: "nodecided", x1: cx, y1: m.t + ph - 6, x2: cx, y2: m.t + ph }), text));
@@ -797,28 +892,27 @@
     return root;
   }
 
-  function dataTable(series) {
+  function dataTable(series, zone) {
     const details = el("details", { open: state.openTables.has(series.category) });
     details.addEventListener("toggle", () => {
       if (details.open) state.openTables.add(series.category);
       else state.openTables.delete(series.category);
     });
-    details.append(el("summary", { text: `Data table (${series.category}, ${series.points.length} row${series.points.length === 1 ? "" : "s"})` }));
+    details.append(el("summary", { text: t("Data table ({category}, {n} rows)", { category: categoryTitle(series.category), n: series.points.length }) }));
     const table = el("table");
-    table.append(
-      el("thead", {}, el("tr", {}, ...["Window (UTC)", "Rate [interval]", "n", "Compliant", "Not", "Undetermined", "Low sample"].map((h) => el("th", { scope: "col", text: h })))),
-    );
+    const headers = [t("Window ({zone})", { zone }), t("Rate [interval]"), "n", t("Compliant"), t("Not"), t("Undetermined"), t("Low sample")];
+    table.append(el("thead", {}, el("tr", {}, ...headers.map((h) => el("th", { scope: "col", text: h })))));
     const body = el("tbody");
     for (const p of series.points) {
       body.append(
         el("tr", {},
-          el("td", { text: fmtRange(toDate(p.start), toDate(p.end)) }),
+          el("td", { text: fmtRange(toDate(p.start), toDate(p.end), zone) }),
           el("td", { text: rateText(p) }),
           el("td", { class: "num", text: String(p.n) }),
           el("td", { class: "num", text: String(p.compliant) }),
           el("td", { class: "num", text: String(p.non_compliant) }),
           el("td", { class: "num", text: String(p.undetermined) }),
-          el("td", { text: p.low_sample ? "yes" : "no" }),
+          el("td", { text: p.low_sample ? t("yes") : t("no") }),
         ),
       );
     }
@@ -833,22 +927,34 @@
     state.busy = true;
     try {
       try {
+        await loadLanguage();
+        clearError("language");
+      } catch (error) {
+        showError("language", t("Language: {error}", { error: error.message }));
+      }
+      try {
         await loadCategories();
         clearError("categories");
       } catch (error) {
-        showError("categories", `Categories: ${error.message}`);
+        showError("categories", t("Categories: {error}", { error: error.message }));
       }
       try {
         await loadSites();
         clearError("sites");
       } catch (error) {
-        showError("sites", `Sites: ${error.message}`);
+        showError("sites", t("Sites: {error}", { error: error.message }));
+      }
+      try {
+        await loadPeriods();
+        clearError("periods");
+      } catch (error) {
+        showError("periods", t("Periods: {error}", { error: error.message }));
       }
       try {
         await loadRates();
         clearError("rates");
       } catch (error) {
-        showError("rates", `Compliance rates: ${error.message}`);
+        showError("rates", t("Compliance rates: {error}", { error: error.message }));
       }
       autoBucket();
       renderCaption();
@@ -856,9 +962,9 @@
       renderTable();
       renderMap();
       await loadTrend();
-      $("last-updated").textContent = `Updated ${fmtTime(new Date())}` + (state.errors.size ? " (with errors)" : "");
+      $("last-updated").textContent = t("Updated {time}", { time: fmtTime(new Date()) }) + (state.errors.size ? t(" (with errors)") : "");
     } catch (error) {
-      showError("page", `The page failed to draw: ${error.message}`);
+      showError("page", t("The page failed to draw: {error}", { error: error.message }));
     } finally {
       state.busy = false;
     }
@@ -885,9 +991,13 @@
       loadTrend();
     });
     $("site-select").addEventListener("change", (event) => selectSite(event.target.value));
+    $("period-select").addEventListener("change", (event) => {
+      state.period = event.target.value;
+      loadTrend();
+    });
     $("refresh-button").addEventListener("click", () => refresh().then(schedule));
-    window.addEventListener("error", (event) => showError("page", `Script error: ${event.message}`));
-    window.addEventListener("unhandledrejection", (event) => showError("page", `Script error: ${event.reason}`));
+    window.addEventListener("error", (event) => showError("page", t("Script error: {error}", { error: event.message })));
+    window.addEventListener("unhandledrejection", (event) => showError("page", t("Script error: {error}", { error: event.reason })));
     refresh().then(schedule);
   }
 
