@@ -146,7 +146,7 @@ def test_html_report_is_self_contained_and_agrees_with_the_rate_service(config_p
         assert row + f"</td><td>{point.n}</td><td>{point.compliant}</td><td>{point.non_compliant}</td>" in html
     assert "<td>2:30</td>" in html  # the north camera's 2.5 h of frames
     assert "low sample" in html  # east: 8 decided observations
-    assert 'Quiet corner<br><small>quiet</small></td><td class="text">helmet</td>' in html
+    assert 'Quiet corner<br><small>quiet</small></td><td class="text">Helmet wearing</td>' in html
     assert "no observations in this period" in html
 
     # Halves of the period: days 1-2 against days 3-4; CI and p as in test_two_proportion_test_matches_scipy.
