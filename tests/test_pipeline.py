@@ -49,7 +49,7 @@ def run_pipeline(config_path: Path, stop: threading.Event | None = None, **kwarg
 def outcomes_in_store(url: str) -> list[str]:
     store = open_store(url)
     try:
-        return sorted(row["outcome"] for row in store.observations(limit=10_000))
+        return sorted(row.outcome for row in store.observations(limit=10_000))
     finally:
         store.close()
 
@@ -70,10 +70,7 @@ def test_file_clip_counts_each_person_and_runs_are_reproducible(tmp_path):
     _, run_2 = run_pipeline(config_path)
     store = open_store(load_config(config_path).store.url)
     rows = store.observations(limit=1000)
-    by_run = {
-        run: [(r["track_id"], r["outcome"], r["started_at"]) for r in rows if r["run_id"] == run]
-        for run in (run_1, run_2)
-    }
+    by_run = {run: [(r.track_id, r.outcome, r.started_at) for r in rows if r.run_id == run] for run in (run_1, run_2)}
     assert by_run[run_1] == by_run[run_2]  # same file, same observations, same (file-timeline) times
     decided = [outcome for _, outcome, _ in by_run[run_1] if outcome != Outcome.UNDETERMINED]
     total = truth["counts"]["compliant"] + truth["counts"]["non_compliant"]

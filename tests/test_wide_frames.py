@@ -97,11 +97,11 @@ def test_the_rider_and_passenger_count_the_standing_person_does_not(tmp_path, da
     summary = pipeline.summary()["cam"]
     assert summary["detection"] == "motion"
     rows = store.observations(limit=1000)
-    riders = [r for r in rows if r["outcome"] in (Outcome.COMPLIANT, Outcome.NON_COMPLIANT)]
-    non_riders = [r for r in rows if r["outcome"] == Outcome.NON_RIDER]
+    riders = [r for r in rows if r.outcome in (Outcome.COMPLIANT, Outcome.NON_COMPLIANT)]
+    non_riders = [r for r in rows if r.outcome == Outcome.NON_RIDER]
     assert len(riders) == 2, rows  # rider and passenger, each once
-    assert {r["vehicle_track_id"] for r in riders} == {riders[0]["vehicle_track_id"]}
-    assert [r["riders_on_vehicle"] for r in riders] == [2, 2]
+    assert {r.vehicle_track_id for r in riders} == {riders[0].vehicle_track_id}
+    assert [r.riders_on_vehicle for r in riders] == [2, 2]
     # The standing person is never counted: the model leaves her out, and a head it boxed there would be a
     # non_rider (tests/tracking/test_riders.py); either way she is not in n.
     assert summary["non_rider"] == len(non_riders)

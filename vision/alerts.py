@@ -96,11 +96,11 @@ class AlertNotifier:
         for camera in self.config.cameras:
             if not camera.enabled:
                 continue
-            status = statuses.get(camera.id, {})
-            if status.get("state") == "finished":
+            status = statuses.get(camera.id)
+            if status is not None and status.state == "finished":
                 continue
-            last = status.get("last_frame_wall_at") or self._started
-            silent_for = wall - float(last)  # type: ignore[arg-type]
+            last = (status.last_frame_wall_at if status else None) or self._started
+            silent_for = wall - last
             if silent_for > limit:
                 due.append(
                     (
@@ -109,9 +109,9 @@ class AlertNotifier:
                             "kind": "camera_down",
                             "camera": camera.id,
                             "site": camera.site,
-                            "state": status.get("state", "unknown"),
+                            "state": status.state if status else "unknown",
                             "silent_for_s": round(silent_for, 1),
-                            "last_error": status.get("last_error"),
+                            "last_error": status.last_error if status else None,
                             "message": f"camera {camera.id} at {camera.site} delivered no frame for {silent_for:.0f} s",
                         },
                     )

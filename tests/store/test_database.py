@@ -142,8 +142,8 @@ def test_observations_paginate_by_id_and_filter(store):
     run = store.start_run("demo.yaml", "test")
     store.add_observations(run, [observation(i, Outcome.COMPLIANT, track=i) for i in range(5)])
     first_page = store.observations(limit=2)
-    second_page = store.observations(limit=2, after_id=first_page[-1]["id"])
-    assert [row["track_id"] for row in first_page + second_page] == [0, 1, 2, 3]
+    second_page = store.observations(limit=2, after_id=first_page[-1].id)
+    assert [row.track_id for row in first_page + second_page] == [0, 1, 2, 3]
     assert len(store.observations(start=T0 + timedelta(minutes=3))) == 2
     assert store.count_observations() == 5
 
@@ -214,7 +214,7 @@ def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_rows(store):
         columns = {column["name"] for column in sa.inspect(upgraded.engine).get_columns("observations")}
         assert {"vehicle_track_id", "riders_on_vehicle"} <= columns
         (old,) = upgraded.observations()
-        assert (old["track_id"], old["vehicle_track_id"], old["riders_on_vehicle"]) == (1, None, None)
+        assert (old.track_id, old.vehicle_track_id, old.riders_on_vehicle) == (1, None, None)
         run = upgraded.start_run("demo.yaml", "test")
         upgraded.add_observations(
             run,
@@ -223,8 +223,8 @@ def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_rows(store):
                 observation(2, Outcome.NON_RIDER, track=3),
             ],
         )
-        rows = upgraded.observations(after_id=old["id"])
-        assert [(r["track_id"], r["outcome"], r["vehicle_track_id"], r["riders_on_vehicle"]) for r in rows] == [
+        rows = upgraded.observations(after_id=old.id)
+        assert [(r.track_id, r.outcome, r.vehicle_track_id, r.riders_on_vehicle) for r in rows] == [
             (2, "compliant", 5, 2),
             (3, "non_rider", None, None),
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import datetime
 from typing import Annotated, Literal
@@ -13,12 +14,12 @@ from vision.api.context import UNPROCESSABLE, ApiContext, Context, zoned
 from vision.categories import CATEGORIES
 from vision.i18n import LANGUAGES, messages, negotiate
 from vision.outcome import Outcome
-from vision.store.database import from_epoch
+from vision.store.database import CameraStatus, from_epoch
 
 router = APIRouter(prefix="/api/v1", tags=["sites"])
 
 
-def camera_health(status_row: dict[str, object] | None) -> schemas.CameraHealth:
+def camera_health(status_row: CameraStatus | None) -> schemas.CameraHealth:
     if status_row is None:
         return schemas.CameraHealth(
             state="unknown",
@@ -32,18 +33,18 @@ def camera_health(status_row: dict[str, object] | None) -> schemas.CameraHealth:
             last_error=None,
             reported_at=None,
         )
-    last_frame = status_row["last_frame_wall_at"]
+    last_frame = status_row.last_frame_wall_at
     return schemas.CameraHealth(
-        state=str(status_row["state"]),
-        up=status_row["state"] == "up",
-        last_frame_age_s=None if last_frame is None else max(0.0, time.time() - float(last_frame)),  # type: ignore[arg-type]
-        fps=float(status_row["fps"]),  # type: ignore[arg-type]
-        frames_read=int(status_row["frames_read"]),  # type: ignore[call-overload]
-        frames_processed=int(status_row["frames_processed"]),  # type: ignore[call-overload]
-        frames_dropped=int(status_row["frames_dropped"]),  # type: ignore[call-overload]
-        reconnects=int(status_row["reconnects"]),  # type: ignore[call-overload]
-        last_error=status_row["last_error"],  # type: ignore[arg-type]
-        reported_at=from_epoch(float(status_row["updated_at"])),  # type: ignore[arg-type]
+        state=status_row.state,
+        up=status_row.state == "up",
+        last_frame_age_s=None if last_frame is None else max(0.0, time.time() - last_frame),
+        fps=status_row.fps,
+        frames_read=status_row.frames_read,
+        frames_processed=status_row.frames_processed,
+        frames_dropped=status_row.frames_dropped,
+        reconnects=status_row.reconnects,
+        last_error=status_row.last_error,
+        reported_at=from_epoch(status_row.updated_at),
     )
 
 
@@ -114,7 +115,11 @@ def observations(
     rows = ctx.store.observations(start=start, end=end, site_id=site, limit=limit + 1, after_id=after_id)
     items = [
         schemas.Observation(
-            **{**row, "started_at": from_epoch(row["started_at"]), "ended_at": from_epoch(row["ended_at"])}  # type: ignore[arg-type]
+            **{
+                **dataclasses.asdict(row),
+                "started_at": from_epoch(row.started_at),
+                "ended_at": from_epoch(row.ended_at),
+            }
         )
         for row in rows[:limit]
     ]

@@ -219,7 +219,7 @@ class RateService:
             counts[key][row.outcome] += row.count
             if row.outcome in (Outcome.COMPLIANT, Outcome.NON_COMPLIANT):
                 shared[key] += row.shared_vehicle
-        camera_site = {str(c["id"]): (str(c["site_id"]), str(c["category"])) for c in self.store.cameras()}
+        camera_site = {c.id: (c.site_id, c.category) for c in self.store.cameras()}
         intervals = self.store.uptime_intervals(start, end)
         points = []
         for key, by_outcome in counts.items():

@@ -286,7 +286,7 @@ def report_pairs(
 
     ``sites`` (ids) narrows the list; an id that neither the config nor the store knows is a VisionError.
     """
-    known = {site.id for site in config.sites} | {str(row["id"]) for row in store.sites()}
+    known = {site.id for site in config.sites} | {row.id for row in store.sites()}
     unknown = sorted(set(sites) - known)
     if unknown:
         raise VisionError(f"--site: unknown site(s) {unknown} (known: {sorted(known)})")
@@ -298,7 +298,7 @@ def report_pairs(
 
 def site_names(config: VisionConfig, store: Store) -> dict[str, str]:
     """Site id -> display name: the config's, else the store's (a site since removed from the config)."""
-    names = {str(row["id"]): str(row["name"]) for row in store.sites()}
+    names = {row.id: row.name for row in store.sites()}
     names.update({site.id: site.name for site in config.sites})
     return names
 

@@ -167,6 +167,63 @@ class CountRow:
     shared_vehicle: int
 
 
+@dataclass(frozen=True)
+class SiteRow:
+    """A site as the store knows it (synced from a config; kept after it leaves the config)."""
+
+    id: str
+    name: str
+    tags: tuple[str, ...]
+    lat: float | None
+    lon: float | None
+
+
+@dataclass(frozen=True)
+class CameraRow:
+    id: str
+    site_id: str
+    category: str
+    model: str
+
+
+@dataclass(frozen=True)
+class CameraStatus:
+    """A camera's latest health report; ``last_frame_wall_at`` and ``updated_at`` are wall-clock epoch seconds."""
+
+    camera_id: str
+    state: str
+    fps: float
+    frames_read: int
+    frames_processed: int
+    frames_dropped: int
+    reconnects: int
+    last_frame_wall_at: float | None
+    last_error: str | None
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class ObservationRow:
+    """One stored observation (a finished track); times are UTC epoch seconds."""
+
+    id: int
+    run_id: int
+    camera_id: str
+    site_id: str
+    category: str
+    zone: str | None
+    track_id: int
+    started_at: float
+    ended_at: float
+    outcome: str
+    frames: int
+    mean_confidence: float
+    vote_share: float
+    max_size_px: float
+    vehicle_track_id: int | None
+    riders_on_vehicle: int | None
+
+
 class FloorDiv(FunctionElement[int]):
     """``floor(numerator / denominator)`` as an integer, exact on SQLite and PostgreSQL alike.
 
@@ -379,9 +436,13 @@ class Store:
                 connection.execute(sa.insert(table).values(camera_id=camera_id, **values))
 
     # --- reads --------------------------------------------------------------------------------
-    def camera_statuses(self) -> dict[str, dict[str, object]]:
+    def camera_statuses(self) -> dict[str, CameraStatus]:
+        """Camera id -> its latest health report."""
         with self._begin() as connection:
-            return {row.camera_id: dict(row._mapping) for row in connection.execute(sa.select(camera_status_table))}
+            return {
+                row.camera_id: CameraStatus(**row._mapping)
+                for row in connection.execute(sa.select(camera_status_table))
+            }
 
     def ping(self) -> None:
         """Raise :class:`VisionError` if the database cannot be reached."""
@@ -491,7 +552,7 @@ class Store:
         site_id: str | None = None,
         limit: int = 100,
         after_id: int = 0,
-    ) -> list[dict[str, object]]:
+    ) -> list[ObservationRow]:
         """Raw observations in id order, ``limit`` after ``after_id`` (keyset pagination)."""
         o = observations_table.c
         query = sa.select(observations_table).where(o.id > after_id).order_by(o.id).limit(limit)
@@ -502,7 +563,7 @@ class Store:
         if site_id is not None:
             query = query.where(o.site_id == site_id)
         with self._begin() as connection:
-            return [dict(row._mapping) for row in connection.execute(query)]
+            return [ObservationRow(**row._mapping) for row in connection.execute(query)]
 
     def outcome_totals(self) -> list[tuple[str, str, str, int]]:
         """All-time ``(site_id, category, outcome, count)``: monotonic, the basis of a Prometheus counter."""
@@ -515,16 +576,17 @@ class Store:
         with self._begin() as connection:
             return int(connection.execute(sa.select(sa.func.count()).select_from(observations_table)).scalar_one())
 
-    def cameras(self) -> list[dict[str, object]]:
+    def cameras(self) -> list[CameraRow]:
         with self._begin() as connection:
             return [
-                dict(row._mapping) for row in connection.execute(sa.select(cameras_table).order_by(cameras_table.c.id))
+                CameraRow(**row._mapping)
+                for row in connection.execute(sa.select(cameras_table).order_by(cameras_table.c.id))
             ]
 
-    def sites(self) -> list[dict[str, object]]:
+    def sites(self) -> list[SiteRow]:
         with self._begin() as connection:
             rows = connection.execute(sa.select(sites_table).order_by(sites_table.c.id))
-            return [{**row._mapping, "tags": json.loads(row.tags)} for row in rows]
+            return [SiteRow(**{**row._mapping, "tags": tuple(json.loads(row.tags))}) for row in rows]
 
     def close(self) -> None:
         self.engine.dispose()
