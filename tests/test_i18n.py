@@ -65,8 +65,8 @@ def test_accept_language_picks_the_best_language_we_have():
 def test_numbers_and_dates_follow_the_locale():
     moment = datetime(2026, 11, 2, 23, 30, tzinfo=UTC)
     chinese, english = Translator("zh-CN"), Translator("en")
-    assert chinese.datetime(moment, SHANGHAI) == "2026年11月3日 07:30"
-    assert english.datetime(moment, SHANGHAI) == "2026-11-03 07:30"
+    assert chinese.datetime_text(moment, SHANGHAI) == "2026年11月3日 07:30"
+    assert english.datetime_text(moment, SHANGHAI) == "2026-11-03 07:30"
     assert chinese.percent(0.9543) == "95.4%" and english.number(12345) == "12,345"
     with pytest.raises(ValueError, match="expected one of en, zh-CN"):
         Translator("fr")

@@ -64,7 +64,7 @@ def _cmd_detect(args: argparse.Namespace) -> int:
                     fps = cv2.VideoCapture(str(source)).get(cv2.CAP_PROP_FPS) or 25.0
                     video_path = out_dir / f"{source.stem}.annotated.mp4"
                     height, width = annotated.shape[:2]
-                    writer = cv2.VideoWriter(str(video_path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+                    writer = cv2.VideoWriter(str(video_path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (width, height))
                 writer.write(annotated)
             else:
                 cv2.imwrite(str(out_dir / f"{Path(frame.source).stem}.jpg"), annotated)

@@ -110,12 +110,12 @@ class Translator:
     def number(self, value: float, decimals: int = 0) -> str:
         return format_decimal(value, format="#,##0." + "0" * decimals if decimals else "#,##0", locale=self.locale)
 
-    def datetime(self, moment: datetime, zone: tzinfo | None = None) -> str:
+    def datetime_text(self, moment: datetime, zone: tzinfo | None = None) -> str:
         """Date and minute in the locale's order (``2026-11-02 07:00`` / ``2026年11月2日 07:00``), in ``zone``."""
         skeleton = "yyyy-MM-dd HH:mm" if self.language == "en" else "yyyy年M月d日 HH:mm"
         return format_datetime(moment, skeleton, tzinfo=zone or moment.tzinfo, locale=self.locale)
 
-    def date(self, moment: datetime) -> str:
+    def date_text(self, moment: datetime) -> str:
         return format_datetime(moment, "yyyy-MM-dd" if self.language == "en" else "yyyy年M月d日", locale=self.locale)
 
 
@@ -145,11 +145,11 @@ def extract_messages() -> Iterator[tuple[str, str]]:
     for path in sorted(PACKAGE.rglob("*.py")):
         for message in _python_messages(path):
             yield message, str(path.relative_to(PACKAGE))
-    for filename, _lineno, message, _comments, _context in extract_from_dir(
+    for filename, _lineno, found, _comments, _context in extract_from_dir(
         str(STATIC), method_map=[("**.js", "javascript")], keywords={"t": None, "N_": None}
     ):
-        if isinstance(message, str) and message:
-            yield message, f"api/static/{filename}"
+        if isinstance(found, str) and found:
+            yield found, f"api/static/{filename}"
     for page in sorted(STATIC.glob("*.html")):
         for message in _DATA_I18N.findall(page.read_text(encoding="utf-8")):
             yield message, f"api/static/{page.name}"

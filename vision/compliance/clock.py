@@ -138,7 +138,7 @@ def bucket_windows(
     shorter ones are aligned to the local hour or minute, so they match what :meth:`Store.counts`
     and the rate service report.
     """
-    windows = []
+    windows: list[tuple[datetime, datetime]] = []
     if bucket_seconds == 86400:
         day = start.astimezone(zone).date()
         while True:

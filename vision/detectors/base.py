@@ -58,14 +58,14 @@ class ModelInfo:
         for every class, instead of undoing per-class thresholds by favouring the class that
         scores high. Identity when the model has no per-class thresholds.
         """
-        scores = np.asarray(scores, dtype=np.float64)
+        wide: npt.NDArray[np.float64] = np.asarray(scores, dtype=np.float64)
         thresholds = self._operating_thresholds
         if thresholds is None or self.conf is None:
-            return scores
+            return wide
         operating = thresholds[np.asarray(class_ids, dtype=np.intp)]
-        below = scores * self.conf / operating
-        above = self.conf + (scores - operating) * (1.0 - self.conf) / (1.0 - operating)
-        return np.clip(np.where(scores < operating, below, above), 0.0, 1.0)
+        below = wide * self.conf / operating
+        above = self.conf + (wide - operating) * (1.0 - self.conf) / (1.0 - operating)
+        return np.clip(np.where(wide < operating, below, above), 0.0, 1.0).astype(np.float64)
 
 
 @runtime_checkable

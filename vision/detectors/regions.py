@@ -125,7 +125,10 @@ def merge_region_detections(
     the two-wheeler it rides. Default: one group per class.
     """
     class_names = next((d.class_names for _, d in parts if d.class_names), ())
-    boxes, scores, class_ids, cut = [], [], [], []
+    boxes: list[npt.NDArray[np.float32]] = []
+    scores: list[npt.NDArray[np.float32]] = []
+    class_ids: list[npt.NDArray[np.int32]] = []
+    cut: list[npt.NDArray[np.bool_]] = []
     for region, detections in parts:
         if not len(detections):
             continue
@@ -136,7 +139,8 @@ def merge_region_detections(
         cut.append(_cut_by_edge(shifted, region, frame_shape))
     if not boxes:
         return Detections.empty(class_names)
-    xyxy, score, cls, is_cut = (np.concatenate(a) for a in (boxes, scores, class_ids, cut))
+    xyxy, score = np.concatenate(boxes), np.concatenate(scores)
+    cls, is_cut = np.concatenate(class_ids), np.concatenate(cut)
     groups = cls if class_groups is None else np.asarray(class_groups, dtype=np.int32)[cls]
     order = np.lexsort((-score, is_cut))
     areas = np.maximum((xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1]), 1e-6)

@@ -128,7 +128,7 @@ def _coco_eval(
     gt_class: Sequence[list[str | None]],
 ) -> COCOeval | None:
     category_ids = {name: index + 1 for index, name in enumerate(classes)}
-    gt = {
+    gt: dict[str, list[dict[str, object]]] = {
         "images": [{"id": i, "height": img.size[0], "width": img.size[1]} for i, img in enumerate(images)],
         "categories": [{"id": cid, "name": name} for name, cid in category_ids.items()],
         "annotations": [],

@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vision.categories import Category
 from vision.errors import VisionError
+
+if TYPE_CHECKING:  # imported where used: `vision --help` stays quick
+    from vision.compliance.rates import RateSettings
+    from vision.config import VisionConfig
 
 FORMATS = ("html", "csv")
 
@@ -71,14 +76,15 @@ def _open_existing_store(url: str):  # -> Store
     if (
         parsed is not None
         and parsed.get_backend_name() == "sqlite"
-        and parsed.database not in (None, "", ":memory:")
+        and parsed.database
+        and parsed.database != ":memory:"
         and not Path(parsed.database).is_file()
     ):
         raise VisionError(f"store {url}: no such database file (run `vision run` first, or pass --store)")
     return open_store(url, create=False)
 
 
-def _rate_settings(config) -> tuple[object, list[str]]:  # -> (RateSettings, notes)
+def _rate_settings(config: VisionConfig) -> tuple[RateSettings, list[str]]:
     """The config's rate settings with each category's measured detector error; a note when a spec can't be read."""
     from vision.compliance.rates import RateSettings, detector_errors
 

@@ -547,7 +547,7 @@ def render_html(report: Report, title: str | None = None, progress: bool = False
         bucket=_bucket(report, tr),
         level=f"{report.confidence:.0%}",
         minimum=report.min_n,
-        generated=tr.datetime(report.generated_at, report.zone),
+        generated=tr.datetime_text(report.generated_at, report.zone),
         zone=report.zone,
         version=__version__,
     )

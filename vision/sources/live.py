@@ -133,7 +133,7 @@ class LiveSource:
                 failures += 1
                 self._down(reason, failures, generation)
 
-    def _publish(self, image) -> None:  # type: ignore[no-untyped-def]
+    def _publish(self, image) -> None:
         frame = Frame(self.camera_id, self._index, datetime.now(UTC), image)
         self._index += 1
         with self._lock:

@@ -365,7 +365,9 @@ class Store:
             result = connection.execute(
                 sa.insert(runs_table).values(started_at=time.time(), config=str(config_path), version=version)
             )
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     def end_run(self, run_id: int) -> None:
         with self._begin() as connection:
@@ -406,7 +408,9 @@ class Store:
                     run_id=run_id, camera_id=camera_id, started_at=epoch(at), last_frame_at=epoch(at)
                 )
             )
-            return int(result.inserted_primary_key[0])
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
 
     def camera_heartbeat(self, interval_id: int, last_frame_at: datetime) -> None:
         with self._begin() as connection:
@@ -592,7 +596,7 @@ class Store:
         self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
@@ -611,7 +615,7 @@ def open_store(url: str, create: bool = True) -> Store:
         parsed = sa.engine.make_url(url)
     except ArgumentError as error:
         raise VisionError(f"store url {url!r} is not a database URL (e.g. sqlite:///out/vision.db)") from error
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     try:
         engine = sa.create_engine(parsed)

@@ -21,7 +21,7 @@ track it rides (:mod:`vision.tracking.riders`); a head that rode no moving vehic
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -65,7 +65,7 @@ class _TrackState:
     frames: int = 0
     score_sum: float = 0.0
     max_size_px: float = 0.0
-    weights: Counter[Outcome] = field(default_factory=Counter)
+    weights: defaultdict[Outcome, float] = field(default_factory=lambda: defaultdict(float))
     zones: Counter[str] = field(default_factory=Counter)
 
 
@@ -230,7 +230,8 @@ class VerdictTracker:
         for track_id, box in zip(ids, xyxy, strict=True):
             anchor = (float((box[0] + box[2]) / 2), float((box[1] + box[3]) / 2))
             self._riders.see_vehicle(int(track_id), anchor, time)
-            self._vehicle_boxes[int(track_id)] = (self._frame + 1, tuple(float(v) for v in box))  # type: ignore[misc]
+            x1, y1, x2, y2 = (float(v) for v in box)
+            self._vehicle_boxes[int(track_id)] = (self._frame + 1, (x1, y1, x2, y2))
         stale = [i for i, (frame, _) in self._vehicle_boxes.items() if self._frame - frame > self.max_age_frames]
         for track_id in stale:
             del self._vehicle_boxes[track_id]
