@@ -11,13 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal, Self
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vision.categories import Category
-from vision.compliance.clock import DailyPeriod
+from vision.compliance.clock import DailyPeriod, zone_named
 from vision.errors import VisionError
 
 Identifier = Annotated[
@@ -33,9 +32,9 @@ class _Model(BaseModel):
 def _check_zone(name: str | None) -> str | None:
     if name is not None:
         try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r}: give an IANA name such as Asia/Shanghai or UTC") from None
+            zone_named(name)
+        except VisionError as error:
+            raise ValueError(str(error)) from None
     return name
 
 

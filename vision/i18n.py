@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 
 from babel import Locale
 from babel.dates import format_datetime
-from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -44,19 +44,18 @@ def catalogue_path(language: str) -> Path:
 
 
 @cache
-def _catalogue(language: str) -> Catalog | None:
+def _translations(language: str) -> Mapping[str, str]:
+    """The catalogue, read once per process (a lookup per message must not re-read or rebuild it)."""
     if language == LANGUAGES[0]:
-        return None
+        return MappingProxyType({})
     with catalogue_path(language).open("rb") as handle:
-        return read_po(handle, locale=babel_locale(language), domain=DOMAIN)
+        catalogue = read_po(handle, locale=babel_locale(language), domain=DOMAIN)
+    return MappingProxyType({str(m.id): str(m.string) for m in catalogue if m.id and m.string and not m.fuzzy})
 
 
 def messages(language: str) -> dict[str, str]:
     """msgid -> translation of every translated message (empty for English, the source language)."""
-    catalogue = _catalogue(language)
-    if catalogue is None:
-        return {}
-    return {str(m.id): str(m.string) for m in catalogue if m.id and m.string and not m.fuzzy}
+    return dict(_translations(language))
 
 
 def negotiate(accept_language: str | None, default: str) -> str:
@@ -95,7 +94,7 @@ class Translator:
         return Locale.parse(babel_locale(self.language))
 
     def gettext(self, message: str) -> str:
-        return messages(self.language).get(message, message)
+        return _translations(self.language).get(message, message)
 
     __call__ = gettext
 
@@ -114,9 +113,6 @@ class Translator:
         """Date and minute in the locale's order (``2026-11-02 07:00`` / ``2026年11月2日 07:00``), in ``zone``."""
         skeleton = "yyyy-MM-dd HH:mm" if self.language == "en" else "yyyy年M月d日 HH:mm"
         return format_datetime(moment, skeleton, tzinfo=zone or moment.tzinfo, locale=self.locale)
-
-    def date_text(self, moment: datetime) -> str:
-        return format_datetime(moment, "yyyy-MM-dd" if self.language == "en" else "yyyy年M月d日", locale=self.locale)
 
 
 # --- extraction: what the catalogues must translate ----------------------------------------------------------

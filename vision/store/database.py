@@ -458,7 +458,6 @@ class Store:
         start: datetime,
         end: datetime,
         bucket_seconds: int | None,
-        site_id: str | None = None,
         category: str | None = None,
         run_id: int | None = None,
         *,
@@ -515,8 +514,6 @@ class Store:
         )
         if daily is not None:
             query = query.where(local - FloorDiv(local, _number(86400)) * _number(86400) < _number(daily_length))
-        if site_id is not None:
-            query = query.where(o.site_id == site_id)
         if site_ids is not None:
             query = query.where(o.site_id.in_(sorted(site_ids)))
         if exclude_site_ids:
