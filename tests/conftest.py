@@ -93,7 +93,17 @@ def store_url(request, tmp_path) -> Iterator[str]:
 
     store = open_store(url)
     with store.engine.begin() as connection:
-        for table in ("observations", "camera_uptime", "camera_status", "runs", "cameras", "sites"):
+        for table in (
+            "observations",
+            "camera_uptime",
+            "camera_status",
+            "runs",
+            "cameras",
+            "sites",
+            "workers",
+            "camera_leases",
+            "alert_state",
+        ):
             connection.execute(sa.text(f"DELETE FROM {table}"))
     store.close()
     yield url

@@ -51,7 +51,7 @@ class CameraRuntime:
     source: FrameSource
     tracker: VerdictTracker
     planner: RegionPlanner
-    uptime_id: int | None = None
+    uptime_id: str | None = None  # the up-interval key
     last_heartbeat: datetime | None = None
     last_frame_time: datetime | None = None
     frames_processed: int = 0

@@ -7,14 +7,20 @@ is its own transaction, so a ``kill -9`` loses nothing that was already written;
 WAL mode with ``synchronous=NORMAL``, which is durable against a crash of the process (only an
 OS crash or power cut can lose the last commits).
 
-Schema versions: 1, the first; 2 adds ``observations.vehicle_track_id`` and
-``observations.riders_on_vehicle`` (rider linking; null where a camera does not link riders).
+The schema changes through Alembic revisions (``vision/store/migrations/versions``), applied by
+:meth:`Store.migrate` whenever a ``vision`` command opens a store: 0001 the first schema, 0002
+rider linking (``observations.vehicle_track_id``, ``riders_on_vehicle``), 0003 many workers
+(leases, worker health, shared alert state, idempotency keys). ``meta.schema_version`` mirrors
+the revision as a number (1, 2, 3) for stores written before Alembic, which are stamped and
+upgraded in place.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
+import uuid
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,7 +40,11 @@ from vision.errors import VisionError
 from vision.outcome import Outcome
 from vision.tracking.observation import Observation
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+REVISIONS = {1: "0001", 2: "0002", 3: "0003"}  # schema_version -> Alembic revision
+MIGRATIONS = Path(__file__).with_name("migrations")
+_PG_MIGRATION_LOCK = 7_406_113  # pg_advisory_xact_lock key: one process migrates at a time
+NEVER = -1e18  # alert_state.last_sent_at of an alert never sent (finite: a REAL column everywhere)
 
 metadata = sa.MetaData()
 
@@ -62,6 +72,7 @@ cameras_table = sa.Table(
     sa.Column("site_id", sa.String(64), nullable=False),
     sa.Column("category", sa.String(16), nullable=False),
     sa.Column("model", sa.Text, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),  # schema 3
 )
 
 runs_table = sa.Table(
@@ -93,8 +104,11 @@ observations_table = sa.Table(
     sa.Column("max_size_px", sa.Float, nullable=False),
     sa.Column("vehicle_track_id", sa.Integer),  # schema 2: the two-wheeler track this head rode
     sa.Column("riders_on_vehicle", sa.Integer),  # schema 2: head tracks on that vehicle (>= 2: shared)
+    sa.Column("obs_key", sa.String(64)),  # schema 3: idempotency key (null for older rows)
+    sa.Column("worker_id", sa.String(128)),  # schema 3: the worker that finished it (null: vision run)
     sa.Index("ix_observations_site_time", "site_id", "category", "ended_at"),
     sa.Index("ix_observations_time", "ended_at"),
+    sa.Index("uq_observations_key", "obs_key", unique=True),
 )
 
 camera_uptime_table = sa.Table(
@@ -107,7 +121,9 @@ camera_uptime_table = sa.Table(
     sa.Column("last_frame_at", sa.Float, nullable=False),  # advanced by heartbeats while up
     sa.Column("ended_at", sa.Float),  # null while up, or when the process died
     sa.Column("end_reason", sa.Text),
+    sa.Column("interval_key", sa.String(64)),  # schema 3: chosen by the writer (see StoreWriter)
     sa.Index("ix_uptime_camera_time", "camera_id", "started_at"),
+    sa.Index("uq_uptime_key", "interval_key", unique=True),
 )
 
 
@@ -124,16 +140,41 @@ camera_status_table = sa.Table(
     sa.Column("last_frame_wall_at", sa.Float),  # wall clock of the last decoded frame
     sa.Column("last_error", sa.Text),
     sa.Column("updated_at", sa.Float, nullable=False),  # wall clock of this report
+    sa.Column("worker_id", sa.String(128)),  # schema 3: the worker that reported it
 )
 
+workers_table = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("id", sa.String(128), primary_key=True),
+    sa.Column("host", sa.String(255), nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("version", sa.String(32), nullable=False),
+    sa.Column("capacity", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.Float, nullable=False),  # database clock, epoch s
+    sa.Column("heartbeat_at", sa.Float, nullable=False),  # database clock, epoch s
+    sa.Column("state", sa.String(16), nullable=False),  # up | stopped
+    sa.Column("cameras_held", sa.Integer, nullable=False),
+    sa.Column("spool_records", sa.Integer, nullable=False),  # observations waiting in its spool
+    sa.Column("observations", sa.Integer, nullable=False),  # finished by it since it started
+)
 
-# DDL that takes a store from the version before to this one (SQLite and PostgreSQL alike).
-_UPGRADES: dict[int, tuple[str, ...]] = {
-    2: (
-        "ALTER TABLE observations ADD COLUMN vehicle_track_id INTEGER",
-        "ALTER TABLE observations ADD COLUMN riders_on_vehicle INTEGER",
-    ),
-}
+camera_leases_table = sa.Table(
+    "camera_leases",
+    metadata,
+    sa.Column("camera_id", sa.String(64), primary_key=True),
+    sa.Column("worker_id", sa.String(128)),  # null: free
+    sa.Column("acquired_at", sa.Float),  # database clock, epoch s
+    sa.Column("expires_at", sa.Float, nullable=False),  # database clock, epoch s
+)
+
+alert_state_table = sa.Table(
+    "alert_state",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("last_sent_at", sa.Float, nullable=False),  # wall clock, epoch s
+    sa.Column("sent", sa.Integer, nullable=False),
+)
 
 
 def epoch(moment: datetime) -> float:
@@ -184,6 +225,7 @@ class CameraRow:
     site_id: str
     category: str
     model: str
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -200,6 +242,51 @@ class CameraStatus:
     last_frame_wall_at: float | None
     last_error: str | None
     updated_at: float
+    worker_id: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkerRow:
+    """A worker's latest heartbeat; ``heartbeat_age_s`` is measured on the database's clock."""
+
+    id: str
+    host: str
+    pid: int
+    version: str
+    capacity: int
+    started_at: float
+    heartbeat_at: float
+    state: str
+    cameras_held: int
+    spool_records: int
+    observations: int
+    heartbeat_age_s: float
+
+
+@dataclass(frozen=True)
+class LeaseRow:
+    """Who holds a camera; ``worker_id`` None or ``expires_in_s`` <= 0 means it is free to claim."""
+
+    camera_id: str
+    worker_id: str | None
+    expires_in_s: float
+
+
+@dataclass(frozen=True)
+class LeaseRound:
+    """What one :meth:`Store.lease_round` found and did, for one worker.
+
+    ``held``: cameras this worker holds after the round (renewed or newly claimed); ``acquired``:
+    the ones claimed in this round; ``excess``: held cameras beyond its fair share, to stop and
+    then :meth:`Store.release_leases`; ``share``: how many it should hold; ``live_workers``:
+    workers whose heartbeat is younger than the lease.
+    """
+
+    held: frozenset[str]
+    acquired: frozenset[str]
+    excess: tuple[str, ...]
+    share: int
+    live_workers: int
 
 
 @dataclass(frozen=True)
@@ -222,6 +309,59 @@ class ObservationRow:
     max_size_px: float
     vehicle_track_id: int | None
     riders_on_vehicle: int | None
+    obs_key: str | None = None
+    worker_id: str | None = None
+
+
+def observation_row(run_id: int, observation: Observation, worker_id: str | None = None) -> dict[str, Any]:
+    """The ``observations`` row of a finished track (also what a worker's spool keeps, as JSON)."""
+    o = observation
+    return {
+        "run_id": run_id,
+        "camera_id": o.camera_id,
+        "site_id": o.site_id,
+        "category": o.category,
+        "zone": o.zone,
+        "track_id": o.track_id,
+        "started_at": epoch(o.started_at),
+        "ended_at": epoch(o.ended_at),
+        "outcome": o.outcome.value,
+        "frames": o.frames,
+        "mean_confidence": o.mean_confidence,
+        "vote_share": o.vote_share,
+        "max_size_px": o.max_size_px,
+        "vehicle_track_id": o.vehicle_track_id,
+        "riders_on_vehicle": o.riders_on_vehicle,
+        "obs_key": o.key,
+        "worker_id": worker_id,
+    }
+
+
+def _insert_new(connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], key: str) -> int:
+    """INSERT rows whose ``key`` column is not in the table yet; returns how many were new.
+
+    ``ON CONFLICT DO NOTHING`` on both dialects: the unique index on ``key`` decides, so two
+    writers (or one replaying its spool) cannot store a row twice.
+    """
+    if not rows:
+        return 0
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    statement: sa.Insert
+    if connection.dialect.name == "postgresql":
+        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
+    else:
+        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[key])
+    return sum(max(connection.execute(statement, [row]).rowcount, 0) for row in rows)
+
+
+def database_now(connection: Connection) -> float:
+    """The database server's clock, epoch seconds: leases compare times of one clock, not each machine's."""
+    if connection.dialect.name == "postgresql":
+        query = "SELECT EXTRACT(EPOCH FROM clock_timestamp())"
+    else:
+        query = "SELECT (julianday('now') - 2440587.5) * 86400.0"
+    return float(connection.execute(sa.text(query)).scalar_one())
 
 
 class FloorDiv(FunctionElement[int]):
@@ -270,41 +410,57 @@ class Store:
 
     # --- schema -------------------------------------------------------------------------------
     def migrate(self) -> None:
-        """Create the schema, or upgrade an older one in place; a newer one is refused (VisionError)."""
-        with self._begin() as connection:
-            metadata.create_all(connection)
-            row = connection.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")).first()
-            if row is None:
-                connection.execute(sa.insert(meta_table).values(key="schema_version", value=str(SCHEMA_VERSION)))
-                return
-            found = int(row.value)
-        if found > SCHEMA_VERSION:
-            raise VisionError(
-                f"store schema version {found} is newer than this vision's ({SCHEMA_VERSION}): upgrade vision"
-            )
-        for version in range(found + 1, SCHEMA_VERSION + 1):
-            self._upgrade_to(version)
+        """Create the schema, or upgrade an older one in place (Alembic); a newer one is refused.
 
-    def _upgrade_to(self, version: int) -> None:
-        """Upgrade the schema from ``version - 1`` to ``version`` in one transaction.
-
-        The version is bumped first, as a compare-and-set: the UPDATE takes the write lock (on
-        SQLite it is also what opens the transaction: pysqlite sends no BEGIN before DDL, so DDL
-        first would commit on its own), and a process that lost a race to migrate the same store
-        finds the version already moved and changes nothing.
+        One transaction: on PostgreSQL an advisory lock makes a second process that opens the same
+        store wait, then find nothing left to do. A store written before Alembic (``meta`` says
+        schema 1 or 2, no ``alembic_version``) is first stamped with the matching revision.
         """
-        if version not in _UPGRADES:  # pragma: no cover - every version up to SCHEMA_VERSION has one
-            raise VisionError(f"no migration to store schema version {version}")
+        from alembic import command
+        from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        known = {revision.revision for revision in ScriptDirectory.from_config(config).walk_revisions()}
         with self._begin() as connection:
-            bumped = connection.execute(
-                sa.update(meta_table)
-                .where(meta_table.c.key == "schema_version", meta_table.c.value == str(version - 1))
-                .values(value=str(version))
-            ).rowcount
-            if bumped == 0:
-                return  # another process upgraded it meanwhile
-            for statement in _UPGRADES[version]:
-                connection.execute(sa.text(statement))
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"))
+            config.attributes["connection"] = connection
+            current = MigrationContext.configure(connection).get_current_revision()
+            legacy = self._legacy_version(connection) if current is None else None
+            if current is not None and current not in known:
+                raise VisionError(
+                    f"store schema revision {current} is newer than this vision's ({REVISIONS[SCHEMA_VERSION]}):"
+                    " upgrade vision"
+                )
+            recorded = self._legacy_version(connection)
+            if recorded is not None and recorded > SCHEMA_VERSION:
+                raise VisionError(
+                    f"store schema version {recorded} is newer than this vision's ({SCHEMA_VERSION}): upgrade vision"
+                )
+            if legacy is not None:
+                command.stamp(config, REVISIONS[legacy])
+            command.upgrade(config, "head")
+            version = str(SCHEMA_VERSION)
+            if (
+                connection.execute(
+                    sa.update(meta_table).where(meta_table.c.key == "schema_version").values(value=version)
+                ).rowcount
+                == 0
+            ):
+                connection.execute(sa.insert(meta_table).values(key="schema_version", value=version))
+
+    @staticmethod
+    def _legacy_version(connection: Connection) -> int | None:
+        """``meta.schema_version`` of a store that Alembic never touched, or None for an empty database."""
+        if not sa.inspect(connection).has_table(meta_table.name):
+            return None
+        value = connection.execute(
+            sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+        ).scalar_one_or_none()
+        return None if value is None else int(value)
 
     def check_schema(self) -> None:
         """Refuse, with a VisionError that says what to do, a store whose schema is not this code's.
@@ -351,7 +507,12 @@ class Store:
                 ):
                     connection.execute(sa.insert(sites_table).values(id=site.id, **values))
             for camera in config.cameras:
-                values = {"site_id": camera.site, "category": camera.category.value, "model": str(camera.model)}
+                values = {
+                    "site_id": camera.site,
+                    "category": camera.category.value,
+                    "model": str(camera.model),
+                    "enabled": camera.enabled,
+                }
                 if (
                     connection.execute(
                         sa.update(cameras_table).where(cameras_table.c.id == camera.id).values(**values)
@@ -373,71 +534,244 @@ class Store:
         with self._begin() as connection:
             connection.execute(sa.update(runs_table).where(runs_table.c.id == run_id).values(ended_at=time.time()))
 
-    def add_observations(self, run_id: int, observations: Sequence[Observation]) -> None:
-        """Write finished tracks in one transaction: all of them are stored, or none."""
-        if not observations:
-            return
-        rows = [
-            {
-                "run_id": run_id,
-                "camera_id": o.camera_id,
-                "site_id": o.site_id,
-                "category": o.category,
-                "zone": o.zone,
-                "track_id": o.track_id,
-                "started_at": epoch(o.started_at),
-                "ended_at": epoch(o.ended_at),
-                "outcome": o.outcome.value,
-                "frames": o.frames,
-                "mean_confidence": o.mean_confidence,
-                "vote_share": o.vote_share,
-                "max_size_px": o.max_size_px,
-                "vehicle_track_id": o.vehicle_track_id,
-                "riders_on_vehicle": o.riders_on_vehicle,
-            }
-            for o in observations
-        ]
-        with self._begin() as connection:
-            connection.execute(sa.insert(observations_table), rows)
+    def add_observations(self, run_id: int, observations: Sequence[Observation], worker_id: str | None = None) -> int:
+        """Write finished tracks in one transaction (all or none); returns how many were new.
 
-    def camera_up(self, run_id: int, camera_id: str, at: datetime) -> int:
-        """Open an up-interval for a camera; returns its id for heartbeats and :meth:`camera_down`."""
+        An observation whose key is already stored (a retried write) is skipped, not doubled.
+        """
         with self._begin() as connection:
-            result = connection.execute(
-                sa.insert(camera_uptime_table).values(
-                    run_id=run_id, camera_id=camera_id, started_at=epoch(at), last_frame_at=epoch(at)
+            return self.insert_observation_rows(
+                connection, [observation_row(run_id, o, worker_id) for o in observations]
+            )
+
+    @staticmethod
+    def insert_observation_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> int:
+        return _insert_new(connection, observations_table, rows, "obs_key")
+
+    def camera_up(self, run_id: int, camera_id: str, at: datetime, key: str | None = None) -> str:
+        """Open an up-interval for a camera; returns its key for heartbeats and :meth:`camera_down`."""
+        key = key or uuid.uuid4().hex
+        with self._begin() as connection:
+            self.uptime_ops(connection, [("up", key, run_id, camera_id, epoch(at), None)])
+        return key
+
+    def camera_heartbeat(self, key: str, last_frame_at: datetime) -> None:
+        with self._begin() as connection:
+            self.uptime_ops(connection, [("beat", key, None, None, epoch(last_frame_at), None)])
+
+    def camera_down(self, key: str, last_frame_at: datetime, reason: str) -> None:
+        with self._begin() as connection:
+            self.uptime_ops(connection, [("down", key, None, None, epoch(last_frame_at), reason)])
+
+    @staticmethod
+    def uptime_ops(
+        connection: Connection, ops: Sequence[tuple[str, str, int | None, str | None, float, str | None]]
+    ) -> None:
+        """Apply ``(op, key, run_id, camera_id, at, reason)`` up-interval changes in order; each is idempotent.
+
+        ``up`` opens interval ``key`` at ``at`` (again: nothing), ``beat`` extends it to ``at``,
+        ``down`` closes it at ``at`` with ``reason``. Times are epoch seconds.
+        """
+        u = camera_uptime_table.c
+        for op, key, run_id, camera_id, at, reason in ops:
+            if op == "up":
+                row = {
+                    "run_id": run_id,
+                    "camera_id": camera_id,
+                    "started_at": at,
+                    "last_frame_at": at,
+                    "interval_key": key,
+                }
+                _insert_new(connection, camera_uptime_table, [row], "interval_key")
+            elif op == "beat":
+                connection.execute(
+                    sa.update(camera_uptime_table)
+                    .where(u.interval_key == key, u.ended_at.is_(None), u.last_frame_at < at)
+                    .values(last_frame_at=at)
                 )
-            )
-            key = result.inserted_primary_key
-            assert key is not None
-            return int(key[0])
-
-    def camera_heartbeat(self, interval_id: int, last_frame_at: datetime) -> None:
-        with self._begin() as connection:
-            connection.execute(
-                sa.update(camera_uptime_table)
-                .where(camera_uptime_table.c.id == interval_id)
-                .values(last_frame_at=epoch(last_frame_at))
-            )
-
-    def camera_down(self, interval_id: int, last_frame_at: datetime, reason: str) -> None:
-        with self._begin() as connection:
-            connection.execute(
-                sa.update(camera_uptime_table)
-                .where(camera_uptime_table.c.id == interval_id)
-                .values(last_frame_at=epoch(last_frame_at), ended_at=epoch(last_frame_at), end_reason=reason[:500])
-            )
+            else:
+                latest = sa.case((u.last_frame_at > at, u.last_frame_at), else_=at)
+                connection.execute(
+                    sa.update(camera_uptime_table)
+                    .where(u.interval_key == key)
+                    .values(last_frame_at=latest, ended_at=at, end_reason=(reason or "")[:500])
+                )
 
     def set_camera_status(self, camera_id: str, **status: object) -> None:
-        """Upsert one camera's latest health (state, counters, ``last_frame_wall_at`` epoch s, ``last_error``)."""
-        values = {**status, "updated_at": time.time()}
+        """Upsert a camera's latest health (state, counters, ``last_frame_wall_at`` epoch s, ``last_error``)."""
         with self._begin() as connection:
-            table = camera_status_table
+            self.status_upserts(connection, {camera_id: {**status, "updated_at": time.time()}})
+
+    @staticmethod
+    def status_upserts(connection: Connection, statuses: dict[str, dict[str, object]]) -> None:
+        table = camera_status_table
+        for camera_id, values in statuses.items():
             if (
                 connection.execute(sa.update(table).where(table.c.camera_id == camera_id).values(**values)).rowcount
                 == 0
             ):
                 connection.execute(sa.insert(table).values(camera_id=camera_id, **values))
+
+    # --- workers and leases -------------------------------------------------------------------
+    def register_worker(self, worker_id: str, host: str, pid: int, capacity: int, version: str) -> None:
+        """Announce (or re-announce after a restart) a worker: state ``up``, heartbeat now."""
+        with self._begin() as connection:
+            now = database_now(connection)
+            values = {
+                "host": host,
+                "pid": pid,
+                "capacity": capacity,
+                "version": version,
+                "started_at": now,
+                "heartbeat_at": now,
+                "state": "up",
+                "cameras_held": 0,
+                "spool_records": 0,
+                "observations": 0,
+            }
+            w = workers_table
+            if connection.execute(sa.update(w).where(w.c.id == worker_id).values(**values)).rowcount == 0:
+                connection.execute(sa.insert(w).values(id=worker_id, **values))
+
+    def lease_round(
+        self,
+        worker_id: str,
+        camera_ids: Collection[str],
+        capacity: int,
+        lease_s: float,
+        *,
+        claim: bool,
+        spool_records: int = 0,
+        observations: int = 0,
+    ) -> LeaseRound:
+        """One heartbeat of a worker, in one transaction on the database's clock.
+
+        Renews every lease the worker holds (also ones from before its restart), computes its fair
+        share ``min(capacity, ceil(cameras / live workers))``, and, if ``claim``, takes free or
+        expired leases up to that share (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers
+        claiming at once never wait on each other or take the same camera; the conditional UPDATE
+        makes it safe on SQLite too). Leases beyond the share are returned as ``excess``, not
+        dropped: the worker stops those cameras first, then releases them, so two workers never
+        count one camera at once.
+        """
+        cameras = sorted(set(camera_ids))
+        lease, w = camera_leases_table.c, workers_table.c
+        with self._begin() as connection:
+            now = database_now(connection)
+            _insert_new(
+                connection,
+                camera_leases_table,
+                [{"camera_id": c, "worker_id": None, "acquired_at": None, "expires_at": 0.0} for c in cameras],
+                "camera_id",
+            )
+            held = {
+                row.camera_id
+                for row in connection.execute(
+                    sa.update(camera_leases_table)
+                    .where(lease.worker_id == worker_id, lease.camera_id.in_(cameras))
+                    .values(expires_at=now + lease_s)
+                    .returning(lease.camera_id)
+                )
+            }
+            connection.execute(sa.update(workers_table).where(w.id == worker_id).values(heartbeat_at=now, state="up"))
+            live = int(
+                connection.execute(
+                    sa.select(sa.func.count()).where(w.state == "up", w.heartbeat_at > now - lease_s)
+                ).scalar_one()
+            )
+            share = min(capacity, math.ceil(len(cameras) / max(live, 1)))
+            acquired: set[str] = set()
+            if claim and len(held) < share:
+                free = (lease.worker_id.is_(None)) | (lease.expires_at <= now)
+                candidates = [
+                    row.camera_id
+                    for row in connection.execute(
+                        sa.select(lease.camera_id)
+                        .where(lease.camera_id.in_(cameras), free)
+                        .order_by(lease.camera_id)
+                        .limit(share - len(held))
+                        .with_for_update(skip_locked=True)
+                    )
+                ]
+                if candidates:
+                    acquired = {
+                        row.camera_id
+                        for row in connection.execute(
+                            sa.update(camera_leases_table)
+                            .where(lease.camera_id.in_(candidates), free)
+                            .values(worker_id=worker_id, acquired_at=now, expires_at=now + lease_s)
+                            .returning(lease.camera_id)
+                        )
+                    }
+            held |= acquired
+            excess = tuple(sorted(held - acquired, reverse=True)[: max(0, len(held) - share)])
+            connection.execute(
+                sa.update(workers_table)
+                .where(w.id == worker_id)
+                .values(cameras_held=len(held), spool_records=spool_records, observations=observations)
+            )
+        return LeaseRound(frozenset(held), frozenset(acquired), excess, share, live)
+
+    def release_leases(self, worker_id: str, camera_ids: Collection[str]) -> None:
+        """Give cameras back (free at once), after their tracks were closed and written."""
+        lease = camera_leases_table.c
+        with self._begin() as connection:
+            connection.execute(
+                sa.update(camera_leases_table)
+                .where(lease.worker_id == worker_id, lease.camera_id.in_(sorted(camera_ids)))
+                .values(worker_id=None, expires_at=0.0)
+            )
+
+    def worker_stopped(self, worker_id: str, observations: int = 0, spool_records: int = 0) -> None:
+        """A worker that shut down cleanly: its leases are free now, not after they expire."""
+        with self._begin() as connection:
+            connection.execute(
+                sa.update(camera_leases_table)
+                .where(camera_leases_table.c.worker_id == worker_id)
+                .values(worker_id=None, expires_at=0.0)
+            )
+            connection.execute(
+                sa.update(workers_table)
+                .where(workers_table.c.id == worker_id)
+                .values(state="stopped", cameras_held=0, observations=observations, spool_records=spool_records)
+            )
+
+    def workers(self) -> list[WorkerRow]:
+        with self._begin() as connection:
+            now = database_now(connection)
+            rows = connection.execute(sa.select(workers_table).order_by(workers_table.c.id))
+            return [WorkerRow(**row._mapping, heartbeat_age_s=max(0.0, now - row.heartbeat_at)) for row in rows]
+
+    def leases(self) -> list[LeaseRow]:
+        with self._begin() as connection:
+            now = database_now(connection)
+            rows = connection.execute(sa.select(camera_leases_table).order_by(camera_leases_table.c.camera_id))
+            return [LeaseRow(row.camera_id, row.worker_id, row.expires_at - now) for row in rows]
+
+    # --- alert state (shared by every `vision serve` replica) ---------------------------------
+    def claim_alert(self, key: str, now: float, cooldown_s: float) -> float | None:
+        """Take the right to send alert ``key`` at ``now`` (epoch s): the previous send time, or None if not due.
+
+        A conditional UPDATE: of several replicas asking at once, exactly one finds the cooldown
+        over. The winner calls :meth:`unclaim_alert` with the returned time if the send failed.
+        """
+        table = alert_state_table
+        with self._begin() as connection:
+            _insert_new(connection, table, [{"key": key, "last_sent_at": NEVER, "sent": 0}], "key")
+            previous: float = connection.execute(sa.select(table.c.last_sent_at).where(table.c.key == key)).scalar_one()
+            taken = connection.execute(
+                sa.update(table)
+                .where(table.c.key == key, table.c.last_sent_at <= now - cooldown_s)
+                .values(last_sent_at=now, sent=table.c.sent + 1)
+            ).rowcount
+        return float(previous) if taken == 1 else None
+
+    def unclaim_alert(self, key: str, previous: float) -> None:
+        table = alert_state_table
+        with self._begin() as connection:
+            connection.execute(
+                sa.update(table).where(table.c.key == key).values(last_sent_at=previous, sent=table.c.sent - 1)
+            )
 
     # --- reads --------------------------------------------------------------------------------
     def camera_statuses(self) -> dict[str, CameraStatus]:

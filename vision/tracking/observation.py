@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from vision.outcome import Outcome
@@ -24,6 +25,8 @@ class Observation:
         vehicle_track_id: the two-wheeler track this head rode (same camera and run), or None
             when the camera does not link riders or the head rode nothing.
         riders_on_vehicle: how many head tracks rode that vehicle (2 or more: a passenger), or None.
+        key: a random id, chosen when the track ends: the store's idempotency key, so a write
+            retried from a spool after an unknown outcome is stored once. Not part of equality.
     """
 
     camera_id: str
@@ -40,3 +43,4 @@ class Observation:
     zone: str | None = None
     vehicle_track_id: int | None = None
     riders_on_vehicle: int | None = None
+    key: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
