@@ -352,7 +352,8 @@ def _insert_new(connection: Connection, table: sa.Table, rows: Sequence[dict[str
         statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
     else:
         statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[key])
-    return sum(max(connection.execute(statement, [row]).rowcount, 0) for row in rows)
+    inserted = connection.execute(statement.values(list(rows)).returning(table.c[key]))
+    return len(inserted.all())
 
 
 def database_now(connection: Connection) -> float:

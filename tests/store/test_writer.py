@@ -1,0 +1,163 @@
+"""The store writer: the journal on a real disk, a real database, a database that is away, kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from prometheus_client import CollectorRegistry
+
+from vision.errors import VisionError
+from vision.outcome import Outcome
+from vision.store import open_store
+from vision.store.database import Store
+from vision.store.writer import JOURNAL, OFFSET, StoreWriter
+from vision.tracking import Observation
+
+T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+UNREACHABLE = "postgresql+psycopg://vision@127.0.0.1:9/none?connect_timeout=1"  # port 9: discard, nothing listens
+
+
+def observations(count: int, camera: str = "cam-a") -> list[Observation]:
+    return [
+        Observation(
+            camera,
+            "gate",
+            "helmet",
+            track,
+            T0 + timedelta(seconds=track),
+            T0 + timedelta(seconds=track + 3),
+            Outcome.COMPLIANT if track % 3 else Outcome.NON_COMPLIANT,
+            12,
+            0.8,
+            0.9,
+            40.0,
+        )
+        for track in range(count)
+    ]
+
+
+def unreachable_store() -> Store:
+    return Store(sa.create_engine(UNREACHABLE))
+
+
+@pytest.fixture
+def store(store_url):
+    store = open_store(store_url)
+    yield store
+    store.close()
+
+
+def test_observations_status_and_uptime_reach_the_store_once(store, tmp_path):
+    registry = CollectorRegistry()
+    writer = StoreWriter(store, tmp_path / "spool", registry, worker_id="w1").start()
+    run = store.start_run("demo.yaml", "test")
+    batch = observations(30)
+    writer.observations(run, batch[:10])
+    key = writer.camera_up(run, "cam-a", T0)
+    writer.camera_heartbeat(key, T0 + timedelta(seconds=20))
+    writer.observations(run, batch[10:])
+    writer.camera_status(
+        "cam-a", state="up", fps=2.0, frames_read=5, frames_processed=5, frames_dropped=0, reconnects=0
+    )
+    writer.camera_down(key, T0 + timedelta(seconds=40), "stream ended")
+    assert writer.flush(10)
+    rows = store.observations(limit=100)
+    assert sorted(r.obs_key for r in rows) == sorted(o.key for o in batch)
+    assert {r.worker_id for r in rows} == {"w1"}
+    assert store.uptime_intervals(T0, T0 + timedelta(hours=1)) == [
+        ("cam-a", T0.timestamp(), (T0 + timedelta(seconds=40)).timestamp())
+    ]
+    assert store.camera_statuses()["cam-a"].worker_id == "w1"
+    assert registry.get_sample_value("vision_store_written_records_total", {"kind": "observation"}) == 30
+    assert registry.get_sample_value("vision_store_backlog_records") == 0
+    assert registry.get_sample_value("vision_store_spool_bytes") == 0  # emptied once everything is in
+    writer.close()
+
+
+def test_a_replayed_batch_is_not_stored_twice(store, tmp_path):
+    spool = tmp_path / "spool"
+    writer = StoreWriter(store, spool, worker_id="w1")
+    run = store.start_run("demo.yaml", "test")
+    writer.observations(run, observations(8))
+    journal = (spool / JOURNAL).read_bytes()
+    writer.close()  # no thread: close writes the batch itself
+    assert store.count_observations() == 8
+    # A crash between the COMMIT and moving the offset: the same lines are in the journal again.
+    (spool / JOURNAL).write_bytes(journal)
+    (spool / OFFSET).write_text("0")
+    registry = CollectorRegistry()
+    again = StoreWriter(store, spool, registry, worker_id="w1")
+    assert again.backlog == 8
+    again.close()
+    assert store.count_observations() == 8
+    assert registry.get_sample_value("vision_store_duplicate_records_skipped_total") == 8
+
+
+def test_while_the_database_is_away_the_spool_keeps_everything(store, tmp_path):
+    spool = tmp_path / "spool"
+    registry = CollectorRegistry()
+    away = StoreWriter(unreachable_store(), spool, registry, worker_id="w1", flush_s=0.05, max_retry_s=0.2).start()
+    batch = observations(25)
+    for start in range(0, 25, 5):
+        away.observations(1, batch[start : start + 5])
+    away.camera_status("cam-a", state="up", fps=1.0, frames_read=1, frames_processed=1, frames_dropped=0, reconnects=0)
+    assert not away.flush(1.5)
+    assert registry.get_sample_value("vision_store_up") == 0
+    assert registry.get_sample_value("vision_store_backlog_records") == 25
+    assert registry.get_sample_value("vision_store_spool_bytes") > 0
+    assert registry.get_sample_value("vision_store_write_failures_total") >= 1
+    away.close(timeout_s=0.2)
+
+    back = StoreWriter(store, spool, worker_id="w1")  # the worker restarted; the database is back
+    assert back.backlog == 25
+    back.close()
+    assert sorted(r.obs_key for r in store.observations(limit=100)) == sorted(o.key for o in batch)
+
+
+def test_the_journal_survives_kill_9(store, tmp_path):
+    """A worker killed while the database is away loses nothing it had finished."""
+    spool = tmp_path / "spool"
+    child = textwrap.dedent(
+        f"""
+        import sys, time
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_writer import observations, unreachable_store
+        from vision.store.writer import StoreWriter
+        writer = StoreWriter(unreachable_store(), {str(spool)!r}, worker_id="w1").start()
+        batch = observations(12)
+        writer.observations(1, batch)
+        print(",".join(o.key for o in batch), flush=True)
+        time.sleep(60)
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", child], stdout=subprocess.PIPE, text=True)
+    keys = set(process.stdout.readline().strip().split(","))
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(10)
+    assert len(keys) == 12
+    writer = StoreWriter(store, spool, worker_id="w1")
+    writer.close()
+    assert {r.obs_key for r in store.observations(limit=100)} == keys
+
+
+def test_one_writer_per_spool_folder(store, tmp_path):
+    first = StoreWriter(store, tmp_path / "spool")
+    with pytest.raises(VisionError, match="in use by another vision process"):
+        StoreWriter(store, tmp_path / "spool")
+    first.close()
+    StoreWriter(store, tmp_path / "spool").close()  # free again
+
+
+def test_an_unwritable_spool_folder_is_named(store, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(VisionError, match="spool folder"):
+        StoreWriter(store, blocker / "spool")

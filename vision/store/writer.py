@@ -1,0 +1,378 @@
+"""Store writes off the detector thread, through an on-disk journal that is also the spool.
+
+::
+
+    detector thread --append--> journal.jsonl (local disk) --writer thread, batches--> database
+                    --latest--> status / heartbeat (one per camera, in memory) --^
+
+What must not be lost (finished observations, up-intervals opened and closed) is appended to a
+journal file in the spool folder by the calling thread: one ``write`` of one JSON line, no
+database round trip, so a slow or unreachable database never stalls a camera. The writer thread
+reads the journal from its committed offset, writes up to ``batch_size`` records in one
+transaction, then moves the offset on (and empties the file once everything is in). What is only
+the latest state (camera health, heartbeats) is kept in memory, one entry per camera or interval,
+and written with the next batch: that is the bounded part of the queue; the journal is bounded by
+the disk, and both are visible as metrics (``vision_store_backlog_records``,
+``vision_store_spool_bytes``).
+
+While the database is unreachable the journal grows (the spool) and the writer retries with
+backoff; when it is back, the backlog is written in order. Exactly once: every observation and
+up-interval carries a key chosen here, and the store's unique index skips a key it already has,
+so a batch replayed after an unknown outcome (a crash between COMMIT and moving the offset, or a
+connection lost around the COMMIT) is not stored twice. The journal survives ``kill -9`` of the
+process (the line is in the OS's page cache) and, once the writer has fsynced it (every cycle), a
+power cut; a restart with the same spool folder writes what was left.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from sqlalchemy.exc import SQLAlchemyError
+
+from vision.errors import VisionError
+from vision.store.database import Store, epoch, observation_row
+from vision.tracking.observation import Observation
+
+log = logging.getLogger(__name__)
+
+JOURNAL = "journal.jsonl"
+OFFSET = "journal.offset"
+LOCK = "spool.lock"
+
+
+class WriterMetrics:
+    """The writer's Prometheus series, registered on the pipeline's registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.backlog = Gauge(
+            "vision_store_backlog_records",
+            "Observations and up-interval changes in the local journal, not yet in the store.",
+            registry=registry,
+        )
+        self.spool_bytes = Gauge(
+            "vision_store_spool_bytes", "Size of the local journal (spool) on disk.", registry=registry
+        )
+        self.store_up = Gauge(
+            "vision_store_up", "1 while the last write to the store succeeded, else 0.", registry=registry
+        )
+        self.written = Counter(
+            "vision_store_written_records",
+            "Records written to the store, by kind (observation, uptime).",
+            ["kind"],
+            registry=registry,
+        )
+        self.duplicates = Counter(
+            "vision_store_duplicate_records_skipped",
+            "Observations the store already had (a replayed batch), skipped.",
+            registry=registry,
+        )
+        self.failures = Counter(
+            "vision_store_write_failures", "Batches that failed and were kept for a retry.", registry=registry
+        )
+        self.corrupt = Counter(
+            "vision_store_journal_corrupt_lines", "Journal lines that could not be read (skipped).", registry=registry
+        )
+        self.batch_seconds = Histogram(
+            "vision_store_batch_seconds",
+            "Time to write one batch to the store.",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=registry,
+        )
+
+
+@dataclass
+class _Pending:
+    """What the next batch writes besides the journal: the latest state per camera and per interval."""
+
+    statuses: dict[str, dict[str, object]]
+    heartbeats: dict[str, float]
+
+
+class StoreWriter:
+    """Takes the pipeline's writes and stores them from one background thread.
+
+    Thread-safe; every method but :meth:`close` returns without touching the database. One writer
+    per spool folder (a lock file says so; a second process gets a clear error).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        spool_dir: Path,
+        registry: CollectorRegistry | None = None,
+        *,
+        worker_id: str | None = None,
+        batch_size: int = 500,
+        flush_s: float = 0.5,
+        max_retry_s: float = 10.0,
+    ) -> None:
+        self.store = store
+        self.spool_dir = Path(spool_dir)
+        self.worker_id = worker_id
+        self.batch_size = batch_size
+        self.flush_s = flush_s
+        self.max_retry_s = max_retry_s
+        self.metrics = WriterMetrics(registry or CollectorRegistry())
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._pending = _Pending({}, {})
+        self._thread: threading.Thread | None = None
+        self._retry_at = 0.0
+        self._failures_in_row = 0
+        self.observations_written = 0  # new rows this writer stored
+        self.observations_journaled = 0  # finished observations handed to this writer
+        try:
+            self.spool_dir.mkdir(parents=True, exist_ok=True)
+            self._lock_file = (self.spool_dir / LOCK).open("a+")
+        except OSError as error:
+            raise VisionError(f"spool folder {self.spool_dir}: {error.strerror or error}") from error
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            self._lock_file.close()
+            raise VisionError(
+                f"spool folder {self.spool_dir} is in use by another vision process: give each worker its own"
+                " (workers use <store.spool_dir>/<worker id>)"
+            ) from error
+        self._journal: BinaryIO = (self.spool_dir / JOURNAL).open("ab+")
+        self._offset = self._read_offset()
+        self._backlog = self._count_lines_after(self._offset)
+        self._dirty = False
+        if self._backlog:
+            log.info("spool %s: %d record(s) left from before; writing them first", self.spool_dir, self._backlog)
+        self.metrics.backlog.set_function(lambda: self._backlog)
+        self.metrics.spool_bytes.set_function(self._journal_size)
+        self.metrics.store_up.set(1)
+
+    # --- the hot path -------------------------------------------------------------------------
+    def observations(self, run_id: int, observations: Sequence[Observation]) -> None:
+        """Journal finished tracks; they reach the store with the next batch, exactly once."""
+        if observations:
+            self._append([{"t": "obs", "row": observation_row(run_id, o, self.worker_id)} for o in observations])
+            self.observations_journaled += len(observations)
+
+    def camera_up(self, run_id: int, camera_id: str, at: datetime) -> str:
+        """Journal a new up-interval; returns its key for :meth:`camera_heartbeat` and :meth:`camera_down`."""
+        key = uuid.uuid4().hex
+        self._append([{"t": "up", "key": key, "run": run_id, "camera": camera_id, "at": epoch(at)}])
+        return key
+
+    def camera_down(self, key: str, at: datetime, reason: str) -> None:
+        self._append([{"t": "down", "key": key, "at": epoch(at), "reason": reason[:500]}])
+        with self._lock:
+            self._pending.heartbeats.pop(key, None)
+
+    def camera_heartbeat(self, key: str, at: datetime) -> None:
+        with self._lock:
+            self._pending.heartbeats[key] = epoch(at)
+
+    def camera_status(self, camera_id: str, **status: object) -> None:
+        """The camera's latest health; replaces any not yet written (only the newest matters)."""
+        values = {**status, "updated_at": time.time(), "worker_id": self.worker_id}
+        with self._lock:
+            self._pending.statuses[camera_id] = values
+
+    # --- life cycle ---------------------------------------------------------------------------
+    @property
+    def backlog(self) -> int:
+        """Journal records not yet in the store."""
+        return self._backlog
+
+    @property
+    def store_reachable(self) -> bool:
+        return self._failures_in_row == 0
+
+    def start(self) -> StoreWriter:
+        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+        self._thread.start()
+        return self
+
+    def flush(self, timeout_s: float = 10.0) -> bool:
+        """Wait until the journal and pending state are in the store; False if it did not get there in time."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                done = self._backlog == 0 and not self._pending.statuses and not self._pending.heartbeats
+            if done:
+                return True
+            self._wake.set()
+            time.sleep(0.05)
+        return False
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Write what can be written within ``timeout_s``; the rest stays in the spool for the next start."""
+        if self._thread is not None:
+            self.flush(timeout_s)
+            self._stop.set()
+            self._wake.set()
+            self._thread.join(timeout=self.max_retry_s + 5)
+            self._thread = None
+        else:
+            self._write_once()
+        if self._backlog:
+            log.warning(
+                "spool %s: %d record(s) not yet in the store; they are written at the next start",
+                self.spool_dir,
+                self._backlog,
+            )
+        self._fsync()
+        self._journal.close()
+        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        self._lock_file.close()
+
+    # --- the writer thread --------------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.flush_s)
+            self._wake.clear()
+            if time.monotonic() < self._retry_at:
+                continue
+            try:
+                while self._write_once() and not self._stop.is_set():
+                    pass  # a full batch: there may be more right away
+            except Exception:  # a bug here must not end the thread: the journal keeps everything
+                log.exception("store writer cycle failed")
+
+    def _write_once(self) -> bool:
+        """Write one batch; True if it was a full batch (call again), False otherwise or on failure."""
+        with self._lock:
+            self._fsync_locked()
+            records, end_offset = self._read_batch()
+            pending, self._pending = self._pending, _Pending({}, {})
+        if not records and not pending.statuses and not pending.heartbeats:
+            return False
+        started = time.perf_counter()
+        try:
+            written, duplicates, uptime = self._write(records, pending)
+        except (VisionError, SQLAlchemyError, OSError) as error:
+            self._failed(error, pending)
+            return False
+        self.metrics.batch_seconds.observe(time.perf_counter() - started)
+        if self._failures_in_row:
+            log.info("store reachable again; writing the spool (%d record(s))", self._backlog)
+        self._failures_in_row = 0
+        self.metrics.store_up.set(1)
+        self.metrics.written.labels("observation").inc(written)
+        self.metrics.written.labels("uptime").inc(uptime)
+        self.metrics.duplicates.inc(duplicates)
+        self.observations_written += written
+        with self._lock:
+            self._commit(end_offset, len(records))
+        return len(records) >= self.batch_size
+
+    def _write(self, records: list[dict[str, Any]], pending: _Pending) -> tuple[int, int, int]:
+        observation_rows = [record["row"] for record in records if record["t"] == "obs"]
+        uptime_ops = [
+            (record["t"], record["key"], record.get("run"), record.get("camera"), record["at"], record.get("reason"))
+            for record in records
+            if record["t"] in ("up", "down")
+        ]
+        uptime_ops += [("beat", key, None, None, at, None) for key, at in pending.heartbeats.items()]
+        with self.store._begin() as connection:
+            written = self.store.insert_observation_rows(connection, observation_rows)
+            self.store.uptime_ops(connection, uptime_ops)
+            self.store.status_upserts(connection, pending.statuses)
+        return written, len(observation_rows) - written, len(uptime_ops)
+
+    def _failed(self, error: Exception, pending: _Pending) -> None:
+        self._failures_in_row += 1
+        self.metrics.failures.inc()
+        self.metrics.store_up.set(0)
+        delay = min(self.max_retry_s, 0.5 * 2**self._failures_in_row)
+        self._retry_at = time.monotonic() + delay
+        if self._failures_in_row == 1:
+            log.warning("store write failed (%s); keeping %d record(s) in the spool, retrying", error, self._backlog)
+        with self._lock:  # newer state that arrived meanwhile wins
+            self._pending.statuses = {**pending.statuses, **self._pending.statuses}
+            self._pending.heartbeats = {**pending.heartbeats, **self._pending.heartbeats}
+
+    # --- the journal (called with self._lock held) -------------------------------------------
+    def _append(self, records: list[dict[str, Any]]) -> None:
+        text = "".join(json.dumps(record, separators=(",", ":")) + "\n" for record in records).encode()
+        with self._lock:
+            try:
+                self._journal.seek(0, os.SEEK_END)
+                self._journal.write(text)
+                self._journal.flush()
+            except OSError as error:  # disk full: say so loudly; the store is still tried directly
+                log.error("spool %s: cannot append (%s); writing straight to the store", self.spool_dir, error)
+                self._write_direct(records)
+                return
+            self._backlog += len(records)
+            self._dirty = True
+        self._wake.set()
+
+    def _write_direct(self, records: list[dict[str, Any]]) -> None:
+        try:
+            self._write(records, _Pending({}, {}))
+        except (VisionError, SQLAlchemyError) as error:
+            log.error("spool full and store unreachable (%s): %d record(s) lost", error, len(records))
+
+    def _read_batch(self) -> tuple[list[dict[str, Any]], int]:
+        self._journal.seek(self._offset)
+        records: list[dict[str, Any]] = []
+        offset = self._offset
+        while len(records) < self.batch_size:
+            line = self._journal.readline()
+            if not line.endswith(b"\n"):  # end of file (appends are whole lines, under the lock)
+                break
+            offset += len(line)
+            try:
+                records.append(json.loads(line))
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                self.metrics.corrupt.inc()
+                log.error("spool %s: unreadable line at byte %d skipped", self.spool_dir, offset)
+        return records, offset
+
+    def _commit(self, end_offset: int, count: int) -> None:
+        self._offset = end_offset
+        self._backlog = max(0, self._backlog - count)
+        if self._offset >= self._journal_size():
+            self._journal.truncate(0)  # everything is in: start the file afresh
+            self._offset = 0
+        self._write_offset()
+
+    def _fsync_locked(self) -> None:
+        if self._dirty:
+            os.fsync(self._journal.fileno())
+            self._dirty = False
+
+    def _fsync(self) -> None:
+        with self._lock:
+            self._fsync_locked()
+
+    def _journal_size(self) -> int:
+        try:
+            return os.fstat(self._journal.fileno()).st_size
+        except (OSError, ValueError):
+            return 0
+
+    def _read_offset(self) -> int:
+        try:
+            offset = int((self.spool_dir / OFFSET).read_text().strip() or 0)
+        except (FileNotFoundError, ValueError):
+            return 0
+        return min(offset, self._journal_size())
+
+    def _write_offset(self) -> None:
+        temporary = self.spool_dir / f"{OFFSET}.tmp"
+        temporary.write_text(str(self._offset))
+        temporary.replace(self.spool_dir / OFFSET)
+
+    def _count_lines_after(self, offset: int) -> int:
+        self._journal.seek(offset)
+        return sum(1 for line in self._journal if line.endswith(b"\n"))
