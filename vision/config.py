@@ -269,6 +269,32 @@ class Alerts(_Model):
 
 class Store(_Model):
     url: str = Field("sqlite:///out/vision.db", description="SQLAlchemy URL: sqlite:///path or postgresql://...")
+    spool_dir: Path | None = Field(
+        None,
+        description=(
+            "Local folder of the write journal: finished observations wait here while the database is away"
+            " (default: beside a SQLite file, else ./spool). Each worker uses <spool_dir>/<worker id>."
+        ),
+    )
+
+    def spool_folder(self, worker_id: str | None = None) -> Path:
+        """Where this process's journal lives (one writer per folder)."""
+        if self.spool_dir is not None:
+            base = self.spool_dir
+        elif self.url.startswith("sqlite:///") and self.url.removeprefix("sqlite:///") not in ("", ":memory:"):
+            base = Path(self.url.removeprefix("sqlite:///").split("?")[0] + ".spool")
+        else:
+            base = Path("spool")
+        return base / (worker_id or "run")
+
+
+class Workers(_Model):
+    """``vision worker``: many processes on many machines share the cameras through the store (PostgreSQL)."""
+
+    lease_ttl_s: float = Field(
+        15, ge=3, le=600, description="A dead worker's cameras are claimed by the others within this many seconds."
+    )
+    capacity: int = Field(8, ge=1, le=1000, description="Cameras one worker takes at most.")
 
 
 def reference_problems(site_ids: list[object], camera_ids: list[object], camera_sites: list[object]) -> list[str]:
@@ -310,6 +336,7 @@ class VisionConfig(_Model):
     tracking: Tracking = Tracking()
     compliance: Compliance = Compliance()
     store: Store = Store()
+    workers: Workers = Workers()
     api: Api = Api()
     alerts: Alerts = Alerts()
 

@@ -3,13 +3,19 @@
 ::
 
     source (thread per camera) --Frame--> regions (per camera) --crops--> detector (thread per model,
-        batching cameras) --Detections--> tracker (per camera) --Observation--> store + metrics
+        batching cameras) --Detections--> tracker (per camera) --Observation--> writer (thread) --> store
+                                                                                           + metrics
 
 Cameras that share a model share one detector thread, which takes whatever frames are due from
 each of its cameras, asks each camera's :class:`RegionPlanner` where to look (the whole frame,
 tiles, or squares where something moves or a track is open) and runs every crop as one batch.
 A camera whose source fails is marked and left alone; the others carry on. On stop (Ctrl-C,
 SIGTERM, or every file source finished) every open track is closed and written.
+
+Nothing on the detector thread waits for the database: observations, up-intervals and health go
+to a :class:`~vision.store.writer.StoreWriter` (journal on local disk, written in batches by its
+own thread). A worker (:mod:`vision.workers`) adds and removes cameras while the pipeline runs
+(:meth:`Pipeline.attach`, :meth:`Pipeline.detach`); ``vision run`` starts with every enabled camera.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +41,7 @@ from vision.metrics import CameraSample, PipelineMetrics
 from vision.outcome import Outcome
 from vision.sources import Frame, FrameSource, Reconnect, SourceState, open_source
 from vision.store import Store
+from vision.store.writer import StoreWriter
 from vision.tracking import Observation, VerdictTracker
 
 log = logging.getLogger(__name__)
@@ -63,6 +70,8 @@ class CameraRuntime:
     vehicles_with_passengers: set[int] = field(default_factory=set)
     flushed: bool = False
     progress: tqdm | None = None
+    detach_reason: str | None = None  # set by Pipeline.detach; the detector thread retires the camera
+    detached: threading.Event = field(default_factory=threading.Event)  # set once its tracks are written
     _fps_window: list[float] = field(default_factory=list)
 
     def fps(self) -> float:
@@ -71,8 +80,24 @@ class CameraRuntime:
         return len(self._fps_window) / 10.0
 
 
+@dataclass
+class DetectorGroup:
+    """Cameras that share one model: one detector, one thread, batches across its cameras."""
+
+    detector: Detector
+    members: list[CameraRuntime] = field(default_factory=list)
+    ready: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+
 class Pipeline:
-    """Runs every enabled camera of a config until stopped or until every file source ends."""
+    """Runs cameras of a config until stopped, or (without ``dynamic``) until every file source ends.
+
+    ``camera_ids`` picks the cameras to start with (default: every enabled one); ``dynamic`` keeps
+    it running with no camera at all, for a worker that attaches and detaches cameras as it claims
+    and gives up their leases. ``writer`` is the store writer to use (default: one of its own on
+    ``store.spool_dir``, started and closed by :meth:`run`).
+    """
 
     def __init__(
         self,
@@ -83,81 +108,145 @@ class Pipeline:
         reconnect: Reconnect | None = None,
         status_interval_s: float = 5.0,
         progress: bool = True,
+        *,
+        writer: StoreWriter | None = None,
+        camera_ids: Iterable[str] | None = None,
+        dynamic: bool = False,
     ) -> None:
         self.config = config
         self.store = store
         self.config_path = config_path
-        self.metrics = PipelineMetrics(registry or CollectorRegistry())
+        self.registry = registry or CollectorRegistry()
+        self.metrics = PipelineMetrics(self.registry)
         self.reconnect = reconnect
         self.status_interval_s = status_interval_s
         self.progress = progress
+        self.dynamic = dynamic
+        self._own_writer = writer is None
+        self.writer = writer
         self.run_id: int | None = None
         self.started_at = datetime.now(UTC)
         self._lock = threading.Lock()
+        self._halt = threading.Event()
+        self._running = False
         self.cameras: list[CameraRuntime] = []
-        self._groups: dict[str, tuple[Detector, list[CameraRuntime], threading.Event]] = {}
-        self._build()
+        self.finished: list[CameraRuntime] = []  # detached cameras, kept for the summary
+        self._groups: dict[str, DetectorGroup] = {}
+        wanted = set(camera_ids) if camera_ids is not None else None
+        for camera in config.cameras:
+            if camera.enabled and (wanted is None or camera.id in wanted):
+                self.attach(camera)
+        if not self.cameras and not dynamic:
+            raise VisionError("no enabled camera in the config")
         self.metrics.watch_sources(self._camera_samples)
 
     def _camera_samples(self) -> list[CameraSample]:
-        return [CameraSample(rt.camera.id, rt.camera.site, rt.source.health) for rt in self.cameras]
+        return [CameraSample(rt.camera.id, rt.camera.site, rt.source.health) for rt in list(self.cameras)]
 
-    def _build(self) -> None:
-        detectors: dict[str, Detector] = {}
-        for camera in self.config.cameras:
-            if not camera.enabled:
-                continue
-            key = str(Path(camera.model).resolve())
-            if key not in detectors:
-                spec = load_spec(camera.model)
-                if spec.category is not None and spec.category != camera.category:
-                    raise VisionError(f"camera {camera.id}: model {camera.model} measures {spec.category}")
-                detectors[key] = build_detector(spec)
-                self._groups[key] = (detectors[key], [], threading.Event())
-            detector, members, ready = self._groups[key]
-            source = open_source(camera, ready, self.started_at, self.reconnect)
+    def _group(self, camera: Camera) -> DetectorGroup:
+        key = str(Path(camera.model).resolve())
+        if key not in self._groups:
+            spec = load_spec(camera.model)
+            if spec.category is not None and spec.category != camera.category:
+                raise VisionError(f"camera {camera.id}: model {camera.model} measures {spec.category}")
+            self._groups[key] = DetectorGroup(build_detector(spec))
+        return self._groups[key]
+
+    def attach(self, camera: Camera) -> CameraRuntime:
+        """Add a camera (before or while running); its source starts at once when running."""
+        with self._lock:
+            if any(runtime.camera.id == camera.id for runtime in self.cameras):
+                raise VisionError(f"camera {camera.id} is already running")
+            group = self._group(camera)
             runtime = CameraRuntime(
                 camera=camera,
-                source=source,
-                tracker=VerdictTracker(camera, detector.info, self.config.tracking, camera.detect_fps),
-                planner=RegionPlanner(camera.detection, detector.info.input_size),
+                source=open_source(camera, group.ready, self.started_at, self.reconnect),
+                tracker=VerdictTracker(camera, group.detector.info, self.config.tracking, camera.detect_fps),
+                planner=RegionPlanner(camera.detection, group.detector.info.input_size),
             )
-            members.append(runtime)
+            group.members.append(runtime)
             self.cameras.append(runtime)
-        if not self.cameras:
-            raise VisionError("no enabled camera in the config")
+            if self._running:
+                runtime.source.start()
+                self._start_group(group)
+        return runtime
+
+    def detach(self, camera_id: str, reason: str) -> threading.Event:
+        """Stop a camera: its source stops, its open tracks are closed and written, then the event is set."""
+        with self._lock:
+            runtime = next((rt for rt in self.cameras if rt.camera.id == camera_id), None)
+        if runtime is None:
+            done = threading.Event()
+            done.set()
+            return done
+        runtime.detach_reason = reason
+        if not self._running:
+            self._retire(runtime)
+        else:
+            for group in self._groups.values():
+                group.ready.set()
+        return runtime.detached
+
+    def _retire(self, runtime: CameraRuntime) -> None:
+        runtime.source.stop()
+        self._flush(runtime, runtime.detach_reason or "detached")
+        if runtime.progress is not None:
+            runtime.progress.close()
+        with self._lock:
+            for group in self._groups.values():
+                if runtime in group.members:
+                    group.members.remove(runtime)
+            if runtime in self.cameras:
+                self.cameras.remove(runtime)
+                self.finished.append(runtime)
+        runtime.detached.set()
+
+    def _start_group(self, group: DetectorGroup) -> None:
+        if group.thread is None or not group.thread.is_alive():
+            index = list(self._groups.values()).index(group)
+            group.thread = threading.Thread(target=self._detect_loop, args=(group,), name=f"detect-{index}")
+            group.thread.start()
 
     # --- running ------------------------------------------------------------------------------
-    def run(self, stop: threading.Event) -> int:
-        """Run until ``stop`` is set or all sources are finished; returns the run id.
+    def run(self, stop: threading.Event, on_tick: Callable[[Pipeline], None] | None = None) -> int:
+        """Run until ``stop`` is set or (not ``dynamic``) all sources are finished; returns the run id.
 
         ``stop`` is only read, never set: a caller can keep serving the API after the files end.
+        ``on_tick`` is called from this thread about every 0.2 s (a worker renews its leases there).
         """
         self.store.sync_config(self.config)
         self.run_id = self.store.start_run(self.config_path, __version__)
+        if self.writer is None:
+            self.writer = StoreWriter(self.store, self.config.store.spool_folder(), self.registry)
+        if self._own_writer:
+            self._writer.start()
         log.info("run %d: %d camera(s), %d detector(s)", self.run_id, len(self.cameras), len(self._groups))
-        halt = threading.Event()  # ends the detector threads: on ``stop``, or on the way out
-        for position, runtime in enumerate(self.cameras):
-            total = runtime.source.total_frames
-            if self.progress and total is not None:
-                runtime.progress = tqdm(
-                    total=total, desc=runtime.camera.id, unit="frame", position=position, leave=False
-                )
-            runtime.source.start()
-        threads = [
-            threading.Thread(target=self._detect_loop, args=(detector, members, ready, halt), name=f"detect-{i}")
-            for i, (detector, members, ready) in enumerate(self._groups.values())
-        ]
-        for thread in threads:
-            thread.start()
+        with self._lock:
+            self._running = True
+            for position, runtime in enumerate(self.cameras):
+                total = runtime.source.total_frames
+                if self.progress and total is not None:
+                    runtime.progress = tqdm(
+                        total=total, desc=runtime.camera.id, unit="frame", position=position, leave=False
+                    )
+                runtime.source.start()
+            for group in self._groups.values():
+                if group.members:
+                    self._start_group(group)
         try:
             next_status = time.monotonic() + self.status_interval_s
             next_publish = time.monotonic()
-            while any(thread.is_alive() for thread in threads):
-                for thread in threads:
-                    thread.join(timeout=0.2)
+            while self.dynamic or any(g.thread is not None and g.thread.is_alive() for g in self._groups.values()):
+                for group in list(self._groups.values()):
+                    if group.thread is not None:
+                        group.thread.join(timeout=0.2 / max(1, len(self._groups)))
+                if self.dynamic:
+                    stop.wait(0.2)
                 if stop.is_set():
-                    halt.set()
+                    self._halt.set()
+                    break
+                if on_tick is not None:
+                    on_tick(self)
                 self._track_source_states()
                 if time.monotonic() >= next_publish:
                     self.publish_status()
@@ -166,33 +255,44 @@ class Pipeline:
                     self.log_status()
                     next_status = time.monotonic() + self.status_interval_s
         finally:
-            halt.set()
-            for thread in threads:
-                thread.join()
-            for runtime in self.cameras:
+            self._halt.set()
+            for group in self._groups.values():
+                if group.thread is not None:
+                    group.thread.join()
+            for runtime in list(self.cameras):
                 runtime.source.stop()
                 self._flush(runtime, "run ended")
                 if runtime.progress is not None:
                     runtime.progress.close()
             self.publish_status()
-            self.store.end_run(self.run_id)
+            self._running = False
+            if self._own_writer:
+                self._writer.close()
+            try:
+                self.store.end_run(self.run_id)
+            except VisionError as error:
+                log.warning("run %d: could not record its end (%s)", self.run_id, error)
         return self.run_id
 
-    def _detect_loop(
-        self, detector: Detector, members: Sequence[CameraRuntime], ready: threading.Event, stop: threading.Event
-    ) -> None:
+    def _detect_loop(self, group: DetectorGroup) -> None:
+        detector, ready, stop = group.detector, group.ready, self._halt
         model = detector.info.name
         groups = merge_groups(detector.info.class_names)
         while not stop.is_set():
             batch: list[tuple[CameraRuntime, Frame]] = []
+            with self._lock:
+                members = list(group.members)
             for runtime in members:
+                if runtime.detach_reason is not None:
+                    self._retire(runtime)
+                    continue
                 frame = runtime.source.poll()
                 if frame is not None:
                     batch.append((runtime, frame))
                 elif runtime.source.finished and not runtime.flushed:
                     self._flush(runtime, "source finished")
             if not batch:
-                if all(runtime.source.finished for runtime in members):
+                if not self.dynamic and all(runtime.source.finished for runtime in members):
                     return
                 ready.wait(0.05)
                 ready.clear()
@@ -226,11 +326,16 @@ class Pipeline:
             for (runtime, frame), detections in zip(batch, results, strict=True):
                 self._handle(runtime, frame, detections)
 
+    @property
+    def _writer(self) -> StoreWriter:
+        assert self.writer is not None, "the writer is made by run()"
+        return self.writer
+
     def _handle(self, runtime: CameraRuntime, frame: Frame, detections: Detections) -> None:
         assert self.run_id is not None
         camera = runtime.camera
         if runtime.uptime_id is None:
-            runtime.uptime_id = self.store.camera_up(self.run_id, camera.id, frame.time)
+            runtime.uptime_id = self._writer.camera_up(self.run_id, camera.id, frame.time)
             runtime.last_heartbeat = frame.time
         runtime.last_frame_time = frame.time
         self._record(runtime, runtime.tracker.update(detections, frame.time))
@@ -240,14 +345,14 @@ class Pipeline:
         if runtime.progress is not None:
             runtime.progress.update(1)
         if runtime.last_heartbeat and (frame.time - runtime.last_heartbeat).total_seconds() >= HEARTBEAT_S:
-            self.store.camera_heartbeat(runtime.uptime_id, frame.time)
+            self._writer.camera_heartbeat(runtime.uptime_id, frame.time)
             runtime.last_heartbeat = frame.time
 
     def _record(self, runtime: CameraRuntime, observations: list[Observation]) -> None:
         if not observations:
             return
         assert self.run_id is not None
-        self.store.add_observations(self.run_id, observations)
+        self._writer.observations(self.run_id, observations)
         runtime.observations += len(observations)
         runtime.non_rider += sum(o.outcome is Outcome.NON_RIDER for o in observations)
         runtime.vehicles_with_passengers.update(
@@ -258,7 +363,7 @@ class Pipeline:
 
     def _close_uptime(self, runtime: CameraRuntime, reason: str) -> None:
         if runtime.uptime_id is not None and runtime.last_frame_time is not None:
-            self.store.camera_down(runtime.uptime_id, runtime.last_frame_time, reason)
+            self._writer.camera_down(runtime.uptime_id, runtime.last_frame_time, reason)
         runtime.uptime_id = None
 
     def _flush(self, runtime: CameraRuntime, reason: str) -> None:
@@ -271,7 +376,7 @@ class Pipeline:
 
     def _track_source_states(self) -> None:
         """Close a live camera's up-interval when its stream goes down (its tracks age out by frames)."""
-        for runtime in self.cameras:
+        for runtime in list(self.cameras):
             health = runtime.source.health.snapshot()
             if health["state"] in (SourceState.DOWN, SourceState.STALLED) and runtime.uptime_id is not None:
                 self._close_uptime(runtime, str(health["last_error"]))
@@ -279,13 +384,13 @@ class Pipeline:
     def publish_status(self) -> None:
         """Write each camera's health to the store, where the API and alerts read it."""
         now = time.time()
-        for runtime in self.cameras:
+        for runtime in list(self.cameras):
             health = runtime.source.health.snapshot()
             age = health["last_frame_age_s"]
             state = str(health["state"])
             if state == SourceState.FINISHED and not runtime.flushed:
                 state = SourceState.UP.value  # read to the end, but frames or open tracks are still in flight
-            self.store.set_camera_status(
+            self._writer.camera_status(
                 runtime.camera.id,
                 state=state,
                 fps=runtime.fps(),
@@ -298,7 +403,7 @@ class Pipeline:
             )
 
     def log_status(self) -> None:
-        for runtime in self.cameras:
+        for runtime in list(self.cameras):
             health = runtime.source.health.snapshot()
             log.info(
                 "camera %s [%s] %.1f fps detected, read %d, dropped %d, reconnects %d, observations %d%s",
@@ -315,7 +420,7 @@ class Pipeline:
     def summary(self) -> dict[str, dict[str, object]]:
         """Per camera: final state, frames and observations (for the end-of-run report)."""
         result: dict[str, dict[str, object]] = {}
-        for runtime in self.cameras:
+        for runtime in [*self.finished, *self.cameras]:
             health = runtime.source.health.snapshot()
             result[runtime.camera.id] = {
                 "site": runtime.camera.site,

@@ -161,3 +161,16 @@ def test_an_unwritable_spool_folder_is_named(store, tmp_path):
     blocker.write_text("not a folder")
     with pytest.raises(VisionError, match="spool folder"):
         StoreWriter(store, blocker / "spool")
+
+
+def test_a_spool_of_another_store_is_refused(store, tmp_path):
+    spool = tmp_path / "spool"
+    away = StoreWriter(store, spool)
+    away.observations(1, observations(3))
+    away.close_files()  # stopped before writing (as if killed)
+    other = open_store(f"sqlite:///{tmp_path / 'other.db'}")
+    with pytest.raises(VisionError, match="holds 3 record\\(s\\) of another store"):
+        StoreWriter(other, spool)
+    other.close()
+    StoreWriter(store, spool).close()  # its own store takes them
+    assert store.count_observations() == 3

@@ -444,6 +444,8 @@ class Store:
             if legacy is not None:
                 command.stamp(config, REVISIONS[legacy])
             command.upgrade(config, "head")
+            if connection.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "store_id")).first() is None:
+                connection.execute(sa.insert(meta_table).values(key="store_id", value=uuid.uuid4().hex))
             version = str(SCHEMA_VERSION)
             if (
                 connection.execute(
@@ -485,6 +487,14 @@ class Store:
                 f"store schema version {found} is older than this vision's ({SCHEMA_VERSION}):"
                 " run `vision run` or `vision serve` on it once, which upgrades it"
             )
+
+    def identity(self) -> str:
+        """A random id this database got when it was first migrated (a spool names the store it belongs to)."""
+        with self._begin() as connection:
+            value = connection.execute(
+                sa.select(meta_table.c.value).where(meta_table.c.key == "store_id")
+            ).scalar_one_or_none()
+        return value or self.engine.url.render_as_string(hide_password=True)
 
     def schema_version(self) -> int:
         with self._begin() as connection:

@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 JOURNAL = "journal.jsonl"
 OFFSET = "journal.offset"
 LOCK = "spool.lock"
+STORE_ID = "store.id"  # the identity of the store the journal's records belong to
 
 
 class WriterMetrics:
@@ -152,11 +153,34 @@ class StoreWriter:
         self._offset = self._read_offset()
         self._backlog = self._count_lines_after(self._offset)
         self._dirty = False
+        self._claim_for(store)
         if self._backlog:
             log.info("spool %s: %d record(s) left from before; writing them first", self.spool_dir, self._backlog)
         self.metrics.backlog.set_function(lambda: self._backlog)
         self.metrics.spool_bytes.set_function(self._journal_size)
         self.metrics.store_up.set(1)
+
+    def _claim_for(self, store: Store) -> None:
+        """Refuse a spool whose records belong to another database (they would land in the wrong store)."""
+        marker = self.spool_dir / STORE_ID
+        try:
+            identity = store.identity()
+        except VisionError:
+            identity = None  # unreachable now: the spool says where its records belong
+        recorded = marker.read_text().strip() if marker.is_file() else None
+        if self._backlog and recorded and identity and recorded != identity:
+            self.close_files()
+            raise VisionError(
+                f"spool folder {self.spool_dir} holds {self._backlog} record(s) of another store (id {recorded});"
+                " open that store once to write them, or move the folder away"
+            )
+        if identity and identity != recorded:
+            marker.write_text(identity + "\n")
+
+    def close_files(self) -> None:
+        self._journal.close()
+        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+        self._lock_file.close()
 
     # --- the hot path -------------------------------------------------------------------------
     def observations(self, run_id: int, observations: Sequence[Observation]) -> None:
@@ -230,9 +254,7 @@ class StoreWriter:
                 self._backlog,
             )
         self._fsync()
-        self._journal.close()
-        fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-        self._lock_file.close()
+        self.close_files()
 
     # --- the writer thread --------------------------------------------------------------------
     def _run(self) -> None:
