@@ -3,7 +3,9 @@
 "Confidently below" means the upper bound of the rate's interval is under the site's threshold
 and the rate stands on at least ``compliance.min_n`` decided observations: a dip that chance alone
 could explain does not page anyone. Each site/category and each camera has a cooldown, so a lasting
-problem alerts once per cooldown, not once per check. The notifier reads only the store.
+problem alerts once per cooldown, not once per check. The notifier reads only the store, and the
+cooldowns live there too (``alert_state``): of several ``vision serve`` replicas checking at once,
+one takes each due alert (a conditional UPDATE) and the others skip it, so it is sent once.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ class AlertNotifier:
         self.url = config.alerts.webhook_url
         self.rates = rates or RateService(store, RateSettings.from_config(config, errors={}))
         self.timeout_s = timeout_s
-        self._last_sent: dict[str, float] = {}
         self._started = time.time()
 
     def send(self, payload: dict[str, object]) -> tuple[bool, str]:
@@ -55,10 +56,6 @@ class AlertNotifier:
         except (urllib.error.URLError, OSError) as error:
             log.warning("alert to %s failed: %s", self.url, error)
             return False, str(error)
-
-    def _due(self, key: str, now: float) -> bool:
-        last = self._last_sent.get(key)
-        return last is None or now - last >= self.config.alerts.cooldown_minutes * 60
 
     def check(self, now: datetime | None = None) -> list[dict[str, object]]:
         """Evaluate every condition once; send what is due; return the alerts that were delivered."""
@@ -93,7 +90,7 @@ class AlertNotifier:
             )
         statuses = self.store.camera_statuses()
         limit = self.config.alerts.camera_down_after_s
-        for camera in self.config.cameras:
+        for camera in self.store.cameras():  # as the workers synced them: every replica sees the same
             if not camera.enabled:
                 continue
             status = statuses.get(camera.id)
@@ -108,22 +105,27 @@ class AlertNotifier:
                         {
                             "kind": "camera_down",
                             "camera": camera.id,
-                            "site": camera.site,
+                            "site": camera.site_id,
                             "state": status.state if status else "unknown",
                             "silent_for_s": round(silent_for, 1),
                             "last_error": status.last_error if status else None,
-                            "message": f"camera {camera.id} at {camera.site} delivered no frame for {silent_for:.0f} s",
+                            "message": (
+                                f"camera {camera.id} at {camera.site_id} delivered no frame for {silent_for:.0f} s"
+                            ),
                         },
                     )
                 )
         sent = []
+        cooldown_s = self.config.alerts.cooldown_minutes * 60
         for key, payload in due:
-            if not self._due(key, wall):
-                continue
+            previous = self.store.claim_alert(key, wall, cooldown_s)
+            if previous is None:
+                continue  # in its cooldown, or another replica took it just now
             ok, _ = self.send(payload)
             if ok:
-                self._last_sent[key] = wall
                 sent.append(payload)
+            else:
+                self.store.unclaim_alert(key, previous)  # not delivered: due again at the next check
         return sent
 
     def run(self, stop: threading.Event) -> None:

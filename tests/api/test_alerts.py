@@ -107,3 +107,42 @@ def test_the_protected_test_endpoint_delivers(tmp_path, store, receiver):
     while not receiver.bodies and time.monotonic() < deadline:
         time.sleep(0.05)
     assert receiver.bodies == [{"kind": "test", "message": "vision test alert"}]
+
+
+def test_replicas_sharing_a_store_send_each_alert_once(tmp_path, store_url, receiver):
+    """Two `vision serve` replicas (own engines, own notifiers) check at the same moment: one alert each."""
+    from api_support import fill
+    from vision.store import open_store
+
+    config = make_config(
+        tmp_path, alerts={"webhook_url": receiver.url, "cooldown_minutes": 30, "camera_down_after_s": 600}
+    )
+    seed = open_store(store_url)
+    seed.sync_config(config)
+    fill(seed)
+    replicas = [open_store(store_url) for _ in range(3)]
+    start = threading.Barrier(len(replicas))
+    sent: list[list[dict]] = []
+
+    def check(store) -> None:
+        notifier = AlertNotifier(config, store)
+        start.wait()
+        sent.append(notifier.check(NOW + timedelta(seconds=1)))
+
+    threads = [threading.Thread(target=check, args=(replica,)) for replica in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    kinds = sorted((body["kind"], body.get("camera")) for body in receiver.bodies)
+    assert kinds == [("camera_down", "cam-market"), ("rate_below_threshold", None)]
+    assert sum(len(delivered) for delivered in sent) == 2
+    for store in [*replicas, seed]:
+        store.close()
+
+
+def test_an_alert_that_could_not_be_delivered_is_due_again(tmp_path, store, receiver):
+    down = notifier(tmp_path, store, f"http://127.0.0.1:{free_port()}/hook", camera_down_after_s=600)
+    assert down.check(NOW + timedelta(seconds=1)) == []
+    up = notifier(tmp_path, store, receiver.url, camera_down_after_s=600)  # the receiver is back
+    assert len(up.check(NOW + timedelta(seconds=2))) == 2  # not held back by a cooldown of a failed send

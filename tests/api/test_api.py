@@ -6,12 +6,16 @@ import io
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from api_support import NOW, TOKEN, make_config, observation
 from vision.api import create_app
 from vision.compliance.rates import RateService, RateSettings
 from vision.outcome import Outcome
+from vision.store.database import Store
+
+UNREACHABLE = "postgresql+psycopg://vision@127.0.0.1:9/none?connect_timeout=1"  # nothing listens on port 9
 
 
 def iso(moment):
@@ -186,8 +190,12 @@ def test_health_and_readiness(client, config, store):
     assert ready.status_code == 200 and ready.json()["cameras_up"] == 1
     assert any("cam-market: down" in problem for problem in ready.json()["problems"])
     store.set_camera_status("cam-gate", state="down", last_error="stream ended")
-    not_ready = client.get("/readyz")
-    assert not_ready.status_code == 503 and not not_ready.json()["ready"]
+    all_down = client.get("/readyz")  # still serving: the dashboard must show the outage
+    assert all_down.status_code == 200 and all_down.json()["cameras_up"] == 0
+    assert any("cam-gate: down (stream ended)" in problem for problem in all_down.json()["problems"])
+    away = TestClient(create_app(config, Store(sa.create_engine(UNREACHABLE))))
+    not_ready = away.get("/readyz")
+    assert not_ready.status_code == 503 and not_ready.json()["store"] == "unreachable"
 
 
 def test_state_changing_endpoints_need_the_token(client, tmp_path, store, monkeypatch):

@@ -21,7 +21,11 @@ def healthz() -> schemas.Health:
 
 @router.get("/readyz", response_model=schemas.Readiness, responses={503: {"model": schemas.Readiness}})
 def readyz(ctx: Context) -> JSONResponse:
-    """Ready when the store answers and at least one camera delivers frames (or has finished its file)."""
+    """Ready when the store answers; cameras that deliver nothing are listed in ``problems``.
+
+    Cameras do not gate it: serving replicas read the store, so a site whose cameras are all down
+    must still be shown (and alerted on), not taken out of the load balancer.
+    """
     problems = []
     try:
         ctx.store.ping()
@@ -38,9 +42,9 @@ def readyz(ctx: Context) -> JSONResponse:
         for c in cameras
         if c.health.state not in ("up", "finished")
     ]
-    ready = store_state == "ok" and (bool(working) or not cameras)
+    ready = store_state == "ok"
     body = schemas.Readiness(
-        ready=ready, store=store_state, cameras_up=len(working), cameras=len(ctx.config.cameras), problems=problems
+        ready=ready, store=store_state, cameras_up=len(working), cameras=len(cameras), problems=problems
     )
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 

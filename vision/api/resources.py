@@ -49,10 +49,21 @@ def camera_health(status_row: CameraStatus | None) -> schemas.CameraHealth:
 
 
 def list_cameras(ctx: ApiContext) -> list[schemas.Camera]:
+    """The enabled cameras as the store knows them (synced by the workers), with health and lease holder.
+
+    Read from the store, not this process's config: every ``vision serve`` replica shows the same.
+    """
     statuses = ctx.store.camera_statuses()
+    holders = {lease.camera_id: lease.worker_id for lease in ctx.store.leases() if lease.expires_in_s > 0}
     return [
-        schemas.Camera(id=c.id, site_id=c.site, category=c.category.value, health=camera_health(statuses.get(c.id)))
-        for c in ctx.config.cameras
+        schemas.Camera(
+            id=c.id,
+            site_id=c.site_id,
+            category=c.category,
+            health=camera_health(statuses.get(c.id)),
+            worker_id=holders.get(c.id),
+        )
+        for c in ctx.store.cameras()
         if c.enabled
     ]
 
@@ -96,6 +107,29 @@ def sites(ctx: Context) -> list[schemas.Site]:
 @router.get("/cameras", response_model=list[schemas.Camera])
 def cameras(ctx: Context) -> list[schemas.Camera]:
     return list_cameras(ctx)
+
+
+@router.get("/workers", response_model=list[schemas.Worker])
+def workers(ctx: Context) -> list[schemas.Worker]:
+    """Every ``vision worker`` that ever announced itself to this store, with its last heartbeat."""
+    ttl = ctx.config.workers.lease_ttl_s
+    return [
+        schemas.Worker(
+            id=w.id,
+            host=w.host,
+            pid=w.pid,
+            version=w.version,
+            alive=w.state == "up" and w.heartbeat_age_s < ttl,
+            state=w.state,
+            capacity=w.capacity,
+            cameras_held=w.cameras_held,
+            spool_records=w.spool_records,
+            observations=w.observations,
+            started_at=from_epoch(w.started_at),
+            heartbeat_age_s=round(w.heartbeat_age_s, 3),
+        )
+        for w in ctx.store.workers()
+    ]
 
 
 @router.get("/observations", response_model=schemas.ObservationPage)

@@ -43,6 +43,24 @@ class Camera(_Out):
     site_id: str
     category: str
     health: CameraHealth
+    worker_id: str | None = Field(None, description="The worker holding its lease now (None: vision run, or unowned).")
+
+
+class Worker(_Out):
+    """A ``vision worker`` process as its last heartbeat in the store describes it."""
+
+    id: str
+    host: str
+    pid: int
+    version: str
+    alive: bool = Field(description="Its heartbeat is younger than workers.lease_ttl_s.")
+    state: str = Field(description="up, or stopped (shut down cleanly).")
+    capacity: int
+    cameras_held: int
+    spool_records: int = Field(description="Observations waiting in its local spool for the database.")
+    observations: int = Field(description="Observations it finished since it started.")
+    started_at: datetime
+    heartbeat_age_s: float
 
 
 class Site(_Out):
@@ -159,7 +177,7 @@ class Health(_Out):
 
 
 class Readiness(_Out):
-    ready: bool
+    ready: bool = Field(description="The store answers (cameras are reported, but do not make serving unready).")
     store: str
     cameras_up: int
     cameras: int
