@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_cluster import NoPostgresError, PostgresCluster
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
@@ -36,12 +33,6 @@ def shared_datasets() -> Path:
     return SHARED_DATASETS
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL: VISION_TEST_POSTGRES_URL if set, else a throwaway cluster started here.
@@ -52,32 +43,14 @@ def postgres_url() -> Iterator[str]:
     if url := os.environ.get("VISION_TEST_POSTGRES_URL"):
         yield url
         return
-    bin_dirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-    initdb = shutil.which("initdb") or next((str(d / "initdb") for d in bin_dirs if (d / "initdb").exists()), None)
-    if initdb is None:
-        pytest.skip("no PostgreSQL server here (install Debian's postgresql) and VISION_TEST_POSTGRES_URL is unset")
-    pg_ctl = str(Path(initdb).with_name("pg_ctl"))
-    run_as: list[str] = []
-    if os.geteuid() == 0:
-        if shutil.which("runuser") is None or subprocess.run(["id", "postgres"], capture_output=True).returncode:
-            pytest.skip("running as root without a 'postgres' user to start PostgreSQL as")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    folder = Path(tempfile.mkdtemp(prefix="vision-pg-"))
-    if run_as:
-        shutil.chown(folder, "postgres")
-    data, port = folder / "data", _free_port()
-    subprocess.run([*run_as, initdb, "-D", str(data), "-A", "trust", "-U", "vision"], check=True, capture_output=True)
-    options = f"-k {folder} -p {port} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        [*run_as, pg_ctl, "-D", str(data), "-o", options, "-w", "start", "-l", str(folder / "log")],
-        check=True,
-        capture_output=True,
-    )
     try:
-        yield f"postgresql+psycopg://vision@127.0.0.1:{port}/postgres"
+        cluster = PostgresCluster().start()
+    except NoPostgresError as reason:
+        pytest.skip(f"{reason} and VISION_TEST_POSTGRES_URL is unset")
+    try:
+        yield cluster.url
     finally:
-        subprocess.run([*run_as, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
+        cluster.remove()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -30,14 +30,33 @@ class MjpegCamera:
     same port. ``stall()`` keeps connections open but stops sending frames.
     """
 
-    def __init__(self, image: np.ndarray, port: int | None = None, fps: float = 15.0) -> None:
+    def __init__(
+        self, image: np.ndarray | None = None, port: int | None = None, fps: float = 15.0, clip: list[bytes] = ()
+    ) -> None:
         self.image = image
+        self.clip = list(clip)  # JPEG frames played in a loop instead of the drifting image
         self.port = port or free_port()
         self.fps = fps
         self.frames_sent = 0
         self._server: ThreadingHTTPServer | None = None
         self._serving = threading.Event()
         self._stalled = threading.Event()
+
+    @classmethod
+    def from_clip(cls, path: str, fps: float = 10.0, offset: int = 0) -> MjpegCamera:
+        """Loop the frames of a video file (from frame ``offset``), JPEG-encoded once."""
+        capture = cv2.VideoCapture(path)
+        frames = []
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            frames.append(cv2.imencode(".jpg", frame)[1].tobytes())
+        capture.release()
+        if not frames:
+            raise ValueError(f"{path}: no frames")
+        offset %= len(frames)
+        return cls(fps=fps, clip=frames[offset:] + frames[:offset])
 
     @property
     def url(self) -> str:
@@ -60,9 +79,11 @@ class MjpegCamera:
                     if camera._stalled.is_set():
                         time.sleep(0.05)
                         continue
-                    shifted = np.roll(camera.image, 3 * index, axis=1)
-                    ok, jpeg = cv2.imencode(".jpg", shifted)
-                    assert ok
+                    if camera.clip:
+                        jpeg = np.frombuffer(camera.clip[index % len(camera.clip)], np.uint8)
+                    else:
+                        ok, jpeg = cv2.imencode(".jpg", np.roll(camera.image, 3 * index, axis=1))
+                        assert ok
                     try:
                         self.wfile.write(
                             f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n".encode()

@@ -18,6 +18,8 @@ from vision import __version__
 from vision.errors import VisionError
 from vision.reports.cli import add_report_parser
 
+STORE_ENV = "VISION_STORE_URL"  # vision.store.database.STORE_ENV, without importing SQLAlchemy for --help
+
 DEFAULT_MODEL = "models/helmet.yaml"
 
 
@@ -269,7 +271,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     _setup_logging(args.verbose)
     config = load_config(args.config)
-    store = open_store(args.store or config.store.url)
+    store = open_store(_store_url(args, config))
     app, alerts = _build_service(config, store)
     stop = threading.Event()
     if alerts is not None:
@@ -301,7 +303,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise VisionError(f"{args.config}: " + "; ".join(problems))
     from prometheus_client import CollectorRegistry
 
-    store = open_store(args.store or config.store.url)
+    store = open_store(_store_url(args, config))
     registry = CollectorRegistry()
     pipeline = Pipeline(
         config, store, args.config, registry=registry, status_interval_s=args.status_every, progress=not args.quiet
@@ -339,6 +341,61 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"\nrun {run_id}: compliance per site (this run's observations)")
     print(format_rates_table(points) if points else "no observations")
     store.close()
+    return 0
+
+
+def _store_url(args: argparse.Namespace, config) -> str:
+    from vision.store.database import resolve_store_url
+
+    return resolve_store_url(args.store, config.store.url)
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import threading
+
+    from prometheus_client import CollectorRegistry
+
+    from vision.config import check_files, load_config
+    from vision.store import open_store
+    from vision.workers import Worker, WorkerSettings
+    from vision.workers.http import create_worker_app
+
+    _setup_logging(args.verbose)
+    config = load_config(args.config)
+    problems = check_files(config)
+    if problems:
+        raise VisionError(f"{args.config}: " + "; ".join(problems))
+    store = open_store(_store_url(args, config), wait_s=args.wait_for_store)
+    settings = WorkerSettings.from_config(config, args.worker_id, args.capacity)
+    worker = Worker(config, store, str(args.config), settings, CollectorRegistry())
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        logging.getLogger("vision").info(
+            "%s received: writing open tracks, releasing cameras", signal.Signals(signum).name
+        )
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    server = _uvicorn_server(create_worker_app(worker), args.host, args.port)
+    threading.Thread(target=server.run, name="worker-http", daemon=True).start()
+    logging.getLogger("vision").info(
+        "worker %s: /healthz, /readyz and /metrics on http://%s:%d", settings.worker_id, args.host, args.port
+    )
+    try:
+        run_id = worker.run(stop)
+    finally:
+        server.should_exit = True
+        store.close()
+    writer = worker.writer
+    assert writer is not None
+    print(
+        f"worker {settings.worker_id}: run {run_id}, {writer.observations_journaled} observation(s) finished,"
+        f" {writer.backlog} still in the spool"
+    )
     return 0
 
 
@@ -390,7 +447,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the cameras of a config until stopped (Ctrl-C) or files end")
     run.add_argument("config", type=Path)
-    run.add_argument("--store", help="store URL (overrides the config's store.url)")
+    run.add_argument("--store", help=f"store URL (overrides ${STORE_ENV} and the config's store.url)")
     run.add_argument("--status-every", type=float, default=5.0, metavar="S", help="status line interval, s")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     run.add_argument("-v", "--verbose", action="store_true")
@@ -403,10 +460,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve the API, /metrics and the dashboard on a config's store")
     serve.add_argument("config", type=Path)
-    serve.add_argument("--store", help="store URL (overrides the config's store.url)")
+    serve.add_argument("--store", help=f"store URL (overrides ${STORE_ENV} and the config's store.url)")
     serve.add_argument("-v", "--verbose", action="store_true")
     _add_server_options(serve)
     serve.set_defaults(handler=_cmd_serve)
+
+    worker = commands.add_parser(
+        "worker", help="claim cameras of a config through the store (PostgreSQL) and run them; many may share one"
+    )
+    worker.add_argument("config", type=Path)
+    worker.add_argument("--store", help=f"store URL (overrides ${STORE_ENV} and the config's store.url)")
+    worker.add_argument("--worker-id", help="stable id of this worker (default: the host name); names its spool")
+    worker.add_argument("--capacity", type=int, help="cameras this worker takes at most (default: workers.capacity)")
+    worker.add_argument(
+        "--wait-for-store", type=float, default=60.0, metavar="S", help="wait this long for the store at start"
+    )
+    worker.add_argument("-v", "--verbose", action="store_true")
+    worker.add_argument("--host", default="127.0.0.1", help="address of /healthz, /readyz, /metrics")
+    worker.add_argument("--port", type=int, default=8001, help="port of /healthz, /readyz, /metrics (default 8001)")
+    worker.set_defaults(handler=_cmd_worker)
 
     add_report_parser(commands)
     return parser

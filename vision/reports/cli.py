@@ -116,7 +116,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from vision.compliance.rates import RateService
 
     settings, notes = _rate_settings(config)
-    store = _open_existing_store(args.store or config.store.url)
+    from vision.store.database import resolve_store_url
+
+    store = _open_existing_store(resolve_store_url(args.store, config.store.url))
     try:
         report = build_report(
             store,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import time
 import uuid
 from collections.abc import Collection, Iterator, Sequence
@@ -946,12 +947,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def open_store(url: str, create: bool = True) -> Store:
+STORE_ENV = "VISION_STORE_URL"  # a store URL from the environment keeps its password off the command line
+
+
+def resolve_store_url(explicit: str | None, configured: str) -> str:
+    """``--store`` if given, else ``$VISION_STORE_URL``, else the config's ``store.url``."""
+    return explicit or os.environ.get(STORE_ENV) or configured
+
+
+def open_store(url: str, create: bool = True, wait_s: float = 0.0) -> Store:
     """Open (and by default create or migrate) the store at a SQLAlchemy ``url``.
 
     A relative SQLite path is relative to the working directory; its folder is created. With
     ``create=False`` no schema is created or changed: a store of another schema version is a
-    VisionError.
+    VisionError. ``wait_s`` keeps retrying an unreachable database that long (a worker that starts
+    before PostgreSQL does).
     """
     try:
         parsed = sa.engine.make_url(url)
@@ -959,15 +969,23 @@ def open_store(url: str, create: bool = True) -> Store:
         raise VisionError(f"store url {url!r} is not a database URL (e.g. sqlite:///out/vision.db)") from error
     if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
     try:
-        engine = sa.create_engine(parsed)
+        engine = sa.create_engine(parsed, connect_args=connect_args, pool_pre_ping=True)
     except (ArgumentError, ImportError) as error:
         raise VisionError(f"store url {url!r}: {error}") from error
     if parsed.get_backend_name() == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     store = Store(engine)
-    if create:
-        store.migrate()
-    else:
-        store.check_schema()
-    return store
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            if create:
+                store.migrate()
+            else:
+                store.check_schema()
+            return store
+        except VisionError as error:
+            if time.monotonic() >= deadline or not isinstance(error.__cause__, OperationalError):
+                raise
+            time.sleep(1.0)
