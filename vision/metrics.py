@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 
 from vision.compliance.rates import RateService
 from vision.sources.base import SourceHealth, SourceState
+from vision.store import Store
 
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -115,6 +116,48 @@ class ComplianceCollector(Collector):
                 low.add_metric(values, float(point.estimate.low or 0.0))
                 high.add_metric(values, float(point.estimate.high or 0.0))
         yield from (rate, low, high, decided)
+
+
+class WorkersCollector(Collector):
+    """Worker health read from the store at scrape time: what ``vision serve`` says of every worker.
+
+    A worker is alive while its heartbeat is younger than ``workers.lease_ttl_s``; a camera without
+    a live lease holder is unwatched (``vision_cameras_unowned``, to alert on).
+    """
+
+    def __init__(self, store: Store, lease_ttl_s: float) -> None:
+        self._store = store
+        self._ttl = lease_ttl_s
+
+    def collect(self) -> Iterator[Metric]:
+        alive = GaugeMetricFamily("vision_worker_alive", "1 while the worker's heartbeat is fresh.", labels=["worker"])
+        held = GaugeMetricFamily("vision_worker_cameras", "Cameras the worker holds.", labels=["worker"])
+        spool = GaugeMetricFamily(
+            "vision_worker_spool_records", "Records in the worker's spool, not yet in the store.", labels=["worker"]
+        )
+        age = GaugeMetricFamily(
+            "vision_worker_heartbeat_age_seconds", "Seconds since the worker's last lease round.", labels=["worker"]
+        )
+        workers = self._store.workers()
+        live = set()
+        for worker in workers:
+            is_alive = worker.state == "up" and worker.heartbeat_age_s < self._ttl
+            live |= {worker.id} if is_alive else set()
+            alive.add_metric([worker.id], 1.0 if is_alive else 0.0)
+            held.add_metric([worker.id], float(worker.cameras_held if is_alive else 0))
+            spool.add_metric([worker.id], float(worker.spool_records))
+            age.add_metric([worker.id], worker.heartbeat_age_s)
+        yield from (alive, held, spool, age)
+        if workers:
+            owned = {
+                lease.camera_id for lease in self._store.leases() if lease.worker_id in live and lease.expires_in_s > 0
+            }
+            enabled = {camera.id for camera in self._store.cameras() if camera.enabled}
+            unowned = GaugeMetricFamily(
+                "vision_cameras_unowned", "Enabled cameras that no live worker holds (nobody watches them)."
+            )
+            unowned.add_metric([], float(len(enabled - owned)))
+            yield unowned
 
 
 class PipelineMetrics:

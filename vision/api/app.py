@@ -16,7 +16,7 @@ from vision.api import compliance, ops, resources
 from vision.api.context import ApiContext
 from vision.compliance.rates import RateService, RateSettings
 from vision.config import VisionConfig
-from vision.metrics import ComplianceCollector
+from vision.metrics import ComplianceCollector, WorkersCollector
 from vision.store import Store
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -36,6 +36,7 @@ def create_app(
     registry = registry if registry is not None else CollectorRegistry()
     rates = rates or RateService(store, RateSettings.from_config(config, errors={}))
     registry.register(ComplianceCollector(rates, config.api.rolling_window_minutes))
+    registry.register(WorkersCollector(store, config.workers.lease_ttl_s))
     app = FastAPI(
         title="vision",
         version=__version__,
