@@ -12,36 +12,16 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from observation_support import observations
 from prometheus_client import CollectorRegistry
 
 from vision.errors import VisionError
-from vision.outcome import Outcome
 from vision.store import open_store
 from vision.store.database import Store
 from vision.store.writer import JOURNAL, OFFSET, StoreWriter
-from vision.tracking import Observation
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 UNREACHABLE = "postgresql+psycopg://vision@127.0.0.1:9/none?connect_timeout=1"  # port 9: discard, nothing listens
-
-
-def observations(count: int, camera: str = "cam-a") -> list[Observation]:
-    return [
-        Observation(
-            camera,
-            "gate",
-            "helmet",
-            track,
-            T0 + timedelta(seconds=track),
-            T0 + timedelta(seconds=track + 3),
-            Outcome.COMPLIANT if track % 3 else Outcome.NON_COMPLIANT,
-            12,
-            0.8,
-            0.9,
-            40.0,
-        )
-        for track in range(count)
-    ]
 
 
 def unreachable_store() -> Store:
@@ -128,8 +108,9 @@ def test_the_journal_survives_kill_9(store, tmp_path):
     child = textwrap.dedent(
         f"""
         import sys, time
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
-        from test_writer import observations, unreachable_store
+        sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]
+        from observation_support import observations
+        from test_writer import unreachable_store
         from vision.store.writer import StoreWriter
         writer = StoreWriter(unreachable_store(), {str(spool)!r}, worker_id="w1").start()
         batch = observations(12)
