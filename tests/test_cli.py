@@ -169,7 +169,8 @@ def test_kill_9_loses_no_written_observation_and_the_next_run_continues(tmp_path
         runs = connection.execute("SELECT id, ended_at IS NOT NULL FROM runs ORDER BY id").fetchall()
         by_run = dict(connection.execute("SELECT run_id, count(*) FROM observations GROUP BY run_id").fetchall())
     assert runs == [(1, 0), (2, 1)]  # the killed run never ended; the next one did
-    assert by_run[1] == written and by_run[2] >= written
+    # What the killed run had journaled but not yet written, the next run wrote first: never less.
+    assert by_run[1] >= written and by_run[2] >= written
 
 
 def test_sigterm_finishes_open_tracks_and_prints_the_table(tmp_path):

@@ -285,23 +285,43 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
+def _runnable_config(path: Path):  # -> VisionConfig
+    """The config at ``path``, refused (VisionError) when a file it names is missing."""
+    from vision.config import check_files, load_config
+
+    config = load_config(path)
+    problems = check_files(config)
+    if problems:
+        raise VisionError(f"{path}: " + "; ".join(problems))
+    return config
+
+
+def _stop_on_signals(stop, what: str) -> None:  # stop: threading.Event
+    """SIGINT and SIGTERM (systemd, Kubernetes) set ``stop``; ``what`` says what happens then."""
     import logging
     import signal
+
+    def request_stop(signum: int, _frame: object) -> None:
+        logging.getLogger("vision").info("%s received: %s", signal.Signals(signum).name, what)
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import logging
     import threading
     from datetime import UTC, datetime
 
+    from prometheus_client import CollectorRegistry
+
     from vision.compliance.rates import RateService
-    from vision.config import check_files, load_config
     from vision.pipeline import Pipeline
     from vision.store import open_store
 
     _setup_logging(args.verbose)
-    config = load_config(args.config)
-    problems = check_files(config)
-    if problems:
-        raise VisionError(f"{args.config}: " + "; ".join(problems))
-    from prometheus_client import CollectorRegistry
+    config = _runnable_config(args.config)
 
     store = open_store(_store_url(args, config))
     registry = CollectorRegistry()
@@ -318,12 +338,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         threading.Thread(target=server.run, name="api", daemon=True).start()
         logging.getLogger("vision").info("API and dashboard on http://%s:%d", args.host, args.port)
 
-    def request_stop(signum: int, _frame: object) -> None:
-        logging.getLogger("vision").info("%s received: finishing open tracks and stopping", signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    _stop_on_signals(stop, "finishing open tracks and stopping")
     run_id = pipeline.run(stop)
     if server is not None and not args.exit_when_done and not stop.is_set():
         logging.getLogger("vision").info("all sources finished; still serving the API until Ctrl-C")
@@ -352,34 +367,21 @@ def _store_url(args: argparse.Namespace, config) -> str:
 
 def _cmd_worker(args: argparse.Namespace) -> int:
     import logging
-    import signal
     import threading
 
     from prometheus_client import CollectorRegistry
 
-    from vision.config import check_files, load_config
     from vision.store import open_store
     from vision.workers import Worker, WorkerSettings
     from vision.workers.http import create_worker_app
 
     _setup_logging(args.verbose)
-    config = load_config(args.config)
-    problems = check_files(config)
-    if problems:
-        raise VisionError(f"{args.config}: " + "; ".join(problems))
+    config = _runnable_config(args.config)
     store = open_store(_store_url(args, config), wait_s=args.wait_for_store)
     settings = WorkerSettings.from_config(config, args.worker_id, args.capacity)
     worker = Worker(config, store, str(args.config), settings, CollectorRegistry())
     stop = threading.Event()
-
-    def request_stop(signum: int, _frame: object) -> None:
-        logging.getLogger("vision").info(
-            "%s received: writing open tracks, releasing cameras", signal.Signals(signum).name
-        )
-        stop.set()
-
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    _stop_on_signals(stop, "writing open tracks, releasing cameras")
     server = _uvicorn_server(create_worker_app(worker), args.host, args.port)
     threading.Thread(target=server.run, name="worker-http", daemon=True).start()
     logging.getLogger("vision").info(

@@ -127,3 +127,62 @@ def two_proportion_test(
         z = difference / standard_error
         p_value = min(1.0, 2.0 * NormalDist().cdf(-abs(z)))
     return ProportionComparison(before, after, confidence, difference, max(-1.0, low), min(1.0, high), z, p_value)
+
+
+@dataclass(frozen=True)
+class ValidationCounts:
+    """An audit's 2×2 table, as binomial counts of the verdict against the truth.
+
+    ``sensitivity``: of ``truly_non_compliant`` audited observations, ``judged_non_compliant``
+    were judged so; ``specificity``: of ``truly_compliant``, ``judged_compliant`` were judged so.
+    """
+
+    judged_non_compliant: int
+    truly_non_compliant: int
+    judged_compliant: int
+    truly_compliant: int
+
+
+def lang_reiczigel(estimate: RateEstimate, validation: ValidationCounts, confidence: float = 0.95) -> RateEstimate:
+    """Compliance corrected for detector error measured on a validation sample, with an interval for both.
+
+    Lang and Reiczigel (2014), "Confidence limits for prevalence of disease adjusted for estimated
+    sensitivity and specificity", Prev. Vet. Med. 113:13-22, their adjusted Wald interval: the
+    Rogan–Gladen estimate of the true non-compliance share ``(q + Sp - 1) / (Se + Sp - 1)`` from
+    pseudo-count-adjusted proportions (``z²/2`` added to each side of the observed share, 1 to
+    each side of ``Se`` and ``Sp``), a delta-method standard error that adds the validation
+    sample's variance to the observation sample's, and a shift of the centre that corrects the
+    estimator's bias; clipped to [0, 1]. Unlike :func:`rogan_gladen` with fixed ``se``/``sp``, a
+    small audit widens the interval as it should. The point estimate is plain Rogan–Gladen from
+    the observed proportions. ``estimate`` counts compliant ``successes`` out of ``n`` decided.
+    """
+    v = validation
+    if v.truly_non_compliant <= 0 or v.truly_compliant <= 0:
+        raise ValueError("the validation sample needs truly compliant and truly non-compliant observations")
+    if estimate.n == 0:
+        return estimate
+    z = _z(confidence)
+    positives = estimate.n - estimate.successes  # judged non-compliant: the "test positives"
+    sensitivity = v.judged_non_compliant / v.truly_non_compliant
+    specificity = v.judged_compliant / v.truly_compliant
+    youden = sensitivity + specificity - 1.0
+    if youden <= 0:
+        raise ValueError(
+            f"the audit finds the verdicts no better than chance (Se {sensitivity:.2f}, Sp {specificity:.2f})"
+        )
+    point = min(1.0, max(0.0, (positives / estimate.n + specificity - 1.0) / youden))
+
+    n_obs, n_se, n_sp = estimate.n + z * z, v.truly_non_compliant + 2.0, v.truly_compliant + 2.0
+    q = (positives + z * z / 2.0) / n_obs
+    se = (v.judged_non_compliant + 1.0) / n_se
+    sp = (v.judged_compliant + 1.0) / n_sp
+    adjusted_youden = se + sp - 1.0
+    prevalence = (q + sp - 1.0) / adjusted_youden
+    standard_error = math.sqrt(
+        q * (1 - q) / n_obs + prevalence**2 * se * (1 - se) / n_se + (1 - prevalence) ** 2 * sp * (1 - sp) / n_sp
+    ) / abs(adjusted_youden)
+    shift = 2.0 * z * z * (prevalence * se * (1 - se) / n_se - (1 - prevalence) * sp * (1 - sp) / n_sp)
+    low_prevalence = min(1.0, max(0.0, prevalence + shift - z * standard_error))
+    high_prevalence = min(1.0, max(0.0, prevalence + shift + z * standard_error))
+    # Non-compliance bounds become compliance bounds, mirrored.
+    return RateEstimate(estimate.successes, estimate.n, 1.0 - point, 1.0 - high_prevalence, 1.0 - low_prevalence)
