@@ -76,6 +76,10 @@ def store_url(request, tmp_path) -> Iterator[str]:
             "workers",
             "camera_leases",
             "alert_state",
+            "evidence",
+            "audit_samples",
+            "audit_items",
+            "audit_marks",
         ):
             connection.execute(sa.text(f"DELETE FROM {table}"))
     store.close()

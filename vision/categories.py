@@ -41,6 +41,8 @@ class CategoryInfo:
             the category has none).
         riders_only_default: whether a camera counts only heads linked to a moving vehicle track by
             default, when its model boxes vehicles (``cameras[].riders_only``).
+        blur_judged_default: whether evidence pixelates the judged person too by default
+            (``evidence.blur_judged``): a face is who someone is, a helmet on a head is not.
     """
 
     category: Category
@@ -49,6 +51,7 @@ class CategoryInfo:
     class_outcomes: Mapping[str, Outcome] = field(default_factory=dict)
     vehicle_classes: tuple[str, ...] = ()
     riders_only_default: bool = False
+    blur_judged_default: bool = False
 
     def outcome_of(self, class_name: str) -> Outcome | None:
         """The verdict a class name implies in this category, or None for a vehicle or unknown class."""
@@ -78,6 +81,7 @@ CATEGORIES: Mapping[Category, CategoryInfo] = MappingProxyType(
                     "mask_weared_incorrect": Outcome.NON_COMPLIANT,
                 }
             ),
+            blur_judged_default=True,
         ),
     }
 )

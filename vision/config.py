@@ -15,7 +15,7 @@ from typing import Annotated, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from vision.categories import Category
+from vision.categories import Category, category_info
 from vision.compliance.clock import DailyPeriod, zone_named
 from vision.errors import VisionError
 
@@ -244,9 +244,40 @@ class Compliance(_Model):
             raise ValueError("; ".join(problems))
         return periods
 
+    min_audit_marks: int = Field(
+        30,
+        ge=1,
+        description="Audit marks (correct or wrong) a site needs before its adjusted rate uses its own measured"
+        " error instead of the model card's.",
+    )
+
     def daily_periods(self) -> dict[str, DailyPeriod]:
         """The named periods, parsed."""
         return {name: DailyPeriod.parse(name, text) for name, text in self.periods.items()}
+
+
+class Evidence(_Model):
+    """The crop and snapshot each observation keeps for review (``vision/evidence``)."""
+
+    enabled: bool = True
+    folder: Path | None = Field(
+        None, description="Where the JPEGs go (default: beside a SQLite store, <db>.evidence; else ./evidence)."
+    )
+    max_age_days: float | None = Field(30, gt=0, description="Pixels older than this are deleted (counts stay).")
+    max_total_mb: float | None = Field(2048, gt=0, description="Then the oldest pixels go until this much is left.")
+    sweep_every_s: float = Field(300, ge=1, le=86400)
+    snapshot_width: int = Field(960, ge=160, le=4096, description="Snapshot width, px (the crop keeps full size).")
+    crop_margin: float = Field(0.3, ge=0, le=2, description="Margin around the best box, as a share of its size.")
+    blur_judged: dict[Category, bool] = Field(
+        default_factory=dict,
+        description="Pixelate the judged person too, per category (default: masks yes, helmets no).",
+    )
+
+    def evidence_folder(self, store_url: str) -> Path:
+        return self.folder if self.folder is not None else beside_store(store_url, ".evidence", "evidence")
+
+    def blurs_judged(self, category: Category) -> bool:
+        return self.blur_judged.get(category, category_info(category).blur_judged_default)
 
 
 class Api(_Model):
@@ -279,13 +310,14 @@ class Store(_Model):
 
     def spool_folder(self, worker_id: str | None = None) -> Path:
         """Where this process's journal lives (one writer per folder)."""
-        if self.spool_dir is not None:
-            base = self.spool_dir
-        elif self.url.startswith("sqlite:///") and self.url.removeprefix("sqlite:///") not in ("", ":memory:"):
-            base = Path(self.url.removeprefix("sqlite:///").split("?")[0] + ".spool")
-        else:
-            base = Path("spool")
+        base = self.spool_dir if self.spool_dir is not None else beside_store(self.url, ".spool", "spool")
         return base / (worker_id or "run")
+
+
+def beside_store(url: str, suffix: str, otherwise: str) -> Path:
+    """``<sqlite file><suffix>`` for a SQLite file store (its data in one place), else ``./<otherwise>``."""
+    path = url.removeprefix("sqlite:///").split("?")[0] if url.startswith("sqlite:///") else ""
+    return Path(path + suffix) if path not in ("", ":memory:") else Path(otherwise)
 
 
 class Workers(_Model):
@@ -337,6 +369,7 @@ class VisionConfig(_Model):
     compliance: Compliance = Compliance()
     store: Store = Store()
     workers: Workers = Workers()
+    evidence: Evidence = Evidence()
     api: Api = Api()
     alerts: Alerts = Alerts()
 

@@ -37,6 +37,8 @@ from vision.detectors import Detections, Detector, build_detector, load_spec
 from vision.detectors.motion import RegionPlanner
 from vision.detectors.regions import detect_regions, merge_groups
 from vision.errors import VisionError
+from vision.evidence.capture import CaptureSettings
+from vision.evidence.writer import EvidenceWriter, Retention
 from vision.metrics import CameraSample, PipelineMetrics
 from vision.outcome import Outcome
 from vision.sources import Frame, FrameSource, Reconnect, SourceState, open_source
@@ -125,6 +127,7 @@ class Pipeline:
         self._own_writer = writer is None
         self.writer = writer
         self.run_id: int | None = None
+        self.evidence: EvidenceWriter | None = None
         self.started_at = datetime.now(UTC)
         self._lock = threading.Lock()
         self._halt = threading.Event()
@@ -161,7 +164,13 @@ class Pipeline:
             runtime = CameraRuntime(
                 camera=camera,
                 source=open_source(camera, group.ready, self.started_at, self.reconnect),
-                tracker=VerdictTracker(camera, group.detector.info, self.config.tracking, camera.detect_fps),
+                tracker=VerdictTracker(
+                    camera,
+                    group.detector.info,
+                    self.config.tracking,
+                    camera.detect_fps,
+                    evidence=self._capture_settings(camera),
+                ),
                 planner=RegionPlanner(camera.detection, group.detector.info.input_size),
             )
             group.members.append(runtime)
@@ -170,6 +179,30 @@ class Pipeline:
                 runtime.source.start()
                 self._start_group(group)
         return runtime
+
+    def _capture_settings(self, camera: Camera) -> CaptureSettings | None:
+        evidence = self.config.evidence
+        if not evidence.enabled:
+            return None
+        return CaptureSettings(evidence.crop_margin, evidence.snapshot_width, evidence.blurs_judged(camera.category))
+
+    def _start_evidence(self) -> None:
+        evidence = self.config.evidence
+        if not evidence.enabled:
+            return
+        writer = self._writer
+        retention = Retention(
+            max_age_s=evidence.max_age_days * 86400 if evidence.max_age_days else None,
+            max_bytes=int(evidence.max_total_mb * 1e6) if evidence.max_total_mb else None,
+            every_s=evidence.sweep_every_s,
+        )
+        self.evidence = EvidenceWriter(
+            evidence.evidence_folder(self.config.store.url),
+            writer.evidence_kept,
+            self.registry,
+            retention=retention,
+            on_deleted=writer.evidence_gone,
+        ).start()
 
     def detach(self, camera_id: str, reason: str) -> threading.Event:
         """Stop a camera: its source stops, its open tracks are closed and written, then the event is set."""
@@ -220,6 +253,7 @@ class Pipeline:
             self.writer = StoreWriter(self.store, self.config.store.spool_folder(), self.registry)
         if self._own_writer:
             self._writer.start()
+        self._start_evidence()
         log.info("run %d: %d camera(s), %d detector(s)", self.run_id, len(self.cameras), len(self._groups))
         with self._lock:
             self._running = True
@@ -266,6 +300,8 @@ class Pipeline:
                     runtime.progress.close()
             self.publish_status()
             self._running = False
+            if self.evidence is not None:
+                self.evidence.close()  # its last records reach the journal before the writer closes
             if self._own_writer:
                 self._writer.close()
             try:
@@ -338,7 +374,8 @@ class Pipeline:
             runtime.uptime_id = self._writer.camera_up(self.run_id, camera.id, frame.time)
             runtime.last_heartbeat = frame.time
         runtime.last_frame_time = frame.time
-        self._record(runtime, runtime.tracker.update(detections, frame.time))
+        image = frame.image if self.evidence is not None else None
+        self._record(runtime, runtime.tracker.update(detections, frame.time, image))
         runtime.frames_processed += 1
         runtime._fps_window.append(time.monotonic())
         self.metrics.frames_processed.labels(camera.id, camera.site).inc()
@@ -353,6 +390,12 @@ class Pipeline:
             return
         assert self.run_id is not None
         self._writer.observations(self.run_id, observations)
+        if self.evidence is not None:
+            for observation in observations:
+                if observation.evidence is not None:
+                    self.evidence.submit(
+                        observation.key, observation.site_id, observation.ended_at, observation.evidence
+                    )
         runtime.observations += len(observations)
         runtime.non_rider += sum(o.outcome is Outcome.NON_RIDER for o in observations)
         runtime.vehicles_with_passengers.update(

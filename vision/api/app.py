@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from vision import __version__
 from vision.alerts import AlertNotifier
-from vision.api import compliance, ops, resources
+from vision.api import audit, compliance, ops, resources
 from vision.api.context import ApiContext
 from vision.compliance.rates import RateService, RateSettings
 from vision.config import VisionConfig
@@ -54,6 +54,7 @@ def create_app(
     app.include_router(resources.router)
     app.include_router(compliance.router)
     app.include_router(ops.router)
+    app.include_router(audit.router)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

@@ -39,6 +39,7 @@ def to_schema(point: RatePoint) -> schemas.RatePoint:
         adjusted_rate=adjusted.rate if adjusted else None,
         adjusted_low=adjusted.low if adjusted else None,
         adjusted_high=adjusted.high if adjusted else None,
+        adjusted_source=point.adjusted_source,
         coverage_s=point.coverage_s,
         low_sample=point.low_sample,
     )

@@ -95,6 +95,9 @@ class RatePoint(_Out):
     adjusted_rate: float | None = Field(description="Rogan-Gladen rate corrected for the model's measured error.")
     adjusted_low: float | None
     adjusted_high: float | None
+    adjusted_source: Literal["audit", "model_card"] | None = Field(
+        None, description="What measured the error the adjusted rate corrects: the site's own audit, or the model card."
+    )
     coverage_s: float = Field(description="Camera-seconds of frames delivered in the window.")
     low_sample: bool
 
@@ -187,3 +190,71 @@ class Readiness(_Out):
 class AlertSent(_Out):
     sent: bool
     detail: str
+
+
+class ReviewItem(_Out):
+    """An observation as a reviewer pages through them; pixels are behind ``/observations/{id}/crop.jpg``."""
+
+    id: int
+    camera_id: str
+    site_id: str
+    category: str
+    outcome: str
+    started_at: datetime
+    ended_at: datetime
+    frames: int
+    mean_confidence: float
+    evidence: Literal["kept", "deleted", "none"] = Field(
+        description="kept: crop and snapshot on disk; deleted: removed by retention (counts kept); none: never kept."
+    )
+    mark: str | None = Field(None, description="An analyst's audit mark: correct, wrong or unclear.")
+
+
+class ReviewPage(_Out):
+    items: list[ReviewItem]
+    next_after_id: int | None
+
+
+class AuditSampleRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    site: str = Field(max_length=64)
+    category: Literal["helmet", "mask"]
+    start: datetime = Field(alias="from")
+    end: datetime = Field(alias="to")
+    period: str | None = Field(None, max_length=64, description="A configured daily period, e.g. morning_peak.")
+    size: int = Field(50, ge=1, le=2000)
+    seed: int | None = Field(None, ge=0, le=2**31 - 1, description="Draw the same sample again (default: random).")
+
+
+class AuditSample(_Out):
+    id: int
+    site: str
+    category: str
+    observation_ids: list[int]
+
+
+class AuditMarkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mark: Literal["correct", "wrong", "unclear"]
+
+
+class AuditMark(_Out):
+    observation_id: int
+    mark: str
+
+
+class AuditSummary(_Out):
+    """What a site's audit marks measure about its verdicts (``sensitivity``: bare heads found as bare)."""
+
+    site: str
+    category: str
+    marked: int
+    unclear: int
+    truly_non_compliant: int
+    truly_compliant: int
+    sensitivity: float | None
+    specificity: float | None
+    min_marks: int
+    used_for_rates: bool = Field(description="True once the marks (not unclear) reach min_marks: rates use them.")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from vision.compliance.clock import DailyPeriod, offset_spans, wall_from_seconds, wall_time, zone_named
-from vision.compliance.stats import RateEstimate, rogan_gladen, wilson_interval
+from vision.compliance.stats import RateEstimate, ValidationCounts, lang_reiczigel, rogan_gladen, wilson_interval
 from vision.config import VisionConfig
 from vision.errors import VisionError
 from vision.outcome import Outcome
@@ -37,7 +37,10 @@ class RatePoint:
     ``coverage_s`` is the camera-seconds the site's cameras of this category delivered frames in
     the window (two cameras up for the whole hour give 7200). ``low_sample`` flags ``n`` under
     the configured minimum. ``start`` and ``end`` are in the site's zone; ``period`` names the
-    daily period the counts were kept to (None: the whole window).
+    daily period the counts were kept to (None: the whole window). ``adjusted`` is the rate
+    corrected for the verdicts' error, measured by the site's own audit (``adjusted_source``
+    ``"audit"``, Lang & Reiczigel interval) once it has ``min_audit_marks`` marks, else by the
+    model card (``"model_card"``, Rogan–Gladen); None when neither is known.
     """
 
     site_id: str
@@ -54,6 +57,7 @@ class RatePoint:
     coverage_s: float
     low_sample: bool
     period: str | None = None
+    adjusted_source: str | None = None
 
     @property
     def n(self) -> int:
@@ -93,6 +97,7 @@ class RateSettings:
     periods: Mapping[str, DailyPeriod] = field(default_factory=dict)
     thresholds: Mapping[str, float] = field(default_factory=dict)
     default_threshold: float = 0.9
+    min_audit_marks: int = 30
 
     @classmethod
     def from_config(cls, config: VisionConfig, errors: Mapping[str, DetectorError] | None = None) -> RateSettings:
@@ -106,6 +111,7 @@ class RateSettings:
             periods=config.compliance.daily_periods(),
             thresholds={site.id: site.threshold for site in config.sites if site.threshold},
             default_threshold=config.alerts.default_threshold,
+            min_audit_marks=config.compliance.min_audit_marks,
         )
 
 
@@ -140,6 +146,38 @@ class RateService:
         except KeyError:
             known = ", ".join(sorted(self.settings.periods)) or "none configured (compliance.periods)"
             raise VisionError(f"unknown period {name!r} (known: {known})") from None
+
+    def audit_error(self, site_id: str, category: str) -> ValidationCounts | None:
+        """The site's audit 2×2 table, once it has enough marks and says more than chance; else None."""
+        counts = self.store.audit_counts(site_id, category)
+        v = counts.validation
+        if counts.marked < self.settings.min_audit_marks or not v.truly_compliant or not v.truly_non_compliant:
+            return None
+        if v.judged_non_compliant / v.truly_non_compliant + v.judged_compliant / v.truly_compliant <= 1:
+            return None
+        return v
+
+    def _adjusted(
+        self, category: str, estimate: RateEstimate, audit: ValidationCounts | None
+    ) -> tuple[RateEstimate | None, str | None]:
+        if audit is not None:
+            return lang_reiczigel(estimate, audit, self.settings.confidence), "audit"
+        error = self.settings.detector_errors.get(category)
+        if error is not None:
+            return rogan_gladen(estimate, error.sensitivity, error.specificity), "model_card"
+        return None, None
+
+    def period_windows(
+        self, site_id: str, start: datetime, end: datetime, period: str | None
+    ) -> list[tuple[float, float]]:
+        """``(from, to)`` epoch seconds of ``[start, end)``, or of each local day's ``period`` in it."""
+        if period is None:
+            return [(start.timestamp(), end.timestamp())]
+        return self.period(period).windows(start, end, self.zone(site_id))
+
+    def utc_offset_s(self, site_id: str, at: datetime) -> int:
+        offset = at.astimezone(self.zone(site_id)).utcoffset()
+        return int(offset.total_seconds()) if offset is not None else 0
 
     def rates(
         self,
@@ -220,6 +258,7 @@ class RateService:
             if row.outcome in (Outcome.COMPLIANT, Outcome.NON_COMPLIANT):
                 shared[key] += row.shared_vehicle
         camera_site = {c.id: (c.site_id, c.category) for c in self.store.cameras()}
+        audits: dict[tuple[str, str], ValidationCounts | None] = {}  # one query per site and category
         intervals = self.store.uptime_intervals(start, end)
         points = []
         for key, by_outcome in counts.items():
@@ -235,7 +274,9 @@ class RateService:
             )
             compliant, non_compliant = by_outcome[Outcome.COMPLIANT], by_outcome[Outcome.NON_COMPLIANT]
             estimate = wilson_interval(compliant, compliant + non_compliant, settings.confidence)
-            error = settings.detector_errors.get(cat)
+            if (site, cat) not in audits:
+                audits[(site, cat)] = self.audit_error(site, cat)
+            adjusted, source = self._adjusted(cat, estimate, audits[(site, cat)])
             points.append(
                 RatePoint(
                     site_id=site,
@@ -248,7 +289,8 @@ class RateService:
                     non_rider=by_outcome[Outcome.NON_RIDER],
                     passengers=shared[key],
                     estimate=estimate,
-                    adjusted=rogan_gladen(estimate, error.sensitivity, error.specificity) if error else None,
+                    adjusted=adjusted,
+                    adjusted_source=source,
                     coverage_s=coverage,
                     low_sample=compliant + non_compliant < settings.min_n,
                     period=daily.name if daily else None,

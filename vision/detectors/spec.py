@@ -95,7 +95,7 @@ class TwoStageSpec(_Spec):
 
 
 DetectorSpec = Annotated[YoloOnnxSpec | UltralyticsSpec | TwoStageSpec, Field(discriminator="type")]
-_SPEC_ADAPTER: TypeAdapter[DetectorSpec] = TypeAdapter(DetectorSpec)
+_SPEC_ADAPTER: TypeAdapter[DetectorSpec] = TypeAdapter(DetectorSpec)  # type: ignore[arg-type, unused-ignore]  # mypy sees the Annotated union as a value here, depending on import order
 
 
 def parse_spec(data: dict[str, object], base_dir: Path) -> DetectorSpec:

@@ -10,7 +10,7 @@ OS crash or power cut can lose the last commits).
 The schema changes through Alembic revisions (``vision/store/migrations/versions``), applied by
 :meth:`Store.migrate` whenever a ``vision`` command opens a store: 0001 the first schema, 0002
 rider linking (``observations.vehicle_track_id``, ``riders_on_vehicle``), 0003 many workers
-(leases, worker health, shared alert state, idempotency keys). ``meta.schema_version`` mirrors
+(leases, worker health, shared alert state, idempotency keys), 0004 evidence and audits. ``meta.schema_version`` mirrors
 the revision as a number (1, 2, 3) for stores written before Alembic, which are stamped and
 upgraded in place.
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
 import time
 import uuid
 from collections.abc import Collection, Iterator, Sequence
@@ -36,13 +37,14 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from vision.compliance.stats import ValidationCounts
 from vision.config import VisionConfig
 from vision.errors import VisionError
 from vision.outcome import Outcome
 from vision.tracking.observation import Observation
 
-SCHEMA_VERSION = 3
-REVISIONS = {1: "0001", 2: "0002", 3: "0003"}  # schema_version -> Alembic revision
+SCHEMA_VERSION = 4
+REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004"}  # schema_version -> Alembic revision
 MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 7_406_113  # pg_advisory_xact_lock key: one process migrates at a time
 NEVER = -1e18  # alert_state.last_sent_at of an alert never sent (finite: a REAL column everywhere)
@@ -175,6 +177,47 @@ alert_state_table = sa.Table(
     sa.Column("key", sa.String(200), primary_key=True),
     sa.Column("last_sent_at", sa.Float, nullable=False),  # wall clock, epoch s
     sa.Column("sent", sa.Integer, nullable=False),
+)
+
+evidence_table = sa.Table(
+    "evidence",
+    metadata,
+    sa.Column("obs_key", sa.String(64), primary_key=True),
+    sa.Column("crop_path", sa.Text, nullable=False),  # relative to evidence.folder
+    sa.Column("snapshot_path", sa.Text, nullable=False),
+    sa.Column("bytes", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),  # wall clock, epoch s
+    sa.Column("deleted_at", sa.Float),  # the retention sweep removed the pixels (the counts stay)
+    sa.Column("deleted_reason", sa.String(16)),  # age | size
+)
+
+audit_samples_table = sa.Table(
+    "audit_samples",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("category", sa.String(16), nullable=False),
+    sa.Column("period", sa.String(64)),
+    sa.Column("start", sa.Float, nullable=False),
+    sa.Column("end", sa.Float, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("seed", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+audit_items_table = sa.Table(
+    "audit_items",
+    metadata,
+    sa.Column("sample_id", sa.Integer, primary_key=True),
+    sa.Column("observation_id", sa.Integer, primary_key=True),
+)
+
+audit_marks_table = sa.Table(
+    "audit_marks",
+    metadata,
+    sa.Column("observation_id", sa.Integer, primary_key=True),
+    sa.Column("mark", sa.String(16), nullable=False),  # correct | wrong | unclear
+    sa.Column("marked_at", sa.Float, nullable=False),
 )
 
 
@@ -312,6 +355,42 @@ class ObservationRow:
     riders_on_vehicle: int | None
     obs_key: str | None = None
     worker_id: str | None = None
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    """An observation's kept pixels: paths relative to ``evidence.folder``; ``deleted_at`` once swept."""
+
+    obs_key: str
+    crop_path: str
+    snapshot_path: str
+    bytes: int
+    created_at: float
+    deleted_at: float | None
+    deleted_reason: str | None
+
+
+@dataclass(frozen=True)
+class AuditCounts:
+    """A site's audit marks: ``marked`` correct or wrong (``unclear`` apart) as a 2×2 validation table."""
+
+    marked: int
+    unclear: int
+    validation: ValidationCounts
+
+
+def stratified_sample(strata: dict[Any, list[int]], size: int, rng: random.Random) -> list[int]:
+    """``size`` ids drawn without replacement, each stratum's share proportional to its size (largest remainders)."""
+    total = sum(len(ids) for ids in strata.values())
+    if total <= size:
+        return sorted(i for ids in strata.values() for i in ids)
+    keys = sorted(strata)
+    quotas = {key: size * len(strata[key]) / total for key in keys}
+    counts = {key: math.floor(quotas[key]) for key in keys}
+    by_remainder = sorted(keys, key=lambda key: (quotas[key] - counts[key], rng.random()), reverse=True)
+    for key in by_remainder[: size - sum(counts.values())]:
+        counts[key] += 1
+    return sorted(i for key in keys for i in rng.sample(strata[key], counts[key]))
 
 
 def observation_row(run_id: int, observation: Observation, worker_id: str | None = None) -> dict[str, Any]:
@@ -760,6 +839,178 @@ class Store:
             rows = connection.execute(sa.select(camera_leases_table).order_by(camera_leases_table.c.camera_id))
             return [LeaseRow(row.camera_id, row.worker_id, row.expires_at - now) for row in rows]
 
+    # --- evidence and audits ------------------------------------------------------------------
+    @staticmethod
+    def evidence_ops(connection: Connection, ops: Sequence[dict[str, Any]]) -> None:
+        """Apply journal records ``{"t": "evidence", ...}`` (pixels kept) and ``{"t": "evidence_gone", ...}``."""
+        kept = [
+            {k: op[k] for k in ("obs_key", "crop_path", "snapshot_path", "bytes", "created_at")}
+            for op in ops
+            if op["t"] == "evidence"
+        ]
+        _insert_new(connection, evidence_table, kept, "obs_key")
+        for op in ops:
+            if op["t"] == "evidence_gone":
+                connection.execute(
+                    sa.update(evidence_table)
+                    .where(evidence_table.c.obs_key == op["obs_key"], evidence_table.c.deleted_at.is_(None))
+                    .values(deleted_at=op["at"], deleted_reason=op["reason"])
+                )
+
+    def evidence_of(self, keys: Collection[str]) -> dict[str, EvidenceRow]:
+        if not keys:
+            return {}
+        with self._begin() as connection:
+            rows = connection.execute(sa.select(evidence_table).where(evidence_table.c.obs_key.in_(sorted(keys))))
+            return {row.obs_key: EvidenceRow(**row._mapping) for row in rows}
+
+    def evidence_totals(self) -> tuple[int, int, int]:
+        """``(observations with evidence kept, with evidence deleted, bytes kept)``."""
+        e = evidence_table.c
+        with self._begin() as connection:
+            kept = connection.execute(
+                sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(e.bytes), 0)).where(e.deleted_at.is_(None))
+            ).one()
+            deleted = connection.execute(sa.select(sa.func.count()).where(e.deleted_at.is_not(None))).scalar_one()
+        return int(kept[0]), int(deleted), int(kept[1] or 0)
+
+    def observation(self, observation_id: int) -> ObservationRow | None:
+        with self._begin() as connection:
+            row = connection.execute(
+                sa.select(observations_table).where(observations_table.c.id == observation_id)
+            ).first()
+        return None if row is None else ObservationRow(**row._mapping)
+
+    def create_audit_sample(
+        self,
+        site_id: str,
+        category: str,
+        windows: Sequence[tuple[float, float]],
+        size: int,
+        seed: int | None = None,
+        period: str | None = None,
+        *,
+        day_offset_s: int = 0,
+    ) -> tuple[int, list[int]]:
+        """Draw ``size`` decided observations with kept evidence from ``windows`` (epoch s), at random.
+
+        Stratified by camera and local day (``day_offset_s``: the site's UTC offset), each stratum
+        getting its share of the sample in proportion to its size (largest remainders), so a busy
+        camera or day does not crowd out the others. ``seed`` makes the draw repeatable (the
+        sample records it). Returns the sample's id and its observation ids.
+        """
+        o, e = observations_table.c, evidence_table.c
+        in_window = sa.or_(*[sa.and_(o.ended_at >= a, o.ended_at < b) for a, b in windows]) if windows else sa.false()
+        query = (
+            sa.select(o.id, o.camera_id, o.ended_at)
+            .join(evidence_table, e.obs_key == o.obs_key)
+            .where(
+                o.site_id == site_id,
+                o.category == category,
+                o.outcome.in_([Outcome.COMPLIANT.value, Outcome.NON_COMPLIANT.value]),
+                e.deleted_at.is_(None),
+                in_window,
+            )
+            .order_by(o.id)
+        )
+        seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+        with self._begin() as connection:
+            strata: dict[tuple[str, int], list[int]] = {}
+            for row in connection.execute(query):
+                strata.setdefault((row.camera_id, math.floor((row.ended_at + day_offset_s) / 86400)), []).append(row.id)
+            chosen = stratified_sample(strata, size, random.Random(seed))  # noqa: S311 - a repeatable draw, not a secret
+            result = connection.execute(
+                sa.insert(audit_samples_table).values(
+                    site_id=site_id,
+                    category=category,
+                    period=period,
+                    start=min((a for a, _ in windows), default=0.0),
+                    end=max((b for _, b in windows), default=0.0),
+                    size=len(chosen),
+                    seed=seed,
+                    created_at=time.time(),
+                )
+            )
+            key = result.inserted_primary_key
+            assert key is not None
+            sample_id = int(key[0])
+            if chosen:
+                connection.execute(
+                    sa.insert(audit_items_table), [{"sample_id": sample_id, "observation_id": i} for i in chosen]
+                )
+        return sample_id, chosen
+
+    def audit_sample(self, sample_id: int) -> tuple[str, str, list[int]] | None:
+        """``(site, category, observation ids)`` of a sample, or None."""
+        with self._begin() as connection:
+            sample = connection.execute(
+                sa.select(audit_samples_table).where(audit_samples_table.c.id == sample_id)
+            ).first()
+            if sample is None:
+                return None
+            ids = connection.execute(
+                sa.select(audit_items_table.c.observation_id)
+                .where(audit_items_table.c.sample_id == sample_id)
+                .order_by(audit_items_table.c.observation_id)
+            ).all()
+            return sample.site_id, sample.category, [int(row[0]) for row in ids]
+
+    def set_mark(self, observation_id: int, mark: str) -> None:
+        """An analyst's verdict on an observation's verdict: ``correct``, ``wrong`` or ``unclear`` (replaces any)."""
+        table = audit_marks_table
+        values = {"mark": mark, "marked_at": time.time()}
+        with self._begin() as connection:
+            if (
+                connection.execute(
+                    sa.update(table).where(table.c.observation_id == observation_id).values(**values)
+                ).rowcount
+                == 0
+            ):
+                connection.execute(sa.insert(table).values(observation_id=observation_id, **values))
+
+    def marks_of(self, observation_ids: Collection[int]) -> dict[int, str]:
+        if not observation_ids:
+            return {}
+        table = audit_marks_table
+        with self._begin() as connection:
+            rows = connection.execute(
+                sa.select(table.c.observation_id, table.c.mark).where(
+                    table.c.observation_id.in_(sorted(observation_ids))
+                )
+            )
+            return {int(row.observation_id): row.mark for row in rows}
+
+    def audit_counts(self, site_id: str, category: str) -> AuditCounts:
+        """The 2×2 table of a site's marked decided observations: verdict against the truth the mark implies."""
+        o, m = observations_table.c, audit_marks_table.c
+        query = (
+            sa.select(o.outcome, m.mark, sa.func.count())
+            .join(audit_marks_table, m.observation_id == o.id)
+            .where(o.site_id == site_id, o.category == category)
+            .group_by(o.outcome, m.mark)
+        )
+        table: dict[tuple[str, str], int] = {}
+        with self._begin() as connection:
+            for row in connection.execute(query):
+                table[(str(row[0]), str(row[1]))] = int(row[2])
+        compliant, non_compliant = Outcome.COMPLIANT.value, Outcome.NON_COMPLIANT.value
+        # correct: the truth is the verdict; wrong: the other outcome (two outcomes only are marked).
+        judged_nc = table.get((non_compliant, "correct"), 0)
+        judged_c = table.get((compliant, "correct"), 0)
+        missed_nc = table.get((compliant, "wrong"), 0)  # judged compliant, truly not
+        false_nc = table.get((non_compliant, "wrong"), 0)  # judged non-compliant, truly compliant
+        unclear = sum(count for (outcome, mark), count in table.items() if mark == "unclear")
+        return AuditCounts(
+            marked=judged_nc + judged_c + missed_nc + false_nc,
+            unclear=unclear,
+            validation=ValidationCounts(
+                judged_non_compliant=judged_nc,
+                truly_non_compliant=judged_nc + missed_nc,
+                judged_compliant=judged_c,
+                truly_compliant=judged_c + false_nc,
+            ),
+        )
+
     # --- alert state (shared by every `vision serve` replica) ---------------------------------
     def claim_alert(self, key: str, now: float, cooldown_s: float) -> float | None:
         """Take the right to send alert ``key`` at ``now`` (epoch s): the previous send time, or None if not due.
@@ -899,6 +1150,8 @@ class Store:
         site_id: str | None = None,
         limit: int = 100,
         after_id: int = 0,
+        outcome: str | None = None,
+        camera_id: str | None = None,
     ) -> list[ObservationRow]:
         """Raw observations in id order, ``limit`` after ``after_id`` (keyset pagination)."""
         o = observations_table.c
@@ -909,6 +1162,10 @@ class Store:
             query = query.where(o.ended_at < epoch(end))
         if site_id is not None:
             query = query.where(o.site_id == site_id)
+        if outcome is not None:
+            query = query.where(o.outcome == outcome)
+        if camera_id is not None:
+            query = query.where(o.camera_id == camera_id)
         with self._begin() as connection:
             return [ObservationRow(**row._mapping) for row in connection.execute(query)]
 

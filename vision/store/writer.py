@@ -43,6 +43,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy.exc import SQLAlchemyError
 
 from vision.errors import VisionError
+from vision.evidence.writer import EvidenceFile
 from vision.store.database import Store, epoch, observation_row
 from vision.tracking.observation import Observation
 
@@ -200,6 +201,26 @@ class StoreWriter:
         with self._lock:
             self._pending.heartbeats.pop(key, None)
 
+    def evidence_kept(self, file: EvidenceFile) -> None:
+        """The evidence writer kept an observation's crop and snapshot (paths relative to its folder)."""
+        self._append(
+            [
+                {
+                    "t": "evidence",
+                    "obs_key": file.key,
+                    "crop_path": file.crop_path,
+                    "snapshot_path": file.snapshot_path,
+                    "bytes": file.bytes,
+                    "created_at": time.time(),
+                }
+            ]
+        )
+
+    def evidence_gone(self, keys: Sequence[str], reason: str) -> None:
+        """The retention sweep removed these observations' pixels (``age`` or ``size``); their counts stay."""
+        now = time.time()
+        self._append([{"t": "evidence_gone", "obs_key": key, "at": now, "reason": reason} for key in keys])
+
     def camera_heartbeat(self, key: str, at: datetime) -> None:
         with self._lock:
             self._pending.heartbeats[key] = epoch(at)
@@ -304,9 +325,11 @@ class StoreWriter:
             if record["t"] in ("up", "down")
         ]
         uptime_ops += [("beat", key, None, None, at, None) for key, at in pending.heartbeats.items()]
+        evidence_ops = [record for record in records if record["t"] in ("evidence", "evidence_gone")]
         with self.store._begin() as connection:
             written = self.store.insert_observation_rows(connection, observation_rows)
             self.store.uptime_ops(connection, uptime_ops)
+            self.store.evidence_ops(connection, evidence_ops)
             self.store.status_upserts(connection, pending.statuses)
         return written, len(observation_rows) - written, len(uptime_ops)
 

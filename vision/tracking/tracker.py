@@ -36,6 +36,7 @@ from vision.detectors.base import ModelInfo
 from vision.detectors.boxes import nms
 from vision.detectors.detections import Detections
 from vision.errors import VisionError
+from vision.evidence.capture import CaptureSettings, Evidence, capture
 from vision.outcome import Outcome
 from vision.tracking.observation import Observation
 from vision.tracking.policy import TrackEvidence, VerdictPolicy, WeightedVote
@@ -67,6 +68,8 @@ class _TrackState:
     max_size_px: float = 0.0
     weights: defaultdict[Outcome, float] = field(default_factory=lambda: defaultdict(float))
     zones: Counter[str] = field(default_factory=Counter)
+    best_score: float = -1.0  # comparable score of the detection its evidence shows
+    evidence: Evidence | None = None
 
 
 class ZoneFilter:
@@ -124,11 +127,13 @@ class VerdictTracker:
         tracking: Tracking,
         frame_rate: float,
         policy: VerdictPolicy | None = None,
+        evidence: CaptureSettings | None = None,
     ) -> None:
         if not info.outcomes:
             raise ValueError(f"camera {camera.id}: model {info.name} maps no class to an outcome")
         self.camera = camera
         self.tracking = tracking
+        self.evidence = evidence  # None: keep no pixels
         self.policy = policy or WeightedVote(tracking.min_frames, tracking.min_size_px)
         vehicle_names = set(category_info(camera.category).vehicle_classes)
         self._is_vehicle = np.array([name in vehicle_names for name in info.class_names], dtype=bool)
@@ -172,8 +177,12 @@ class VerdictTracker:
         boxes += [box for frame, box in self._vehicle_boxes.values() if self._frame - frame <= self.max_age_frames]
         return np.asarray(boxes, dtype=np.float32).reshape(-1, 4)
 
-    def update(self, detections: Detections, time: datetime) -> list[Observation]:
-        """Feed one frame's detections (taken at ``time``); returns the tracks that just finished."""
+    def update(self, detections: Detections, time: datetime, image: np.ndarray | None = None) -> list[Observation]:
+        """Feed one frame's detections (taken at ``time``); returns the tracks that just finished.
+
+        With ``image`` (the frame, BGR) and evidence settings, each track keeps the crop and
+        snapshot of its best-scoring detection so far (every other head of the frame pixelated).
+        """
         vehicle_ids = np.zeros(0, np.int64)
         vehicle_xyxy = np.zeros((0, 4), np.float32)
         if self._vehicle_tracker is not None:
@@ -186,9 +195,12 @@ class VerdictTracker:
             detections, comparable = detections[keep_ids], comparable[keep_ids]
         anchors = anchors_of(detections.xyxy)
         zones = self._zones.zone_of(anchors)
+        every_head = detections.xyxy  # also those outside the zones: evidence blurs them all
+        positions = np.arange(len(detections))
         if self._zones.active:
             keep = np.array([zone is not None for zone in zones], dtype=bool)
             detections, anchors, comparable = detections[keep], anchors[keep], comparable[keep]
+            positions = positions[keep]
             zones = [zone for zone in zones if zone is not None]
         tracked = self._tracker.update(
             sv.Detections(
@@ -207,6 +219,10 @@ class VerdictTracker:
             self._collect(
                 int(track_id), detections, float(comparable[index]), int(index), anchors[index], zones[index], time
             )
+            if image is not None and self.evidence is not None:
+                self._keep_best(
+                    self._tracks[int(track_id)], image, every_head, int(positions[index]), comparable[index]
+                )
             head_ids.append(int(track_id))
             head_rows.append(int(index))
         if self.riders_only and head_ids and len(vehicle_ids):
@@ -262,6 +278,21 @@ class VerdictTracker:
         if zone is not None:
             state.zones[zone] += 1
 
+    def _keep_best(self, state: _TrackState, image: np.ndarray, heads: np.ndarray, judged: int, score: float) -> None:
+        if score <= state.best_score:
+            return
+        assert self.evidence is not None
+        state.best_score = float(score)
+        state.evidence = capture(
+            image,
+            heads,
+            judged,
+            float(score),
+            margin=self.evidence.margin,
+            snapshot_width=self.evidence.snapshot_width,
+            blur_judged=self.evidence.blur_judged,
+        )
+
     def _finish_stale(self) -> list[Observation]:
         stale = [
             track_id for track_id, state in self._tracks.items() if self._frame - state.last_frame > self.max_age_frames
@@ -305,4 +336,5 @@ class VerdictTracker:
             zone=state.zones.most_common(1)[0][0] if state.zones else None,
             vehicle_track_id=vehicle_id,
             riders_on_vehicle=riders,
+            evidence=state.evidence,
         )

@@ -1,0 +1,1 @@
+"""Evidence stage: the crop and snapshot each observation keeps for review, and their retention."""

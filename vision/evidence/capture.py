@@ -1,0 +1,98 @@
+"""What an observation keeps to be checked by a person: the best crop of its track and one snapshot.
+
+The crop is the track's highest-scoring detection with a margin, at the camera's resolution; the
+snapshot is that frame, downscaled, with the judged box drawn and every other head or face in it
+pixelated beyond recognition (and the judged one too where the category asks: masks). Pixelation
+(a mosaic of ``MOSAIC_CELLS`` cells across the box, then smoothed) is chosen over a Gaussian blur,
+which can leave a large face recognisable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+MOSAIC_CELLS = 5  # cells across a blurred head: its outline stays, its features are gone
+BLUR_GROWTH = 0.25  # each blurred box grows by this share per side: hair, ears, chin
+JUDGED_COLOUR = (0, 200, 255)  # BGR
+
+
+@dataclass(frozen=True)
+class CaptureSettings:
+    """How a camera's tracker keeps evidence: ``margin`` a share of the box, ``snapshot_width`` px."""
+
+    margin: float
+    snapshot_width: int
+    blur_judged: bool
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The pixels kept for one observation (BGR ``uint8``).
+
+    Attributes:
+        crop: ``(h, w, 3)`` the best detection of the track with ``margin`` around it.
+        snapshot: ``(H, W, 3)`` its whole frame, at most ``snapshot_width`` wide, others pixelated.
+        score: that detection's comparable score, in [0, 1].
+    """
+
+    crop: np.ndarray
+    snapshot: np.ndarray
+    score: float
+
+
+def _grown(box: np.ndarray, share: float, width: int, height: int) -> tuple[int, int, int, int]:
+    x1, y1, x2, y2 = (float(v) for v in box)
+    dx, dy = (x2 - x1) * share, (y2 - y1) * share
+    return (
+        max(0, int(x1 - dx)),
+        max(0, int(y1 - dy)),
+        min(width, int(np.ceil(x2 + dx))),
+        min(height, int(np.ceil(y2 + dy))),
+    )
+
+
+def pixelate(image: np.ndarray, boxes: np.ndarray) -> None:
+    """Pixelate ``boxes (N, 4)`` xyxy px of ``image`` in place, each grown by ``BLUR_GROWTH``."""
+    height, width = image.shape[:2]
+    for box in boxes:
+        x1, y1, x2, y2 = _grown(box, BLUR_GROWTH, width, height)
+        if x2 - x1 < 2 or y2 - y1 < 2:
+            continue
+        region = image[y1:y2, x1:x2]
+        cells = (MOSAIC_CELLS, max(1, round(MOSAIC_CELLS * (y2 - y1) / (x2 - x1))))
+        small = cv2.resize(region, cells, interpolation=cv2.INTER_AREA)
+        mosaic = cv2.resize(small, (x2 - x1, y2 - y1), interpolation=cv2.INTER_NEAREST)
+        kernel = 2 * max(1, min(x2 - x1, y2 - y1) // MOSAIC_CELLS) + 1  # smooths the cells' edges away
+        image[y1:y2, x1:x2] = cv2.GaussianBlur(mosaic, (kernel, kernel), 0)
+
+
+def capture(
+    frame: np.ndarray,
+    boxes: np.ndarray,
+    judged: int,
+    score: float,
+    *,
+    margin: float,
+    snapshot_width: int,
+    blur_judged: bool,
+) -> Evidence:
+    """Evidence of detection ``judged`` among ``boxes (N, 4)`` (every head/face box of ``frame``, xyxy px)."""
+    height, width = frame.shape[:2]
+    x1, y1, x2, y2 = _grown(boxes[judged], margin, width, height)
+    crop = frame[y1:y2, x1:x2].copy()
+    if blur_judged:
+        local = boxes[judged : judged + 1] - np.array([x1, y1, x1, y1], dtype=np.float32)
+        pixelate(crop, local)
+    scale = min(1.0, snapshot_width / width)
+    snapshot = cv2.resize(frame, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+    scaled = boxes.astype(np.float32) * scale
+    jx1, jy1, jx2, jy2 = _grown(scaled[judged], 0.0, snapshot.shape[1], snapshot.shape[0])
+    judged_pixels = snapshot[jy1:jy2, jx1:jx2].copy()
+    pixelate(snapshot, scaled if blur_judged else np.delete(scaled, judged, axis=0))
+    if not blur_judged:  # a neighbour's grown box must not cover the face under review
+        snapshot[jy1:jy2, jx1:jx2] = judged_pixels
+    cv2.rectangle(snapshot, (jx1 - 3, jy1 - 3), (jx2 + 2, jy2 + 2), JUDGED_COLOUR, 2)  # around it, not on it
+    return Evidence(crop=crop, snapshot=snapshot, score=score)

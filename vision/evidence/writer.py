@@ -1,0 +1,223 @@
+"""Evidence files on disk, written off the detector thread, and their retention.
+
+``<folder>/<site>/<YYYY-MM-DD>/<observation key>.crop.jpg`` and ``.snapshot.jpg`` (UTC date of
+the track's end). Writing never blocks counting: the queue is bounded and a full queue, a full
+disk or a read-only folder drops the pixels (``vision_evidence_dropped_total{reason}``), never
+the observation; what was written is recorded in the store's ``evidence`` table through the
+store writer's journal. The sweep deletes by age and then oldest first down to a total size, and
+marks those rows deleted: the counts stay, only the pixels go.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import cv2
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from vision.evidence.capture import Evidence
+
+log = logging.getLogger(__name__)
+
+JPEG_QUALITY = 85
+SUFFIXES = (".crop.jpg", ".snapshot.jpg")
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Pixels older than ``max_age_s`` go, then the oldest until ``max_bytes`` remain; checked every ``every_s``."""
+
+    max_age_s: float | None
+    max_bytes: int | None
+    every_s: float
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """One observation's written evidence; paths are relative to the evidence folder."""
+
+    key: str
+    crop_path: str
+    snapshot_path: str
+    bytes: int
+
+
+class EvidenceMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.written = Counter(
+            "vision_evidence_written", "Observations whose crop and snapshot were kept.", registry=registry
+        )
+        self.dropped = Counter(
+            "vision_evidence_dropped",
+            "Observations stored without evidence, by reason (queue_full, disk_error).",
+            ["reason"],
+            registry=registry,
+        )
+        self.deleted = Counter(
+            "vision_evidence_deleted", "Evidence removed by the retention sweep, by reason (age, size).", ["reason"],
+            registry=registry,
+        )  # fmt: skip
+        self.bytes = Gauge(
+            "vision_evidence_bytes", "Bytes of evidence on disk (as of the last sweep).", registry=registry
+        )
+
+
+class EvidenceWriter:
+    """Writes evidence JPEGs from its own thread; ``on_written`` tells the store (from that thread)."""
+
+    def __init__(
+        self,
+        folder: Path,
+        on_written: Callable[[EvidenceFile], None],
+        registry: CollectorRegistry | None = None,
+        max_queue: int = 64,
+        *,
+        retention: Retention | None = None,
+        on_deleted: Callable[[list[str], str], None] | None = None,
+    ) -> None:
+        self.folder = Path(folder)
+        self.on_written = on_written
+        self.retention = retention
+        self.on_deleted = on_deleted
+        self.metrics = EvidenceMetrics(registry or CollectorRegistry())
+        self._queue: queue.Queue[tuple[str, str, datetime, Evidence] | None] = queue.Queue(max_queue)
+        self._thread: threading.Thread | None = None
+        self._failing: str | None = None
+
+    def start(self) -> EvidenceWriter:
+        self._thread = threading.Thread(target=self._run, name="evidence-writer", daemon=True)
+        self._thread.start()
+        return self
+
+    def submit(self, key: str, site_id: str, ended_at: datetime, evidence: Evidence) -> None:
+        """Queue one observation's evidence; never blocks (a full queue drops it, and says so)."""
+        try:
+            self._queue.put_nowait((key, site_id, ended_at, evidence))
+        except queue.Full:
+            self.metrics.dropped.labels("queue_full").inc()
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        if self._thread is None:
+            return
+        with contextlib.suppress(queue.Full):  # stuck on a slow disk: the thread is a daemon
+            self._queue.put(None, timeout=timeout_s)
+        self._thread.join(timeout_s)
+        self._thread = None
+
+    def _run(self) -> None:
+        next_sweep = time.monotonic()
+        while True:
+            if self.retention is not None and time.monotonic() >= next_sweep:
+                self.sweep()
+                next_sweep = time.monotonic() + self.retention.every_s
+            try:
+                item = self._queue.get(timeout=self.retention.every_s if self.retention else None)
+            except queue.Empty:
+                continue
+            if item is None:
+                return
+            try:
+                written = self.write(*item)
+            except Exception:  # a bug must not stop the thread: counting goes on without pixels
+                log.exception("evidence of %s not written", item[0])
+                self.metrics.dropped.labels("disk_error").inc()
+                continue
+            if written is not None:
+                self.on_written(written)
+
+    def sweep(self, now: float | None = None) -> tuple[list[str], list[str]]:
+        """Apply the retention now; tells ``on_deleted`` which observations lost their pixels, and why."""
+        if self.retention is None:
+            return [], []
+        try:
+            by_age, by_size, left = sweep(self.folder, self.retention.max_age_s, self.retention.max_bytes, now)
+        except OSError as error:
+            log.error("evidence sweep of %s failed: %s", self.folder, error)
+            return [], []
+        self.metrics.bytes.set(left)
+        for keys, reason in ((by_age, "age"), (by_size, "size")):
+            if keys:
+                self.metrics.deleted.labels(reason).inc(len(keys))
+                if self.on_deleted is not None:
+                    self.on_deleted(keys, reason)
+        return by_age, by_size
+
+    def write(self, key: str, site_id: str, ended_at: datetime, evidence: Evidence) -> EvidenceFile | None:
+        """Write both JPEGs (each atomically: a temporary name, then a rename); None if the disk refused."""
+        relative = Path(site_id) / ended_at.strftime("%Y-%m-%d")
+        paths = [relative / f"{key}{suffix}" for suffix in SUFFIXES]
+        total = 0
+        try:
+            (self.folder / relative).mkdir(parents=True, exist_ok=True)
+            for path, image in zip(paths, (evidence.crop, evidence.snapshot), strict=True):
+                ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+                if not ok:
+                    raise OSError(f"could not encode {path.name}")
+                temporary = self.folder / path.with_suffix(".tmp")
+                temporary.write_bytes(jpeg.tobytes())
+                temporary.replace(self.folder / path)
+                total += len(jpeg)
+        except OSError as error:
+            self.metrics.dropped.labels("disk_error").inc()
+            if self._failing != str(error):  # once per kind of failure, not once per observation
+                log.error("evidence folder %s: %s; observations are stored without evidence", self.folder, error)
+                self._failing = str(error)
+            for path in paths:  # no half-written evidence: both files or neither
+                for leftover in (path, path.with_suffix(".tmp")):
+                    with contextlib.suppress(OSError):
+                        (self.folder / leftover).unlink(missing_ok=True)
+            return None
+        self._failing = None
+        self.metrics.written.inc()
+        return EvidenceFile(key, str(paths[0]), str(paths[1]), total)
+
+
+def sweep(
+    folder: Path, max_age_s: float | None, max_bytes: int | None, now: float | None = None
+) -> tuple[list[str], list[str], int]:
+    """Delete evidence older than ``max_age_s``, then the oldest until at most ``max_bytes`` remain.
+
+    Returns ``(keys deleted for age, keys deleted for size, bytes left)``. An observation's two
+    files go together; its age is the modification time of its crop.
+    """
+    now = time.time() if now is None else now
+    observations: dict[str, list[Path]] = {}
+    for path in Path(folder).rglob("*.jpg"):
+        for suffix in SUFFIXES:
+            if path.name.endswith(suffix):
+                observations.setdefault(path.name.removesuffix(suffix), []).append(path)
+    entries = []
+    for key, paths in observations.items():
+        try:
+            stats = [p.stat() for p in paths]
+        except FileNotFoundError:
+            continue
+        entries.append((min(s.st_mtime for s in stats), key, paths, sum(s.st_size for s in stats)))
+    entries.sort()
+    by_age: list[str] = []
+    by_size: list[str] = []
+    total = sum(entry[3] for entry in entries)
+    for mtime, key, paths, size in entries:
+        reason = None
+        if max_age_s is not None and now - mtime > max_age_s:
+            reason = by_age
+        elif max_bytes is not None and total > max_bytes:
+            reason = by_size
+        if reason is None:
+            continue
+        for path in paths:
+            path.unlink(missing_ok=True)
+        total -= size
+        reason.append(key)
+    for directory in sorted((p for p in Path(folder).rglob("*") if p.is_dir()), reverse=True):
+        with contextlib.suppress(OSError):  # only empty day folders go
+            directory.rmdir()
+    return by_age, by_size, total
