@@ -203,3 +203,21 @@ def test_audit_marks_move_the_adjusted_rate_as_the_formula_says(demo):
     )
     summary = client.get("/api/v1/audit/summary", params={"site": "gate", "category": "helmet"}).json()
     assert summary["marked"] == len(marks) and summary["used_for_rates"]
+
+
+def test_the_report_shows_the_audit_and_example_crops(demo):
+    from vision.reports.build import Period, build_report
+    from vision.reports.render import render_html
+
+    config, store, _, _ = demo
+    rates = RateService.from_config(store, config, errors={})
+    period = Period(datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC))
+    report = build_report(store, config, period, rates=rates)
+    (site,) = report.sites
+    assert site.audit is not None and site.audit.counts.marked == store.audit_counts("gate", "helmet").marked
+    shown = sum(len(paths) for paths in site.audit.examples.values())
+    assert 1 <= shown <= 6
+    html = render_html(report)
+    assert "Audit and evidence" in html and "observations audited" in html
+    assert html.count('<img class="crop"') == shown
+    assert ("audit (Lang &amp; Reiczigel interval)" in html) == (site.audit.source == "audit")

@@ -8,9 +8,10 @@ differences are shares too (0.09 is 9 percentage points).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -20,7 +21,8 @@ from vision.compliance.stats import ProportionComparison, RateEstimate, two_prop
 from vision.config import VisionConfig
 from vision.errors import VisionError
 from vision.i18n import Translator
-from vision.store.database import Store
+from vision.outcome import Outcome
+from vision.store.database import AuditCounts, Store
 
 REPORT_BUCKETS = ("hour", "day")
 BUCKET_NAMES = {"minute": N_("minute"), "hour": N_("hour"), "day": N_("day")}
@@ -87,6 +89,20 @@ class DailyPeriodReport:
 
 
 @dataclass(frozen=True)
+class AuditReport:
+    """What a site's audit says: its marks, the error they measure, which error the adjusted rate uses.
+
+    ``source`` is ``"audit"``, ``"model_card"`` or None; ``examples`` maps an outcome to the crop
+    files (absolute paths) of a few of its latest observations whose pixels are still kept.
+    """
+
+    counts: AuditCounts
+    source: str | None
+    min_marks: int
+    examples: Mapping[str, tuple[Path, ...]]
+
+
+@dataclass(frozen=True)
 class SiteReport:
     """One site and category: the whole period, its buckets, and the before/after comparison.
 
@@ -107,6 +123,7 @@ class SiteReport:
     caution: str
     zone: tzinfo = UTC
     periods: tuple[DailyPeriodReport, ...] = ()
+    audit: AuditReport | None = None
 
 
 @dataclass(frozen=True)
@@ -393,6 +410,7 @@ def build_report(
                     ),
                 )
             )
+        audit = _audit_report(store, config, rates, site_id, cat, period, total)
         reports.append(
             SiteReport(
                 site_id=site_id,
@@ -407,6 +425,7 @@ def build_report(
                 caution=_caution(before, after, min_n, tr),
                 zone=rates.zone(site_id),
                 periods=tuple(daily_reports),
+                audit=audit,
             )
         )
     categories = sorted({site.category for site in reports})
@@ -424,6 +443,32 @@ def build_report(
         generated_at=datetime.now(UTC),
         zone=rates.settings.zone,
         language=tr.language,
+    )
+
+
+EXAMPLES_PER_OUTCOME = 3
+
+
+def _audit_report(
+    store: Store, config: VisionConfig, rates: RateService, site_id: str, category: str, period: Period,
+    total: RatePoint | None,
+) -> AuditReport:  # fmt: skip
+    folder = config.evidence.evidence_folder(config.store.url)
+    examples = {
+        outcome: tuple(
+            folder / row.crop_path
+            for row in store.evidence_examples(
+                site_id, category, outcome, period.start, period.end, EXAMPLES_PER_OUTCOME
+            )
+            if (folder / row.crop_path).is_file()
+        )
+        for outcome in (Outcome.COMPLIANT.value, Outcome.NON_COMPLIANT.value)
+    }
+    return AuditReport(
+        counts=store.audit_counts(site_id, category),
+        source=total.adjusted_source if total is not None else None,
+        min_marks=rates.settings.min_audit_marks,
+        examples=examples,
     )
 
 

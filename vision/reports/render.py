@@ -339,6 +339,8 @@ td.text, th.text { text-align: left; }
 .warning { background: #fffaf0; border-left: 4px solid #dd6b20; padding: 0.6em 1em; }
 .empty { background: #fff5f5; border-left: 4px solid #c53030; padding: 0.8em 1em; font-size: 1.1em; }
 .flag { color: #dd6b20; font-weight: 600; }
+.crops { margin: 0.4em 0; }
+.crops img.crop { height: 96px; margin: 0 0.3em; border: 1px solid #e2e8f0; vertical-align: middle; }
 img { max-width: 100%; height: auto; }
 """
 
@@ -513,6 +515,52 @@ def _periods_section(report: Report, tr: Translator) -> str:
     return "".join(parts)
 
 
+def _audit_section(report: Report, tr: Translator) -> str:
+    """Per site: the audit's marks, the error they measure, which error the adjusted rate uses, example crops."""
+    parts = []
+    for site in report.sites:
+        audit = site.audit
+        if audit is None:
+            continue
+        v = audit.counts.validation
+        sensitivity = tr.percent(v.judged_non_compliant / v.truly_non_compliant) if v.truly_non_compliant else "–"
+        specificity = tr.percent(v.judged_compliant / v.truly_compliant) if v.truly_compliant else "–"
+        source = {
+            "audit": tr("the adjusted rate uses this site's audit (Lang & Reiczigel interval)"),
+            "model_card": tr(
+                "the adjusted rate uses the model card's error: this site has fewer than {minimum} marks"
+            ).format(minimum=audit.min_marks),
+        }.get(audit.source or "", tr("no measured error: no adjusted rate"))
+        summary = tr(
+            "{marked} observations audited ({unclear} unclear); bare heads or faces found as such: {sensitivity}"
+            " of {truly_nc}; compliant ones found as such: {specificity} of {truly_c}; {source}."
+        ).format(
+            marked=audit.counts.marked,
+            unclear=audit.counts.unclear,
+            sensitivity=sensitivity,
+            truly_nc=v.truly_non_compliant,
+            specificity=specificity,
+            truly_c=v.truly_compliant,
+            source=source,
+        )
+        crops = []
+        for outcome, paths in audit.examples.items():
+            images = "".join(
+                f'<img class="crop" alt="{escape(outcome)}" src="data:image/jpeg;base64,'
+                f'{base64.b64encode(path.read_bytes()).decode()}">'
+                for path in paths
+            )
+            label = tr("compliant") if outcome == "compliant" else tr("non-compliant")
+            crops.append(f'<div class="crops"><strong>{escape(label)}</strong> {images or "–"}</div>')
+        parts.append(
+            f"<h3>{escape(site.site_name)} · {escape(category_title(site.category, tr))}</h3>"
+            f"<p>{escape(summary)}</p>{''.join(crops)}"
+        )
+    if not parts:
+        return ""
+    return f"<h2>{escape(tr('Audit and evidence'))}</h2>" + "".join(parts)
+
+
 def _trend_section(report: Report, progress: bool, tr: Translator) -> str:
     parts = []
     for site in tqdm(report.sites, desc="charts", unit="site", disable=not progress):
@@ -569,6 +617,7 @@ def render_html(report: Report, title: str | None = None, progress: bool = False
             + f"<h2>{escape(tr('Before and after'))}</h2>"
             + _comparison_section(report, tr)
             + _periods_section(report, tr)
+            + _audit_section(report, tr)
             + f"<h2>{escape(tr('Trend per {bucket}').format(bucket=_bucket(report, tr)))}</h2>"
             + _trend_section(report, progress, tr)
         )
@@ -583,9 +632,10 @@ def render_html(report: Report, title: str | None = None, progress: bool = False
             " another head."
         ),
         tr(
-            "Intervals are {level} Wilson score intervals. The adjusted rate corrects for the detector's measured"
-            " sensitivity and specificity (Rogan–Gladen); its interval does not include the uncertainty of those"
-            " measurements."
+            "Intervals are {level} Wilson score intervals. The adjusted rate corrects for the verdicts' measured"
+            " sensitivity and specificity: by the site's own audit once it has enough marks (Lang & Reiczigel,"
+            " whose interval includes the audit's own uncertainty), else by the model card (Rogan–Gladen, whose"
+            " interval does not include the uncertainty of those measurements)."
         ).format(level=f"{report.confidence:.0%}"),
         tr("coverage is camera time with frames (two cameras for one hour give 2:00)."),
         tr(

@@ -874,6 +874,28 @@ class Store:
             deleted = connection.execute(sa.select(sa.func.count()).where(e.deleted_at.is_not(None))).scalar_one()
         return int(kept[0]), int(deleted), int(kept[1] or 0)
 
+    def evidence_examples(
+        self, site_id: str, category: str, outcome: str, start: datetime, end: datetime, limit: int
+    ) -> list[EvidenceRow]:
+        """The latest ``limit`` observations of that outcome in ``[start, end)`` whose pixels are still kept."""
+        o, e = observations_table.c, evidence_table.c
+        query = (
+            sa.select(evidence_table)
+            .join(observations_table, o.obs_key == e.obs_key)
+            .where(
+                o.site_id == site_id,
+                o.category == category,
+                o.outcome == outcome,
+                o.ended_at >= epoch(start),
+                o.ended_at < epoch(end),
+                e.deleted_at.is_(None),
+            )
+            .order_by(o.ended_at.desc())
+            .limit(limit)
+        )
+        with self._begin() as connection:
+            return [EvidenceRow(**row._mapping) for row in connection.execute(query)]
+
     def observation(self, observation_id: int) -> ObservationRow | None:
         with self._begin() as connection:
             row = connection.execute(
