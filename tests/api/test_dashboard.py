@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import subprocess
-import threading
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
+from browser_support import CHROMIUM, browse, serve
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -27,7 +24,6 @@ from vision.store import open_store
 from vision.tracking import Observation
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 CONFIG = VisionConfig.model_validate(
     {
         "sites": [
@@ -82,55 +78,12 @@ def store(tmp_path):
     store.close()
 
 
-def serve(app: FastAPI):
-    """Run ``app`` with uvicorn on a free loopback port in a thread; yields its base URL."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
-
-
 @pytest.fixture
 def dashboard_url(store):
     for url in serve(create_app(CONFIG, store)):
         with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:
             assert response.status == 200
         yield url
-
-
-def browse(chromium: Path, profile: Path, url: str, *action: str) -> subprocess.CompletedProcess[str]:
-    profile.mkdir(exist_ok=True)
-    command = [
-        str(chromium),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--window-size=1400,1000",
-        "--virtual-time-budget=5000",
-        *action,
-        url,
-    ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr[-2000:]
-    return result
 
 
 def test_the_page_loads_nothing_from_the_network():

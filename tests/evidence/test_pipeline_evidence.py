@@ -221,3 +221,24 @@ def test_the_report_shows_the_audit_and_example_crops(demo):
     assert "Audit and evidence" in html and "observations audited" in html
     assert html.count('<img class="crop"') == shown
     assert ("audit (Lang &amp; Reiczigel interval)" in html) == (site.audit.source == "audit")
+
+
+def test_the_review_page_shows_crops_with_the_token_and_marks(demo, tmp_path):
+    from browser_support import CHROMIUM, browse, serve
+
+    if not CHROMIUM.is_file():
+        pytest.skip(f"needs headless Chromium at {CHROMIUM} (Debian: apt-get install chromium)")
+    config, store, _, _ = demo
+    rows = store.observations(limit=1000)
+    for url in serve(create_app(config, store)):
+        without = browse(CHROMIUM, tmp_path / "a", f"{url}/review?site=gate", "--dump-dom").stdout
+        assert without.count('class="review-item"') == len(rows)
+        assert "the token shows the crop" in without and 'src="blob:' not in without
+        with_token = browse(CHROMIUM, tmp_path / "b", f"{url}/review?site=gate#token={TOKEN}", "--dump-dom").stdout
+        assert with_token.count('src="blob:') == len(rows)  # every crop fetched with the token
+        assert 'data-mark="correct"' in with_token and "marked" in with_token  # earlier marks are shown
+        assert TOKEN not in with_token.split("<body")[1]  # the token left the page
+        chinese = browse(
+            CHROMIUM, tmp_path / "c", f"{url}/review?site=gate", "--accept-lang=zh-CN", "--dump-dom"
+        ).stdout
+        assert ">复核与核查</h1>" in chinese and ">Review and audit<" not in chinese

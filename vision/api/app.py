@@ -67,4 +67,8 @@ def create_app(
         def dashboard() -> FileResponse:
             return FileResponse(STATIC / "index.html")
 
+        @app.get("/review", include_in_schema=False)
+        def review_page() -> FileResponse:
+            return FileResponse(STATIC / "review.html")
+
     return app
