@@ -5,7 +5,9 @@
    through the whole pipeline (file source thread, batching, ByteTrack, votes, SQLite writes,
    metrics) with one camera. Overhead = pipeline time per frame / detector time per frame - 1.
 2. **Scaling**: 1, 4 and 16 cameras replaying the same clip, each in a fresh process so that its
-   peak memory (max RSS) is its own; cameras sharing a model are batched into one call.
+   peak memory (max RSS) is its own; cameras sharing a model are batched into one call. One more
+   1-camera run with ``evidence.enabled: false`` gives the cost of keeping evidence (a crop and
+   a snapshot per track) as a frames/s ratio.
 3. **Regions vs whole frame** (``--wide``, needs ``../shared/datasets/gate-camera``): 1920×1080
    clips of the school-gate camera, a *quiet* scene (one val frame held for 5 × ``--frames``
    frames, sensor noise, one small object crossing for a quarter of the clip) and a *busy* one
@@ -122,7 +124,9 @@ def wide_scenes(frames: int, folder: Path) -> dict[str, Path]:
     return clips
 
 
-def write_config(clip: Path, spec: Path, cameras: int, folder: Path, category: str, mode: str | None = None) -> Path:
+def write_config(
+    clip: Path, spec: Path, cameras: int, folder: Path, category: str, mode: str | None = None, evidence: bool = True
+) -> Path:
     detection = {"detection": {"mode": mode}} if mode else {}
     config = {
         "sites": [{"id": "site", "name": "Bench site"}],
@@ -139,9 +143,10 @@ def write_config(clip: Path, spec: Path, cameras: int, folder: Path, category: s
             for i in range(cameras)
         ],
         "tracking": {"max_age_s": 0.5},
-        "store": {"url": f"sqlite:///{folder / f'bench-{cameras}-{clip.stem}-{mode}.db'}"},
+        "store": {"url": f"sqlite:///{folder / f'bench-{cameras}-{clip.stem}-{mode}-{evidence}.db'}"},
+        "evidence": {"enabled": evidence},
     }
-    path = folder / f"config-{cameras}-{clip.stem}-{mode or 'default'}.yaml"
+    path = folder / f"config-{cameras}-{clip.stem}-{mode or 'default'}-{evidence}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
 
@@ -261,6 +266,8 @@ def main() -> int:
             run = run_in_worker(write_config(clip, spec_path, cameras, folder, category))
             results[f"cameras_{cameras}"] = run
             rows.append((cameras, run))
+        without = run_in_worker(write_config(clip, spec_path, 1, folder, category, evidence=False))
+        results["evidence_off_1_camera"] = without
     one = results.get("cameras_1")
     print(
         f"{len(frames)} frames of {args.clip.name} at {DETECT_FPS:g} fps, model {args.model.name} "
@@ -270,7 +277,13 @@ def main() -> int:
     if isinstance(one, dict):
         overhead = (one["seconds"] / one["frames"]) / (detector_total / len(frames)) - 1
         results["overhead"] = overhead
-        print(f"full pipeline, 1 camera: {one['frames_per_s']:.2f} frames/s -> overhead {overhead:+.1%}\n")
+        print(f"full pipeline, 1 camera: {one['frames_per_s']:.2f} frames/s -> overhead {overhead:+.1%}")
+        off = results["evidence_off_1_camera"]
+        assert isinstance(off, dict)
+        print(
+            f"evidence kept (crop + snapshot per track) vs off, 1 camera: {one['frames_per_s']:.2f} vs"
+            f" {off['frames_per_s']:.2f} frames/s ({one['frames_per_s'] / off['frames_per_s']:.2f}x)\n"
+        )
     print("| cameras | frames | wall s | frames/s | peak RSS MB |")
     print("|---|---|---|---|---|")
     for cameras, run in rows:
