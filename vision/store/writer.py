@@ -267,7 +267,8 @@ class StoreWriter:
             self._thread.join(timeout=self.max_retry_s + 5)
             self._thread = None
         else:
-            self._write_once()
+            while self._write_once():  # no thread: write every full batch now
+                pass
         if self._backlog:
             log.warning(
                 "spool %s: %d record(s) not yet in the store; they are written at the next start",
