@@ -71,6 +71,10 @@ def store(tmp_path):
     store.add_observations(run, observations("old-town-square", "square-cam", "mask", square))
     common = {"fps": 5.0, "frames_read": 900, "frames_processed": 450, "frames_dropped": 0}
     store.set_camera_status("harbour-cam", state="up", reconnects=2, last_frame_wall_at=time.time() - 3, **common)
+    store.register_worker("worker-east", "box-1", 4242, capacity=4, version="test")
+    store.lease_round("worker-east", ["harbour-cam"], 4, lease_s=60, claim=True)
+    store.register_worker("worker-west", "box-2", 4343, capacity=4, version="test")
+    store.worker_stopped("worker-west")
     store.set_camera_status(
         "square-cam", state="down", reconnects=5, last_frame_wall_at=time.time() - 600, last_error="EOF", **common
     )
@@ -110,6 +114,10 @@ def test_dashboard_renders_sites_rates_map_and_trend(chromium, dashboard_url, tm
     assert re.search(r'<svg[^>]*class="chart"', dom) and 'class="band"' in dom  # the trend with its interval band
     assert "/api/v1/compliance/series.csv?site=harbour-gate" in dom.replace("&amp;", "&")
     assert re.search(r'<div id="errors"[^>]*hidden', dom)  # no error shown
+    workers = re.search(r'<section[^>]*id="workers-section"(?P<attrs>[^>]*)>.*?</section>', dom, re.S)
+    assert workers is not None and "hidden" not in workers["attrs"]
+    assert "worker-east (box-1)" in workers.group(0) and "1 / 4" in workers.group(0) and "alive" in workers.group(0)
+    assert "worker-west (box-2)" in workers.group(0) and "stopped" in workers.group(0)
 
     shot = tmp_path / "dashboard.png"
     browse(chromium, tmp_path / "profile", f"{dashboard_url}/", f"--screenshot={shot}")

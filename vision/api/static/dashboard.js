@@ -922,6 +922,25 @@
   }
 
   // ---------- the refresh loop ----------
+  // Workers (vision worker): shown only when the store knows any.
+  async function loadWorkers() {
+    const workers = await getJSON(`${API}/workers`);
+    $("workers-section").hidden = !workers.length;
+    $("workers-body").replaceChildren(
+      ...workers.map((w) =>
+        el(
+          "tr",
+          { class: w.alive ? "" : "row-alert" },
+          el("td", { text: `${w.id} (${w.host})` }),
+          el("td", { text: w.alive ? t("alive") : w.state === "stopped" ? t("stopped") : t("silent") }),
+          el("td", { class: "num", text: `${w.cameras_held} / ${w.capacity}` }),
+          el("td", { class: "num", text: String(w.spool_records) }),
+          el("td", { class: "num", text: fmtAge(w.heartbeat_age_s) }),
+        ),
+      ),
+    );
+  }
+
   async function refresh() {
     if (state.busy) return;
     state.busy = true;
@@ -955,6 +974,12 @@
         clearError("rates");
       } catch (error) {
         showError("rates", t("Compliance rates: {error}", { error: error.message }));
+      }
+      try {
+        await loadWorkers();
+        clearError("workers");
+      } catch (error) {
+        showError("workers", t("Workers: {error}", { error: error.message }));
       }
       autoBucket();
       renderCaption();
