@@ -1,16 +1,24 @@
-"""A real SQLite store with known observations, for the API, metrics and alert tests."""
+"""A real SQLite store with known observations, for the API, metrics and alert tests.
+
+The data sits at a fixed time, ``NOW``, and the app under test is given that clock (``clock=at_now``):
+no test depends on when it runs or how long the suite before it took.
+"""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from vision.config import VisionConfig
 from vision.outcome import Outcome
 from vision.tracking import Observation
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
 TOKEN = "test-token-0123456789abcdef"
+
+
+def at_now() -> datetime:
+    """The clock the app and notifier under test read: always ``NOW``."""
+    return NOW
 
 
 def make_config(tmp_path, **extra) -> VisionConfig:
@@ -58,7 +66,7 @@ def fill(store) -> None:
         frames_processed=600,
         frames_dropped=400,
         reconnects=1,
-        last_frame_wall_at=time.time() - 0.5,
+        last_frame_wall_at=NOW.timestamp() - 0.5,
         last_error=None,
     )
     store.set_camera_status(
@@ -69,6 +77,6 @@ def fill(store) -> None:
         frames_processed=10,
         frames_dropped=0,
         reconnects=7,
-        last_frame_wall_at=time.time() - 900,
+        last_frame_wall_at=NOW.timestamp() - 900,
         last_error="cannot connect to rtsp://cam:***@10.0.0.9/stream",
     )

@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
+from vision.compliance.clock import Clock, wall_clock
 from vision.compliance.rates import RateService, RateSettings
 from vision.config import VisionConfig
 from vision.store import Store
@@ -34,6 +34,7 @@ class AlertNotifier:
         store: Store,
         rates: RateService | None = None,
         timeout_s: float = 5.0,
+        clock: Clock = wall_clock,
     ) -> None:
         if config.alerts.webhook_url is None:
             raise ValueError("alerts.webhook_url is not set")
@@ -42,7 +43,8 @@ class AlertNotifier:
         self.url = config.alerts.webhook_url
         self.rates = rates or RateService(store, RateSettings.from_config(config, errors={}))
         self.timeout_s = timeout_s
-        self._started = time.time()
+        self.clock = clock
+        self._started = clock().timestamp()
 
     def send(self, payload: dict[str, object]) -> tuple[bool, str]:
         """POST ``payload`` as JSON; returns ``(delivered, detail)`` and never raises for network errors."""
@@ -59,7 +61,7 @@ class AlertNotifier:
 
     def check(self, now: datetime | None = None) -> list[dict[str, object]]:
         """Evaluate every condition once; send what is due; return the alerts that were delivered."""
-        now = now or datetime.now(UTC)
+        now = now or self.clock()
         wall = now.timestamp()
         due: list[tuple[str, dict[str, object]]] = []
         window = timedelta(minutes=self.config.api.rolling_window_minutes)

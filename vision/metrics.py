@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from vision.compliance.clock import Clock, wall_clock
 from vision.compliance.rates import RateService
 from vision.sources.base import SourceHealth, SourceState
 from vision.store import Store
@@ -76,8 +77,9 @@ class ComplianceCollector(Collector):
     alerts' figures): only decided observations, never undetermined or non-rider ones.
     """
 
-    def __init__(self, rates: RateService, window_minutes: int) -> None:
+    def __init__(self, rates: RateService, window_minutes: int, clock: Clock = wall_clock) -> None:
         self._rates = rates
+        self._clock = clock
         self._store = rates.store
         self._window = timedelta(minutes=window_minutes)
 
@@ -107,7 +109,7 @@ class ComplianceCollector(Collector):
             "Decided observations (n of the rate: compliant + non_compliant)" + window,
             labels=labels,
         )
-        now = datetime.now(UTC)
+        now = self._clock()
         for point in self._rates.rates(now - self._window, now):
             values = [point.site_id, point.category]
             decided.add_metric(values, float(point.n))

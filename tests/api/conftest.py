@@ -3,7 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from api_support import fill, make_config
+from api_support import at_now, fill, make_config
 from vision.api import create_app
 from vision.store import open_store
 
@@ -24,4 +24,4 @@ def store(config):
 
 @pytest.fixture
 def client(config, store):
-    return TestClient(create_app(config, store))
+    return TestClient(create_app(config, store, clock=at_now))

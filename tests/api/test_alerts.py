@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from api_support import NOW, make_config
+from api_support import NOW, at_now, make_config
 from mjpeg_server import free_port
 from vision.alerts import AlertNotifier
 
@@ -52,7 +52,7 @@ def receiver():
 
 def notifier(tmp_path, store, url, **alerts) -> AlertNotifier:
     config = make_config(tmp_path, alerts={"webhook_url": url, "cooldown_minutes": 30, **alerts})
-    return AlertNotifier(config, store)
+    return AlertNotifier(config, store, clock=at_now)
 
 
 def test_confidently_low_site_and_silent_camera_alert_once_per_cooldown(tmp_path, store, receiver):
@@ -66,7 +66,7 @@ def test_confidently_low_site_and_silent_camera_alert_once_per_cooldown(tmp_path
     rate_alert = next(body for body in receiver.bodies if body["kind"] == "rate_below_threshold")
     assert rate_alert["n"] == 20 and rate_alert["rate"] == pytest.approx(0.3) and rate_alert["interval"][1] < 0.9
     assert "below the target 90%" in rate_alert["message"]
-    alerts.check(NOW + timedelta(minutes=10))
+    alerts.check(NOW + timedelta(minutes=9))  # the gate camera silent 9 min, under its 10
     assert len(receiver.bodies) == 2  # within the cooldown: nothing new
     alerts.check(NOW + timedelta(minutes=31))
     # The problems last, so they alert again after the cooldown; by now the gate camera has been
@@ -82,7 +82,7 @@ def test_small_samples_do_not_alert(tmp_path, store, receiver):
     config = make_config(
         tmp_path, compliance={"min_n": 50}, alerts={"webhook_url": receiver.url, "camera_down_after_s": 10_000}
     )
-    alerts = AlertNotifier(config, store)
+    alerts = AlertNotifier(config, store, clock=at_now)
     assert alerts.check(NOW + timedelta(seconds=1)) == [] and receiver.bodies == []
 
 
@@ -100,7 +100,7 @@ def test_the_protected_test_endpoint_delivers(tmp_path, store, receiver):
     from vision.api import create_app
 
     config = make_config(tmp_path, alerts={"webhook_url": receiver.url})
-    client = TestClient(create_app(config, store, alerts=AlertNotifier(config, store)))
+    client = TestClient(create_app(config, store, clock=at_now, alerts=AlertNotifier(config, store, clock=at_now)))
     answer = client.post("/api/v1/alerts/test", headers={"Authorization": f"Bearer {TOKEN}"})
     assert answer.json() == {"sent": True, "detail": "HTTP 204"}
     deadline = time.monotonic() + 5
@@ -125,7 +125,7 @@ def test_replicas_sharing_a_store_send_each_alert_once(tmp_path, store_url, rece
     sent: list[list[dict]] = []
 
     def check(store) -> None:
-        notifier = AlertNotifier(config, store)
+        notifier = AlertNotifier(config, store, clock=at_now)
         start.wait()
         sent.append(notifier.check(NOW + timedelta(seconds=1)))
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from api_support import NOW, TOKEN, make_config, observation
+from api_support import NOW, TOKEN, at_now, make_config, observation
 from vision.api import create_app
 from vision.compliance.rates import RateService, RateSettings
 from vision.outcome import Outcome
@@ -193,7 +193,7 @@ def test_health_and_readiness(client, config, store):
     all_down = client.get("/readyz")  # still serving: the dashboard must show the outage
     assert all_down.status_code == 200 and all_down.json()["cameras_up"] == 0
     assert any("cam-gate: down (stream ended)" in problem for problem in all_down.json()["problems"])
-    away = TestClient(create_app(config, Store(sa.create_engine(UNREACHABLE))))
+    away = TestClient(create_app(config, Store(sa.create_engine(UNREACHABLE)), clock=at_now))
     not_ready = away.get("/readyz")
     assert not_ready.status_code == 503 and not_ready.json()["store"] == "unreachable"
 
@@ -205,12 +205,12 @@ def test_state_changing_endpoints_need_the_token(client, tmp_path, store, monkey
     assert answer.status_code == 200 and answer.json() == {"sent": False, "detail": "no alerts.webhook_url configured"}
     no_token = make_config(tmp_path, api={})
     monkeypatch.delenv("VISION_API_TOKEN", raising=False)
-    assert TestClient(create_app(no_token, store)).post("/api/v1/alerts/test").status_code == 403
+    assert TestClient(create_app(no_token, store, clock=at_now)).post("/api/v1/alerts/test").status_code == 403
 
 
 def test_cors_only_for_configured_origins(tmp_path, store):
     config = make_config(tmp_path, api={"token": TOKEN, "cors_origins": ["https://dash.example.org"]})
-    client = TestClient(create_app(config, store))
+    client = TestClient(create_app(config, store, clock=at_now))
     allowed = client.get("/api/v1/sites", headers={"Origin": "https://dash.example.org"})
     assert allowed.headers["access-control-allow-origin"] == "https://dash.example.org"
     other = client.get("/api/v1/sites", headers={"Origin": "https://elsewhere.example"})

@@ -11,7 +11,7 @@ import uvicorn
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from api_support import observation
+from api_support import at_now, observation
 from mjpeg_server import free_port
 from vision.api import create_app
 from vision.metrics import PipelineMetrics
@@ -77,7 +77,7 @@ def test_pipeline_health_metrics_on_the_injected_registry(config, store):
     assert registry.get_sample_value("vision_inference_latency_seconds_count", {"model": "helmet"}) == 1
     from fastapi.testclient import TestClient
 
-    text = TestClient(create_app(config, store, registry=registry)).get("/metrics").text
+    text = TestClient(create_app(config, store, registry=registry, clock=at_now)).get("/metrics").text
     assert "vision_camera_last_frame_age_seconds" in text and "vision_observations_total" in text
 
 
@@ -92,7 +92,9 @@ def test_promtool_check_metrics_passes(client, tmp_path):
 @pytest.fixture
 def served(config, store):
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(config, store), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(config, store, clock=at_now), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -14,6 +14,7 @@ from vision import __version__
 from vision.alerts import AlertNotifier
 from vision.api import audit, compliance, ops, resources
 from vision.api.context import ApiContext
+from vision.compliance.clock import Clock, wall_clock
 from vision.compliance.rates import RateService, RateSettings
 from vision.config import VisionConfig
 from vision.metrics import ComplianceCollector, WorkersCollector
@@ -28,6 +29,7 @@ def create_app(
     registry: CollectorRegistry | None = None,
     rates: RateService | None = None,
     alerts: AlertNotifier | None = None,
+    clock: Clock = wall_clock,
 ) -> FastAPI:
     """The API on ``store``; ``registry`` is what ``/metrics`` exposes (compliance figures are added to it).
 
@@ -35,14 +37,14 @@ def create_app(
     """
     registry = registry if registry is not None else CollectorRegistry()
     rates = rates or RateService(store, RateSettings.from_config(config, errors={}))
-    registry.register(ComplianceCollector(rates, config.api.rolling_window_minutes))
+    registry.register(ComplianceCollector(rates, config.api.rolling_window_minutes, clock))
     registry.register(WorkersCollector(store, config.workers.lease_ttl_s))
     app = FastAPI(
         title="vision",
         version=__version__,
         description="Helmet and mask compliance rates per site, with intervals, sample sizes and camera health.",
     )
-    app.state.context = ApiContext(store=store, config=config, rates=rates)
+    app.state.context = ApiContext(store=store, config=config, rates=rates, clock=clock)
     app.state.alerts = alerts
     if config.api.cors_origins:
         app.add_middleware(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -186,7 +186,7 @@ def current(
     category: CategoryQuery = None,
 ) -> list[schemas.CurrentRate]:
     """Each site's rate over the rolling window (sites with no observation in it are left out)."""
-    end = datetime.now(UTC)
+    end = ctx.clock()
     start = end - timedelta(minutes=window_minutes or ctx.config.api.rolling_window_minutes)
     names = {site.id: site.name for site in ctx.config.sites}
     rows = []

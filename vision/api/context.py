@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from vision.compliance.clock import Clock, wall_clock
 from vision.compliance.rates import RateService
 from vision.config import VisionConfig
 from vision.store import Store
@@ -24,6 +25,7 @@ class ApiContext:
     store: Store
     config: VisionConfig
     rates: RateService
+    clock: Clock = wall_clock  # "now" of rolling windows and health ages (a fixed one in tests)
 
     @property
     def token(self) -> str | None:

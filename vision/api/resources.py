@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -19,7 +18,8 @@ from vision.store.database import CameraStatus, from_epoch
 router = APIRouter(prefix="/api/v1", tags=["sites"])
 
 
-def camera_health(status_row: CameraStatus | None) -> schemas.CameraHealth:
+def camera_health(status_row: CameraStatus | None, now_s: float) -> schemas.CameraHealth:
+    """A camera's health as its last report says, with ages up to ``now_s`` (epoch seconds)."""
     if status_row is None:
         return schemas.CameraHealth(
             state="unknown",
@@ -37,7 +37,7 @@ def camera_health(status_row: CameraStatus | None) -> schemas.CameraHealth:
     return schemas.CameraHealth(
         state=status_row.state,
         up=status_row.state == "up",
-        last_frame_age_s=None if last_frame is None else max(0.0, time.time() - last_frame),
+        last_frame_age_s=None if last_frame is None else max(0.0, now_s - last_frame),
         fps=status_row.fps,
         frames_read=status_row.frames_read,
         frames_processed=status_row.frames_processed,
@@ -54,13 +54,14 @@ def list_cameras(ctx: ApiContext) -> list[schemas.Camera]:
     Read from the store, not this process's config: every ``vision serve`` replica shows the same.
     """
     statuses = ctx.store.camera_statuses()
+    now_s = ctx.clock().timestamp()
     holders = {lease.camera_id: lease.worker_id for lease in ctx.store.leases() if lease.expires_in_s > 0}
     return [
         schemas.Camera(
             id=c.id,
             site_id=c.site_id,
             category=c.category,
-            health=camera_health(statuses.get(c.id)),
+            health=camera_health(statuses.get(c.id), now_s),
             worker_id=holders.get(c.id),
         )
         for c in ctx.store.cameras()

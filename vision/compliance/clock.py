@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +19,14 @@ from vision.errors import VisionError
 
 _STEP = timedelta(hours=6)  # no zone changes its offset twice within 6 h
 _PERIOD = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+Clock = Callable[[], datetime]  # "now", zone-aware: injected where a window ends now (API, alerts, metrics)
+
+
+def wall_clock() -> datetime:
+    """The real time, UTC."""
+    return datetime.now(UTC)
 
 
 def zone_named(name: str) -> ZoneInfo:
