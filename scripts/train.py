@@ -456,10 +456,12 @@ DATASETS = {
 
 
 def dataset_info(data: Path | str) -> DatasetInfo:
+    """The dataset's facts, by folder name; a variant (``helmet-wide-g3``: other build options) is its family's."""
     name = Path(data).resolve().name
-    if name not in DATASETS:
+    family = max((key for key in DATASETS if name == key or name.startswith(f"{key}-")), key=len, default=None)
+    if family is None:
         raise SystemExit(f"{data}: unknown dataset {name!r}; describe it in DATASETS in scripts/train.py")
-    return DATASETS[name]
+    return DATASETS[family]
 
 
 def class_outcomes(classes: list[str]) -> dict[str, str]:

@@ -54,3 +54,10 @@ def test_epoch_times_across_a_resume(tmp_path):
     results = tmp_path / "results.csv"
     results.write_text(HEADER + "1,800,1\n2,1500,1\n3,610,1\n4,1200,1\n")
     assert train.epoch_times(results) == (4, [800.0, 700.0, 610.0, 590.0])
+
+
+def test_a_dataset_variant_is_described_by_its_family():
+    assert train.dataset_info("build/helmet-wide-g3") is train.DATASETS["helmet-wide"]
+    assert train.dataset_info("build/face-mask") is train.DATASETS["face-mask"]
+    with pytest.raises(SystemExit, match="unknown dataset 'helmet'"):
+        train.dataset_info("build/helmet")

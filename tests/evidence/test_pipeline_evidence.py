@@ -242,3 +242,20 @@ def test_the_review_page_shows_crops_with_the_token_and_marks(demo, tmp_path):
             CHROMIUM, tmp_path / "c", f"{url}/review?site=gate", "--accept-lang=zh-CN", "--dump-dom"
         ).stdout
         assert ">复核与核查</h1>" in chinese and ">Review and audit<" not in chinese
+
+
+def test_bad_review_requests_are_named(demo):
+    config, store, _, _ = demo
+    client = TestClient(create_app(config, store))
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    assert "unknown site 'nowhere' (known: gate)" in client.get("/api/v1/review", params={"site": "nowhere"}).text
+    body = {"site": "gate", "category": "helmet", "from": "2026-11-02T00:00:00", "to": "2026-11-03T00:00:00Z"}
+    answer = client.post("/api/v1/audit/samples", json=body, headers=auth)
+    assert answer.status_code == 422 and "no time zone" in answer.text
+    answer = client.post(
+        "/api/v1/audit/samples", json={**body, "from": "2026-11-02T00:00:00Z", "period": "x"}, headers=auth
+    )
+    assert answer.status_code == 422 and "unknown period 'x'" in answer.text
+    first = store.observations(limit=1)[0]
+    answer = client.put(f"/api/v1/audit/marks/{first.id}", json={"mark": "maybe"}, headers=auth)
+    assert answer.status_code == 422

@@ -20,7 +20,13 @@ from vision.store.database import from_epoch
 
 router = APIRouter(prefix="/api/v1", tags=["review"])
 
-Mark = Literal["correct", "wrong", "unclear"]
+
+def known_site(ctx, site: str) -> str:
+    """``site`` if the config has it, else a 404 naming the known ones."""
+    known = [s.id for s in ctx.config.sites]
+    if site not in known:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown site {site!r} (known: {', '.join(known)})")
+    return site
 
 
 @router.get("/review", response_model=schemas.ReviewPage)
@@ -35,6 +41,7 @@ def review(
     after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> schemas.ReviewPage:
     """A site's observations, a page at a time, with whether their evidence is kept and their mark."""
+    known_site(ctx, site)
     zoned("from", start)
     zoned("to", end)
     rows = ctx.store.observations(
@@ -114,6 +121,7 @@ def snapshot(ctx: Context, observation_id: int) -> FileResponse:
 )
 def create_sample(ctx: Context, request: schemas.AuditSampleRequest) -> schemas.AuditSample:
     """Draw a random sample of a site's decided observations with evidence, stratified by camera and local day."""
+    known_site(ctx, request.site)
     zoned("from", request.start)
     zoned("to", request.end)
     if request.end <= request.start:
@@ -164,6 +172,7 @@ def summary(
     ctx: Context, site: Annotated[str, Query(max_length=64)], category: Annotated[str, Query(max_length=16)]
 ) -> schemas.AuditSummary:
     """The verdicts' sensitivity and specificity measured by the site's marks, and whether rates use them."""
+    known_site(ctx, site)
     counts = ctx.store.audit_counts(site, category)
     used = ctx.rates.audit_error(site, category) is not None
     v = counts.validation
