@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vision.errors import VisionError
 
-_STEP = timedelta(hours=6)  # no zone changes its offset twice within 6 h
+_STEP = timedelta(days=7)  # no zone changes its offset twice within a week (DST rules are months apart)
 _PERIOD = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
 
