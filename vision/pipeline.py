@@ -169,7 +169,7 @@ class Pipeline:
                     group.detector.info,
                     self.config.tracking,
                     camera.detect_fps,
-                    evidence=self._capture_settings(camera),
+                    keep_evidence=self.config.evidence.enabled,
                 ),
                 planner=RegionPlanner(camera.detection, group.detector.info.input_size),
             )
@@ -390,12 +390,11 @@ class Pipeline:
             return
         assert self.run_id is not None
         self._writer.observations(self.run_id, observations)
-        if self.evidence is not None:
-            for observation in observations:
-                if observation.evidence is not None:
-                    self.evidence.submit(
-                        observation.key, observation.site_id, observation.ended_at, observation.evidence
-                    )
+        settings = self._capture_settings(runtime.camera)
+        if self.evidence is not None and settings is not None:
+            for o in observations:
+                if o.evidence is not None:
+                    self.evidence.submit(o.key, o.site_id, o.ended_at, o.evidence, settings)
         runtime.observations += len(observations)
         runtime.non_rider += sum(o.outcome is Outcome.NON_RIDER for o in observations)
         runtime.vehicles_with_passengers.update(

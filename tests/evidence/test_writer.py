@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from prometheus_client import CollectorRegistry
 
-from vision.evidence.capture import Evidence
+from vision.evidence.capture import BestView, CaptureSettings, Evidence
 from vision.evidence.writer import EvidenceWriter, sweep
 
 ENDED = datetime(2026, 11, 2, 7, 45, tzinfo=UTC)
@@ -25,12 +25,21 @@ def evidence(seed: int) -> Evidence:
     )
 
 
+SETTINGS = CaptureSettings(margin=0.3, snapshot_width=480, blur_judged=False)
+
+
+def view(seed: int) -> BestView:
+    """A track's best detection: a noisy frame and one head box in it, cropped on the writer's thread."""
+    frame = evidence(seed).snapshot
+    return BestView(frame, np.array([[100, 60, 160, 140]], dtype=np.float32), 0, 0.8)
+
+
 def test_files_are_written_by_the_thread_and_reported(tmp_path):
     written = []
     registry = CollectorRegistry()
     writer = EvidenceWriter(tmp_path / "evidence", written.append, registry).start()
     for index in range(5):
-        writer.submit(f"key{index}", "gate", ENDED, evidence(index))
+        writer.submit(f"key{index}", "gate", ENDED, view(index), SETTINGS)
     writer.close()
     assert sorted(file.key for file in written) == [f"key{index}" for index in range(5)]
     for file in written:
@@ -70,7 +79,7 @@ def test_a_full_queue_drops_and_counts(tmp_path):
     registry = CollectorRegistry()
     writer = EvidenceWriter(tmp_path, lambda file: None, registry, max_queue=2)  # not started: nothing drains it
     for index in range(5):
-        writer.submit(f"k{index}", "gate", ENDED, evidence(index))
+        writer.submit(f"k{index}", "gate", ENDED, view(index), SETTINGS)
     assert registry.get_sample_value("vision_evidence_dropped_total", {"reason": "queue_full"}) == 3
 
 

@@ -29,6 +29,32 @@ class CaptureSettings:
 
 
 @dataclass(frozen=True)
+class BestView:
+    """A track's best detection so far, by reference: no pixel is copied on the detector thread.
+
+    ``frame`` is the source's frame array (never written to afterwards), ``boxes (N, 4)`` every
+    head/face box of that frame (xyxy px), ``judged`` the track's box among them. The evidence
+    writer turns it into :class:`Evidence` (:func:`capture`) on its own thread.
+    """
+
+    frame: np.ndarray
+    boxes: np.ndarray
+    judged: int
+    score: float
+
+    def capture(self, settings: CaptureSettings) -> Evidence:
+        return capture(
+            self.frame,
+            self.boxes,
+            self.judged,
+            self.score,
+            margin=settings.margin,
+            snapshot_width=settings.snapshot_width,
+            blur_judged=settings.blur_judged,
+        )
+
+
+@dataclass(frozen=True)
 class Evidence:
     """The pixels kept for one observation (BGR ``uint8``).
 

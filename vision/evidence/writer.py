@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from vision.evidence.capture import Evidence
+from vision.evidence.capture import BestView, CaptureSettings, Evidence
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class EvidenceWriter:
         self.retention = retention
         self.on_deleted = on_deleted
         self.metrics = EvidenceMetrics(registry or CollectorRegistry())
-        self._queue: queue.Queue[tuple[str, str, datetime, Evidence] | None] = queue.Queue(max_queue)
+        self._queue: queue.Queue[tuple[str, str, datetime, BestView, CaptureSettings] | None] = queue.Queue(max_queue)
         self._thread: threading.Thread | None = None
         self._failing: str | None = None
 
@@ -97,10 +97,13 @@ class EvidenceWriter:
         self._thread.start()
         return self
 
-    def submit(self, key: str, site_id: str, ended_at: datetime, evidence: Evidence) -> None:
-        """Queue one observation's evidence; never blocks (a full queue drops it, and says so)."""
+    def submit(self, key: str, site_id: str, ended_at: datetime, view: BestView, settings: CaptureSettings) -> None:
+        """Queue one observation's best view; never blocks (a full queue drops it, and says so).
+
+        Cropping, pixelating and encoding happen on this writer's thread, not the caller's.
+        """
         try:
-            self._queue.put_nowait((key, site_id, ended_at, evidence))
+            self._queue.put_nowait((key, site_id, ended_at, view, settings))
         except queue.Full:
             self.metrics.dropped.labels("queue_full").inc()
 
@@ -124,8 +127,9 @@ class EvidenceWriter:
                 continue
             if item is None:
                 return
+            key, site_id, ended_at, view, settings = item
             try:
-                written = self.write(*item)
+                written = self.write(key, site_id, ended_at, view.capture(settings))
             except Exception:  # a bug must not stop the thread: counting goes on without pixels
                 log.exception("evidence of %s not written", item[0])
                 self.metrics.dropped.labels("disk_error").inc()

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from vision.evidence.capture import Evidence
+from vision.evidence.capture import BestView
 from vision.outcome import Outcome
 
 
@@ -28,8 +28,8 @@ class Observation:
         riders_on_vehicle: how many head tracks rode that vehicle (2 or more: a passenger), or None.
         key: a random id, chosen when the track ends: the store's idempotency key, so a write
             retried from a spool after an unknown outcome is stored once. Not part of equality.
-        evidence: the crop and snapshot of its best detection, when the camera keeps evidence
-            (pixels travel with the observation to the evidence writer, never to the store).
+        evidence: its best detection (a reference to that frame), when the camera keeps evidence:
+            the evidence writer makes the crop and snapshot from it; it never reaches the store.
     """
 
     camera_id: str
@@ -47,4 +47,4 @@ class Observation:
     vehicle_track_id: int | None = None
     riders_on_vehicle: int | None = None
     key: str = field(default_factory=lambda: uuid.uuid4().hex, compare=False)
-    evidence: Evidence | None = field(default=None, compare=False, repr=False)
+    evidence: BestView | None = field(default=None, compare=False, repr=False)

@@ -36,7 +36,7 @@ from vision.detectors.base import ModelInfo
 from vision.detectors.boxes import nms
 from vision.detectors.detections import Detections
 from vision.errors import VisionError
-from vision.evidence.capture import CaptureSettings, Evidence, capture
+from vision.evidence.capture import BestView
 from vision.outcome import Outcome
 from vision.tracking.observation import Observation
 from vision.tracking.policy import TrackEvidence, VerdictPolicy, WeightedVote
@@ -68,8 +68,7 @@ class _TrackState:
     max_size_px: float = 0.0
     weights: defaultdict[Outcome, float] = field(default_factory=lambda: defaultdict(float))
     zones: Counter[str] = field(default_factory=Counter)
-    best_score: float = -1.0  # comparable score of the detection its evidence shows
-    evidence: Evidence | None = None
+    best: BestView | None = None  # the detection its evidence will show
 
 
 class ZoneFilter:
@@ -127,13 +126,13 @@ class VerdictTracker:
         tracking: Tracking,
         frame_rate: float,
         policy: VerdictPolicy | None = None,
-        evidence: CaptureSettings | None = None,
+        keep_evidence: bool = False,
     ) -> None:
         if not info.outcomes:
             raise ValueError(f"camera {camera.id}: model {info.name} maps no class to an outcome")
         self.camera = camera
         self.tracking = tracking
-        self.evidence = evidence  # None: keep no pixels
+        self.keep_evidence = keep_evidence
         self.policy = policy or WeightedVote(tracking.min_frames, tracking.min_size_px)
         vehicle_names = set(category_info(camera.category).vehicle_classes)
         self._is_vehicle = np.array([name in vehicle_names for name in info.class_names], dtype=bool)
@@ -180,8 +179,8 @@ class VerdictTracker:
     def update(self, detections: Detections, time: datetime, image: np.ndarray | None = None) -> list[Observation]:
         """Feed one frame's detections (taken at ``time``); returns the tracks that just finished.
 
-        With ``image`` (the frame, BGR) and evidence settings, each track keeps the crop and
-        snapshot of its best-scoring detection so far (every other head of the frame pixelated).
+        With ``image`` (the frame, BGR) and ``keep_evidence``, each track keeps a reference to its
+        best-scoring detection so far (:class:`BestView`: its frame and that frame's head boxes).
         """
         vehicle_ids = np.zeros(0, np.int64)
         vehicle_xyxy = np.zeros((0, 4), np.float32)
@@ -219,10 +218,13 @@ class VerdictTracker:
             self._collect(
                 int(track_id), detections, float(comparable[index]), int(index), anchors[index], zones[index], time
             )
-            if image is not None and self.evidence is not None:
-                self._keep_best(
-                    self._tracks[int(track_id)], image, every_head, int(positions[index]), comparable[index]
-                )
+            state = self._tracks[int(track_id)]
+            if (
+                image is not None
+                and self.keep_evidence
+                and (state.best is None or comparable[index] > state.best.score)
+            ):
+                state.best = BestView(image, every_head, int(positions[index]), float(comparable[index]))
             head_ids.append(int(track_id))
             head_rows.append(int(index))
         if self.riders_only and head_ids and len(vehicle_ids):
@@ -278,21 +280,6 @@ class VerdictTracker:
         if zone is not None:
             state.zones[zone] += 1
 
-    def _keep_best(self, state: _TrackState, image: np.ndarray, heads: np.ndarray, judged: int, score: float) -> None:
-        if score <= state.best_score:
-            return
-        assert self.evidence is not None
-        state.best_score = float(score)
-        state.evidence = capture(
-            image,
-            heads,
-            judged,
-            float(score),
-            margin=self.evidence.margin,
-            snapshot_width=self.evidence.snapshot_width,
-            blur_judged=self.evidence.blur_judged,
-        )
-
     def _finish_stale(self) -> list[Observation]:
         stale = [
             track_id for track_id, state in self._tracks.items() if self._frame - state.last_frame > self.max_age_frames
@@ -336,5 +323,5 @@ class VerdictTracker:
             zone=state.zones.most_common(1)[0][0] if state.zones else None,
             vehicle_track_id=vehicle_id,
             riders_on_vehicle=riders,
-            evidence=state.evidence,
+            evidence=state.best,
         )
