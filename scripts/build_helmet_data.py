@@ -15,9 +15,14 @@ Reproducible: a fixed seed, and the same inputs give byte-identical labels. What
    each group of labelled heads, plus ``--empty-per-frame`` squares without any labelled head
    (train: ``--gate-passes`` 2 differently shifted sets per frame, so the target camera weighs
    about as much as the close-ups).
-   Only riders are labelled there, so the standing guards and pedestrians in those squares are
-   background: the model is taught that a head that rides nothing is not a rider's head.
-   (bike-helmet boxes almost every head, nearly all of them on a bike: the two sets agree.)
+   Only some heads are labelled there: riders coming towards the camera. Guards, pedestrians and
+   riders seen from behind are not, while bike-helmet boxes every head. Left as they are, those
+   unlabelled heads teach the model that a bare head seen from behind or standing is background,
+   against what bike-helmet teaches (measured in ``models/README.md``). So, on train frames
+   (``--hide-bystanders``, the default), every COCO person of the teacher (score >= 0.35) that
+   holds no labelled head in its top part has that top part (head and shoulders) blurred beyond
+   recognition (``hide_bystanders``): neither head nor background, it teaches nothing. Val frames
+   stay as recorded. Which heads count (riders only) is the tracker's job, not the model's.
 3. **rendered** (train only): each bike-helmet train photo shrunk so its median head is 12-32 px
    and pasted, 2-3 to a square, onto a random 640 px square of a gate-camera train frame
    (``render_small.compose``), for small heads of every kind on the camera's own background.
@@ -43,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from render_small import (
     HEAD_CLASSES,
+    PERSON_CONF,
     Labelled,
     Teacher,
     compose,
@@ -59,6 +65,61 @@ from vision.evaluation.voc import load_voc  # noqa: E402
 SHARED = ROOT.parent / "shared" / "datasets"
 CROP = 640
 MIN_VISIBLE = 0.6  # share of a box that must lie inside a crop for it to stay labelled
+# A person's head and shoulders: the top share of its box, widened on each side (a head sticks out
+# of a box drawn round a rider leaning forward).
+BYSTANDER_TOP = 0.3
+BYSTANDER_WIDEN = 0.15
+
+
+def bystander_regions(item: Labelled) -> list[tuple[int, int, int, int]]:
+    """xyxy pixel boxes of the heads and shoulders of ``item.people`` that hold no labelled head.
+
+    A person holds a labelled head when the head's centre lies in the top 40 % of its box (widened
+    by a fifth each side). Regions are clipped to the image.
+    """
+    height, width = item.image.shape[:2]
+    heads = np.array(
+        [box for box, label in zip(item.xyxy, item.labels, strict=True) if label in HEAD_CLASSES], np.float32
+    ).reshape(-1, 4)
+    centres_x, centres_y = (heads[:, 0] + heads[:, 2]) / 2, (heads[:, 1] + heads[:, 3]) / 2
+    regions = []
+    for x0, y0, x1, y1 in item.people:
+        w, h = x1 - x0, y1 - y0
+        inside = (
+            (centres_x >= x0 - 0.2 * w)
+            & (centres_x <= x1 + 0.2 * w)
+            & (centres_y >= y0 - 0.1 * h)
+            & (centres_y <= y0 + 0.4 * h)
+        )
+        if inside.any():
+            continue
+        regions.append(
+            (
+                max(0, int(x0 - BYSTANDER_WIDEN * w)),
+                max(0, int(y0 - 0.05 * h)),
+                min(width, int(np.ceil(x1 + BYSTANDER_WIDEN * w))),
+                min(height, int(np.ceil(y0 + BYSTANDER_TOP * h))),
+            )
+        )
+    return regions
+
+
+def hide_bystanders(item: Labelled) -> tuple[Labelled, int]:
+    """``item`` with each bystander's head and shoulders blurred (Gaussian, sigma a third of the
+    region's width, at least 6 px); labelled heads keep their own pixels. Returns it and the count."""
+    regions = bystander_regions(item)
+    if not regions:
+        return item, 0
+    image = item.image.copy()
+    for x0, y0, x1, y1 in regions:
+        if x1 <= x0 or y1 <= y0:
+            continue
+        sigma = max(6.0, (x1 - x0) / 3)
+        image[y0:y1, x0:x1] = cv2.GaussianBlur(image[y0:y1, x0:x1], (0, 0), sigmaX=sigma, sigmaY=sigma)
+    for (x0, y0, x1, y1), label in zip(item.xyxy.astype(int), item.labels, strict=True):
+        if label in HEAD_CLASSES:
+            image[max(0, y0) : y1 + 1, max(0, x0) : x1 + 1] = item.image[max(0, y0) : y1 + 1, max(0, x0) : x1 + 1]
+    return Labelled(image, item.xyxy, item.labels, item.people), len(regions)
 
 
 def crop_labels(item: Labelled, region: Region) -> Labelled:
@@ -164,6 +225,7 @@ def build(
     seed: int = 0,
     empty_per_frame: int = 1,
     gate_passes: int = 2,
+    hide: bool = True,
     rendered_per_square: tuple[int, int] = (2, 3),
     head_px: tuple[float, float] = (12.0, 32.0),
 ) -> dict[str, object]:
@@ -179,10 +241,14 @@ def build(
             if split == "train":
                 bike_train.append(labelled)
     gate_train = []
+    hidden = 0
     for split in ("train", "val"):
         for item in load_voc(gate, f"{split}.txt"):
             labelled = with_teacher(item, teacher)
             if split == "train":
+                if hide:
+                    labelled, count = hide_bystanders(labelled)
+                    hidden += count
                 gate_train.append(labelled)
             # Train: ``gate_passes`` differently shifted sets of squares per frame (the target camera
             # weighs as much as the close-ups); val: one unshifted set.
@@ -212,6 +278,7 @@ def build(
             "crop_px": CROP,
             "empty_squares_per_gate_frame": empty_per_frame,
             "gate_train_passes": gate_passes,
+            "bystanders_hidden": {"enabled": hide, "people": hidden, "person_conf": PERSON_CONF},
             "rendered_photos_per_square": list(rendered_per_square),
             "rendered_head_px": list(head_px),
             "teacher": {
@@ -231,9 +298,22 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--empty-per-frame", type=int, default=1, help="head-free gate squares per frame and pass")
     parser.add_argument("--gate-passes", type=int, default=2, help="shifted sets of gate squares per train frame")
+    parser.add_argument(
+        "--hide-bystanders",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="blur the heads of unlabelled people on gate-camera train frames (default: on)",
+    )
     args = parser.parse_args()
     summary = build(
-        args.out, args.bike_helmet, args.gate_camera, Teacher(), args.seed, args.empty_per_frame, args.gate_passes
+        args.out,
+        args.bike_helmet,
+        args.gate_camera,
+        Teacher(),
+        args.seed,
+        args.empty_per_frame,
+        args.gate_passes,
+        args.hide_bystanders,
     )
     print(json.dumps(summary, indent=1))
     return 0

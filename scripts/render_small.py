@@ -28,7 +28,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -40,6 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from vision.detectors.boxes import nms  # noqa: E402
+from vision.detectors.detections import Detections  # noqa: E402
 from vision.detectors.regions import detect_regions, tile_regions  # noqa: E402
 from vision.evaluation.voc import LabelledImage, load_voc  # noqa: E402
 
@@ -55,6 +56,10 @@ TWO_WHEELER = "two_wheeler"
 HEAD_CLASSES = ("with_helmet", "without_helmet")
 TEACHER_TILE = 640
 TEACHER_TILE_OVERLAP = 160
+# COCO person (0) at this score or more: on gate-camera train frames, standing guards and walking
+# pedestrians 80-300 px tall score 0.4-0.9; lower come posts, bags and riders' legs.
+PERSON_CLASS = 0
+PERSON_CONF = 0.35
 
 
 class Teacher:
@@ -74,14 +79,26 @@ class Teacher:
         self.conf = conf
         self.detector = YoloOnnxDetector(YoloOnnxSpec(path=xml, runtime="openvino", conf=0.25, threads=2))
 
-    def two_wheelers(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
-        """``(K, 4)`` xyxy two-wheeler boxes in ``image`` pixels."""
+    def coco(self, image: npt.NDArray[np.uint8]) -> Detections:
+        """Every COCO detection (score >= 0.25) in ``image``, boxes in its pixels."""
         height, width = image.shape[:2]
         if max(height, width) <= 1.5 * TEACHER_TILE:
-            detections = self.detector.detect([image])[0]
-        else:
-            regions = tile_regions((height, width), TEACHER_TILE, TEACHER_TILE_OVERLAP)
-            detections = detect_regions(self.detector, [image], [regions])[0]
+            return self.detector.detect([image])[0]
+        regions = tile_regions((height, width), TEACHER_TILE, TEACHER_TILE_OVERLAP)
+        return detect_regions(self.detector, [image], [regions])[0]
+
+    @staticmethod
+    def people(detections: Detections) -> npt.NDArray[np.float32]:
+        """``(P, 4)`` xyxy COCO person boxes (score >= ``PERSON_CONF``) among ``detections``."""
+        keep = (detections.class_ids == PERSON_CLASS) & (detections.scores >= PERSON_CONF)
+        return detections.xyxy[keep].astype(np.float32).reshape(-1, 4)
+
+    def two_wheelers(
+        self, image: npt.NDArray[np.uint8], detections: Detections | None = None
+    ) -> npt.NDArray[np.float32]:
+        """``(K, 4)`` xyxy two-wheeler boxes in ``image`` pixels (from ``detections`` when given)."""
+        if detections is None:
+            detections = self.coco(image)
         keep = np.isin(detections.class_ids, list(TEACHER_CLASSES)) & (detections.scores >= self.conf)
         boxes, scores = detections.xyxy[keep], detections.scores[keep]
         sides = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
@@ -109,24 +126,34 @@ def write_voc(
 
 @dataclass
 class Labelled:
-    """An image in memory with its boxes: ``xyxy (M, 4)`` float32 pixels and ``M`` labels."""
+    """An image in memory with its boxes: ``xyxy (M, 4)`` float32 pixels and ``M`` labels.
+
+    ``people`` ``(P, 4)``: the COCO teacher's person boxes, not labels (empty without a teacher).
+    """
 
     image: npt.NDArray[np.uint8]
     xyxy: npt.NDArray[np.float32]
     labels: list[str]
+    people: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros((0, 4), np.float32))
 
 
 def with_teacher(item: LabelledImage, teacher: Teacher | None) -> Labelled:
-    """A VOC image read into memory, with the teacher's two-wheeler boxes added to its own labels."""
+    """A VOC image read into memory, with the teacher's two-wheeler boxes added to its own labels.
+
+    ``Labelled.people`` holds the teacher's person boxes (riders and bystanders alike).
+    """
     image = cv2.imread(str(item.image_path))
     if image is None:
         raise SystemExit(f"cannot read {item.image_path}")
     boxes, labels = item.xyxy.copy(), list(item.labels)
+    people = np.zeros((0, 4), np.float32)
     if teacher is not None:
-        vehicles = teacher.two_wheelers(image)
+        detections = teacher.coco(image)
+        vehicles = teacher.two_wheelers(image, detections)
         boxes = np.concatenate([boxes, vehicles]).astype(np.float32)
         labels += [TWO_WHEELER] * len(vehicles)
-    return Labelled(image, boxes.reshape(-1, 4), labels)
+        people = teacher.people(detections)
+    return Labelled(image, boxes.reshape(-1, 4), labels, people)
 
 
 def median_head_px(item: Labelled) -> float | None:

@@ -85,3 +85,57 @@ def test_committed_wide_frames_are_a_voc_folder(data_dir):
     heads = [box for i in images for box, label in zip(i.xyxy, i.labels, strict=True) if label != "two_wheeler"]
     sides = [float(np.sqrt((b[2] - b[0]) * (b[3] - b[1]))) for b in heads]
     assert len(heads) == 12 and max(sides) < 40
+
+
+def _textured(height: int, width: int) -> np.ndarray:
+    """A noisy image: blurring it changes pixels (a flat one would not)."""
+    return np.random.default_rng(0).integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+
+
+def test_a_person_without_a_labelled_head_has_head_and_shoulders_blurred():
+    image = _textured(400, 600)
+    rider_head = [110.0, 40.0, 140.0, 70.0]
+    item = render_small.Labelled(
+        image,
+        np.array([rider_head, [80, 120, 200, 220]], np.float32),
+        ["with_helmet", "two_wheeler"],
+        people=np.array([[90, 30, 160, 230], [400, 100, 460, 300]], np.float32),  # a rider, a bystander
+    )
+    assert build_helmet_data.bystander_regions(item) == [(391, 90, 469, 160)]
+    hidden, count = build_helmet_data.hide_bystanders(item)
+    assert count == 1
+    assert hidden.labels == item.labels and hidden.xyxy is item.xyxy
+    before, after = image[100:160, 400:460].astype(float), hidden.image[100:160, 400:460].astype(float)
+    assert after.std() < 0.3 * before.std(), "the bystander's head is smeared"
+    np.testing.assert_array_equal(hidden.image[250:300, 400:460], image[250:300, 400:460])  # legs stay
+    np.testing.assert_array_equal(hidden.image[40:71, 110:141], image[40:71, 110:141])  # the rider's head stays
+    assert np.array_equal(item.image, image), "the input is not changed"
+
+
+def test_a_labelled_head_inside_a_bystander_region_keeps_its_pixels():
+    image = _textured(300, 300)
+    head = [120.0, 20.0, 150.0, 50.0]  # a rider's head just beside a pedestrian's shoulders
+    item = render_small.Labelled(
+        image, np.array([head], np.float32), ["without_helmet"], people=np.array([[60, 0, 120, 200]], np.float32)
+    )
+    # the head's centre (135) lies outside the pedestrian's widened box (48..132): a bystander
+    hidden, count = build_helmet_data.hide_bystanders(item)
+    assert count == 1
+    np.testing.assert_array_equal(hidden.image[20:51, 120:151], image[20:51, 120:151])
+
+
+def test_the_teacher_finds_the_people_of_a_gate_frame(teacher):
+    gate = ROOT.parent / "shared" / "datasets" / "gate-camera"
+    item = next(i for i in load_voc(gate, "train.txt") if "11_30-13_00_MP4-0007_" in i.name)
+    labelled = render_small.with_teacher(item, teacher)
+    regions = build_helmet_data.bystander_regions(labelled)
+    # The pillion passenger (head unlabelled, cut by the frame's top) is the one person to hide.
+    assert len(regions) == 1
+    x0, y0, x1, y1 = regions[0]
+    assert y0 < 300 and x1 - x0 > 200, "a near person's head and shoulders"
+    hidden, _ = build_helmet_data.hide_bystanders(labelled)
+    (head,) = labelled.xyxy[[label in render_small.HEAD_CLASSES for label in labelled.labels]].astype(int)
+    np.testing.assert_array_equal(
+        hidden.image[head[1] : head[3], head[0] : head[2]], labelled.image[head[1] : head[3], head[0] : head[2]]
+    )
+    assert not np.array_equal(hidden.image[y0:y1, x0:x1], labelled.image[y0:y1, x0:x1])
