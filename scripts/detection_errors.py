@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Where a detector's AP goes on a labelled set: missed heads, wrong classes, unmatched boxes.
+
+AP50 alone does not say whether a class is lost to misses, to confusion with the other class or
+to boxes where nothing is labelled. This script counts, at the spec's operating threshold and
+IoU >= 0.3 (a 30 px head is matched loosely, as a tracker would):
+
+- per labelled class: found with the right class, found only as another class, missed;
+- detections that match no label, by class, and (``--sheet``) a contact sheet of the best
+  scoring of them, each shown with its surroundings, to look at what they are::
+
+    .venv/bin/python scripts/detection_errors.py models/helmet.yaml \\
+        --voc ../shared/datasets/gate-camera --split val.txt --tiles --sheet build/analysis/gate-fp.png
+
+On gate-camera val such a sheet shows why that set's precision is low for any model that boxes
+heads: only riders coming towards the camera are labelled there (its README: riders only), so
+riders seen from behind, pillion passengers and pedestrians are "unmatched" though they are heads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from vision.config import Detection  # noqa: E402
+from vision.detectors import build_detector, load_spec  # noqa: E402
+from vision.detectors.boxes import box_iou  # noqa: E402
+from vision.evaluation.runner import predict_images  # noqa: E402
+from vision.evaluation.voc import load_voc  # noqa: E402
+
+MATCH_IOU = 0.3
+SHEET_CELL = 160
+SHEET_COLUMNS = 8
+
+
+def analyse(spec_path: Path, voc: Path, split: str, tiles: bool, sheet: Path | None, sheet_count: int) -> dict:
+    spec = load_spec(spec_path)
+    detector = build_detector(spec)
+    images = load_voc(voc, split)
+    predictions, _ = predict_images(
+        detector, images, progress=False, detection=Detection(mode="tiles") if tiles else None
+    )
+    vehicles = {"two_wheeler"}
+    labelled: Counter[tuple[str, str]] = Counter()
+    unmatched: list[tuple[float, str, int, list[float]]] = []
+    for index, (image, dets) in enumerate(zip(images, predictions, strict=True)):
+        keep = np.array([name not in vehicles for name in dets.labels], bool) & (dets.scores > spec.conf)
+        boxes, scores = dets.xyxy[keep], dets.scores[keep]
+        names = [name for name, k in zip(dets.labels, keep, strict=True) if k]
+        gt_keep = np.array([label not in vehicles for label in image.labels], bool)
+        gt_boxes = image.xyxy[gt_keep]
+        gt_labels = [label for label, k in zip(image.labels, gt_keep, strict=True) if k]
+        ious = box_iou(gt_boxes, boxes) if len(gt_boxes) and len(boxes) else np.zeros((len(gt_boxes), len(boxes)))
+        for row, label in enumerate(gt_labels):
+            found = {names[j] for j in np.flatnonzero(ious[row] >= MATCH_IOU)} if ious.shape[1] else set()
+            labelled[(label, "found" if label in found else "other class only" if found else "missed")] += 1
+        for column in range(len(boxes)):
+            if not ious.shape[0] or ious[:, column].max() < MATCH_IOU:
+                unmatched.append((float(scores[column]), names[column], index, boxes[column].tolist()))
+    unmatched.sort(key=lambda item: -item[0])
+    if sheet is not None:
+        write_sheet(sheet, unmatched[:sheet_count], images)
+    return {
+        "spec": str(spec_path),
+        "data": f"{voc} {split}",
+        "path": "tiles" if tiles else "whole",
+        "conf": spec.conf,
+        "match_iou": MATCH_IOU,
+        "labelled": {f"{label}: {what}": count for (label, what), count in sorted(labelled.items())},
+        "unmatched": dict(Counter(name for _, name, _, _ in unmatched)),
+        "unmatched_score_0.5_or_more": dict(Counter(name for score, name, _, _ in unmatched if score >= 0.5)),
+    }
+
+
+def write_sheet(path: Path, items: list[tuple[float, str, int, list[float]]], images) -> None:
+    """A grid of crops (2.5 box sizes around each box), the box drawn, class and score written."""
+    cells = []
+    for score, name, index, (x0, y0, x1, y1) in items:
+        frame = cv2.imread(str(images[index].image_path))
+        cx, cy, reach = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) * 2.5
+        left, top = int(max(0, cx - reach)), int(max(0, cy - reach))
+        crop = frame[top : int(cy + reach), left : int(cx + reach)].copy()
+        colour = (0, 0, 255) if name == "without_helmet" else (255, 0, 0)
+        cv2.rectangle(crop, (int(x0 - left), int(y0 - top)), (int(x1 - left), int(y1 - top)), colour, 1)
+        cell = cv2.resize(crop, (SHEET_CELL, SHEET_CELL))
+        cv2.putText(cell, f"{name[:7]} {score:.2f}", (2, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 255, 255), 1)
+        cells.append(cell)
+    while len(cells) % SHEET_COLUMNS:
+        cells.append(np.zeros((SHEET_CELL, SHEET_CELL, 3), np.uint8))
+    rows = [np.hstack(cells[i : i + SHEET_COLUMNS]) for i in range(0, len(cells), SHEET_COLUMNS)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if rows:
+        cv2.imwrite(str(path), np.vstack(rows))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("spec", type=Path)
+    parser.add_argument("--voc", type=Path, required=True)
+    parser.add_argument("--split", default="val.txt")
+    parser.add_argument("--tiles", action="store_true", help="tile each frame at native resolution (the region path)")
+    parser.add_argument("--sheet", type=Path, help="write a contact sheet of the best unmatched detections (PNG)")
+    parser.add_argument("--sheet-count", type=int, default=40)
+    args = parser.parse_args()
+    print(json.dumps(analyse(args.spec, args.voc, args.split, args.tiles, args.sheet, args.sheet_count), indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
