@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""The uniform average of ultralytics checkpoints of one network (a "model soup").
+
+Checkpoints fine-tuned one from another (stage 2 from stage 1's best, ...) lie in one basin of
+the loss, and the mean of their weights is often better than each (Wortsman et al., "Model
+soups", ICML 2022). Floating-point tensors, BatchNorm running statistics included, are averaged;
+integer buffers are taken from the first checkpoint. The result is an ultralytics checkpoint
+(the first one's metadata, no optimizer), and with ``--onnx`` also a dynamic-shape ONNX file that
+a ``yolo_onnx`` spec can point at::
+
+    .venv/bin/python scripts/average_weights.py --out build/soups/s124/best.pt --onnx \\
+        build/runs/helmet-yolo11n/weights/best.pt build/runs/helmet-yolo11n-s2/weights/best.pt \\
+        build/runs/helmet-yolo11n-s4/weights/best.pt
+
+Needs the ``[train]`` extra (torch, ultralytics). Measured in ``models/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def average_checkpoints(paths: list[Path]) -> dict[str, Any]:
+    """An ultralytics checkpoint dict whose ``model`` is the mean of ``paths``' models (fp16 stored)."""
+    import torch
+
+    if len(paths) < 2:
+        raise SystemExit("average_weights: give two checkpoints or more")
+    checkpoints = [torch.load(path, map_location="cpu", weights_only=False) for path in paths]
+    models = [(checkpoint.get("ema") or checkpoint["model"]).float() for checkpoint in checkpoints]
+    states = [model.state_dict() for model in models]
+    for path, state in zip(paths[1:], states[1:], strict=True):
+        if state.keys() != states[0].keys() or any(state[k].shape != states[0][k].shape for k in state):
+            raise SystemExit(f"average_weights: {path} is not the same network as {paths[0]}")
+    mean = {
+        key: sum(state[key] for state in states) / len(states) if value.dtype.is_floating_point else value
+        for key, value in states[0].items()
+    }
+    averaged = copy.deepcopy(models[0])
+    averaged.load_state_dict(mean)
+    result = dict(checkpoints[0])
+    result.update(model=averaged.half(), ema=None, optimizer=None, epoch=-1, averaged_from=[str(p) for p in paths])
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoints", type=Path, nargs="+")
+    parser.add_argument("--out", type=Path, required=True, help="the averaged checkpoint (.pt)")
+    parser.add_argument("--onnx", action="store_true", help="also export <out>.onnx (dynamic shapes, opset 17)")
+    parser.add_argument("--imgsz", type=int, default=640)
+    args = parser.parse_args()
+
+    import torch
+
+    result = average_checkpoints(args.checkpoints)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(result, args.out)
+    print(f"wrote {args.out}: the mean of {len(args.checkpoints)} checkpoints")
+    if args.onnx:
+        from ultralytics import YOLO
+
+        exported = YOLO(str(args.out)).export(format="onnx", dynamic=True, opset=17, imgsz=args.imgsz, simplify=True)
+        print(f"wrote {exported}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

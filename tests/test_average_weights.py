@@ -1,0 +1,50 @@
+"""scripts/average_weights.py: the mean of real ultralytics checkpoints, refused across networks."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch", reason="scripts/average_weights.py needs the [train] extra (torch)")
+pytest.importorskip("ultralytics", reason="scripts/average_weights.py needs the [train] extra (ultralytics)")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("average_weights", ROOT / "scripts" / "average_weights.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _checkpoint(path: Path, yaml: str, seed: int) -> dict:
+    from ultralytics.nn.tasks import DetectionModel
+
+    torch.manual_seed(seed)
+    model = DetectionModel(yaml, nc=3, verbose=False)
+    for parameter in model.parameters():
+        parameter.data.normal_()
+    torch.save({"model": model.half(), "ema": None, "train_args": {"imgsz": 640}}, path)
+    return {k: v.float() for k, v in model.state_dict().items()}
+
+
+def test_the_average_is_the_mean_of_every_float_tensor(tmp_path):
+    first = _checkpoint(tmp_path / "a.pt", "yolo11n.yaml", 0)
+    second = _checkpoint(tmp_path / "b.pt", "yolo11n.yaml", 1)
+    result = _script().average_checkpoints([tmp_path / "a.pt", tmp_path / "b.pt"])
+    state = {k: v.float() for k, v in result["model"].state_dict().items()}
+    assert state.keys() == first.keys()
+    weight = next(k for k in state if k.endswith("conv.weight"))
+    torch.testing.assert_close(state[weight], (first[weight] + second[weight]) / 2, atol=2e-3, rtol=2e-3)
+    assert result["optimizer"] is None and result["train_args"] == {"imgsz": 640}
+    assert result["averaged_from"] == [str(tmp_path / "a.pt"), str(tmp_path / "b.pt")]
+
+
+def test_checkpoints_of_different_networks_are_refused(tmp_path):
+    _checkpoint(tmp_path / "n.pt", "yolo11n.yaml", 0)
+    _checkpoint(tmp_path / "s.pt", "yolo11s.yaml", 0)
+    with pytest.raises(SystemExit, match="not the same network"):
+        _script().average_checkpoints([tmp_path / "n.pt", tmp_path / "s.pt"])
