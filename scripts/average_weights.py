@@ -6,7 +6,8 @@ the loss, and the mean of their weights is often better than each (Wortsman et a
 soups", ICML 2022). Floating-point tensors, BatchNorm running statistics included, are averaged;
 integer buffers are taken from the first checkpoint. The result is an ultralytics checkpoint
 (the first one's metadata, no optimizer), and with ``--onnx`` also a dynamic-shape ONNX file that
-a ``yolo_onnx`` spec can point at::
+a ``yolo_onnx`` spec can point at; ``--export FILE`` exports it as ``scripts/train.py`` exports a
+trained model (fp16 weight storage where it reproduces fp32 exactly, checked on ``--check-images``)::
 
     .venv/bin/python scripts/average_weights.py --out build/soups/s124/best.pt --onnx \\
         build/runs/helmet-yolo11n/weights/best.pt build/runs/helmet-yolo11n-s2/weights/best.pt \\
@@ -19,9 +20,12 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import sys
 from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def average_checkpoints(paths: list[Path]) -> dict[str, Any]:
@@ -52,6 +56,13 @@ def main() -> int:
     parser.add_argument("checkpoints", type=Path, nargs="+")
     parser.add_argument("--out", type=Path, required=True, help="the averaged checkpoint (.pt)")
     parser.add_argument("--onnx", action="store_true", help="also export <out>.onnx (dynamic shapes, opset 17)")
+    parser.add_argument("--export", type=Path, help="export with scripts/train.py's exporter to this .onnx")
+    parser.add_argument(
+        "--check-images",
+        type=Path,
+        default=ROOT / "build" / "yolo-data" / "helmet-yolo11n" / "images" / "val",
+        help="folder of images the exporter compares fp32 and fp16-storage outputs on (its first 16)",
+    )
     parser.add_argument("--imgsz", type=int, default=640)
     args = parser.parse_args()
 
@@ -66,6 +77,15 @@ def main() -> int:
 
         exported = YOLO(str(args.out)).export(format="onnx", dynamic=True, opset=17, imgsz=args.imgsz, simplify=True)
         print(f"wrote {exported}")
+    if args.export:
+        sys.path.insert(0, str(ROOT / "scripts"))
+        import train
+
+        images = sorted(args.check_images.iterdir())[: train.CHECK_IMAGES]
+        if not images:
+            raise SystemExit(f"--check-images: no images in {args.check_images}")
+        report = train.export_onnx(args.out, args.export, args.imgsz, images)
+        print(json.dumps({"export": str(args.export), **report}))
     return 0
 
 
