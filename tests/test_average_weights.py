@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
+from script_support import load_script
 
 torch = pytest.importorskip("torch", reason="scripts/average_weights.py needs the [train] extra (torch)")
 pytest.importorskip("ultralytics", reason="scripts/average_weights.py needs the [train] extra (ultralytics)")
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("average_weights", ROOT / "scripts" / "average_weights.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+average_weights = load_script("average_weights")
 
 
 def _checkpoint(path: Path, yaml: str, seed: int) -> dict:
@@ -34,7 +27,7 @@ def _checkpoint(path: Path, yaml: str, seed: int) -> dict:
 def test_the_average_is_the_mean_of_every_float_tensor(tmp_path):
     first = _checkpoint(tmp_path / "a.pt", "yolo11n.yaml", 0)
     second = _checkpoint(tmp_path / "b.pt", "yolo11n.yaml", 1)
-    result = _script().average_checkpoints([tmp_path / "a.pt", tmp_path / "b.pt"])
+    result = average_weights.average_checkpoints([tmp_path / "a.pt", tmp_path / "b.pt"])
     state = {k: v.float() for k, v in result["model"].state_dict().items()}
     assert state.keys() == first.keys()
     weight = next(k for k in state if k.endswith("conv.weight"))
@@ -47,4 +40,4 @@ def test_checkpoints_of_different_networks_are_refused(tmp_path):
     _checkpoint(tmp_path / "n.pt", "yolo11n.yaml", 0)
     _checkpoint(tmp_path / "s.pt", "yolo11s.yaml", 0)
     with pytest.raises(SystemExit, match="not the same network"):
-        _script().average_checkpoints([tmp_path / "n.pt", tmp_path / "s.pt"])
+        average_weights.average_checkpoints([tmp_path / "n.pt", tmp_path / "s.pt"])

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
+
+from script_support import load_script
 
 from vision.evaluation.voc import load_voc
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("detection_errors", ROOT / "scripts" / "detection_errors.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+detection_errors = load_script("detection_errors")
 
 
 def test_each_labelled_head_is_found_confused_or_missed(data_dir, tmp_path):
     voc = data_dir / "voc" / "wide"
     heads = [label for image in load_voc(voc, "val.txt") for label in image.labels if label != "two_wheeler"]
-    report = _script().analyse(ROOT / "models" / "helmet.yaml", voc, "val.txt", True, tmp_path / "sheet.png", 40)
+    report = detection_errors.analyse(ROOT / "models" / "helmet.yaml", voc, "val.txt", True, tmp_path / "sheet.png", 40)
     per_class = {
         name: sum(n for key, n in report["labelled"].items() if key.startswith(f"{name}:")) for name in set(heads)
     }

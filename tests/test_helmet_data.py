@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from script_support import load_script
 
 from vision.evaluation.voc import load_voc
 
@@ -16,18 +15,8 @@ SCRIPTS = ROOT / "scripts"
 TEACHER_XML = ROOT.parent / "shared" / "weights" / "yolo11n-coco-int8-openvino" / "yolo11n.xml"
 
 
-def _script(name: str):
-    if str(SCRIPTS) not in sys.path:
-        sys.path.insert(0, str(SCRIPTS))  # build_helmet_data imports render_small by name
-    spec = importlib.util.spec_from_file_location(name, SCRIPTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-render_small = _script("render_small")
-build_helmet_data = _script("build_helmet_data")
+render_small = load_script("render_small")
+build_helmet_data = load_script("build_helmet_data")  # imports render_small by name
 
 
 @pytest.fixture(scope="module")

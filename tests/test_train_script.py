@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
+from script_support import load_script
 
 torch = pytest.importorskip("torch", reason="scripts/train.py needs the [train] extra (torch, ultralytics)")
 pytest.importorskip("ultralytics", reason="scripts/train.py needs the [train] extra (torch, ultralytics)")
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _train_module():
-    spec = importlib.util.spec_from_file_location("train_script", ROOT / "scripts" / "train.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["train_script"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-train = _train_module()
+train = load_script("train", "train_script")
 ARGV = ["--data", "build/helmet-wide", "--name", "helmet-yolo11n", "--epochs", "20"]
 HEADER = "epoch,time,train/box_loss\n"
 
