@@ -161,6 +161,8 @@ class Pipeline:
             if any(runtime.camera.id == camera.id for runtime in self.cameras):
                 raise VisionError(f"camera {camera.id} is already running")
             group = self._group(camera)
+            # Attached again in this run (a lease came back): go on from the ids its earlier trackers used.
+            used = max((rt.tracker.last_track_id for rt in self.finished if rt.camera.id == camera.id), default=-1)
             runtime = CameraRuntime(
                 camera=camera,
                 source=open_source(camera, group.ready, self.started_at, self.reconnect),
@@ -170,6 +172,7 @@ class Pipeline:
                     self.config.tracking,
                     camera.detect_fps,
                     keep_evidence=self.config.evidence.enabled,
+                    first_track_id=used + 1,
                 ),
                 planner=RegionPlanner(camera.detection, group.detector.info.input_size),
             )

@@ -150,3 +150,17 @@ def test_vote_weighs_each_class_relative_to_its_own_threshold():
     (calibrated,) = run(VerdictTracker(camera(), CALIBRATED, Tracking(), FPS), heads, then_empty=10)
     assert raw.outcome is Outcome.COMPLIANT
     assert calibrated.outcome is Outcome.NON_COMPLIANT
+
+
+def test_a_tracker_of_a_camera_attached_again_goes_on_from_the_ids_used_before():
+    first = VerdictTracker(camera(), INFO, Tracking(), FPS)
+    two_people = [frame((100 + i, 100, 140 + i, 140, 0.8, 0), (400 - i, 300, 440 - i, 340, 0.8, 1)) for i in range(10)]
+    run(first, two_people)
+    earlier = sorted(o.track_id for o in first.finish())
+    assert first.last_track_id == max(earlier)
+    # The camera's lease came back later in the same run: a new tracker, whose ByteTrack counts from 1 again.
+    second = VerdictTracker(camera(), INFO, Tracking(), FPS, first_track_id=first.last_track_id + 1)
+    run(second, two_people)
+    later = sorted(o.track_id for o in second.finish())
+    assert len(later) == 2 and min(later) > max(earlier), "no (camera, run, track) is reused"
+    assert second.last_track_id == max(later)

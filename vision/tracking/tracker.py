@@ -127,7 +127,12 @@ class VerdictTracker:
         frame_rate: float,
         policy: VerdictPolicy | None = None,
         keep_evidence: bool = False,
+        first_track_id: int = 0,
     ) -> None:
+        """``first_track_id``: the lowest track id this tracker hands out (heads and vehicles; ByteTrack
+        counts from 0). A camera attached again in the same run starts after the ids it used before
+        (``last_track_id``), so that ``(camera, run, track)`` names one person, and one two-wheeler,
+        in the store."""
         if not info.outcomes:
             raise ValueError(f"camera {camera.id}: model {info.name} maps no class to an outcome")
         self.camera = camera
@@ -147,6 +152,8 @@ class VerdictTracker:
         # track between two frames. At the nominal rate both readings agree.
         self.max_age_frames = max(1, round(tracking.max_age_s * frame_rate))
         self._frame = 0
+        self._track_id_offset = first_track_id
+        self.last_track_id = first_track_id - 1  # the highest id handed out so far
         activation_conf = tracking.activation_conf
         if activation_conf is None:
             activation_conf = info.conf if info.conf is not None else DEFAULT_ACTIVATION_CONF
@@ -294,6 +301,12 @@ class VerdictTracker:
                 observations.append(obs)
         return observations
 
+    def _public_id(self, raw_id: int) -> int:
+        """A ByteTrack id (from 0 in each tracker) as the id stored: shifted past earlier attaches."""
+        public = self._track_id_offset + raw_id
+        self.last_track_id = max(self.last_track_id, public)
+        return public
+
     def _observation(self, track_id: int, state: _TrackState) -> Observation | None:
         duration = (state.last_seen - state.first_seen).total_seconds()
         if self._gates.min_speed_px_s is not None:
@@ -312,7 +325,7 @@ class VerdictTracker:
             camera_id=self.camera.id,
             site_id=self.camera.site,
             category=self.camera.category.value,
-            track_id=track_id,
+            track_id=self._public_id(track_id),
             started_at=state.first_seen,
             ended_at=state.last_seen,
             outcome=outcome,
@@ -321,7 +334,7 @@ class VerdictTracker:
             vote_share=share,
             max_size_px=state.max_size_px,
             zone=state.zones.most_common(1)[0][0] if state.zones else None,
-            vehicle_track_id=vehicle_id,
+            vehicle_track_id=None if vehicle_id is None else self._public_id(vehicle_id),
             riders_on_vehicle=riders,
             evidence=state.best,
         )
