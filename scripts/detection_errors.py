@@ -31,11 +31,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from vision.categories import vehicle_class_names  # noqa: E402
 from vision.config import Detection  # noqa: E402
 from vision.detectors import build_detector, load_spec  # noqa: E402
 from vision.detectors.boxes import box_iou  # noqa: E402
 from vision.evaluation.runner import predict_images  # noqa: E402
-from vision.evaluation.voc import load_voc  # noqa: E402
+from vision.evaluation.voc import LabelledImage, load_voc  # noqa: E402
+from vision.outcome import Outcome  # noqa: E402
 
 MATCH_IOU = 0.3
 SHEET_CELL = 160
@@ -49,7 +51,10 @@ def analyse(spec_path: Path, voc: Path, split: str, tiles: bool, sheet: Path | N
     predictions, _ = predict_images(
         detector, images, progress=False, detection=Detection(mode="tiles") if tiles else None
     )
-    vehicles = {"two_wheeler"}
+    vehicles = vehicle_class_names()
+    non_compliant = {
+        name for name in detector.info.class_names if detector.info.outcome_of(name) is Outcome.NON_COMPLIANT
+    }
     labelled: Counter[tuple[str, str]] = Counter()
     unmatched: list[tuple[float, str, int, list[float]]] = []
     for index, (image, dets) in enumerate(zip(images, predictions, strict=True)):
@@ -68,7 +73,7 @@ def analyse(spec_path: Path, voc: Path, split: str, tiles: bool, sheet: Path | N
                 unmatched.append((float(scores[column]), names[column], index, boxes[column].tolist()))
     unmatched.sort(key=lambda item: -item[0])
     if sheet is not None:
-        write_sheet(sheet, unmatched[:sheet_count], images)
+        write_sheet(sheet, unmatched[:sheet_count], images, non_compliant)
     return {
         "spec": str(spec_path),
         "data": f"{voc} {split}",
@@ -81,15 +86,18 @@ def analyse(spec_path: Path, voc: Path, split: str, tiles: bool, sheet: Path | N
     }
 
 
-def write_sheet(path: Path, items: list[tuple[float, str, int, list[float]]], images) -> None:
-    """A grid of crops (2.5 box sizes around each box), the box drawn, class and score written."""
+def write_sheet(
+    path: Path, items: list[tuple[float, str, int, list[float]]], images: list[LabelledImage], red: set[str]
+) -> None:
+    """A grid of crops (2.5 box sizes around each box), the box drawn (red: a class in ``red``, else
+    blue), class and score written."""
     cells = []
     for score, name, index, (x0, y0, x1, y1) in items:
         frame = cv2.imread(str(images[index].image_path))
         cx, cy, reach = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0) * 2.5
         left, top = int(max(0, cx - reach)), int(max(0, cy - reach))
         crop = frame[top : int(cy + reach), left : int(cx + reach)].copy()
-        colour = (0, 0, 255) if name == "without_helmet" else (255, 0, 0)
+        colour = (0, 0, 255) if name in red else (255, 0, 0)
         cv2.rectangle(crop, (int(x0 - left), int(y0 - top)), (int(x1 - left), int(y1 - top)), colour, 1)
         cell = cv2.resize(crop, (SHEET_CELL, SHEET_CELL))
         cv2.putText(cell, f"{name[:7]} {score:.2f}", (2, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 255, 255), 1)

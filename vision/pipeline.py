@@ -60,6 +60,7 @@ class CameraRuntime:
     source: FrameSource
     tracker: VerdictTracker
     planner: RegionPlanner
+    capture: CaptureSettings | None = None  # how its evidence is cut; None: it keeps none
     uptime_id: str | None = None  # the up-interval key
     last_heartbeat: datetime | None = None
     last_frame_time: datetime | None = None
@@ -163,6 +164,7 @@ class Pipeline:
             group = self._group(camera)
             # Attached again in this run (a lease came back): go on from the ids its earlier trackers used.
             used = max((rt.tracker.last_track_id for rt in self.finished if rt.camera.id == camera.id), default=-1)
+            capture = self._capture_settings(camera)
             runtime = CameraRuntime(
                 camera=camera,
                 source=open_source(camera, group.ready, self.started_at, self.reconnect),
@@ -171,10 +173,11 @@ class Pipeline:
                     group.detector.info,
                     self.config.tracking,
                     camera.detect_fps,
-                    keep_evidence=self.config.evidence.enabled,
+                    keep_evidence=capture is not None,
                     first_track_id=used + 1,
                 ),
                 planner=RegionPlanner(camera.detection, group.detector.info.input_size),
+                capture=capture,
             )
             group.members.append(runtime)
             self.cameras.append(runtime)
@@ -393,11 +396,10 @@ class Pipeline:
             return
         assert self.run_id is not None
         self._writer.observations(self.run_id, observations)
-        settings = self._capture_settings(runtime.camera)
-        if self.evidence is not None and settings is not None:
+        if self.evidence is not None and runtime.capture is not None:
             for o in observations:
                 if o.evidence is not None:
-                    self.evidence.submit(o.key, o.site_id, o.ended_at, o.evidence, settings)
+                    self.evidence.submit(o.key, o.site_id, o.ended_at, o.evidence, runtime.capture)
         runtime.observations += len(observations)
         runtime.non_rider += sum(o.outcome is Outcome.NON_RIDER for o in observations)
         runtime.vehicles_with_passengers.update(

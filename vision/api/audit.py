@@ -14,19 +14,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, status
 from fastapi.responses import FileResponse
 
 from vision.api import schemas
-from vision.api.context import UNPROCESSABLE, Context, require_token, zoned
+from vision.api.context import UNPROCESSABLE, Context, known_site, require_token, zoned
 from vision.errors import VisionError
 from vision.store.database import from_epoch
 
 router = APIRouter(prefix="/api/v1", tags=["review"])
-
-
-def known_site(ctx, site: str) -> str:
-    """``site`` if the config has it, else a 404 naming the known ones."""
-    known = [s.id for s in ctx.config.sites]
-    if site not in known:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown site {site!r} (known: {', '.join(known)})")
-    return site
 
 
 @router.get("/review", response_model=schemas.ReviewPage)

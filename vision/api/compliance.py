@@ -7,11 +7,11 @@ import io
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import Response
 
 from vision.api import schemas
-from vision.api.context import UNPROCESSABLE, Context, zoned
+from vision.api.context import UNPROCESSABLE, Context, known_site, zoned
 from vision.categories import Category
 from vision.compliance.rates import BUCKET_SECONDS, RatePoint
 from vision.errors import VisionError
@@ -63,8 +63,8 @@ def _series(
             UNPROCESSABLE,
             f"{(end - start)} in {bucket} buckets is more than {MAX_POINTS} points; choose a larger bucket",
         )
-    if site is not None and site not in {s.id for s in ctx.config.sites}:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown site {site!r}")
+    if site is not None:
+        known_site(ctx, site)
     try:
         points = ctx.rates.rates(
             start, end, None if bucket == "range" else bucket, site_id=site, category=category, period=period

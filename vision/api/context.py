@@ -61,3 +61,11 @@ def zoned(name: str, value: datetime | None) -> datetime | None:
             f"{name}: {value.isoformat()} has no time zone; use e.g. {value.isoformat()}Z or +01:00",
         )
     return value
+
+
+def known_site(ctx: ApiContext, site: str) -> str:
+    """``site`` if the config has it, else a 404 naming the known ones."""
+    known = [s.id for s in ctx.config.sites]
+    if site not in known:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown site {site!r} (known: {', '.join(known)})")
+    return site
