@@ -25,6 +25,13 @@ Reproducible: a fixed seed, and the same inputs give byte-identical labels. What
 3. **rendered** (train only): each bike-helmet train photo shrunk so its median head is 12-32 px
    and pasted, 2-3 to a square, onto a random 640 px square of a gate-camera train frame
    (``render_small.compose``), for small heads of every kind on the camera's own background.
+4. **faces** (``--faces N``, off by default; train only): N face-mask train photos (street and
+   market scenes, a seeded draw), every labelled face, masked or not, becoming a bare head
+   (``face_heads``), as they are and rendered small like 3. bike-helmet holds 277 bare-headed
+   people in train, and each stage trained longer on them lost bare-head AP on val (overfitting,
+   ``models/README.md``): faces add distinct bare heads. A face box is not a head box; the head
+   is drawn round it by fixed ratios, measured against the YOLOv12m helmet model's bare heads
+   (trained on bike-helmet's own labelling) on face-mask train faces it boxes (see ``FACE_TO_HEAD``).
 
 Why these, measured on val in ``models/README.md``: letterboxing whole 1080p frames to 640
 leaves heads at ~10 px, and the COCO start has seen few heads that small; close-ups alone
@@ -59,7 +66,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from vision.detectors.regions import Region, square_around  # noqa: E402
-from vision.evaluation.voc import load_voc  # noqa: E402
+from vision.evaluation.voc import LabelledImage, load_voc  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "datasets"
 CROP = 640
@@ -68,6 +75,16 @@ MIN_VISIBLE = 0.6  # share of a box that must lie inside a crop for it to stay l
 # of a box drawn round a rider leaning forward).
 BYSTANDER_TOP = 0.3
 BYSTANDER_WIDEN = 0.15
+# Face-mask photos whose every face is under this share of the image's height: street and market
+# scenes as a camera sees them, not selfies (whose face boxes already hold much of the head).
+MAX_FACE_SHARE = 0.2
+# Head box round a face box, in face widths (each side) and heights (above, below): the medians
+# over the face-mask train faces (under MAX_FACE_SHARE of the height) that the YOLOv12m helmet model
+# (trained on bike-helmet's own labelling) boxes as a head, by
+# `scripts/face_head_ratios.py --max-face-share 0.2` (first 200 train photos). Hair and skull lie
+# above a face; the chin ends the head.
+FACE_TO_HEAD = (0.30, 0.69, 0.15)
+FACE_CLASSES = ("with_mask", "without_mask", "mask_weared_incorrect")
 
 
 def bystander_regions(item: Labelled) -> list[tuple[int, int, int, int]]:
@@ -119,6 +136,37 @@ def hide_bystanders(item: Labelled) -> tuple[Labelled, int]:
         if label in HEAD_CLASSES:
             image[max(0, y0) : y1 + 1, max(0, x0) : x1 + 1] = item.image[max(0, y0) : y1 + 1, max(0, x0) : x1 + 1]
     return Labelled(image, item.xyxy, item.labels, item.people), len(regions)
+
+
+def small_faces(item: LabelledImage) -> bool:
+    """Has ``item`` faces, each under ``MAX_FACE_SHARE`` of its height (a scene, not a portrait)."""
+    heights = item.xyxy[:, 3] - item.xyxy[:, 1]
+    return bool(len(heights)) and bool((heights < MAX_FACE_SHARE * item.size[0]).all())
+
+
+def face_heads(item: Labelled) -> Labelled:
+    """``item`` (a face-mask photo) with each face box replaced by its head, labelled ``without_helmet``.
+
+    Masked or not, a face in the open is a head without a helmet; boxes of other classes (the
+    teacher's two-wheelers) are kept. Heads are clipped to the image.
+    """
+    height, width = item.image.shape[:2]
+    side, top, bottom = FACE_TO_HEAD
+    boxes = item.xyxy.copy()
+    labels = list(item.labels)
+    for i, label in enumerate(labels):
+        if label not in FACE_CLASSES:
+            continue
+        x0, y0, x1, y1 = boxes[i]
+        w, h = x1 - x0, y1 - y0
+        boxes[i] = (
+            max(0.0, x0 - side * w),
+            max(0.0, y0 - top * h),
+            min(width, x1 + side * w),
+            min(height, y1 + bottom * h),
+        )
+        labels[i] = "without_helmet"
+    return Labelled(item.image, boxes, labels, item.people)
 
 
 def crop_labels(item: Labelled, region: Region) -> Labelled:
@@ -216,6 +264,32 @@ class Writer:
         return summary
 
 
+def render_small_onto(
+    writer: Writer,
+    kind: str,
+    photos: list[Labelled],
+    frames: list[Labelled],
+    rng: np.random.Generator,
+    per_square: tuple[int, int],
+    head_px: tuple[float, float],
+) -> None:
+    """Every photo shrunk (median head ``head_px``) and pasted, ``per_square`` to a 640 px square
+    of a random gate ``frames`` frame free of labelled heads; written as train images ``kind``."""
+    order = rng.permutation(len(photos))
+    position, number = 0, 0
+    prefix = "rendered" if kind == "rendered" else kind.replace("-", "_")
+    while position < len(order):
+        take = int(rng.integers(per_square[0], per_square[1] + 1))
+        group = [photos[i] for i in order[position : position + take]]
+        position += take
+        frame = frames[int(rng.integers(len(frames)))]
+        spots = empty_squares(frame, 1, rng) or [Region(0, 0, CROP, CROP)]
+        background = crop_labels(frame, spots[0])
+        composed, _ = compose(background, group, rng.uniform(*head_px, size=len(group)), rng)
+        writer.add("train", kind, f"{prefix}_{number:04d}", composed)
+        number += 1
+
+
 def build(
     out: Path,
     bike: Path,
@@ -227,7 +301,11 @@ def build(
     hide: bool = False,
     rendered_per_square: tuple[int, int] = (2, 3),
     head_px: tuple[float, float] = (12.0, 32.0),
+    faces: Path | None = None,
+    face_images: int = 0,
 ) -> dict[str, object]:
+    if face_images and faces is None:
+        raise SystemExit("--faces needs the face-mask dataset (--face-mask)")
     rng = np.random.default_rng(seed)
     if out.exists():
         shutil.rmtree(out)
@@ -257,18 +335,25 @@ def build(
                 squares += empty_squares(labelled, empty_per_frame, rng)
             for number, region in enumerate(squares):
                 writer.add(split, "gate-camera", f"gate_{item.name}_{number}", crop_labels(labelled, region))
-    order = rng.permutation(len(bike_train))
-    position, number = 0, 0
-    while position < len(order):
-        take = int(rng.integers(rendered_per_square[0], rendered_per_square[1] + 1))
-        group = [bike_train[i] for i in order[position : position + take]]
-        position += take
-        frame = gate_train[int(rng.integers(len(gate_train)))]
-        spots = empty_squares(frame, 1, rng) or [Region(0, 0, CROP, CROP)]
-        background = crop_labels(frame, spots[0])
-        composed, _ = compose(background, group, rng.uniform(*head_px, size=len(group)), rng)
-        writer.add("train", "rendered", f"rendered_{number:04d}", composed)
-        number += 1
+    render_small_onto(writer, "rendered", bike_train, gate_train, rng, rendered_per_square, head_px)
+    faces_meta: dict[str, object] = {"images": 0}
+    if face_images:
+        # Its own random stream, drawn after everything above: a build without faces is unchanged.
+        face_rng = np.random.default_rng((seed, 4))
+        items = [item for item in load_voc(faces, "train.txt") if small_faces(item)]
+        chosen = sorted(face_rng.choice(len(items), size=min(face_images, len(items)), replace=False).tolist())
+        face_train = []
+        for index in chosen:
+            labelled = face_heads(with_teacher(items[index], teacher))
+            writer.add("train", "faces", f"face_{items[index].name}", labelled, source_image=items[index].image_path)
+            face_train.append(labelled)
+        render_small_onto(writer, "rendered-faces", face_train, gate_train, face_rng, rendered_per_square, head_px)
+        faces_meta = {
+            "images": len(chosen),
+            "face-mask": str(faces),
+            "max_face_share": MAX_FACE_SHARE,
+            "face_to_head": list(FACE_TO_HEAD),
+        }
     return writer.finish(
         {
             "seed": seed,
@@ -279,6 +364,7 @@ def build(
             "gate_train_passes": gate_passes,
             "bystanders_hidden": {"enabled": hide, "people": hidden, "person_conf": PERSON_CONF},
             "rendered_photos_per_square": list(rendered_per_square),
+            **({"faces": faces_meta} if face_images else {}),
             "rendered_head_px": list(head_px),
             "teacher": {
                 "file": "yolo11n-coco-int8-openvino/yolo11n.xml",
@@ -303,6 +389,14 @@ def main() -> int:
         default=False,
         help="blur the heads of unlabelled people on gate-camera train frames (default: off)",
     )
+    parser.add_argument(
+        "--faces",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N face-mask train photos, faces as bare heads, as they are and rendered small (default: 0)",
+    )
+    parser.add_argument("--face-mask", type=Path, default=SHARED / "face-mask")
     args = parser.parse_args()
     summary = build(
         args.out,
@@ -313,6 +407,8 @@ def main() -> int:
         args.empty_per_frame,
         args.gate_passes,
         args.hide_bystanders,
+        faces=args.face_mask,
+        face_images=args.faces,
     )
     print(json.dumps(summary, indent=1))
     return 0
