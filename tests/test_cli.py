@@ -100,6 +100,10 @@ def test_detect_on_a_video_writes_an_annotated_video(tmp_path):
         (["eval", "--data", "tests/data", "--model", "models/helmet-yolov12m.yaml"], "not a VOC folder"),
         (["eval", "--data", "tests/data/voc/helmet", "--model", "models/nope.yaml"], "detector spec not found"),
         (["eval", "--data", "tests/data/voc/helmet", "--conf", "2"], "--conf: Input should be less than or equal to 1"),
+        (
+            ["eval", "--data", "tests/data/voc/helmet", "--model", "models/helmet-yolov12m.yaml", "--riders-only"],
+            "riders only: helmet-yolov12m boxes no vehicle",
+        ),
         (["run", "configs/nope.yaml"], "config file not found"),
     ],
 )

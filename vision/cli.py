@@ -145,7 +145,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         spec = spec.model_copy(update={"eval_aliases": aliases})
     images = load_voc(args.data, args.split)
     detection = _eval_detection(args)
-    report = evaluate_spec(spec, images, progress=not args.quiet and not args.json, detection=detection)
+    riders = None
+    if args.riders_only:
+        from vision.config import Riders
+
+        riders = Riders()
+    report = evaluate_spec(spec, images, progress=not args.quiet and not args.json, detection=detection, riders=riders)
     if args.json:
         print(json.dumps({"model": args.model, "data": str(args.data), **report.to_dict()}, indent=1))
     else:
@@ -440,6 +445,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--roi", type=int, nargs=4, metavar=("X", "Y", "W", "H"), help="detect in this part only")
     evaluate.add_argument("--tile-overlap", type=int, help="least overlap of tiles, px (default 128)")
     evaluate.add_argument("--region-size", type=int, help="tile side, px (default: the model's input size)")
+    evaluate.add_argument(
+        "--riders-only",
+        action="store_true",
+        help="score only heads on a detected two-wheeler, as a riders_only camera counts them "
+        "(for labels that box riders alone, e.g. gate-camera; frame by frame, no speed test)",
+    )
     _add_model_options(evaluate)
     evaluate.set_defaults(handler=_cmd_eval)
 

@@ -14,7 +14,7 @@ from vision.errors import VisionError
 from vision.outcome import Outcome
 from vision.tracking import VerdictTracker
 from vision.tracking.policy import TrackEvidence, WeightedVote
-from vision.tracking.riders import ride_matrix
+from vision.tracking.riders import ride_matrix, riding_heads
 
 CLASSES = ("with_helmet", "without_helmet", "two_wheeler")
 INFO = ModelInfo(
@@ -138,3 +138,19 @@ def test_weighted_vote_policy():
     outcome, share = vote.decide(evidence)
     assert outcome is Outcome.NON_COMPLIANT and share == pytest.approx(3.6 / 6.6)
     assert vote.decide(TrackEvidence({Outcome.COMPLIANT: 1.0}, frames=2, max_size_px=30))[0] is Outcome.UNDETERMINED
+
+
+def test_one_frame_keeps_the_heads_on_a_confident_two_wheeler_and_the_vehicles():
+    detections = frame(
+        (200, 400, 320, 520, 0.9, 2),  # a two-wheeler
+        (220, 330, 250, 366, 0.3, 0),  # its rider's head: kept whatever its score
+        (265, 335, 295, 371, 0.05, 1),  # a passenger's, low but on the vehicle
+        (1500, 300, 1530, 336, 0.8, 1),  # a guard standing: no vehicle under him
+        (900, 400, 1020, 520, 0.2, 2),  # a doubtful vehicle (under the threshold) ...
+        (920, 330, 950, 366, 0.7, 0),  # ... carries no rider
+        (230, 600, 260, 636, 0.8, 0),  # below the vehicle's middle: not on it
+    )
+    kept = riding_heads(detections, Riders(), vehicle_conf=0.25)
+    assert kept.labels == ["two_wheeler", "with_helmet", "without_helmet", "two_wheeler"]
+    np.testing.assert_array_equal(kept.scores, np.float32([0.9, 0.3, 0.05, 0.2]))
+    assert len(riding_heads(Detections.empty(CLASSES), Riders(), 0.25)) == 0

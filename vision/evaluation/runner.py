@@ -10,13 +10,15 @@ from dataclasses import replace
 import cv2
 from tqdm import tqdm
 
-from vision.config import Detection
+from vision.categories import vehicle_class_names
+from vision.config import Detection, Riders
 from vision.detectors import Detections, Detector, DetectorSpec, build_detector
 from vision.detectors.motion import RegionPlanner
 from vision.detectors.regions import detect_regions, merge_groups
 from vision.errors import VisionError
 from vision.evaluation.metrics import EvalReport, evaluate
 from vision.evaluation.voc import LabelledImage
+from vision.tracking.riders import riding_heads
 
 # AP needs the whole precision-recall curve, so detections are kept down to this score; the
 # spec's own threshold is still the operating point for precision and recall.
@@ -57,19 +59,28 @@ def evaluate_spec(
     progress: bool = True,
     measure_speed: bool = True,
     detection: Detection | None = None,
+    riders: Riders | None = None,
 ) -> EvalReport:
     """Score ``spec`` on ``images``: AP from a pass at a low score floor, P/R at ``spec.conf``.
 
     ``ms_per_image`` is the median over a second pass at the operating threshold, since a low
     floor inflates the work after inference (NMS candidates, face crops to classify). Without
     ``measure_speed`` that pass is skipped and ``ms_per_image`` stays None. ``detection`` detects
-    on regions as :func:`predict_images` says.
+    on regions as :func:`predict_images` says. With ``riders`` only heads that sit on a detected
+    two-wheeler are scored (:func:`~vision.tracking.riders.riding_heads`, at the operating
+    threshold for vehicles): the heads a ``riders_only`` camera counts, for labels that box riders
+    alone; the speed stays that of the detector.
     """
     class_conf = getattr(spec, "class_conf", {})
     floor = min(spec.conf, AP_SCORE_FLOOR, *class_conf.values())
     low = {"conf": floor, "class_conf": {}} if class_conf else {"conf": floor}
     detector = build_detector(spec.model_copy(update=low))
+    if riders is not None and not set(detector.info.class_names) & vehicle_class_names():
+        classes = ", ".join(detector.info.class_names)
+        raise VisionError(f"riders only: {detector.info.name} boxes no vehicle ({classes})")
     predictions, _ = predict_images(detector, images, progress, detection)
+    if riders is not None:
+        predictions = [riding_heads(found, riders, spec.conf) for found in predictions]
     report = evaluate(
         images,
         predictions,

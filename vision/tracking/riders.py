@@ -22,7 +22,9 @@ from datetime import datetime
 import numpy as np
 import numpy.typing as npt
 
+from vision.categories import vehicle_class_names
 from vision.config import Riders
+from vision.detectors.detections import Detections
 
 # Finished vehicle tracks remembered for heads that end after them (a head track can outlive its
 # vehicle's by a few frames); the oldest are forgotten beyond this many.
@@ -57,6 +59,23 @@ def ride_matrix(
     inside_x = (cx >= vx0 - rule.margin * width) & (cx <= vx1 + rule.margin * width)
     inside_y = (cy >= vy0 - rule.above * height) & (cy <= (vy0 + vy1) / 2)
     return inside_x & inside_y
+
+
+def riding_heads(detections: Detections, rule: Riders, vehicle_conf: float) -> Detections:
+    """One frame's ``detections`` with only the heads that sit on a two-wheeler, and the vehicles.
+
+    The frame-by-frame half of ``riders_only``, for scoring a detector against labels that box
+    riders alone (gate-camera): a head stays when :func:`ride_matrix` puts it on a vehicle detected
+    at ``vehicle_conf`` or more (the tracker's activation threshold). The track-level halves, the
+    share of frames and the vehicle's speed, need video and are not applied.
+    """
+    vehicle_ids = [i for i, name in enumerate(detections.class_names) if name in vehicle_class_names()]
+    is_vehicle = np.isin(detections.class_ids, vehicle_ids)
+    vehicles = detections.xyxy[is_vehicle & (detections.scores >= vehicle_conf)]
+    rides = ride_matrix(detections.xyxy[~is_vehicle], vehicles, rule).any(axis=1)
+    keep = is_vehicle.copy()
+    keep[np.flatnonzero(~is_vehicle)[rides]] = True
+    return detections[keep]
 
 
 class RiderLinks:
