@@ -47,7 +47,7 @@ def main() -> None:
     detector = build_detector(spec.model_copy(update=update))
     images = load_voc(args.data, args.split)
     detection = Detection(mode=args.detection) if args.detection else None
-    predictions, _ = predict_images(detector, images, detection=detection)
+    predictions = predict_images(detector, images, detection=detection).detections
     labels = [label for image in images for label in image.labels]
     mapping = map_gt_labels(labels, detector.info.class_names, spec.eval_aliases)
 

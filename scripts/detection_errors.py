@@ -48,9 +48,9 @@ def analyse(spec_path: Path, voc: Path, split: str, tiles: bool, sheet: Path | N
     spec = load_spec(spec_path)
     detector = build_detector(spec)
     images = load_voc(voc, split)
-    predictions, _ = predict_images(
+    predictions = predict_images(
         detector, images, progress=False, detection=Detection(mode="tiles") if tiles else None
-    )
+    ).detections
     vehicles = vehicle_class_names()
     non_compliant = {
         name for name in detector.info.class_names if detector.info.outcome_of(name) is Outcome.NON_COMPLIANT

@@ -49,6 +49,30 @@ def test_eval_json_on_the_committed_images(data_dir):
     assert report["ms_per_image"] > 0
 
 
+def test_eval_detects_as_a_default_camera_wide_frames_tiled_close_ups_whole(data_dir):
+    def scores(folder: str, *detection: str) -> dict:
+        report = json.loads(
+            vision(
+                "eval",
+                "--model",
+                "models/helmet.yaml",
+                "--data",
+                str(data_dir / "voc" / folder),
+                "--json",
+                *detection,
+                check=True,
+            ).stdout
+        )
+        return {"tiled": report["tiled_images"], "classes": report["classes"], "sizes": report["sizes"]}
+
+    wide = scores("wide")
+    assert wide == scores("wide", "--detection", "tiles"), "1920×1080 frames: tiled at native resolution"
+    assert wide["tiled"] == 2
+    assert wide["classes"] != scores("wide", "--detection", "whole")["classes"]
+    close_up = scores("helmet")
+    assert close_up == {**scores("helmet", "--detection", "whole"), "tiled": 0}, "400 px photos: letterboxed whole"
+
+
 def test_eval_applies_the_specs_per_class_thresholds(tmp_path, data_dir):
     spec_path = write_helmet_spec(tmp_path, 640)
     spec = yaml.safe_load(spec_path.read_text())

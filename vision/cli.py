@@ -100,7 +100,12 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 def _format_report(report, model: str, data: str) -> str:  # report: EvalReport
     lines = [
         f"model {model} on {data}: {report.n_images} images, operating threshold {report.conf:g}"
-        + "".join(f", {name} {value:g}" for name, value in (report.class_conf or {}).items()),
+        + "".join(f", {name} {value:g}" for name, value in (report.class_conf or {}).items())
+        + (
+            f"; {report.tiled_images} tiled at native resolution, {report.n_images - report.tiled_images} whole"
+            if report.tiled_images is not None
+            else ""
+        ),
         f"{'class':<24} {'AP50':>6} {'AP50-95':>8} {'P':>6} {'R':>6} {'n_gt':>6} {'n_pred':>7}",
     ]
     for name, scores in report.classes.items():
@@ -159,14 +164,12 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _eval_detection(args: argparse.Namespace):  # -> Detection | None
-    """The ``detection`` settings ``vision eval`` detects with (``--detection``, ``--roi``, ``--tile-overlap``)."""
+    """The ``detection`` settings ``vision eval`` detects with (``--detection``, default auto, ``--roi``, ...)."""
     from pydantic import ValidationError
 
     from vision.config import Detection, format_validation_error
 
-    if args.detection is None and args.roi is None:
-        return None
-    values: dict[str, object] = {"mode": args.detection or "whole"}
+    values: dict[str, object] = {"mode": args.detection}
     if args.roi is not None:
         values["roi"] = tuple(args.roi)
     if args.tile_overlap is not None:
@@ -439,8 +442,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--detection",
         choices=("whole", "tiles", "motion", "auto"),
-        help="detect as a camera with this detection mode would (whole frame, or tiles at native resolution; "
-        "motion and auto tile a wide still as a camera's first frame); default: the whole image, no roi",
+        default="auto",
+        help="detect as a camera with this detection mode would (whole: letterbox the image; tiles: squares at "
+        "native resolution; motion and auto tile a wide still as a camera's first frame). Default auto, as a "
+        "camera's default settings detect: an image at least 2 model inputs wide (1280 px for 640) is tiled, "
+        "smaller ones letterboxed whole",
     )
     evaluate.add_argument("--roi", type=int, nargs=4, metavar=("X", "Y", "W", "H"), help="detect in this part only")
     evaluate.add_argument("--tile-overlap", type=int, help="least overlap of tiles, px (default 128)")

@@ -82,6 +82,8 @@ class EvalReport:
     unmatched_gt_classes: dict[str, int] | None = None
     outcomes: OutcomeScores | None = None
     class_conf: dict[str, float] | None = None  # per-class operating thresholds overriding ``conf``
+    # With detection settings: how many images were tiled at native resolution (the rest letterboxed whole).
+    tiled_images: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)

@@ -6,6 +6,7 @@ import statistics
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import NamedTuple
 
 import cv2
 from tqdm import tqdm
@@ -25,32 +26,49 @@ from vision.tracking.riders import riding_heads
 AP_SCORE_FLOOR = 0.001
 
 
+class Predicted(NamedTuple):
+    """:func:`predict_images`' answer: one entry per image, in order."""
+
+    detections: list[Detections]
+    ms: list[float]  # detect time per image (decode excluded)
+    modes: list[str]  # how each image was detected: whole, tiles or motion (a first frame: tiles)
+
+
 def predict_images(
     detector: Detector,
     images: Sequence[LabelledImage],
     progress: bool = True,
     detection: Detection | None = None,
-) -> tuple[list[Detections], list[float]]:
-    """One :class:`Detections` per image, and each image's detect time in ms (decode excluded).
+) -> Predicted:
+    """The detector's :class:`Detections` of each image, with its detect time and how it was detected.
 
     With ``detection`` (a camera's ``detection`` settings) each image is detected as the pipeline
     would detect the first frame of such a camera: the whole frame or its ``roi`` letterboxed, or
     tiles of it (``tiles``, and ``motion``/``auto`` on a wide frame, whose first frame is tiled).
+    An image that such settings detect whole, and every image without them, is letterboxed whole.
     """
-    predictions, timings = [], []
+    predicted = Predicted([], [], [])
     groups = merge_groups(detector.info.class_names)
     for image in tqdm(images, desc="eval", unit="img", disable=not progress, leave=False):
         frame = cv2.imread(str(image.image_path), cv2.IMREAD_COLOR)
         if frame is None:
             raise VisionError(f"cannot decode image {image.image_path}")
         start = time.perf_counter()
+        mode = "whole"
         if detection is None:
-            predictions.append(detector.detect([frame])[0])
+            found = detector.detect([frame])[0]
         else:
-            regions = RegionPlanner(detection, detector.info.input_size).plan(frame)
-            predictions.append(detect_regions(detector, [frame], [regions], groups)[0])
-        timings.append((time.perf_counter() - start) * 1000.0)
-    return predictions, timings
+            planner = RegionPlanner(detection, detector.info.input_size)
+            regions = planner.plan(frame)
+            mode = planner.mode  # auto resolved for this frame's size
+            if mode == "whole" and detection.roi is None:
+                found = detector.detect([frame])[0]
+            else:
+                found = detect_regions(detector, [frame], [regions], groups)[0]
+        predicted.ms.append((time.perf_counter() - start) * 1000.0)
+        predicted.detections.append(found)
+        predicted.modes.append(mode)
+    return predicted
 
 
 def evaluate_spec(
@@ -78,7 +96,8 @@ def evaluate_spec(
     if riders is not None and not set(detector.info.class_names) & vehicle_class_names():
         classes = ", ".join(detector.info.class_names)
         raise VisionError(f"riders only: {detector.info.name} boxes no vehicle ({classes})")
-    predictions, _ = predict_images(detector, images, progress, detection)
+    predicted = predict_images(detector, images, progress, detection)
+    predictions = predicted.detections
     if riders is not None:
         predictions = [riding_heads(found, riders, spec.conf) for found in predictions]
     report = evaluate(
@@ -90,9 +109,11 @@ def evaluate_spec(
         outcomes=spec.outcomes or None,
         class_conf=class_conf or None,
     )
+    if detection is not None:
+        report = replace(report, tiled_images=sum(mode != "whole" for mode in predicted.modes))
     if not measure_speed:
         return report
     operating = build_detector(spec)
     predict_images(operating, images[:1], progress=False, detection=detection)  # warm-up: first-run allocations
-    _, timings = predict_images(operating, images, progress, detection)
+    timings = predict_images(operating, images, progress, detection).ms
     return replace(report, ms_per_image=statistics.median(timings))
