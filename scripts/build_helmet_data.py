@@ -32,6 +32,8 @@ Reproducible: a fixed seed, and the same inputs give byte-identical labels. What
    ``models/README.md``): faces add distinct bare heads. A face box is not a head box; the head
    is drawn round it by fixed ratios, measured against the YOLOv12m helmet model's bare heads
    (trained on bike-helmet's own labelling) on face-mask train faces it boxes (see ``FACE_TO_HEAD``).
+   Measured in ``models/README.md`` (stage 5): the model learnt to box every face in a crowd, which
+   neither val set labels, and lost half its bare-head AP50; so it is off by default.
 
 Why these, measured on val in ``models/README.md``: letterboxing whole 1080p frames to 640
 leaves heads at ~10 px, and the COCO start has seen few heads that small; close-ups alone
