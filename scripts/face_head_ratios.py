@@ -77,7 +77,7 @@ def main() -> int:
                 rows.append(reach(face, head))
     if not rows:
         raise SystemExit("no face was boxed as a head: nothing to measure")
-    table = np.array(rows)
+    table = np.array(rows, dtype=np.float64)
     names = ("left", "right", "above", "below")
     summary = {
         "images": len(items),
