@@ -26,7 +26,7 @@ Reproducible: a fixed seed, and the same inputs give byte-identical labels. What
    and pasted, 2-3 to a square, onto a random 640 px square of a gate-camera train frame
    (``render_small.compose``), for small heads of every kind on the camera's own background.
 4. **faces** (``--faces N``, off by default; train only): N face-mask train photos (street and
-   market scenes, a seeded draw), every labelled face, masked or not, becoming a bare head
+   market scenes: every face under a fifth of the height, ``small_faces``; a seeded draw), every labelled face, masked or not, becoming a bare head
    (``face_heads``), as they are and rendered small like 3. bike-helmet holds 277 bare-headed
    people in train, and each stage trained longer on them lost bare-head AP on val (overfitting,
    ``models/README.md``): faces add distinct bare heads. A face box is not a head box; the head
