@@ -26,12 +26,13 @@ Reproducible: a fixed seed, and the same inputs give byte-identical labels. What
    and pasted, 2-3 to a square, onto a random 640 px square of a gate-camera train frame
    (``render_small.compose``), for small heads of every kind on the camera's own background.
 4. **faces** (``--faces N``, off by default; train only): N face-mask train photos (street and
-   market scenes: every face under a fifth of the height, ``small_faces``; a seeded draw), every labelled face, masked or not, becoming a bare head
-   (``face_heads``), as they are and rendered small like 3. bike-helmet holds 277 bare-headed
-   people in train, and each stage trained longer on them lost bare-head AP on val (overfitting,
-   ``models/README.md``): faces add distinct bare heads. A face box is not a head box; the head
-   is drawn round it by fixed ratios, measured against the YOLOv12m helmet model's bare heads
-   (trained on bike-helmet's own labelling) on face-mask train faces it boxes (see ``FACE_TO_HEAD``).
+   market scenes: every face under a fifth of the height, ``small_faces``; a seeded draw), every
+   labelled face, masked or not, becoming a bare head (``face_heads``), as they are and rendered
+   small like 3. bike-helmet holds 277 bare-headed people in train, and each stage trained longer
+   on them lost bare-head AP on val (overfitting, ``models/README.md``): faces add distinct bare
+   heads. A face box is not a head box; the head is drawn round it by fixed ratios, measured
+   against the YOLOv12m helmet model's bare heads (trained on bike-helmet's own labelling) on
+   face-mask train faces it boxes (see ``FACE_TO_HEAD``).
    Measured in ``models/README.md`` (stage 5): the model learnt to box every face in a crowd, which
    neither val set labels, and lost half its bare-head AP50; so it is off by default.
 
