@@ -281,7 +281,7 @@ def render_small_onto(
     of a random gate ``frames`` frame free of labelled heads; written as train images ``kind``."""
     order = rng.permutation(len(photos))
     position, number = 0, 0
-    prefix = "rendered" if kind == "rendered" else kind.replace("-", "_")
+    prefix = kind.replace("-", "_")
     while position < len(order):
         take = int(rng.integers(per_square[0], per_square[1] + 1))
         group = [photos[i] for i in order[position : position + take]]

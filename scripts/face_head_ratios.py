@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import cv2
@@ -25,8 +26,8 @@ import numpy.typing as npt
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vision.detectors import load_detector  # noqa: E402
-from vision.evaluation.voc import load_voc  # noqa: E402
+from vision.detectors import Detector, load_detector  # noqa: E402
+from vision.evaluation.voc import LabelledImage, load_voc  # noqa: E402
 
 MIN_FACE_SHARE = 0.7  # of the face's area inside the head box
 MAX_AREA_RATIO = 6.0  # a box over 6 faces in area is a person or a group, not this face's head
@@ -53,15 +54,11 @@ def reach(face: npt.NDArray[np.float32], head: npt.NDArray[np.float32]) -> tuple
     return (face[0] - head[0]) / fw, (head[2] - face[2]) / fw, (face[1] - head[1]) / fh, (head[3] - face[3]) / fh
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, default=ROOT / "models" / "helmet-yolov12m.yaml")
-    parser.add_argument("--face-mask", type=Path, default=ROOT.parent / "shared" / "datasets" / "face-mask")
-    parser.add_argument("--images", type=int, default=200, help="the first N train photos")
-    parser.add_argument("--max-face-share", type=float, default=1.0, help="only faces under this share of the height")
-    args = parser.parse_args()
-    detector = load_detector(args.model)
-    items = load_voc(args.face_mask, "train.txt")[: args.images]
+def face_reaches(
+    detector: Detector, items: Sequence[LabelledImage], max_face_share: float = 1.0
+) -> tuple[list[tuple[float, float, float, float]], int]:
+    """:func:`reach` of every face of ``items`` that ``detector`` boxes as a head, and how many faces
+    were looked at (those under ``max_face_share`` of their image's height)."""
     rows, faces = [], 0
     for item in items:
         image = cv2.imread(str(item.image_path))
@@ -69,12 +66,24 @@ def main() -> int:
             raise SystemExit(f"cannot read {item.image_path}")
         heads = detector.detect([image])[0].xyxy
         for face in item.xyxy:
-            if face[3] - face[1] >= args.max_face_share * image.shape[0]:
+            if face[3] - face[1] >= max_face_share * image.shape[0]:
                 continue
             faces += 1
             head = head_of_face(face, heads)
             if head is not None:
                 rows.append(reach(face, head))
+    return rows, faces
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, default=ROOT / "models" / "helmet-yolov12m.yaml")
+    parser.add_argument("--face-mask", type=Path, default=ROOT.parent / "shared" / "datasets" / "face-mask")
+    parser.add_argument("--images", type=int, default=200, help="the first N train photos")
+    parser.add_argument("--max-face-share", type=float, default=1.0, help="only faces under this share of the height")
+    args = parser.parse_args()
+    items = load_voc(args.face_mask, "train.txt")[: args.images]
+    rows, faces = face_reaches(load_detector(args.model), items, args.max_face_share)
     if not rows:
         raise SystemExit("no face was boxed as a head: nothing to measure")
     table = np.array(rows, dtype=np.float64)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from script_support import load_script
@@ -169,14 +168,7 @@ def test_the_face_to_head_ratios_hold_on_committed_face_mask_photos(data_dir):
     from vision.detectors import load_detector
 
     detector = load_detector(ROOT / "models" / "helmet-yolov12m.yaml")
-    rows = []
-    for item in load_voc(data_dir / "voc" / "mask"):
-        heads = detector.detect([cv2.imread(str(item.image_path))])[0].xyxy
-        rows += [
-            face_head_ratios.reach(f, h)
-            for f in item.xyxy
-            if (h := face_head_ratios.head_of_face(f, heads)) is not None
-        ]
+    rows, _ = face_head_ratios.face_reaches(detector, load_voc(data_dir / "voc" / "mask"))
     assert len(rows) >= 5, f"only {len(rows)} faces boxed as heads"
     left, right, above, below = np.median(np.array(rows), axis=0)
     side, top, bottom = build_helmet_data.FACE_TO_HEAD

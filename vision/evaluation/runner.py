@@ -45,7 +45,7 @@ def predict_images(
     With ``detection`` (a camera's ``detection`` settings) each image is detected as the pipeline
     would detect the first frame of such a camera: the whole frame or its ``roi`` letterboxed, or
     tiles of it (``tiles``, and ``motion``/``auto`` on a wide frame, whose first frame is tiled).
-    An image that such settings detect whole, and every image without them, is letterboxed whole.
+    Without them each image is letterboxed whole.
     """
     predicted = Predicted([], [], [])
     groups = merge_groups(detector.info.class_names)
@@ -54,17 +54,13 @@ def predict_images(
         if frame is None:
             raise VisionError(f"cannot decode image {image.image_path}")
         start = time.perf_counter()
-        mode = "whole"
         if detection is None:
-            found = detector.detect([frame])[0]
+            mode, found = "whole", detector.detect([frame])[0]
         else:
             planner = RegionPlanner(detection, detector.info.input_size)
             regions = planner.plan(frame)
             mode = planner.mode  # auto resolved for this frame's size
-            if mode == "whole" and detection.roi is None:
-                found = detector.detect([frame])[0]
-            else:
-                found = detect_regions(detector, [frame], [regions], groups)[0]
+            found = detect_regions(detector, [frame], [regions], groups)[0]
         predicted.ms.append((time.perf_counter() - start) * 1000.0)
         predicted.detections.append(found)
         predicted.modes.append(mode)

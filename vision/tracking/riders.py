@@ -69,7 +69,8 @@ def riding_heads(detections: Detections, rule: Riders, vehicle_conf: float) -> D
     at ``vehicle_conf`` or more (the tracker's activation threshold). The track-level halves, the
     share of frames and the vehicle's speed, need video and are not applied.
     """
-    vehicle_ids = [i for i, name in enumerate(detections.class_names) if name in vehicle_class_names()]
+    vehicle_names = vehicle_class_names()
+    vehicle_ids = [i for i, name in enumerate(detections.class_names) if name in vehicle_names]
     is_vehicle = np.isin(detections.class_ids, vehicle_ids)
     vehicles = detections.xyxy[is_vehicle & (detections.scores >= vehicle_conf)]
     rides = ride_matrix(detections.xyxy[~is_vehicle], vehicles, rule).any(axis=1)
