@@ -72,6 +72,22 @@ def test_a_head_cut_by_a_tile_edge_merges_with_the_whole_head_of_the_next_tile()
     assert (merged.class_ids == 2).sum() == 1, "the vehicle under the head is kept: another merge group"
 
 
+def test_a_regions_second_guess_at_a_head_stays_as_on_a_whole_frame_but_not_across_regions():
+    left, right = Region(0, 0, 640, 640), Region(512, 0, 640, 640)
+    # One head at frame x 560-590, inside both crops: the left crop's NMS kept both classes on it.
+    guesses = Detections(xyxy=[[560, 100, 590, 136]] * 2, scores=[0.7, 0.4], class_ids=[0, 1], class_names=CLASSES)
+    seen_again = Detections(xyxy=[[49, 101, 79, 137]], scores=[0.5], class_ids=[1], class_names=CLASSES)
+    parts = [(left, guesses), (right, seen_again)]
+
+    merged = merge_region_detections(parts, FULL_HD, merge_groups(CLASSES))
+
+    # The left crop's two guesses stay; the right crop's sight of the same head merges into them.
+    assert merged.class_ids.tolist() == [0, 1]
+    np.testing.assert_allclose(merged.scores, [0.7, 0.4], rtol=1e-6)
+    alone = merge_region_detections([(left, guesses)] + [(right, Detections.empty(CLASSES))], FULL_HD)
+    assert len(alone) == 2
+
+
 def test_merge_groups_keep_vehicles_apart_from_heads():
     assert merge_groups(CLASSES) == [0, 0, 3]
     assert merge_groups(("with_mask", "without_mask")) == [0, 0]

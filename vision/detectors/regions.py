@@ -120,16 +120,24 @@ def merge_region_detections(
 
     Boxes are shifted to frame pixels; then, best first (whole boxes before boxes cut by an inner
     crop edge, then by score), a box is dropped when a kept box of the same merge group covers
-    ``merge_ios`` of the smaller of the two. ``class_groups[class_id]`` names the group: classes
-    of one thing (a head with and without helmet) merge with each other, a head never merges into
-    the two-wheeler it rides. Default: one group per class.
+    ``merge_ios`` of the smaller of the two, and is of its class or was found in another region.
+    ``class_groups[class_id]`` names the group: classes of one thing (a head with and without
+    helmet) merge with each other across regions, a head never merges into the two-wheeler it
+    rides. Default: one group per class.
+
+    Within one region the detector's own class-aware NMS may have left a "with" and a "without"
+    box on one head; both stay, as they do when a frame is detected whole, so a region's
+    detections keep the second guess the detector made (the tracker keeps one box per head before
+    voting, ``DUPLICATE_IOU``). Across regions the same head seen twice is one box whatever its
+    class, or a head cut by a crop edge would count twice.
     """
     class_names = next((d.class_names for _, d in parts if d.class_names), ())
     boxes: list[npt.NDArray[np.float32]] = []
     scores: list[npt.NDArray[np.float32]] = []
     class_ids: list[npt.NDArray[np.int32]] = []
     cut: list[npt.NDArray[np.bool_]] = []
-    for region, detections in parts:
+    sources: list[npt.NDArray[np.intp]] = []
+    for number, (region, detections) in enumerate(parts):
         if not len(detections):
             continue
         shifted = detections.xyxy + np.array([region.x, region.y, region.x, region.y], dtype=np.float32)
@@ -137,10 +145,11 @@ def merge_region_detections(
         scores.append(detections.scores)
         class_ids.append(detections.class_ids)
         cut.append(_cut_by_edge(shifted, region, frame_shape))
+        sources.append(np.full(len(detections), number, dtype=np.intp))
     if not boxes:
         return Detections.empty(class_names)
     xyxy, score = np.concatenate(boxes), np.concatenate(scores)
-    cls, is_cut = np.concatenate(class_ids), np.concatenate(cut)
+    cls, is_cut, source = np.concatenate(class_ids), np.concatenate(cut), np.concatenate(sources)
     groups = cls if class_groups is None else np.asarray(class_groups, dtype=np.int32)[cls]
     order = np.lexsort((-score, is_cut))
     areas = np.maximum((xyxy[:, 2] - xyxy[:, 0]) * (xyxy[:, 3] - xyxy[:, 1]), 1e-6)
@@ -150,7 +159,9 @@ def merge_region_detections(
         if suppressed[index]:
             continue
         keep.append(int(index))
-        rest = np.flatnonzero(~suppressed & (groups == groups[index]))
+        rest = np.flatnonzero(
+            ~suppressed & (groups == groups[index]) & ((cls == cls[index]) | (source != source[index]))
+        )
         rest = rest[rest != index]
         if not rest.size:
             continue
