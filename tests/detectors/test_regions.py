@@ -84,7 +84,9 @@ def test_a_regions_second_guess_at_a_head_stays_as_on_a_whole_frame_but_not_acro
     # The left crop's two guesses stay; the right crop's sight of the same head merges into them.
     assert merged.class_ids.tolist() == [0, 1]
     np.testing.assert_allclose(merged.scores, [0.7, 0.4], rtol=1e-6)
-    alone = merge_region_detections([(left, guesses)] + [(right, Detections.empty(CLASSES))], FULL_HD)
+    alone = merge_region_detections(
+        [(left, guesses), (right, Detections.empty(CLASSES))], FULL_HD, merge_groups(CLASSES)
+    )
     assert len(alone) == 2
 
 
