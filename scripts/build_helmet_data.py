@@ -13,6 +13,8 @@ Reproducible: a fixed seed, and the same inputs give byte-identical labels. What
    ``--close-up-copies N`` lists each train photo N times (links, same labels): the close-ups are
    422 of 1,023 train images, and the stages trained after the first lost bare-head AP on them
    while gaining at the gate, so this weighs them more without touching the rest of the build.
+   Measured in ``models/README.md`` (stage 6): +2 points on their bare heads, -3 to -6 on every
+   wide check, so the default stays 1.
 2. **gate-camera** train/val frames, cut into 640 px squares at native resolution (a 30 px head
    stays 30 px at the model's 640 input, as the pipeline's regions serve it): one square around
    each group of labelled heads, plus ``--empty-per-frame`` squares without any labelled head
