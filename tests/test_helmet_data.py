@@ -173,3 +173,36 @@ def test_the_face_to_head_ratios_hold_on_committed_face_mask_photos(data_dir):
     left, right, above, below = np.median(np.array(rows), axis=0)
     side, top, bottom = build_helmet_data.FACE_TO_HEAD
     assert abs((left + right) / 2 - side) < 0.1 and abs(above - top) < 0.15 and abs(below - bottom) < 0.15, rows
+
+
+def _voc_with_splits(source: Path, out: Path, train: list[str], val: list[str]) -> Path:
+    """A VOC folder of links to ``source``'s images and annotations, with train.txt and val.txt."""
+    for kind in ("images", "annotations"):
+        (out / kind).mkdir(parents=True)
+        for file in (source / kind).iterdir():
+            (out / kind / file.name).symlink_to(file)
+    (out / "train.txt").write_text("".join(f"{name}\n" for name in train))
+    (out / "val.txt").write_text("".join(f"{name}\n" for name in val))
+    return out
+
+
+def test_close_up_copies_list_each_train_photo_again_and_change_nothing_else(data_dir, teacher, tmp_path):
+    photos = sorted(p.stem for p in (data_dir / "voc" / "helmet" / "images").iterdir())
+    bike = _voc_with_splits(data_dir / "voc" / "helmet", tmp_path / "bike", photos[:3], photos[3:])
+    gate = _voc_with_splits(data_dir / "voc" / "wide", tmp_path / "gate", ["wide_000"], ["wide_001"])
+    build_helmet_data.build(tmp_path / "once", bike, gate, teacher)
+    build_helmet_data.build(tmp_path / "twice", bike, gate, teacher, close_up_copies=2)
+
+    once = (tmp_path / "once" / "train.txt").read_text().split()
+    twice = (tmp_path / "twice" / "train.txt").read_text().split()
+    copies = [name for name in twice if name not in once]
+    assert copies == [f"bike_{photo}_copy1" for photo in photos[:3]]
+    assert [name for name in twice if name not in copies] == once, "the rest of the build is the same, in order"
+    assert (tmp_path / "once" / "val.txt").read_text() == (tmp_path / "twice" / "val.txt").read_text()
+    for name in once:
+        xml = f"annotations/{name}.xml"
+        assert (tmp_path / "once" / xml).read_text() == (tmp_path / "twice" / xml).read_text(), name
+    for photo in photos[:3]:
+        original = (tmp_path / "twice" / "annotations" / f"bike_{photo}.xml").read_text()
+        copy = (tmp_path / "twice" / "annotations" / f"bike_{photo}_copy1.xml").read_text()
+        assert copy.replace(f"bike_{photo}_copy1", f"bike_{photo}") == original
