@@ -8,6 +8,9 @@ The checks (``vision eval`` on each, the served input size of each spec):
   at native resolution as a wide camera's frame is (``tiles``, ``--detection tiles``);
 - the **wide-frame check** (``build/wide-check``, made by ``scripts/render_small.py``): bike-helmet
   val rendered at 12-30 px onto 1920×1080 frames, ``whole`` and ``tiles``;
+- the **near check** (``build/near-check``, ``scripts/render_small.py ... --head-px 100 250
+  --per-frame 1 --enlarge``): the same photos enlarged onto 1920×1080 frames, riders close to a
+  wide camera (heads 88-200 px, two-wheelers wider than a tile), ``whole`` and ``tiles``;
 - two-wheeler AP50 on the teacher-labelled val of ``build/helmet-wide`` (models with that class);
 - ``gate-camera`` val tiles **riders only** (models that box two-wheelers): only heads on a
   detected two-wheeler are scored, as a ``riders_only`` camera counts them (``vision eval
@@ -46,6 +49,8 @@ CHECKS = [  # name, VOC folder, split, detection, riders-only rule
     ("gate-camera val, tiles, riders only", SHARED / "gate-camera", "val.txt", TILES, Riders()),
     ("wide check, whole", ROOT / "build" / "wide-check", "val.txt", None, None),
     ("wide check, tiles", ROOT / "build" / "wide-check", "val.txt", TILES, None),
+    ("near check, whole", ROOT / "build" / "near-check", "val.txt", None, None),
+    ("near check, tiles", ROOT / "build" / "near-check", "val.txt", TILES, None),
     ("two-wheeler, helmet-wide val (teacher)", ROOT / "build" / "helmet-wide", "val.txt", None, None),
 ]
 HEADS = ("with_helmet", "without_helmet")

@@ -14,6 +14,15 @@ gate-camera val frames blurred with a Gaussian of sigma ``--blur`` (25 px): road
 stay, while the guards and riders in them (whose heads are not labelled there as a whole) are
 smeared far past recognition, so every head in a check frame is a labelled, rendered one.
 
+The **near check** is the other end of a wide camera's depth: riders close to it, heads of
+100-250 px and two-wheelers wider than a tile, which tiles at native resolution cut::
+
+    .venv/bin/python scripts/render_small.py --voc ../shared/datasets/bike-helmet --split val.txt \
+        --backgrounds ../shared/datasets/gate-camera --background-split val.txt --out build/near-check \
+        --head-px 100 250 --per-frame 1 --enlarge
+
+(``--enlarge`` scales a photo up, bilinear, as far as the frame holds it.)
+
 Two-wheelers are labelled by the **COCO teacher** (``Teacher``: the shared COCO YOLO11n, classes
 bicycle and motorcycle, score >= ``TEACHER_CONF``) on each photo before it is shrunk; the box is
 the vehicle alone, as COCO draws it (the rider is a separate COCO person, so a rider's head lies
@@ -165,13 +174,23 @@ def median_head_px(item: Labelled) -> float | None:
     return float(np.median(np.sqrt((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))))
 
 
-def shrink(item: Labelled, head_px: float) -> Labelled | None:
-    """``item`` scaled so that its median head is ``head_px``; None when it has no head."""
+def shrink(
+    item: Labelled, head_px: float, enlarge: bool = False, fit: tuple[int, int] | None = None
+) -> Labelled | None:
+    """``item`` scaled so that its median head is ``head_px``; None when it has no head.
+
+    A photo is only shrunk unless ``enlarge``; ``fit`` ``(height, width)`` caps the scale so that
+    the result is smaller than a canvas of that size.
+    """
     median = median_head_px(item)
     if median is None:
         return None
-    scale = min(1.0, head_px / median)
-    image = cv2.resize(item.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    scale = head_px / median if enlarge else min(1.0, head_px / median)
+    if fit is not None:
+        height, width = item.image.shape[:2]
+        scale = min(scale, (fit[0] - 2) / height, (fit[1] - 2) / width)
+    interpolation = cv2.INTER_AREA if scale <= 1.0 else cv2.INTER_LINEAR
+    image = cv2.resize(item.image, None, fx=scale, fy=scale, interpolation=interpolation)
     boxes = item.xyxy * scale
     sides = np.minimum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     keep = sides >= 2.0  # a box shrunk below 2 px is no longer anything to find
@@ -209,9 +228,15 @@ def place_free(
 
 
 def compose(
-    background: Labelled, items: Sequence[Labelled], head_px: Sequence[float], rng: np.random.Generator
+    background: Labelled,
+    items: Sequence[Labelled],
+    head_px: Sequence[float],
+    rng: np.random.Generator,
+    enlarge: bool = False,
 ) -> tuple[Labelled, int]:
-    """Paste shrunk ``items`` onto a copy of ``background``; returns the frame and how many were placed.
+    """Paste rescaled ``items`` onto a copy of ``background``; returns the frame and how many were placed.
+
+    Each item is scaled to its ``head_px`` (only down, unless ``enlarge``: then as large as fits).
 
     A background label whose box centre a paste covers is dropped (the paste hides it).
     """
@@ -220,7 +245,7 @@ def compose(
     occupied: list[tuple[int, int, int, int]] = []
     placed = 0
     for item, px in zip(items, head_px, strict=True):
-        small = shrink(item, px)
+        small = shrink(item, px, enlarge, fit=canvas.shape[:2] if enlarge else None)
         if small is None:
             continue
         spot = place_free(occupied, canvas.shape[:2], small.image.shape[:2], rng)
@@ -259,8 +284,13 @@ def make_wide_check(
     blur: float = 25.0,
     seed: int = 0,
     teacher: Teacher | None = None,
+    enlarge: bool = False,
 ) -> dict[str, object]:
-    """Write the wide-frame check VOC folder; return its counts (also written to ``out/check.json``)."""
+    """Write the wide-frame check VOC folder; return its counts (also written to ``out/check.json``).
+
+    ``enlarge`` lets ``head_px`` exceed a photo's own heads (the near check: riders close to a wide
+    camera, larger than a tile's overlap).
+    """
     rng = np.random.default_rng(seed)
     items = load_voc(voc, split)
     frames = load_voc(backgrounds, background_split)
@@ -273,7 +303,7 @@ def make_wide_check(
         plain = cv2.imread(str(background_item.image_path))
         background = Labelled(blurred(plain, blur), np.zeros((0, 4), np.float32), [])
         sizes = rng.uniform(*head_px, size=len(group))
-        frame, _ = compose(background, group, sizes, rng)
+        frame, _ = compose(background, group, sizes, rng, enlarge)
         name = f"wide_{start // per_frame:03d}"
         cv2.imwrite(str(images_dir / f"{name}.jpg"), frame.image, [cv2.IMWRITE_JPEG_QUALITY, 92])
         write_voc(annotations_dir, name, f"{name}.jpg", frame.image.shape[:2], frame.xyxy, frame.labels)
@@ -291,6 +321,7 @@ def make_wide_check(
         "source": f"{voc} {split}",
         "backgrounds": f"{backgrounds} {background_split}, Gaussian blur sigma {blur}",
         "seed": seed,
+        "enlarged": enlarge,
         "teacher": f"{TEACHER_XML.name} conf {TEACHER_CONF}" if teacher else None,
     }
     (out / "check.json").write_text(json.dumps(summary, indent=1) + "\n")
@@ -309,6 +340,7 @@ def main() -> int:
     parser.add_argument("--blur", type=float, default=25.0, help="Gaussian sigma applied to the backgrounds")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-teacher", action="store_true", help="heads only (no two_wheeler labels)")
+    parser.add_argument("--enlarge", action="store_true", help="scale photos up too when --head-px asks (near check)")
     args = parser.parse_args()
     teacher = None if args.no_teacher else Teacher()
     summary = make_wide_check(
@@ -322,6 +354,7 @@ def main() -> int:
         args.blur,
         args.seed,
         teacher,
+        args.enlarge,
     )
     print(json.dumps(summary, indent=1))
     return 0

@@ -176,6 +176,8 @@ def _eval_detection(args: argparse.Namespace):  # -> Detection | None
         values["tile_overlap"] = args.tile_overlap
     if args.region_size is not None:
         values["region_size"] = args.region_size
+    if args.whole_view is not None:
+        values["whole_view"] = args.whole_view
     try:
         return Detection(**values)
     except ValidationError as error:
@@ -451,6 +453,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--roi", type=int, nargs=4, metavar=("X", "Y", "W", "H"), help="detect in this part only")
     evaluate.add_argument("--tile-overlap", type=int, help="least overlap of tiles, px (default 128)")
     evaluate.add_argument("--region-size", type=int, help="tile side, px (default: the model's input size)")
+    evaluate.add_argument(
+        "--whole-view",
+        action=argparse.BooleanOptionalAction,
+        help="with tiles, also detect the image whole for objects longer than the overlap (default on)",
+    )
     evaluate.add_argument(
         "--riders-only",
         action="store_true",

@@ -122,6 +122,11 @@ class Detection(_Model):
     track_margin: float = Field(
         0.5, ge=0, le=4, description="A region kept on a confirmed track covers its box widened by this share."
     )
+    whole_view: bool = Field(
+        True,
+        description="When a frame is tiled, also detect it whole (letterboxed, one more call) and keep the boxes "
+        "at least half as long as tile_overlap: objects near the camera that every tile would cut.",
+    )
     motion: Motion = Motion()
 
     @field_validator("roi")

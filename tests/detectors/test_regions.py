@@ -90,6 +90,25 @@ def test_a_regions_second_guess_at_a_head_stays_as_on_a_whole_frame_but_not_acro
     assert len(alone) == 2
 
 
+def test_a_whole_view_adds_only_what_tiles_may_cut_and_wins_over_the_cut_pieces():
+    left, right = Region(0, 0, 640, 640), Region(512, 0, 640, 640)
+    whole = Region(0, 0, 1920, 1080, min_box_px=64)
+    # A motorcycle 400 px long across the tiles' seam: each tile holds a cut piece of it.
+    pieces_left = Detections(xyxy=[[400, 300, 640, 500]], scores=[0.8], class_ids=[2], class_names=CLASSES)
+    pieces_right = Detections(xyxy=[[0, 300, 288, 500]], scores=[0.7], class_ids=[2], class_names=CLASSES)
+    # The whole view sees it whole, and a small head too (at a third of its native size).
+    seen_whole = Detections(
+        xyxy=[[400, 300, 800, 500], [100, 100, 130, 136]], scores=[0.6, 0.9], class_ids=[2, 1], class_names=CLASSES
+    )
+    merged = merge_region_detections(
+        [(left, pieces_left), (right, pieces_right), (whole, seen_whole)], FULL_HD, merge_groups(CLASSES)
+    )
+    assert len(merged) == 1, "the small head is left to the tiles; the pieces merge into the whole vehicle"
+    np.testing.assert_allclose(merged.xyxy[0], [400, 300, 800, 500])
+    without_view = merge_region_detections([(left, pieces_left), (right, pieces_right)], FULL_HD, merge_groups(CLASSES))
+    assert len(without_view) == 2, "without the whole view the vehicle stays in two cut pieces"
+
+
 def test_merge_groups_keep_vehicles_apart_from_heads():
     assert merge_groups(CLASSES) == [0, 0, 3]
     assert merge_groups(("with_mask", "without_mask")) == [0, 0]
@@ -156,6 +175,7 @@ def test_planner_motion_mode_skips_a_static_frame_and_keeps_a_region_on_an_open_
     first = planner.plan(static)
     assert planner.mode == "motion", "auto picks motion for a 1920-px frame and a 640-px model"
     assert covered(first, FULL_HD).all(), "the first frame is tiled whole"
+    assert first[-1] == Region(0, 0, 1920, 1080, min_box_px=64), "with the whole view for what tiles cut"
     assert planner.plan(static) == [], "nothing moved and no track is open: no inference"
     stopped_rider = np.array([[1500, 200, 1530, 236]], np.float32)
     kept = planner.plan(static, stopped_rider)
@@ -169,6 +189,32 @@ def test_planner_covers_a_moving_object_with_one_square():
     regions = planner.plan(frames[2])
     assert 1 <= len(regions) <= 2
     assert covered(regions, FULL_HD)[600:680, 324:384].all()
+    assert all(r.min_box_px == 0 for r in regions), "a square centred on it cuts nothing: no whole view"
+
+
+def test_planner_adds_the_whole_view_to_tiles_but_not_to_a_frame_that_is_one_tile():
+    tiles = RegionPlanner(Detection(mode="tiles"), 640).plan(np.zeros((*FULL_HD, 3), np.uint8))
+    assert len(tiles) == 9 and tiles[-1] == Region(0, 0, 1920, 1080, min_box_px=64)
+    assert (
+        len(RegionPlanner(Detection(mode="tiles", whole_view=False), 640).plan(np.zeros((*FULL_HD, 3), np.uint8))) == 8
+    )
+    roi = RegionPlanner(Detection(mode="tiles", roi=(100, 300, 1200, 600)), 640).plan(np.zeros((*FULL_HD, 3), np.uint8))
+    assert roi[-1] == Region(100, 300, 1200, 600, min_box_px=64), "the roi is the view"
+    assert RegionPlanner(Detection(mode="tiles"), 640).plan(np.zeros((600, 640, 3), np.uint8)) == [
+        Region(0, 0, 640, 600)
+    ]
+
+
+def test_planner_adds_the_whole_view_when_something_larger_than_a_square_moves():
+    planner = RegionPlanner(Detection(mode="motion"), 640)
+    empty = np.full((*FULL_HD, 3), 90, np.uint8)
+    arrived = empty.copy()
+    arrived[300:700, 100:900] = 240  # a bus-sized area, 800 px long, drives in
+    planner.plan(empty)
+    regions = planner.plan(arrived)
+    assert len(regions) < 9, "less than every tile"
+    assert regions[-1].min_box_px == 64 and regions[-1].width == 1920
+    assert covered(regions[:-1], FULL_HD)[300:700, 100:900].all(), "and the moving area is still tiled"
 
 
 def test_planner_whole_and_roi_and_auto_on_a_small_frame():

@@ -9,6 +9,13 @@
   first frame, and any frame where more moves than tiles would cover, is tiled whole. A frame with
   no motion and no open track gets no region, and so costs no inference.
 
+A frame that is tiled (every tile, or a moving area larger than a square) also gets the **whole
+view** (``detection.whole_view``): the frame or ``roi`` letterboxed, its boxes kept only when at
+least half as long as the tiles' overlap (:class:`~vision.detectors.regions.Region`
+``min_box_px``). Tiles overlap by that much, so anything shorter lies whole in one of them; a
+longer object (a rider close to the camera) may be cut by every tile it crosses, and the whole
+view sees it whole, with its context.
+
 The squares have the model's input size and are cut at native resolution (see
 :mod:`vision.detectors.regions`).
 """
@@ -30,6 +37,12 @@ MOTION_PAD_PX = 24
 # 1280-px frame at a 640 model (heads halved by letterboxing), not a 640×480 one at a 416 model,
 # where tiling would cost 4 calls for faces that letterboxing shrinks by a third only.
 AUTO_WIDE_FACTOR = 2.0
+# The whole view of a tiled frame keeps boxes at least this share of the tiles' overlap long (64 px
+# at the default 128). Tiles hold anything up to the overlap whole, so 1.0 would add only what they
+# may cut; half lets the view's context judge heads of 64-128 px too, which a 640 crop of a close
+# rider shows without its body. Measured on gate-camera val, the near and the wide check (share 0,
+# 0.5, 1): models/README.md, "The whole view".
+WHOLE_VIEW_MIN_SHARE = 0.5
 
 
 class MotionDetector:
@@ -114,6 +127,7 @@ class RegionPlanner:
         self._frame_shape: tuple[int, int] | None = None
         self._roi: Region | None = None
         self._tiles: list[Region] = []
+        self._whole_view: list[Region] = []  # the frame (or roi) letterboxed, for objects tiles cut
 
     def _setup(self, frame_shape: tuple[int, int]) -> None:
         height, width = frame_shape
@@ -128,7 +142,13 @@ class RegionPlanner:
         if self.mode == "auto":
             wide = max(area.width, area.height) >= AUTO_WIDE_FACTOR * self.size
             self.mode = "motion" if wide else "whole"
-        self._tiles = tile_regions(frame_shape, self.size, min(self.settings.tile_overlap, self.size - 32), self._roi)
+        overlap = min(self.settings.tile_overlap, self.size - 32)
+        self._tiles = tile_regions(frame_shape, self.size, overlap, self._roi)
+        self._whole_view = (
+            [Region(area.x, area.y, area.width, area.height, min_box_px=overlap * WHOLE_VIEW_MIN_SHARE)]
+            if self.settings.whole_view and len(self._tiles) > 1
+            else []
+        )
 
     def plan(self, frame: Frame, track_boxes: npt.NDArray[np.float32] | None = None) -> list[Region]:
         """The regions to detect on in ``frame``; ``track_boxes (T, 4)`` are the camera's open confirmed tracks."""
@@ -139,10 +159,10 @@ class RegionPlanner:
             height, width = shape
             return [self._roi or Region(0, 0, width, height)]
         if self.mode == "tiles":
-            return list(self._tiles)
+            return self._tiles + self._whole_view
         moving = self._motion.moving_boxes(frame)
         if moving is None:
-            return list(self._tiles)
+            return self._tiles + self._whole_view
         boxes = [_padded(moving, MOTION_PAD_PX)]
         if track_boxes is not None and len(track_boxes):
             widths = (track_boxes[:, 2] - track_boxes[:, 0]) * self.settings.track_margin
@@ -153,7 +173,10 @@ class RegionPlanner:
         if not len(candidates):
             return []
         regions = cover(candidates, self.size, shape, self._roi, self.settings.tile_overlap)
-        return list(self._tiles) if len(regions) >= len(self._tiles) else regions
+        if len(regions) >= len(self._tiles):
+            return self._tiles + self._whole_view
+        larger_than_a_square = np.maximum(candidates[:, 2] - candidates[:, 0], candidates[:, 3] - candidates[:, 1])
+        return regions + self._whole_view if (larger_than_a_square > self.size).any() else regions
 
     def _inside_roi(self, boxes: npt.NDArray[np.float32], shape: tuple[int, int]) -> npt.NDArray[np.float32]:
         """Boxes clipped to the roi (or frame); boxes left empty are dropped."""

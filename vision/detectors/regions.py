@@ -4,6 +4,9 @@ A 1920×1080 CCTV frame letterboxed whole to 640 leaves a 30 px head at 10 px, b
 detector finds. Square crops the size of the model's input keep heads at their native size:
 
 - :func:`tile_regions` covers a frame (or a fixed region of interest) with overlapping squares;
+  a tiled frame also gets a **whole view** (the frame letterboxed, as SAHI's full-frame pass),
+  which keeps only its larger boxes: a rider near the camera, with a 200 px head on a 700 px
+  motorcycle, is cut by every square it crosses;
 - :class:`MotionRegions` (``vision/detectors/motion.py``) proposes squares only where something
   moved, plus where a confirmed track still is;
 - :func:`detect_regions` runs one detector batch over every frame's crops (the crops of several
@@ -32,12 +35,19 @@ EDGE_PX = 2.0  # a box this close to a crop edge that is not the frame's edge is
 
 @dataclass(frozen=True)
 class Region:
-    """A crop of a frame in frame pixels: ``x, y`` top-left, ``width × height``."""
+    """A crop of a frame in frame pixels: ``x, y`` top-left, ``width × height``.
+
+    ``min_box_px``: boxes found in this crop whose longer side is shorter than this are dropped
+    before merging. A whole view sets it to half the tiles' overlap: a small head is left to the
+    tiles, which see it at native resolution, and the downscaled view adds what tiles may cut
+    (``vision.detectors.motion.WHOLE_VIEW_MIN_SHARE``).
+    """
 
     x: int
     y: int
     width: int
     height: int
+    min_box_px: float = 0.0
 
     def crop(self, frame: Frame) -> Frame:
         """The ``(height, width, 3)`` view of ``frame`` (no copy)."""
@@ -138,6 +148,11 @@ def merge_region_detections(
     cut: list[npt.NDArray[np.bool_]] = []
     sources: list[npt.NDArray[np.intp]] = []
     for number, (region, detections) in enumerate(parts):
+        if region.min_box_px > 0 and len(detections):
+            sides = np.maximum(
+                detections.xyxy[:, 2] - detections.xyxy[:, 0], detections.xyxy[:, 3] - detections.xyxy[:, 1]
+            )
+            detections = detections[sides >= region.min_box_px]
         if not len(detections):
             continue
         shifted = detections.xyxy + np.array([region.x, region.y, region.x, region.y], dtype=np.float32)
@@ -225,7 +240,7 @@ def _one_frame(
     detector's own NMS already ran: nothing overlaps to merge); several regions merged."""
     if not parts:
         return Detections.empty(names)
-    if len(parts) == 1:
+    if len(parts) == 1 and not parts[0][0].min_box_px:
         region, detections = parts[0]
         offset = np.array([region.x, region.y, region.x, region.y], dtype=np.float32)
         return Detections(detections.xyxy + offset, detections.scores, detections.class_ids, detections.class_names)
