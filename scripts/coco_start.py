@@ -21,11 +21,19 @@ confident detections of either must match a same-class one of the other, with me
 within 2 px and 0.03 score (see ``LoadCheck``). The report is written beside the checkpoint and into
 the card by ``scripts/train.py``.
 
+The same rebuild starts a stage from **one of our own YOLO11n exports** (``--onnx``, e.g. the
+served ``models/helmet-yolo11n.onnx``): its folded weights are read from the ONNX graph
+(``arrays_from_onnx``), and the check is against that file in ONNX Runtime, raw outputs and
+detections (``check_against_onnx``). The checkpoints a model was trained through live in
+``build/``, which a new machine does not have; the committed ONNX file always is there.
+
 Usage (the training environment)::
 
     .venv/bin/python scripts/coco_start.py --npz ../shared/weights/yolo11n-coco-fused.npz \\
         --openvino ../shared/weights/yolo11n-coco-int8-openvino/yolo11n.xml \\
         --images ../shared/datasets/bike-helmet/images --out build/coco/yolo11n-coco.pt
+    .venv/bin/python scripts/coco_start.py --onnx models/helmet-yolo11n.onnx \\
+        --images ../shared/datasets/bike-helmet/images --out build/onnx-start/helmet-yolo11n.pt
 """
 
 from __future__ import annotations
@@ -75,13 +83,63 @@ def letterboxed(images: list[Path], size: int = INPUT_SIZE) -> np.ndarray:
     return np.ascontiguousarray(np.stack(batch))
 
 
-def build_model(npz_file: Path, calibration: np.ndarray) -> nn.Module:
-    """ultralytics ``DetectionModel`` (yolo11n, 80 classes) holding the folded COCO weights, in eval mode."""
+def arrays_from_onnx(onnx_file: Path) -> dict[str, np.ndarray]:
+    """Every convolution's folded weight and bias in a YOLO11n ONNX export, keyed as the npz is.
+
+    ultralytics names each conv's initializers by module path (``model.0.conv.weight``), and
+    ``scripts/train.py`` stores them as fp16 followed by a ``Cast`` (times the folded BatchNorm
+    scale, fp32): the constant chain is evaluated here, so the arrays are the exact numbers the
+    ONNX graph convolves with.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(onnx_file)).graph
+    stored = {init.name: numpy_helper.to_array(init) for init in graph.initializer}
+    producers = {output: node for node in graph.node for output in node.output}
+
+    def value(name: str) -> np.ndarray:
+        if name in stored:
+            return stored[name].astype(np.float32)
+        node = producers.get(name)
+        if node is not None and node.op_type in ("Cast", "Identity"):
+            return value(node.input[0])
+        if node is not None and node.op_type == "Mul":
+            return value(node.input[0]) * value(node.input[1])
+        raise SystemExit(f"{onnx_file}: {name} is not a stored weight (made by {node.op_type if node else 'nothing'})")
+
+    arrays: dict[str, np.ndarray] = {}
+    for node in graph.node:
+        if node.op_type != "Conv":
+            continue
+        for name in node.input[1:]:
+            if not name.startswith("model."):
+                raise SystemExit(
+                    f"{onnx_file}: conv input {name!r} is not named by module path (not an ultralytics export?)"
+                )
+            arrays[name] = value(name)
+    return arrays
+
+
+def build_model(arrays: dict[str, np.ndarray], calibration: np.ndarray, source: str = "npz") -> nn.Module:
+    """ultralytics ``DetectionModel`` (yolo11n) holding folded conv weights ``arrays``, in eval mode.
+
+    The class count is that of ``arrays`` (80 for the COCO npz, ours for our own exports).
+    """
     from ultralytics.nn.modules import Conv
     from ultralytics.nn.tasks import DetectionModel
 
-    arrays = dict(np.load(npz_file))
-    model = DetectionModel("yolo11n.yaml", nc=COCO_NC, verbose=False)
+    classes, width = arrays["model.23.cv3.0.2.weight"].shape[:2]
+    # The class branch's hidden width follows the class count it was built for: a model fine-tuned
+    # from COCO keeps COCO's (80) with its own class count at the output, as ultralytics' transfer
+    # builds it (``DetectionModel.load``). Build at that width, then give the outputs our classes.
+    model = DetectionModel("yolo11n.yaml", nc=int(width), verbose=False)
+    head = model.model[-1]
+    if classes != width:
+        for branch in head.cv3:
+            branch[-1] = nn.Conv2d(branch[-1].in_channels, int(classes), 1)
+        head.nc, head.no = int(classes), int(classes) + head.reg_max * 4
+        model.nc = model.yaml["nc"] = int(classes)
     modules = dict(model.named_modules())
     used: set[str] = set()
     blocks: dict[str, tuple[nn.Conv2d, nn.BatchNorm2d, np.ndarray]] = {}
@@ -90,7 +148,7 @@ def build_model(npz_file: Path, calibration: np.ndarray) -> nn.Module:
             weight, bias = arrays[f"{name}.conv.weight"], arrays[f"{name}.conv.bias"]
             used.update({f"{name}.conv.weight", f"{name}.conv.bias"})
             if tuple(module.conv.weight.shape) != weight.shape:
-                raise SystemExit(f"{name}: npz weight {weight.shape} vs model {tuple(module.conv.weight.shape)}")
+                raise SystemExit(f"{name}: {source} weight {weight.shape} vs model {tuple(module.conv.weight.shape)}")
             module.conv.weight.data = torch.from_numpy(weight)
             blocks[name] = (module.conv, module.bn, bias)
         elif isinstance(module, nn.Conv2d) and f"{name}.weight" in arrays and not name.endswith(".conv"):
@@ -100,11 +158,11 @@ def build_model(npz_file: Path, calibration: np.ndarray) -> nn.Module:
             used.update({f"{name}.weight", f"{name}.bias"})
     dfl = modules["model.23.dfl.conv"].weight
     if not np.allclose(arrays["model.23.dfl.conv.weight"], dfl.detach().numpy()):
-        raise SystemExit(f"{npz_file}: its DFL weights are not ultralytics' fixed arange(16)")
+        raise SystemExit(f"{source}: its DFL weights are not ultralytics' fixed arange(16)")
     used.add("model.23.dfl.conv.weight")
     unused = sorted(set(arrays) - used)
     if unused:
-        raise SystemExit(f"{npz_file}: {len(unused)} arrays not loaded, e.g. {unused[:3]}")
+        raise SystemExit(f"{source}: {len(unused)} arrays not loaded, e.g. {unused[:3]}")
 
     # Measure z = W * x per conv (hooks on the bare conv), then set BN so that BN(z) = z + b.
     sums: dict[str, list[torch.Tensor]] = {name: [] for name in blocks}
@@ -214,11 +272,13 @@ def check_against_openvino(model: nn.Module, xml_file: Path, batch: np.ndarray) 
     return check
 
 
-def save_checkpoint(model: nn.Module, out: Path, meta: dict[str, Any]) -> None:
+def save_checkpoint(
+    model: nn.Module, out: Path, meta: dict[str, Any], names: dict[int, str] | None = None, key: str = "coco_start"
+) -> None:
     """An ultralytics checkpoint (``model`` + ``train_args``), loadable by ``YOLO(out)`` for fine-tuning."""
     import ultralytics
 
-    model.names = {i: f"coco_{i}" for i in range(COCO_NC)}
+    model.names = names or {i: f"coco_{i}" for i in range(COCO_NC)}
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save(
         {
@@ -226,7 +286,7 @@ def save_checkpoint(model: nn.Module, out: Path, meta: dict[str, Any]) -> None:
             "train_args": {"imgsz": INPUT_SIZE, "task": "detect"},
             "version": ultralytics.__version__,
             "date": None,
-            "coco_start": meta,
+            key: meta,
         },
         out,
     )
@@ -247,7 +307,7 @@ def make_start_checkpoint(
     """
     torch.manual_seed(0)
     calibration = letterboxed(images[:calibration_images])
-    model = build_model(npz_file, calibration)
+    model = build_model(dict(np.load(npz_file)), calibration, str(npz_file))
     check_files = check or images[-8:]
     result = check_against_openvino(model, openvino_xml, letterboxed(check_files))
     meta = {
@@ -267,16 +327,90 @@ def make_start_checkpoint(
     return meta
 
 
+# The rebuilt model against the ONNX file it came from, raw outputs on letterboxed images: both
+# compute in fp32 with the same weights, so only summation order and BatchNorm's (z - mu) / s * s
+# round-trip differ.
+MAX_ONNX_BOX_DIFF_PX = 0.05
+MAX_ONNX_SCORE_DIFF = 1e-3
+
+
+def check_against_onnx(model: nn.Module, onnx_file: Path, batch: np.ndarray) -> dict[str, Any]:
+    """Raw-output and detection agreement of ``model`` with ONNX Runtime running ``onnx_file`` on ``batch``."""
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+    raw_onnx = np.concatenate([session.run(None, {name: batch[i : i + 1]})[0] for i in range(len(batch))])
+    with torch.no_grad():
+        raw_pt = model(torch.from_numpy(batch))[0].numpy()
+    box_diff = float(np.abs(raw_onnx[:, :4] - raw_pt[:, :4]).max())
+    score_diff = float(np.abs(raw_onnx[:, 4:] - raw_pt[:, 4:]).max())
+    same = True
+    for (b_onnx, s_onnx, c_onnx), (b_pt, s_pt, c_pt) in zip(_detections(raw_onnx), _detections(raw_pt), strict=True):
+        same &= len(b_onnx) == len(b_pt) and bool((c_onnx == c_pt).all())
+        same &= bool(np.abs(b_onnx - b_pt).max(initial=0.0) <= MAX_ONNX_BOX_DIFF_PX)
+        same &= bool(np.abs(s_onnx - s_pt).max(initial=0.0) <= MAX_ONNX_SCORE_DIFF)
+    return {
+        "images": len(batch),
+        "max_box_diff_px": round(box_diff, 5),
+        "max_score_diff": round(score_diff, 6),
+        "detections_identical": same,
+        "passed": same and box_diff <= MAX_ONNX_BOX_DIFF_PX and score_diff <= MAX_ONNX_SCORE_DIFF,
+    }
+
+
+def make_onnx_start_checkpoint(
+    onnx_file: Path, images: list[Path], out: Path, calibration_images: int = 200, check: list[Path] | None = None
+) -> dict[str, Any]:
+    """A trainable checkpoint rebuilt from one of our YOLO11n ONNX exports (e.g. the served
+    ``models/helmet-yolo11n.onnx``), so that a later stage starts from the served model when the run
+    that made it is gone (``build/`` is not kept between machines). BatchNorm is recalibrated on
+    ``images`` exactly as for the COCO start; the check runs both on ``check`` (default the last 8
+    of ``images``) and must agree to ``MAX_ONNX_*``. Returns what the card records.
+    """
+    import ast
+
+    import onnx
+
+    torch.manual_seed(0)
+    metadata = {prop.key: prop.value for prop in onnx.load(str(onnx_file)).metadata_props}
+    names = ast.literal_eval(metadata["names"]) if "names" in metadata else None
+    model = build_model(arrays_from_onnx(onnx_file), letterboxed(images[:calibration_images]), str(onnx_file))
+    check_files = check or images[-8:]
+    result = check_against_onnx(model, onnx_file, letterboxed(check_files))
+    meta = {
+        "onnx": str(onnx_file),
+        "onnx_sha256": sha256(onnx_file),
+        "classes": list(names.values()) if names else None,
+        "calibration_images": min(calibration_images, len(images)),
+        "bn_recalibration": "running stats measured on the calibration images; BN(z) = z + folded bias exactly",
+        "check": result,
+        "check_images": [path.name for path in check_files],
+    }
+    if not result["passed"]:
+        raise SystemExit(f"the rebuilt YOLO11n does not reproduce {onnx_file}: {result}")
+    save_checkpoint(model, out, meta, names, key="onnx_start")
+    out.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
+    return meta
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--npz", type=Path, required=True)
-    parser.add_argument("--openvino", type=Path, required=True, help="the int8 model's .xml")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--npz", type=Path, help="the COCO weights, folded (with --openvino)")
+    source.add_argument("--onnx", type=Path, help="one of our YOLO11n ONNX exports, e.g. models/helmet-yolo11n.onnx")
+    parser.add_argument("--openvino", type=Path, help="the int8 model's .xml (the check of an --npz start)")
     parser.add_argument("--images", type=Path, required=True, help="a folder of training images (calibration)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--calibration", type=int, default=200)
     args = parser.parse_args()
     images = sorted(args.images.glob("*.jpg"))
-    meta = make_start_checkpoint(args.npz, args.openvino, images, args.out, args.calibration)
+    if args.onnx:
+        meta = make_onnx_start_checkpoint(args.onnx, images, args.out, args.calibration)
+    elif args.openvino is None:
+        parser.error("--npz needs --openvino (the model its load is checked against)")
+    else:
+        meta = make_start_checkpoint(args.npz, args.openvino, images, args.out, args.calibration)
     print(json.dumps(meta, indent=1))
     return 0
 

@@ -25,6 +25,10 @@ Steps:
    other ``HyperParams`` field. ``--weights`` may also be an ultralytics model YAML (e.g.
    ``yolo11n.yaml``): a new network trained from scratch, optionally distilled from a teacher with
    ``--hp distill_model=models/helmet-yolov12m.pt`` (the fast helmet model's recipe).
+   ``--weights ../shared/weights/yolo11n-coco-fused.npz`` starts from COCO, and ``--weights
+   models/helmet-yolo11n.onnx`` from one of our own YOLO11n exports: both are rebuilt into a
+   checkpoint and checked by ``scripts/coco_start.py`` (the served model continues on a machine
+   that lacks the ``build/runs`` it was trained through).
 3. **Export** ``best.pt`` to ONNX (opset 17, dynamic batch/height/width, onnxslim) and store the
    weights as fp16 followed by a ``Cast`` to fp32, the same lossless scheme as the helmet model
    (``store_weights_fp16`` of ``scripts/build_models/helmet.py``): compute stays fp32 and the outputs
@@ -96,6 +100,7 @@ HELMET_BUILD = ROOT / "scripts" / "build_models" / "helmet.py"
 COCO_START = ROOT / "scripts" / "coco_start.py"
 COCO_CHECKPOINT = ROOT / "build" / "coco" / "yolo11n-coco.pt"
 COCO_OPENVINO = ROOT.parent / "shared" / "weights" / "yolo11n-coco-int8-openvino" / "yolo11n.xml"
+ONNX_START_DIR = ROOT / "build" / "onnx-start"  # checkpoints rebuilt from our ONNX exports (--weights X.onnx)
 OPSET = 17
 CONF = 0.25
 IOU = 0.7
@@ -481,7 +486,7 @@ def model_family(run: dict[str, Any]) -> str:
     while run.get("parent"):
         run = run["parent"]
     weights = Path(run["weights"])
-    if weights.suffix == ".npz":
+    if weights.suffix in (".npz", ".onnx"):  # both rebuilt into ultralytics' yolo11n.yaml by coco_start.py
         return "YOLO11n"
     return weights.stem if weights.suffix in (".yaml", ".yml") else "YOLOv12m"
 
@@ -494,6 +499,8 @@ def training_summary(run: dict[str, Any]) -> str:
     stages = f" in {_stage_count(run)} stages" if run.get("parent") else ""
     if Path(origin["weights"]).suffix == ".npz":
         return f"{model_family(run)} fine-tuned from the COCO weights `{Path(origin['weights']).name}`{stages}"
+    if Path(origin["weights"]).suffix == ".onnx":
+        return f"{model_family(run)} fine-tuned from our model `{origin['weights']}`{stages}"
     if Path(origin["weights"]).suffix not in (".yaml", ".yml"):
         return f"{model_family(run)} fine-tuned from {origin['weights']}{stages}"
     teacher = run["hyperparams"].get("distill_model")
@@ -632,6 +639,25 @@ def write_card(path: Path, spec_name: str, onnx_name: str, run: dict[str, Any]) 
             ),
             ("transferred", _transferred_text(transferred, len(classes))),
         ]
+    elif run.get("onnx_start"):
+        start = run["onnx_start"]
+        check = start["check"]
+        start_rows = [
+            (
+                "start weights",
+                f"`{start['onnx']}` (our YOLO11n, SHA-256 `{start['onnx_sha256']}`; its card names its own "
+                "origin), rebuilt as an ultralytics checkpoint by `scripts/coco_start.py --onnx` (BatchNorm "
+                f"recalibrated on {start['calibration_images']} training images so that each block reproduces "
+                "its folded conv)",
+            ),
+            (
+                "load check",
+                f"vs the same file in ONNX Runtime on {check['images']} images: raw outputs within "
+                f"{check['max_box_diff_px']} px and {check['max_score_diff']} score, detections identical: "
+                f"{check['detections_identical']}",
+            ),
+            ("transferred", _transferred_text(transferred, len(classes))),
+        ]
     elif Path(run["weights"]).suffix in (".yaml", ".yml"):
         start_rows = [("start", f"none: ultralytics' `{run['weights']}` architecture, randomly initialised")]
         if hp.get("distill_model"):
@@ -757,14 +783,33 @@ def parent_run(weights: Path) -> dict[str, Any] | None:
     }
 
 
-def coco_start_checkpoint(npz: Path, data: Path) -> dict[str, Any]:
-    """Build ``build/coco/yolo11n-coco.pt`` from the COCO npz (checked against OpenVINO); its record for the card."""
+def _coco_start() -> ModuleType:
     spec = importlib.util.spec_from_file_location("coco_start", COCO_START)
     if spec is None or spec.loader is None:
         raise SystemExit(f"cannot import {COCO_START}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
+    return module
+
+
+def onnx_start_checkpoint(onnx_file: Path, data: Path) -> dict[str, Any]:
+    """Rebuild a trainable checkpoint from one of our YOLO11n ONNX exports (checked against it in ONNX
+    Runtime) at ``build/onnx-start/<stem>.pt``; its record for the card.
+
+    This is how a stage continues from the served model on a machine without the runs that made it.
+    """
+    images = sorted((data / "images").glob("*.jpg"))
+    out = ONNX_START_DIR / f"{onnx_file.stem}.pt"
+    meta = _coco_start().make_onnx_start_checkpoint(onnx_file.resolve(), images, out)
+    meta["onnx"] = str(onnx_file)
+    LOG.info("ONNX start %s: load check %s", out, meta["check"])
+    return meta
+
+
+def coco_start_checkpoint(npz: Path, data: Path) -> dict[str, Any]:
+    """Build ``build/coco/yolo11n-coco.pt`` from the COCO npz (checked against OpenVINO); its record for the card."""
+    module = _coco_start()
     images = sorted((data / "images").glob("*.jpg"))
     # The load check compares with an int8 model: on photos of ordinary COCO scenes (helmet-wide's
     # bike-helmet photos, ``bike_*``) its activation rounding moves scores least.
@@ -879,6 +924,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         if args.weights.suffix == ".npz":
             run["coco_start"] = coco_start_checkpoint(args.weights, data)
+        elif args.weights.suffix == ".onnx":
+            run["onnx_start"] = onnx_start_checkpoint(args.weights, data)
         run_json.write_text(json.dumps(run, indent=1) + "\n")
     LOG.info("hyper-parameters: %s", json.dumps(dataclasses.asdict(hp)))
 
@@ -887,6 +934,8 @@ def main(argv: list[str] | None = None) -> int:
         weights = args.weights.resolve() if args.weights.exists() else args.weights  # yolo11n.yaml: ultralytics'
         if weights.suffix == ".npz":
             weights = COCO_CHECKPOINT
+        elif weights.suffix == ".onnx":
+            weights = ONNX_START_DIR / f"{weights.stem}.pt"
         result = train(weights, yolo_dir / "data.yaml", run_dir, hp, args.threads, args.resume)
         if result["transferred"] is not None and not args.resume:
             run["transferred"] = list(result["transferred"])
