@@ -799,7 +799,8 @@ def onnx_start_checkpoint(onnx_file: Path, data: Path) -> dict[str, Any]:
 
     This is how a stage continues from the served model on a machine without the runs that made it.
     """
-    images = sorted((data / "images").glob("*.jpg"))
+    train_names = (data / "train.txt").read_text().split()
+    images = [data / "images" / f"{name}.jpg" for name in train_names]  # BatchNorm sees training images only
     out = ONNX_START_DIR / f"{onnx_file.stem}.pt"
     meta = _coco_start().make_onnx_start_checkpoint(onnx_file.resolve(), images, out)
     meta["onnx"] = str(onnx_file)
