@@ -108,5 +108,5 @@ def test_the_rider_and_passenger_count_the_standing_person_does_not(tmp_path, da
     assert summary["non_rider"] == len(non_riders)
     assert summary["vehicles_with_passengers"] == 1
     # Motion regions: the static background is not detected on frame after frame.
-    assert summary["regions_per_frame"] < 8, "fewer crops than tiling the 1920×1080 frame (8 tiles)"
+    assert summary["regions_per_frame"] < 9, "fewer crops than tiling the 1920×1080 frame (8 tiles + the whole view)"
     store.close()
