@@ -108,6 +108,21 @@ def test_detect_writes_annotated_images_and_json(tmp_path, data_dir):
     assert cv2.imread(str(tmp_path / "BikesHelmets16.jpg")).shape == (267, 400, 3)
 
 
+def test_detect_tiles_a_wide_frame_as_a_camera_would_and_letterboxes_it_when_asked(tmp_path, data_dir):
+    frames = str(data_dir / "voc" / "wide" / "images")
+    vision("detect", frames, "--out", str(tmp_path / "auto"), "-q", check=True)
+    vision("detect", frames, "--out", str(tmp_path / "whole"), "--detection", "whole", "-q", check=True)
+    auto = json.loads((tmp_path / "auto" / "detections.json").read_text())["frames"]
+    whole = json.loads((tmp_path / "whole" / "detections.json").read_text())["frames"]
+    assert [f["detection"] for f in auto] == ["tiles", "tiles"] and [f["detection"] for f in whole] == ["whole"] * 2
+
+    def heads(frames: list[dict]) -> int:
+        return sum(d["class_name"] != "two_wheeler" and d["score"] >= 0.25 for f in frames for d in f["detections"])
+
+    # 12 labelled heads of 15-30 px: letterboxed to a third of that, most are lost.
+    assert heads(auto) >= 9 > heads(whole)
+
+
 def test_detect_on_a_video_writes_an_annotated_video(tmp_path):
     vision("detect", str(CLIPS / "helmet5.mp4"), "--out", str(tmp_path), "--input-size", "320", "-q", check=True)
     capture = cv2.VideoCapture(str(tmp_path / "helmet5.annotated.mp4"))

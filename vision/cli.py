@@ -48,9 +48,11 @@ def _cmd_detect(args: argparse.Namespace) -> int:
 
     from vision.detectors import build_detector
     from vision.detectors.annotate import draw_detections
+    from vision.detectors.motion import detect_still
     from vision.sources.files import check_input, is_video, iter_path
 
     check_input(args.path)
+    detection = _detection_settings(args)
     detector = build_detector(_spec_with_overrides(args))
     out_dir: Path = args.out
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -59,7 +61,7 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     records = []
     try:
         for frame in tqdm(iter_path(source), desc="detect", unit="frame", disable=args.quiet):
-            detections = detector.detect([frame.image])[0]
+            detections, mode = detect_still(detector, frame.image, detection)
             annotated = draw_detections(frame.image, detections, detector.info)
             if is_video(source):
                 if writer is None:
@@ -77,6 +79,7 @@ def _cmd_detect(args: argparse.Namespace) -> int:
                     "time_s": frame.time_s,
                     "height": int(frame.image.shape[0]),
                     "width": int(frame.image.shape[1]),
+                    "detection": mode,
                     "detections": detections.to_records(),
                 }
             )
@@ -149,7 +152,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
             aliases[gt_name] = model_name
         spec = spec.model_copy(update={"eval_aliases": aliases})
     images = load_voc(args.data, args.split)
-    detection = _eval_detection(args)
+    detection = _detection_settings(args)
     riders = None
     if args.riders_only:
         from vision.config import Riders
@@ -163,8 +166,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval_detection(args: argparse.Namespace):  # -> Detection | None
-    """The ``detection`` settings ``vision eval`` detects with (``--detection``, default auto, ``--roi``, ...)."""
+def _detection_settings(args: argparse.Namespace):  # -> Detection
+    """The ``detection`` settings of ``vision eval`` and ``vision detect`` (``--detection``, default auto, ...)."""
     from pydantic import ValidationError
 
     from vision.config import Detection, format_validation_error
@@ -411,6 +414,27 @@ def _cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_detection_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--detection",
+        choices=("whole", "tiles", "motion", "auto"),
+        default="auto",
+        help="detect each image or frame as a camera with this detection mode detects its first frame (whole: "
+        "letterbox it; tiles: squares at native resolution; motion and auto tile a wide one). Default auto, as a "
+        "camera's default settings detect: an image at least 2 model inputs wide (1280 px for 640) is tiled, "
+        "smaller ones letterboxed whole",
+    )
+    parser.add_argument("--roi", type=int, nargs=4, metavar=("X", "Y", "W", "H"), help="detect in this part only")
+    parser.add_argument("--tile-overlap", type=int, help="least overlap of tiles, px (default 128)")
+    parser.add_argument("--region-size", type=int, help="tile side, px (default: the model's input size)")
+    parser.add_argument(
+        "--whole-view",
+        action=argparse.BooleanOptionalAction,
+        help="with tiles, also detect the image whole for objects tiles cut (boxes at least half the overlap long; "
+        "default on)",
+    )
+
+
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
@@ -431,6 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     detect = commands.add_parser("detect", help="detect in an image, a folder of images or a video")
     detect.add_argument("path", type=Path, help="image, folder of images, or video file")
     detect.add_argument("--out", type=Path, default=Path("out/detect"), help="output folder (default: out/detect)")
+    _add_detection_options(detect)
     _add_model_options(detect)
     detect.set_defaults(handler=_cmd_detect)
 
@@ -441,23 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--class-map", action="append", metavar="GT=MODEL", help="map a ground-truth class to a model class"
     )
-    evaluate.add_argument(
-        "--detection",
-        choices=("whole", "tiles", "motion", "auto"),
-        default="auto",
-        help="detect as a camera with this detection mode would (whole: letterbox the image; tiles: squares at "
-        "native resolution; motion and auto tile a wide still as a camera's first frame). Default auto, as a "
-        "camera's default settings detect: an image at least 2 model inputs wide (1280 px for 640) is tiled, "
-        "smaller ones letterboxed whole",
-    )
-    evaluate.add_argument("--roi", type=int, nargs=4, metavar=("X", "Y", "W", "H"), help="detect in this part only")
-    evaluate.add_argument("--tile-overlap", type=int, help="least overlap of tiles, px (default 128)")
-    evaluate.add_argument("--region-size", type=int, help="tile side, px (default: the model's input size)")
-    evaluate.add_argument(
-        "--whole-view",
-        action=argparse.BooleanOptionalAction,
-        help="with tiles, also detect the image whole for objects longer than the overlap (default on)",
-    )
+    _add_detection_options(evaluate)
     evaluate.add_argument(
         "--riders-only",
         action="store_true",

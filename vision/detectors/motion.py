@@ -27,8 +27,9 @@ import numpy as np
 import numpy.typing as npt
 
 from vision.config import Detection, Motion
-from vision.detectors.base import Frame
-from vision.detectors.regions import Region, square_around, tile_regions
+from vision.detectors.base import Detector, Frame
+from vision.detectors.detections import Detections
+from vision.detectors.regions import Region, detect_regions, merge_groups, square_around, tile_regions
 
 # The region covering a motion box is this much larger than the box on each side, px of the frame:
 # motion lags the object by up to a frame, and a head needs context to be recognised.
@@ -196,3 +197,16 @@ class RegionPlanner:
 
 def _padded(boxes: npt.NDArray[np.float32], pad: float) -> npt.NDArray[np.float32]:
     return boxes + np.array([-pad, -pad, pad, pad], dtype=np.float32)
+
+
+def detect_still(detector: Detector, frame: Frame, settings: Detection) -> tuple[Detections, str]:
+    """``frame`` detected as a camera with ``settings`` detects its first frame; and how: ``whole`` or ``tiles``.
+
+    With ``auto`` a frame at least two model inputs wide is tiled at native resolution (with the
+    whole view; ``motion`` tiles a first frame too) and a smaller one letterboxed whole: what
+    ``vision eval`` scores and ``vision detect`` shows.
+    """
+    planner = RegionPlanner(settings, detector.info.input_size)
+    regions = planner.plan(frame)
+    found = detect_regions(detector, [frame], [regions], merge_groups(detector.info.class_names))[0]
+    return found, "whole" if planner.mode == "whole" else "tiles"

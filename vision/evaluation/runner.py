@@ -14,8 +14,7 @@ from tqdm import tqdm
 from vision.categories import vehicle_class_names
 from vision.config import Detection, Riders
 from vision.detectors import Detections, Detector, DetectorSpec, build_detector
-from vision.detectors.motion import RegionPlanner
-from vision.detectors.regions import detect_regions, merge_groups
+from vision.detectors.motion import detect_still
 from vision.errors import VisionError
 from vision.evaluation.metrics import EvalReport, evaluate
 from vision.evaluation.voc import LabelledImage
@@ -31,7 +30,7 @@ class Predicted(NamedTuple):
 
     detections: list[Detections]
     ms: list[float]  # detect time per image (decode excluded)
-    modes: list[str]  # how each image was detected: whole, tiles or motion (a first frame: tiles)
+    modes: list[str]  # how each image was detected: whole or tiles
 
 
 def predict_images(
@@ -48,7 +47,6 @@ def predict_images(
     Without them each image is letterboxed whole.
     """
     predicted = Predicted([], [], [])
-    groups = merge_groups(detector.info.class_names)
     for image in tqdm(images, desc="eval", unit="img", disable=not progress, leave=False):
         frame = cv2.imread(str(image.image_path), cv2.IMREAD_COLOR)
         if frame is None:
@@ -57,10 +55,7 @@ def predict_images(
         if detection is None:
             mode, found = "whole", detector.detect([frame])[0]
         else:
-            planner = RegionPlanner(detection, detector.info.input_size)
-            regions = planner.plan(frame)
-            mode = planner.mode  # auto resolved for this frame's size
-            found = detect_regions(detector, [frame], [regions], groups)[0]
+            found, mode = detect_still(detector, frame, detection)  # auto resolved for this frame's size
         predicted.ms.append((time.perf_counter() - start) * 1000.0)
         predicted.detections.append(found)
         predicted.modes.append(mode)
