@@ -429,6 +429,9 @@ class DatasetInfo:
     boxes: str  # what one box is
     source: str  # origin and license
     note: str = ""  # a paragraph for the card's classes section
+    # Height of the camera frames cut into native-resolution tiles for training (the spec's
+    # native_frame_height: a lower-resolution camera's tiles are magnified to it); None: no such frames.
+    native_frame_height: int | None = None
 
 
 DATASETS = {
@@ -450,6 +453,7 @@ DATASETS = {
         "count only heads that ride a moving two-wheeler (`riders_only`). gate-camera labels riders' heads\n"
         "only, so the model also learns that a standing guard's head is background; the tracker's rider rule is\n"
         "what guarantees it (a pedestrian walking past a parked bike looks like a rider to a detector).",
+        native_frame_height=1080,  # gate-camera frames are 1920×1080
     ),
     "bike-helmet": DatasetInfo(
         "helmet",
@@ -523,7 +527,13 @@ def write_spec(path: Path, onnx_name: str, card_name: str, run: dict[str, Any]) 
         f"input_size: {run['hyperparams']['imgsz']}\n"
         f"conf: {CONF}\n"
         f"iou: {IOU}\n"
-        f"# Measured on {dataset} val by scripts/model_cards.py.\n"
+        + (
+            f"# Trained on tiles of {info.native_frame_height}p camera frames: smaller frames get magnified tiles.\n"
+            f"native_frame_height: {info.native_frame_height}\n"
+            if info.native_frame_height
+            else ""
+        )
+        + f"# Measured on {dataset} val by scripts/model_cards.py.\n"
         f"evaluation: {path.stem}.eval.json\n"
     )
 

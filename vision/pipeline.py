@@ -176,7 +176,9 @@ class Pipeline:
                     keep_evidence=capture is not None,
                     first_track_id=used + 1,
                 ),
-                planner=RegionPlanner(camera.detection, group.detector.info.input_size),
+                planner=RegionPlanner(
+                    camera.detection, group.detector.info.input_size, group.detector.info.native_frame_height
+                ),
                 capture=capture,
             )
             group.members.append(runtime)

@@ -10,7 +10,7 @@ import pytest
 from vision.config import Detection, Motion
 from vision.detectors.base import ModelInfo
 from vision.detectors.detections import Detections
-from vision.detectors.motion import MotionDetector, RegionPlanner, cover
+from vision.detectors.motion import MotionDetector, RegionPlanner, cover, region_side
 from vision.detectors.regions import Region, detect_regions, merge_groups, merge_region_detections, tile_regions
 
 CLASSES = ("with_helmet", "without_helmet", "two_wheeler")
@@ -203,6 +203,26 @@ def test_planner_adds_the_whole_view_to_tiles_but_not_to_a_frame_that_is_one_til
     assert RegionPlanner(Detection(mode="tiles"), 640).plan(np.zeros((600, 640, 3), np.uint8)) == [
         Region(0, 0, 640, 600)
     ]
+
+
+def test_a_model_trained_on_1080p_tiles_magnifies_the_tiles_of_a_lower_resolution_frame():
+    assert region_side(640, 1080, 1080) == 640
+    assert region_side(640, 720, 1080) == 416, "640 × 720 / 1080 = 427, to a multiple of 32"
+    assert region_side(640, 2160, 1080) == 640, "never larger than the input: a 4K frame's heads are large enough"
+    assert region_side(640, 360, 1080) == 320, "at most 2× magnified"
+    assert region_side(640, 720, None) == 640, "a model without native_frame_height keeps its input size"
+
+    hd = np.zeros((720, 1280, 3), np.uint8)
+    tiles = RegionPlanner(Detection(mode="tiles"), 640, native_frame_height=1080).plan(hd)
+    assert {(r.width, r.height) for r in tiles[:-1]} == {(416, 416)} and covered(tiles, (720, 1280)).all()
+    assert tiles[-1] == Region(0, 0, 1280, 720, min_box_px=64), "and the whole view"
+    auto = RegionPlanner(Detection(), 640, native_frame_height=1080)
+    auto.plan(hd)
+    assert auto.mode == "motion" and auto.size == 416, "a 1280-px frame is two model inputs wide: regions"
+    asked = RegionPlanner(Detection(mode="tiles", region_size=512), 640, native_frame_height=1080).plan(hd)
+    assert asked[0].width == 512, "a camera's own region_size wins"
+    small = RegionPlanner(Detection(), 640, native_frame_height=1080)
+    assert small.plan(np.zeros((480, 640, 3), np.uint8)) == [Region(0, 0, 640, 480)], "a small frame stays whole"
 
 
 def test_planner_adds_the_whole_view_when_something_larger_than_a_square_moves():

@@ -35,6 +35,7 @@ class ModelInfo:
     input_size: int | None = None
     conf: float | None = None
     class_conf: Mapping[str, float] | None = None
+    native_frame_height: int | None = None  # the spec's: tiles of lower-resolution frames are magnified
 
     def outcome_of(self, class_name: str) -> Outcome:
         return (self.outcomes or {}).get(class_name, Outcome.UNDETERMINED)

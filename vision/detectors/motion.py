@@ -113,16 +113,35 @@ def _intersect(region: Region, within: Region | None, frame_shape: tuple[int, in
     return Region(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
 
 
+def region_side(input_size: int, frame_height: int, native_frame_height: int | None) -> int:
+    """Side of a square, px of the frame: the model's input, or less for a frame below ``native_frame_height``.
+
+    A model trained on tiles of 1080p frames knows heads at their 1080p size; a 720p stream of such a
+    camera shows them at two thirds of it. Squares of ``input_size × 720 / 1080`` (a multiple of 32,
+    at least half the input), magnified to the input, show them at the learnt size again. Measured
+    on gate-camera val resized to 1280×720 (``models/README.md``, "720p").
+    """
+    if native_frame_height is None or frame_height >= native_frame_height:
+        return input_size
+    scaled = round(input_size * frame_height / native_frame_height / 32) * 32
+    return max(input_size // 2, scaled)
+
+
 class RegionPlanner:
     """One camera's regions per frame, from its ``detection`` settings and its open tracks.
 
-    ``region_size`` defaults to the model's input size. ``mode`` ``auto`` is resolved on the first
-    frame (motion for a wide frame, whole otherwise) and kept: :attr:`mode` tells which.
+    ``region_size`` defaults to the model's input size, smaller for a frame below the model's
+    ``native_frame_height`` (:func:`region_side`). ``mode`` ``auto`` is resolved on the first frame
+    (motion for a frame two model inputs wide, whole otherwise) and kept: :attr:`mode` tells which.
     """
 
-    def __init__(self, settings: Detection, model_input_size: int | None) -> None:
+    def __init__(
+        self, settings: Detection, model_input_size: int | None, native_frame_height: int | None = None
+    ) -> None:
         self.settings = settings
-        self.size = settings.region_size or model_input_size or 640
+        self._input_size = settings.region_size or model_input_size or 640
+        self._native_frame_height = None if settings.region_size else native_frame_height
+        self.size = self._input_size  # the side of a square; set per frame size by _setup
         self.mode = settings.mode
         self._motion = MotionDetector(settings.motion)
         self._frame_shape: tuple[int, int] | None = None
@@ -141,8 +160,9 @@ class RegionPlanner:
             self._roi = Region(x, y, min(w, width - x), min(h, height - y))
         area = self._roi or Region(0, 0, width, height)
         if self.mode == "auto":
-            wide = max(area.width, area.height) >= AUTO_WIDE_FACTOR * self.size
+            wide = max(area.width, area.height) >= AUTO_WIDE_FACTOR * self._input_size
             self.mode = "motion" if wide else "whole"
+        self.size = region_side(self._input_size, height, self._native_frame_height)
         overlap = min(self.settings.tile_overlap, self.size - 32)
         self._tiles = tile_regions(frame_shape, self.size, overlap, self._roi)
         self._whole_view = (
@@ -206,7 +226,7 @@ def detect_still(detector: Detector, frame: Frame, settings: Detection) -> tuple
     whole view; ``motion`` tiles a first frame too) and a smaller one letterboxed whole: what
     ``vision eval`` scores and ``vision detect`` shows.
     """
-    planner = RegionPlanner(settings, detector.info.input_size)
+    planner = RegionPlanner(settings, detector.info.input_size, detector.info.native_frame_height)
     regions = planner.plan(frame)
     found = detect_regions(detector, [frame], [regions], merge_groups(detector.info.class_names))[0]
     return found, "whole" if planner.mode == "whole" else "tiles"

@@ -62,6 +62,14 @@ class YoloOnnxSpec(_Spec):
     precision: Precision = Field(
         "f32", description="f32, or bf16 with runtime openvino on a CPU with AMX (faster, not bit-identical)."
     )
+    native_frame_height: int | None = Field(
+        None,
+        ge=64,
+        le=8192,
+        description="Height of the camera frames whose tiles at native resolution the model was trained on (the "
+        "helmet YOLO11n: 1080). A camera's lower-resolution frames are then tiled with smaller squares, magnified "
+        "to the input, so heads reach the size the model learnt (unless the camera sets detection.region_size).",
+    )
 
     @model_validator(mode="after")
     def _precision_needs_openvino(self) -> YoloOnnxSpec:

@@ -102,6 +102,7 @@ class YoloOnnxDetector:
             input_size=input_size,
             conf=spec.conf,
             class_conf=dict(spec.class_conf),
+            native_frame_height=spec.native_frame_height,
         )
 
     @property
