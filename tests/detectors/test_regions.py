@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+import cv2
 import numpy as np
 import pytest
 
@@ -207,18 +208,19 @@ def test_planner_adds_the_whole_view_to_tiles_but_not_to_a_frame_that_is_one_til
 
 def test_a_model_trained_on_1080p_tiles_magnifies_the_tiles_of_a_lower_resolution_frame():
     assert region_side(640, 1080, 1080) == 640
-    assert region_side(640, 720, 1080) == 416, "640 × 720 / 1080 = 427, to a multiple of 32"
+    assert region_side(640, 720, 1080) == 448, "640 × 720 / 1080 = 427, up to a multiple of 32"
     assert region_side(640, 2160, 1080) == 640, "never larger than the input: a 4K frame's heads are large enough"
     assert region_side(640, 360, 1080) == 320, "at most 2× magnified"
     assert region_side(640, 720, None) == 640, "a model without native_frame_height keeps its input size"
 
     hd = np.zeros((720, 1280, 3), np.uint8)
     tiles = RegionPlanner(Detection(mode="tiles"), 640, native_frame_height=1080).plan(hd)
-    assert {(r.width, r.height) for r in tiles[:-1]} == {(416, 416)} and covered(tiles, (720, 1280)).all()
+    assert {(r.width, r.height) for r in tiles[:-1]} == {(448, 448)} and covered(tiles[:-1], (720, 1280)).all()
+    assert len(tiles) == 9, "4 × 2 squares and the whole view"
     assert tiles[-1] == Region(0, 0, 1280, 720, min_box_px=64), "and the whole view"
     auto = RegionPlanner(Detection(), 640, native_frame_height=1080)
     auto.plan(hd)
-    assert auto.mode == "motion" and auto.size == 416, "a 1280-px frame is two model inputs wide: regions"
+    assert auto.mode == "motion" and auto.size == 448, "a 1280-px frame is two model inputs wide: regions"
     asked = RegionPlanner(Detection(mode="tiles", region_size=512), 640, native_frame_height=1080).plan(hd)
     assert asked[0].width == 512, "a camera's own region_size wins"
     small = RegionPlanner(Detection(), 640, native_frame_height=1080)
@@ -251,3 +253,23 @@ def test_planner_whole_and_roi_and_auto_on_a_small_frame():
 def test_cover_tiles_a_box_larger_than_a_region():
     regions = cover(np.array([[0, 0, 1500, 300]], np.float32), 640, FULL_HD, None, 128)
     assert covered(regions, FULL_HD)[:300, :1500].all()
+
+
+def test_the_default_helmet_model_tiles_a_720p_frame_with_magnified_squares(models_dir, data_dir):
+    from vision.detectors import build_detector, load_spec
+    from vision.detectors.motion import detect_still
+
+    detector = build_detector(load_spec(models_dir / "helmet.yaml"))
+    assert detector.info.native_frame_height == 1080
+    crops: list[tuple[int, int]] = []
+    real_detect = detector.detect
+
+    def recording(frames):
+        crops.extend(frame.shape[:2] for frame in frames)
+        return real_detect(frames)
+
+    detector.detect = recording  # the real model still answers; this only notes what it was given
+    wide = cv2.imread(str(next((data_dir / "voc" / "wide" / "images").glob("*.jpg"))))
+    found, mode = detect_still(detector, cv2.resize(wide, (1280, 720), interpolation=cv2.INTER_AREA), Detection())
+    assert mode == "tiles" and crops.count((448, 448)) == 8 and crops[-1] == (720, 1280), crops
+    assert len(found) > 0
