@@ -174,7 +174,7 @@ def median_head_px(item: Labelled) -> float | None:
     return float(np.median(np.sqrt((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]))))
 
 
-def shrink(
+def rescale(
     item: Labelled, head_px: float, enlarge: bool = False, fit: tuple[int, int] | None = None
 ) -> Labelled | None:
     """``item`` scaled so that its median head is ``head_px``; None when it has no head.
@@ -245,7 +245,7 @@ def compose(
     occupied: list[tuple[int, int, int, int]] = []
     placed = 0
     for item, px in zip(items, head_px, strict=True):
-        small = shrink(item, px, enlarge, fit=canvas.shape[:2] if enlarge else None)
+        small = rescale(item, px, enlarge, fit=canvas.shape[:2] if enlarge else None)
         if small is None:
             continue
         spot = place_free(occupied, canvas.shape[:2], small.image.shape[:2], rng)

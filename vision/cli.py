@@ -426,7 +426,11 @@ def _add_detection_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--roi", type=int, nargs=4, metavar=("X", "Y", "W", "H"), help="detect in this part only")
     parser.add_argument("--tile-overlap", type=int, help="least overlap of tiles, px (default 128)")
-    parser.add_argument("--region-size", type=int, help="tile side, px (default: the model's input size)")
+    parser.add_argument(
+        "--region-size",
+        type=int,
+        help="tile side, px (default: the model's input size, smaller for a frame below its native_frame_height)",
+    )
     parser.add_argument(
         "--whole-view",
         action=argparse.BooleanOptionalAction,

@@ -199,8 +199,8 @@ class RegionPlanner:
         regions = cover(candidates, self.size, shape, self._roi, self.settings.tile_overlap)
         if len(regions) >= len(self._tiles):
             return self._tiles + self._whole_view
-        larger_than_a_square = np.maximum(candidates[:, 2] - candidates[:, 0], candidates[:, 3] - candidates[:, 1])
-        return regions + self._whole_view if (larger_than_a_square > self.size).any() else regions
+        longest_side = np.maximum(candidates[:, 2] - candidates[:, 0], candidates[:, 3] - candidates[:, 1])
+        return regions + self._whole_view if (longest_side > self.size).any() else regions
 
     def _inside_roi(self, boxes: npt.NDArray[np.float32], shape: tuple[int, int]) -> npt.NDArray[np.float32]:
         """Boxes clipped to the roi (or frame); boxes left empty are dropped."""
