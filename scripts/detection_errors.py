@@ -44,7 +44,15 @@ SHEET_CELL = 160
 SHEET_COLUMNS = 8
 
 
-def analyse(spec_path: Path, voc: Path, split: str, tiles: bool, sheet: Path | None, sheet_count: int) -> dict:
+def analyse(
+    spec_path: Path,
+    voc: Path,
+    split: str,
+    tiles: bool,
+    sheet: Path | None,
+    sheet_count: int,
+    confused_sheet: Path | None = None,
+) -> dict:
     spec = load_spec(spec_path)
     detector = build_detector(spec)
     images = load_voc(voc, split)
@@ -57,6 +65,7 @@ def analyse(spec_path: Path, voc: Path, split: str, tiles: bool, sheet: Path | N
     }
     labelled: Counter[tuple[str, str]] = Counter()
     unmatched: list[tuple[float, str, int, list[float]]] = []
+    confused: list[tuple[float, str, int, list[float]]] = []
     for index, (image, dets) in enumerate(zip(images, predictions, strict=True)):
         keep = np.array([name not in vehicles for name in dets.labels], bool) & (dets.scores > spec.conf)
         boxes, scores = dets.xyxy[keep], dets.scores[keep]
@@ -68,12 +77,18 @@ def analyse(spec_path: Path, voc: Path, split: str, tiles: bool, sheet: Path | N
         for row, label in enumerate(gt_labels):
             found = {names[j] for j in np.flatnonzero(ious[row] >= MATCH_IOU)} if ious.shape[1] else set()
             labelled[(label, "found" if label in found else "other class only" if found else "missed")] += 1
+            if found and label not in found:
+                best = max(np.flatnonzero(ious[row] >= MATCH_IOU), key=lambda j: scores[j])
+                confused.append((float(scores[best]), f"{label}>{names[best]}", index, gt_boxes[row].tolist()))
         for column in range(len(boxes)):
             if not ious.shape[0] or ious[:, column].max() < MATCH_IOU:
                 unmatched.append((float(scores[column]), names[column], index, boxes[column].tolist()))
     unmatched.sort(key=lambda item: -item[0])
     if sheet is not None:
         write_sheet(sheet, unmatched[:sheet_count], images, non_compliant)
+    if confused_sheet is not None:
+        confused.sort(key=lambda item: -item[0])
+        write_sheet(confused_sheet, confused[:sheet_count], images, set())
     return {
         "spec": str(spec_path),
         "data": f"{voc} {split}",
@@ -100,7 +115,7 @@ def write_sheet(
         colour = (0, 0, 255) if name in red else (255, 0, 0)
         cv2.rectangle(crop, (int(x0 - left), int(y0 - top)), (int(x1 - left), int(y1 - top)), colour, 1)
         cell = cv2.resize(crop, (SHEET_CELL, SHEET_CELL))
-        cv2.putText(cell, f"{name[:7]} {score:.2f}", (2, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 255, 255), 1)
+        cv2.putText(cell, f"{name[:24]} {score:.2f}", (2, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 255, 255), 1)
         cells.append(cell)
     while len(cells) % SHEET_COLUMNS:
         cells.append(np.zeros((SHEET_CELL, SHEET_CELL, 3), np.uint8))
@@ -117,9 +132,16 @@ def main() -> int:
     parser.add_argument("--split", default="val.txt")
     parser.add_argument("--tiles", action="store_true", help="tile each frame at native resolution (the region path)")
     parser.add_argument("--sheet", type=Path, help="write a contact sheet of the best unmatched detections (PNG)")
+    parser.add_argument(
+        "--confused-sheet",
+        type=Path,
+        help="write a contact sheet of the labelled heads found only as another class (the label's box drawn; "
+        "the text is label>prediction and the prediction's score)",
+    )
     parser.add_argument("--sheet-count", type=int, default=40)
     args = parser.parse_args()
-    print(json.dumps(analyse(args.spec, args.voc, args.split, args.tiles, args.sheet, args.sheet_count), indent=1))
+    result = analyse(args.spec, args.voc, args.split, args.tiles, args.sheet, args.sheet_count, args.confused_sheet)
+    print(json.dumps(result, indent=1))
     return 0
 
 

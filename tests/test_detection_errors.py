@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 from script_support import load_script
 
 from vision.evaluation.voc import load_voc
@@ -23,3 +24,15 @@ def test_each_labelled_head_is_found_confused_or_missed(data_dir, tmp_path):
     found = sum(n for key, n in report["labelled"].items() if key.endswith(": found"))
     assert found >= len(heads) // 2, "the served model finds most rendered heads on tiles"
     assert all(name in ("with_helmet", "without_helmet") for name in report["unmatched"])
+
+
+def test_the_confused_sheet_shows_every_head_found_only_as_the_other_class(data_dir, tmp_path):
+    voc = data_dir / "voc" / "wide"
+    sheet = tmp_path / "confused.png"
+    report = detection_errors.analyse(ROOT / "models" / "helmet.yaml", voc, "val.txt", True, None, 40, sheet)
+    confused = sum(n for key, n in report["labelled"].items() if key.endswith(": other class only"))
+    if not confused:
+        assert not sheet.exists()
+        return
+    rows = -(-min(confused, 40) // detection_errors.SHEET_COLUMNS)
+    assert cv2.imread(str(sheet)).shape[:2] == (rows * detection_errors.SHEET_CELL, 8 * detection_errors.SHEET_CELL)
