@@ -28,26 +28,50 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def average_checkpoints(paths: list[Path]) -> dict[str, Any]:
-    """An ultralytics checkpoint dict whose ``model`` is the mean of ``paths``' models (fp16 stored)."""
+def average_checkpoints(paths: list[Path], weights: list[float] | None = None, folded: bool = False) -> dict[str, Any]:
+    """An ultralytics checkpoint dict whose ``model`` is the mean of ``paths``' models (fp16 stored).
+
+    ``weights`` (one per path, any positive scale) make it a weighted mean: a checkpoint that is
+    itself the average of three stages can count as three. ``folded`` averages each network with
+    its BatchNorms folded into the convolutions (ultralytics' ``fuse``), the form it is served in:
+    a model rebuilt from an ONNX export (``scripts/coco_start.py --onnx``) and one trained from
+    the COCO start split a folded convolution into conv and BatchNorm differently, so their unfolded
+    tensors do not correspond one to one, while their folded ones do.
+    """
     import torch
 
     if len(paths) < 2:
         raise SystemExit("average_weights: give two checkpoints or more")
+    weights = [1.0] * len(paths) if weights is None else weights
+    if len(weights) != len(paths) or any(weight <= 0 for weight in weights):
+        raise SystemExit(f"average_weights: give one positive weight per checkpoint, got {weights} for {len(paths)}")
+    shares = [weight / sum(weights) for weight in weights]
     checkpoints = [torch.load(path, map_location="cpu", weights_only=False) for path in paths]
     models = [(checkpoint.get("ema") or checkpoint["model"]).float() for checkpoint in checkpoints]
+    if folded:
+        models = [model.eval().fuse(verbose=False) for model in models]
     states = [model.state_dict() for model in models]
     for path, state in zip(paths[1:], states[1:], strict=True):
         if state.keys() != states[0].keys() or any(state[k].shape != states[0][k].shape for k in state):
             raise SystemExit(f"average_weights: {path} is not the same network as {paths[0]}")
     mean = {
-        key: sum(state[key] for state in states) / len(states) if value.dtype.is_floating_point else value
+        key: sum(share * state[key] for share, state in zip(shares, states, strict=True))
+        if value.dtype.is_floating_point
+        else value
         for key, value in states[0].items()
     }
     averaged = copy.deepcopy(models[0])
     averaged.load_state_dict(mean)
     result = dict(checkpoints[0])
-    result.update(model=averaged.half(), ema=None, optimizer=None, epoch=-1, averaged_from=[str(p) for p in paths])
+    result.update(
+        model=averaged.half(),
+        ema=None,
+        optimizer=None,
+        epoch=-1,
+        averaged_from=[str(p) for p in paths],
+        averaged_weights=shares,
+        averaged_folded=folded,
+    )
     return result
 
 
@@ -55,6 +79,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoints", type=Path, nargs="+")
     parser.add_argument("--out", type=Path, required=True, help="the averaged checkpoint (.pt)")
+    parser.add_argument(
+        "--weights", type=float, nargs="+", help="one weight per checkpoint, in order (default: all equal)"
+    )
+    parser.add_argument(
+        "--folded", action="store_true", help="average with BatchNorms folded into the convolutions (see above)"
+    )
     parser.add_argument("--onnx", action="store_true", help="also export <out>.onnx (dynamic shapes, opset 17)")
     parser.add_argument("--export", type=Path, help="export with scripts/train.py's exporter to this .onnx")
     parser.add_argument(
@@ -68,10 +98,11 @@ def main() -> int:
 
     import torch
 
-    result = average_checkpoints(args.checkpoints)
+    result = average_checkpoints(args.checkpoints, args.weights, args.folded)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     torch.save(result, args.out)
-    print(f"wrote {args.out}: the mean of {len(args.checkpoints)} checkpoints")
+    shares = ", ".join(f"{share:.3f}" for share in result["averaged_weights"])
+    print(f"wrote {args.out}: the mean of {len(args.checkpoints)} checkpoints (shares {shares}, folded: {args.folded})")
     if args.onnx:
         from ultralytics import YOLO
 

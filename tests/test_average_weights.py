@@ -41,3 +41,28 @@ def test_checkpoints_of_different_networks_are_refused(tmp_path):
     _checkpoint(tmp_path / "s.pt", "yolo11s.yaml", 0)
     with pytest.raises(SystemExit, match="not the same network"):
         average_weights.average_checkpoints([tmp_path / "n.pt", tmp_path / "s.pt"])
+
+
+def _folded(state_path: Path) -> dict:
+    model = torch.load(state_path, map_location="cpu", weights_only=False)["model"].float().eval()
+    return {k: v.float() for k, v in model.fuse(verbose=False).state_dict().items()}
+
+
+def test_a_weighted_folded_average_is_the_weighted_mean_of_the_folded_networks(tmp_path):
+    _checkpoint(tmp_path / "a.pt", "yolo11n.yaml", 0)
+    _checkpoint(tmp_path / "b.pt", "yolo11n.yaml", 1)
+    first, second = _folded(tmp_path / "a.pt"), _folded(tmp_path / "b.pt")
+    result = average_weights.average_checkpoints([tmp_path / "a.pt", tmp_path / "b.pt"], [3, 1], folded=True)
+    state = {k: v.float() for k, v in result["model"].state_dict().items()}
+    assert state.keys() == first.keys() and not any("bn." in key for key in state)
+    for key in (k for k in state if k.endswith("conv.weight") or k.endswith("conv.bias")):
+        expected = 0.75 * first[key] + 0.25 * second[key]
+        torch.testing.assert_close(state[key], expected, atol=2e-3 * expected.abs().max().item(), rtol=2e-3)
+    assert result["averaged_weights"] == [0.75, 0.25] and result["averaged_folded"] is True
+
+
+def test_a_weight_per_checkpoint_is_required(tmp_path):
+    _checkpoint(tmp_path / "a.pt", "yolo11n.yaml", 0)
+    _checkpoint(tmp_path / "b.pt", "yolo11n.yaml", 1)
+    with pytest.raises(SystemExit, match="one positive weight per checkpoint"):
+        average_weights.average_checkpoints([tmp_path / "a.pt", tmp_path / "b.pt"], [1])
