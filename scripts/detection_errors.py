@@ -75,10 +75,11 @@ def analyse(
         gt_labels = [label for label, k in zip(image.labels, gt_keep, strict=True) if k]
         ious = box_iou(gt_boxes, boxes) if len(gt_boxes) and len(boxes) else np.zeros((len(gt_boxes), len(boxes)))
         for row, label in enumerate(gt_labels):
-            found = {names[j] for j in np.flatnonzero(ious[row] >= MATCH_IOU)} if ious.shape[1] else set()
+            matches = np.flatnonzero(ious[row] >= MATCH_IOU) if ious.shape[1] else np.zeros(0, int)
+            found = {names[j] for j in matches}
             labelled[(label, "found" if label in found else "other class only" if found else "missed")] += 1
             if found and label not in found:
-                best = max(np.flatnonzero(ious[row] >= MATCH_IOU), key=lambda j: scores[j])
+                best = max(matches, key=lambda j: scores[j])
                 confused.append((float(scores[best]), f"{label}>{names[best]}", index, gt_boxes[row].tolist()))
         for column in range(len(boxes)):
             if not ious.shape[0] or ious[:, column].max() < MATCH_IOU:

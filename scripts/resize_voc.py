@@ -32,6 +32,7 @@ def resize_voc(voc: Path, split: str | None, width: int, out: Path) -> int:
     """Write ``out`` (``images/``, ``annotations/``, the split file); return how many images."""
     items = load_voc(voc, split)
     names = []
+    (out / "images").mkdir(parents=True, exist_ok=True)
     for item in items:
         image = cv2.imread(str(item.image_path))
         if image is None:
@@ -39,7 +40,6 @@ def resize_voc(voc: Path, split: str | None, width: int, out: Path) -> int:
         scale = width / image.shape[1]
         resized = cv2.resize(image, (width, round(image.shape[0] * scale)), interpolation=cv2.INTER_AREA)
         name = item.name
-        (out / "images").mkdir(parents=True, exist_ok=True)
         cv2.imwrite(str(out / "images" / f"{name}.jpg"), resized, [cv2.IMWRITE_JPEG_QUALITY, 92])
         write_voc(out / "annotations", name, f"{name}.jpg", resized.shape[:2], item.xyxy * scale, item.labels)
         names.append(name)
