@@ -144,6 +144,9 @@ class HyperParams:
     cos_lr: bool = False
     close_mosaic: int = 3
     patience: int = 100
+    # Keep ``weights/epoch<N>.pt`` every N epochs (-1: only best/last): the late epochs of one run are
+    # the ingredients of a weight average (``scripts/average_weights.py``), better than its best.pt.
+    save_period: int = -1
     cache: bool = False  # cache="ram" is not deterministic; decoding these small JPEGs is cheap
     amp: bool = False
     plots: bool = False

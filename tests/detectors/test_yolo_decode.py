@@ -45,3 +45,21 @@ def test_decode_applies_one_threshold_per_class():
     _, scores, class_ids = decode_yolo_output(prediction, conf=np.array([0.40, 0.15]), iou=0.7, max_detections=300)
     np.testing.assert_allclose(scores, [0.45, 0.20])
     assert class_ids.tolist() == [0, 1]
+
+
+def test_decode_multi_label_keeps_each_class_above_its_threshold():
+    prediction = raw_output(
+        [
+            (50, 50, 20, 20, 0.60, 0.35),  # both classes pass: two boxes on one anchor
+            (51, 50, 20, 20, 0.50, 0.30),  # the same object again: suppressed within each class
+            (200, 50, 20, 20, 0.05, 0.20),  # class 1 passes its 0.15 threshold only
+            (300, 50, 20, 20, 0.38, 0.10),  # class 0 under its 0.40 threshold: dropped
+        ]
+    )
+    thresholds = np.array([0.40, 0.15])
+    xyxy, scores, class_ids = decode_yolo_output(prediction, thresholds, 0.7, 300, multi_label=True)
+    np.testing.assert_allclose(scores, [0.60, 0.35, 0.20])
+    assert class_ids.tolist() == [0, 1, 1]
+    np.testing.assert_allclose(xyxy[:2], [[40, 40, 60, 60], [40, 40, 60, 60]])
+    _, scores, class_ids = decode_yolo_output(prediction, thresholds, 0.7, 300)
+    assert class_ids.tolist() == [0, 1]  # best class only: the first anchor's class-1 guess is gone

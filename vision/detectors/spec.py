@@ -51,6 +51,11 @@ class YoloOnnxSpec(_Spec):
     )
     iou: float = Field(0.7, gt=0.0, le=1.0, description="NMS IoU threshold.")
     max_detections: int = Field(300, ge=1, le=10000)
+    multi_label: bool = Field(
+        False,
+        description="Keep every class above the threshold at an anchor, not only its best (ultralytics' validator "
+        "does): a head the model hesitates over yields a box for each outcome, and the tracker keeps the better.",
+    )
     class_conf: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
         default_factory=dict,
         description="Class name -> operating threshold for that class, overriding `conf` (e.g. a lower one for a "

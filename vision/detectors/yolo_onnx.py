@@ -3,7 +3,9 @@
 The export's single output is ``(B, 4 + nc, N)``: for each of N anchor points a centre-size box in
 input pixels and one score per class (no objectness). Decoding takes the best class per anchor,
 drops anchors at or below ``conf``, and runs class-aware NMS, as ultralytics' own
-``non_max_suppression`` does with ``multi_label=False``.
+``non_max_suppression`` does with ``multi_label=False``; with ``multi_label`` every class above
+``conf`` at an anchor is a candidate (ultralytics' validator does this), so a head whose second
+guess is the other outcome keeps that guess as a lower-scored box.
 """
 
 from __future__ import annotations
@@ -29,21 +31,30 @@ def decode_yolo_output(
     conf: float | npt.NDArray[np.float64],
     iou: float,
     max_detections: int,
+    multi_label: bool = False,
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.int32]]:
     """Decode one image's raw output ``(4 + nc, N)`` into boxes, scores and class ids after NMS.
 
-    ``conf`` is one threshold, or one per class ``(nc,)``. Returns ``xyxy (K, 4)`` in input
-    pixels, ``scores (K,)`` and ``class_ids (K,)``, best first.
+    ``conf`` is one threshold, or one per class ``(nc,)``. With ``multi_label`` an anchor yields a
+    box for every class above its threshold, else only for its best class. Returns ``xyxy (K, 4)``
+    in input pixels, ``scores (K,)`` and ``class_ids (K,)``, best first.
     """
     class_scores = prediction[4:]
-    class_ids = class_scores.argmax(axis=0).astype(np.int32)
-    scores = class_scores[class_ids, np.arange(class_scores.shape[1])]
-    thresholds = conf[class_ids] if isinstance(conf, np.ndarray) else conf
-    candidates = np.flatnonzero(scores > thresholds)
-    if candidates.size > MAX_NMS_CANDIDATES:
-        candidates = candidates[np.argsort(-scores[candidates], kind="stable")[:MAX_NMS_CANDIDATES]]
-    xyxy = xywh_to_xyxy(np.ascontiguousarray(prediction[:4, candidates].T))
-    scores, class_ids = scores[candidates], class_ids[candidates]
+    if multi_label:
+        thresholds_by_class = conf[:, None] if isinstance(conf, np.ndarray) else conf
+        class_ids, anchors = np.nonzero(class_scores > thresholds_by_class)
+        class_ids = class_ids.astype(np.int32)
+        scores = class_scores[class_ids, anchors]
+    else:
+        class_ids = class_scores.argmax(axis=0).astype(np.int32)
+        scores = class_scores[class_ids, np.arange(class_scores.shape[1])]
+        thresholds = conf[class_ids] if isinstance(conf, np.ndarray) else conf
+        anchors = np.flatnonzero(scores > thresholds)
+        scores, class_ids = scores[anchors], class_ids[anchors]
+    if anchors.size > MAX_NMS_CANDIDATES:
+        best = np.argsort(-scores, kind="stable")[:MAX_NMS_CANDIDATES]
+        anchors, scores, class_ids = anchors[best], scores[best], class_ids[best]
+    xyxy = xywh_to_xyxy(np.ascontiguousarray(prediction[:4, anchors].T))
     keep = nms(xyxy, scores, class_ids, iou_threshold=iou, max_detections=max_detections)
     return xyxy[keep], scores[keep], class_ids[keep]
 
@@ -144,7 +155,7 @@ class YoloOnnxDetector:
         results = []
         for prediction, transform, frame in zip(output, transforms, frames, strict=True):
             xyxy, scores, class_ids = decode_yolo_output(
-                prediction, self._thresholds, self.spec.iou, self.spec.max_detections
+                prediction, self._thresholds, self.spec.iou, self.spec.max_detections, self.spec.multi_label
             )
             results.append(
                 Detections(
