@@ -493,6 +493,8 @@ def model_family(run: dict[str, Any]) -> str:
     while run.get("parent"):
         run = run["parent"]
     weights = Path(run["weights"])
+    if run.get("start_checkpoint"):
+        return str(run["start_checkpoint"]["family"])
     if weights.suffix in (".npz", ".onnx"):  # both rebuilt into ultralytics' yolo11n.yaml by coco_start.py
         return "YOLO11n"
     return weights.stem if weights.suffix in (".yaml", ".yml") else "YOLOv12m"
@@ -676,6 +678,20 @@ def write_card(path: Path, spec_name: str, onnx_name: str, run: dict[str, Any]) 
         if hp.get("distill_model"):
             start_rows.append(("teacher", f"`{hp['distill_model']}` (distillation weight `dis` {hp['dis']})"))
             start_rows.append(helmet_origin)
+    elif run.get("start_checkpoint") and run["start_checkpoint"]["family"] != "YOLOv12m":
+        start = run["start_checkpoint"]
+        start_rows = [
+            (
+                "start checkpoint",
+                f"`{run['weights']}` ({start['family']}, {start['parameters'] / 1e6:.1f} M parameters)"
+                + (
+                    ", the output of the earlier stage below"
+                    if run.get("parent")
+                    else "; its origin is in the training section"
+                ),
+            ),
+            ("transferred", _transferred_text(transferred, len(classes))),
+        ]
     else:
         start_rows = [
             (
@@ -794,6 +810,21 @@ def parent_run(weights: Path) -> dict[str, Any] | None:
         "hyperparams": parent["hyperparams"],
         "parent": parent.get("parent"),
     }
+
+
+def checkpoint_summary(weights: Path) -> dict[str, Any]:
+    """What a ``.pt`` start is: ``{"family": "YOLO11n" | "YOLOv12m" | <yaml stem>, "parameters": N}``.
+
+    Read from the checkpoint's own model YAML, so that a weight average or another session's stage is
+    not described as the YOLOv12m helmet checkpoint.
+    """
+    import torch
+
+    checkpoint = torch.load(weights, map_location="cpu", weights_only=False)
+    model = checkpoint.get("ema") or checkpoint["model"]
+    yaml_file = Path(str(model.yaml.get("yaml_file", ""))).stem  # e.g. yolo11n, yolo12m
+    family = {"yolo11n": "YOLO11n", "yolo12m": "YOLOv12m"}.get(yaml_file, yaml_file or "unknown")
+    return {"family": family, "parameters": sum(p.numel() for p in model.parameters())}
 
 
 def _coco_start() -> ModuleType:
@@ -940,6 +971,8 @@ def main(argv: list[str] | None = None) -> int:
             run["coco_start"] = coco_start_checkpoint(args.weights, data)
         elif args.weights.suffix == ".onnx":
             run["onnx_start"] = onnx_start_checkpoint(args.weights, data)
+        elif args.weights.suffix == ".pt":
+            run["start_checkpoint"] = checkpoint_summary(args.weights)
         run_json.write_text(json.dumps(run, indent=1) + "\n")
     LOG.info("hyper-parameters: %s", json.dumps(dataclasses.asdict(hp)))
 

@@ -50,3 +50,14 @@ def test_a_dataset_variant_is_described_by_its_family():
     assert train.dataset_info("build/face-mask") is train.DATASETS["face-mask"]
     with pytest.raises(SystemExit, match="unknown dataset 'helmet'"):
         train.dataset_info("build/helmet")
+
+
+def test_a_checkpoint_start_is_described_by_its_own_network(tmp_path):
+    # A weight average of YOLO11n stages must not be called the YOLOv12m helmet checkpoint in its card.
+    from ultralytics.nn.tasks import DetectionModel
+
+    model = DetectionModel("yolo11n.yaml", nc=3, verbose=False)
+    torch.save({"model": model.half(), "ema": None}, tmp_path / "soup.pt")
+    summary = train.checkpoint_summary(tmp_path / "soup.pt")
+    assert summary == {"family": "YOLO11n", "parameters": sum(p.numel() for p in model.parameters())}
+    assert train.model_family({"weights": "build/soups/x/best.pt", "start_checkpoint": summary}) == "YOLO11n"

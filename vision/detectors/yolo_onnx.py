@@ -42,8 +42,8 @@ def decode_yolo_output(
     class_scores = prediction[4:]
     if multi_label:
         thresholds_by_class = conf[:, None] if isinstance(conf, np.ndarray) else conf
-        class_ids, anchors = np.nonzero(class_scores > thresholds_by_class)
-        class_ids = class_ids.astype(np.int32)
+        classes, anchors = np.nonzero(class_scores > thresholds_by_class)
+        class_ids: npt.NDArray[np.int32] = classes.astype(np.int32)
         scores = class_scores[class_ids, anchors]
     else:
         class_ids = class_scores.argmax(axis=0).astype(np.int32)
