@@ -75,6 +75,15 @@ def average_checkpoints(paths: list[Path], weights: list[float] | None = None, f
     return result
 
 
+def default_check_images(checkpoints: list[Path]) -> Path:
+    """``build/yolo-data/<run>/images/val`` for the first checkpoint found in ``build/runs/<run>/weights/``."""
+    for checkpoint in checkpoints:
+        weights_dir = checkpoint.resolve().parent
+        if weights_dir.name == "weights":
+            return ROOT / "build" / "yolo-data" / weights_dir.parent.name / "images" / "val"
+    return ROOT / "build" / "yolo-data" / "helmet-yolo11n" / "images" / "val"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoints", type=Path, nargs="+")
@@ -90,11 +99,15 @@ def main() -> int:
     parser.add_argument(
         "--check-images",
         type=Path,
-        default=ROOT / "build" / "yolo-data" / "helmet-yolo11n" / "images" / "val",
-        help="folder of images the exporter compares fp32 and fp16-storage outputs on (its first 16)",
+        help="folder of images the exporter compares fp32 and fp16-storage outputs on (its first 16); default: the "
+        "val images of the run the first checkpoint comes from (build/yolo-data/<run>/images/val)",
     )
     parser.add_argument("--imgsz", type=int, default=640)
     args = parser.parse_args()
+    if args.export:
+        args.check_images = args.check_images or default_check_images(args.checkpoints)
+        if not args.check_images.is_dir():
+            raise SystemExit(f"--check-images: {args.check_images} is not a folder (name one with --check-images)")
 
     import torch
 

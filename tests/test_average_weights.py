@@ -66,3 +66,10 @@ def test_a_weight_per_checkpoint_is_required(tmp_path):
     _checkpoint(tmp_path / "b.pt", "yolo11n.yaml", 1)
     with pytest.raises(SystemExit, match="one positive weight per checkpoint"):
         average_weights.average_checkpoints([tmp_path / "a.pt", tmp_path / "b.pt"], [1])
+
+
+def test_the_export_check_images_default_to_the_first_run_of_the_checkpoints():
+    run_checkpoint = average_weights.ROOT / "build" / "runs" / "helmet-yolo11n-s9" / "weights" / "epoch5.pt"
+    soup = average_weights.ROOT / "build" / "soups" / "s1b-swa" / "best.pt"
+    expected = average_weights.ROOT / "build" / "yolo-data" / "helmet-yolo11n-s9" / "images" / "val"
+    assert average_weights.default_check_images([soup, run_checkpoint]) == expected
