@@ -821,7 +821,7 @@ def checkpoint_summary(weights: Path) -> dict[str, Any]:
     import torch
 
     checkpoint = torch.load(weights, map_location="cpu", weights_only=False)
-    model = checkpoint.get("ema") or checkpoint["model"]
+    model = checkpoint["ema"] if checkpoint.get("ema") is not None else checkpoint["model"]
     yaml_file = Path(str(model.yaml.get("yaml_file", ""))).stem  # e.g. yolo11n, yolo12m
     family = {"yolo11n": "YOLO11n", "yolo12m": "YOLOv12m"}.get(yaml_file, yaml_file or "unknown")
     return {"family": family, "parameters": sum(p.numel() for p in model.parameters())}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
 import cv2
@@ -26,11 +28,25 @@ def test_each_labelled_head_is_found_confused_or_missed(data_dir, tmp_path):
     assert all(name in ("with_helmet", "without_helmet") for name in report["unmatched"])
 
 
+def _with_outcomes_swapped(voc: Path, out: Path) -> Path:
+    """A copy of ``voc`` whose every head is labelled with the other outcome: a confusion for any model."""
+    shutil.copytree(voc, out)
+    swap = {
+        "<name>with_helmet</name>": "<name>without_helmet</name>",
+        "<name>without_helmet</name>": "<name>with_helmet</name>",
+    }
+    for annotation in (out / "annotations").glob("*.xml"):
+        text = annotation.read_text()
+        annotation.write_text(re.sub("|".join(map(re.escape, swap)), lambda match: swap[match.group(0)], text))
+    return out
+
+
 def test_the_confused_sheet_shows_every_head_found_only_as_the_other_class(data_dir, tmp_path):
-    voc = data_dir / "voc" / "wide"
+    # The served model gets this fixture's outcomes right, so its labels are swapped to make confusions.
+    voc = _with_outcomes_swapped(data_dir / "voc" / "wide", tmp_path / "swapped")
     sheet = tmp_path / "confused.png"
     report = detection_errors.analyse(ROOT / "models" / "helmet.yaml", voc, "val.txt", True, None, 40, sheet)
     confused = sum(n for key, n in report["labelled"].items() if key.endswith(": other class only"))
-    assert confused, "the served model calls one rendered head of this fixture by the other class"
+    assert confused, "with the outcomes swapped, heads the served model finds are found as the other class"
     rows = -(-min(confused, 40) // detection_errors.SHEET_COLUMNS)
     assert cv2.imread(str(sheet)).shape[:2] == (rows * detection_errors.SHEET_CELL, 8 * detection_errors.SHEET_CELL)
