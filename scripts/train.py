@@ -678,28 +678,21 @@ def write_card(path: Path, spec_name: str, onnx_name: str, run: dict[str, Any]) 
         if hp.get("distill_model"):
             start_rows.append(("teacher", f"`{hp['distill_model']}` (distillation weight `dis` {hp['dis']})"))
             start_rows.append(helmet_origin)
-    elif run.get("start_checkpoint") and run["start_checkpoint"]["family"] != "YOLOv12m":
-        start = run["start_checkpoint"]
-        start_rows = [
-            (
-                "start checkpoint",
-                f"`{run['weights']}` ({start['family']}, {start['parameters'] / 1e6:.1f} M parameters)"
-                + (
-                    ", the output of the earlier stage below"
-                    if run.get("parent")
-                    else "; its origin is in the training section"
-                ),
-            ),
-            ("transferred", _transferred_text(transferred, len(classes))),
-        ]
     else:
+        # Runs from before start_checkpoint was recorded all started from the YOLOv12m helmet checkpoint.
+        start = run.get("start_checkpoint") or {"family": "YOLOv12m", "parameters": 19.6e6}
+        from_helmet_checkpoint = start["family"] == "YOLOv12m"
+        origin = ""
+        if run.get("parent"):
+            origin = ", the output of the earlier stage below"
+        elif not from_helmet_checkpoint:
+            origin = "; its origin is in the training section"
         start_rows = [
             (
                 "start checkpoint",
-                f"`{run['weights']}` (YOLOv12m, 19.6 M parameters)"
-                + (", the output of the earlier stage below" if run.get("parent") else ""),
+                f"`{run['weights']}` ({start['family']}, {start['parameters'] / 1e6:.1f} M parameters){origin}",
             ),
-            helmet_origin,
+            *([helmet_origin] if from_helmet_checkpoint else []),
             ("transferred", _transferred_text(transferred, len(classes))),
         ]
     source_rows = _table(
