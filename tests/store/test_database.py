@@ -300,6 +300,49 @@ def test_stores_opened_at_once_migrate_once(postgres_url):
         admin.dispose()
 
 
+def test_workers_starting_together_sync_the_same_config(store_url):
+    """Every worker syncs the config when it starts; a fleet started at once must not trip on a new site's id."""
+    stores = [open_store(store_url) for _ in range(4)]
+    errors: list[BaseException] = []
+    try:
+        for attempt in range(5):
+            config = VisionConfig.model_validate(
+                {
+                    "sites": [{"id": f"site-{attempt}", "name": f"Site {attempt}"}],
+                    "cameras": [
+                        {
+                            "id": f"cam-{attempt}",
+                            "site": f"site-{attempt}",
+                            "source": "a.mp4",
+                            "category": "helmet",
+                            "model": "m.yaml",
+                        }
+                    ],
+                }
+            )
+            barrier = threading.Barrier(len(stores))
+
+            def sync(store, config=config, barrier=barrier) -> None:
+                barrier.wait()
+                try:
+                    store.sync_config(config)
+                except BaseException as error:
+                    errors.append(error)
+
+            threads = [threading.Thread(target=sync, args=(store,)) for store in stores]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        assert errors == []
+        with stores[0].engine.connect() as connection:
+            names = connection.execute(sa.text("SELECT id, name FROM sites ORDER BY id")).all()
+        assert [tuple(row) for row in names] == [(f"site-{n}", f"Site {n}") for n in range(5)]
+    finally:
+        for store in stores:
+            store.close()
+
+
 def test_a_store_of_an_unknown_revision_is_refused(tmp_path):
     url = f"sqlite:///{tmp_path / 'r.db'}"
     open_store(url).close()

@@ -436,6 +436,21 @@ def _insert_new(connection: Connection, table: sa.Table, rows: Sequence[dict[str
     return len(inserted.all())
 
 
+def _upsert(connection: Connection, table: sa.Table, row: dict[str, Any], key: str = "id") -> None:
+    """INSERT ``row``, or UPDATE the row with its ``key``, in one statement.
+
+    ``ON CONFLICT DO UPDATE`` is atomic against other writers: an UPDATE that finds no row and then
+    an INSERT lets two writers insert the same key at once, and the second fails on the unique index.
+    Only the columns in ``row`` are updated.
+    """
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**row)
+    changes = {column: statement.excluded[column] for column in row if column != key}
+    connection.execute(statement.on_conflict_do_update(index_elements=[key], set_=changes))
+
+
 def database_now(connection: Connection) -> float:
     """The database server's clock, epoch seconds: leases compare times of one clock, not each machine's."""
     if connection.dialect.name == "postgresql":
@@ -526,14 +541,7 @@ class Store:
             command.upgrade(config, "head")
             if connection.execute(sa.select(meta_table.c.value).where(meta_table.c.key == "store_id")).first() is None:
                 connection.execute(sa.insert(meta_table).values(key="store_id", value=uuid.uuid4().hex))
-            version = str(SCHEMA_VERSION)
-            if (
-                connection.execute(
-                    sa.update(meta_table).where(meta_table.c.key == "schema_version").values(value=version)
-                ).rowcount
-                == 0
-            ):
-                connection.execute(sa.insert(meta_table).values(key="schema_version", value=version))
+            _upsert(connection, meta_table, {"key": "schema_version", "value": str(SCHEMA_VERSION)}, key="key")
 
     @staticmethod
     def _legacy_version(connection: Connection) -> int | None:
@@ -586,31 +594,36 @@ class Store:
 
     # --- writes -------------------------------------------------------------------------------
     def sync_config(self, config: VisionConfig) -> None:
-        """Upsert the config's sites and cameras (rows of removed ones stay: their history does)."""
+        """Upsert the config's sites and cameras (rows of removed ones stay: their history does).
+
+        One ``INSERT ... ON CONFLICT DO UPDATE`` per row: workers that start together all sync the
+        same config, and an update-then-insert would let two of them insert the same id at once.
+        """
         with self._begin() as connection:
             for site in config.sites:
-                values = {"name": site.name, "tags": json.dumps(list(site.tags)), "lat": site.lat, "lon": site.lon}
-                if (
-                    connection.execute(
-                        sa.update(sites_table).where(sites_table.c.id == site.id).values(**values)
-                    ).rowcount
-                    == 0
-                ):
-                    connection.execute(sa.insert(sites_table).values(id=site.id, **values))
+                _upsert(
+                    connection,
+                    sites_table,
+                    {
+                        "id": site.id,
+                        "name": site.name,
+                        "tags": json.dumps(list(site.tags)),
+                        "lat": site.lat,
+                        "lon": site.lon,
+                    },
+                )
             for camera in config.cameras:
-                values = {
-                    "site_id": camera.site,
-                    "category": camera.category.value,
-                    "model": str(camera.model),
-                    "enabled": camera.enabled,
-                }
-                if (
-                    connection.execute(
-                        sa.update(cameras_table).where(cameras_table.c.id == camera.id).values(**values)
-                    ).rowcount
-                    == 0
-                ):
-                    connection.execute(sa.insert(cameras_table).values(id=camera.id, **values))
+                _upsert(
+                    connection,
+                    cameras_table,
+                    {
+                        "id": camera.id,
+                        "site_id": camera.site,
+                        "category": camera.category.value,
+                        "model": str(camera.model),
+                        "enabled": camera.enabled,
+                    },
+                )
 
     def start_run(self, config_path: Path | str, version: str) -> int:
         with self._begin() as connection:
@@ -695,13 +708,8 @@ class Store:
 
     @staticmethod
     def status_upserts(connection: Connection, statuses: dict[str, dict[str, object]]) -> None:
-        table = camera_status_table
         for camera_id, values in statuses.items():
-            if (
-                connection.execute(sa.update(table).where(table.c.camera_id == camera_id).values(**values)).rowcount
-                == 0
-            ):
-                connection.execute(sa.insert(table).values(camera_id=camera_id, **values))
+            _upsert(connection, camera_status_table, {"camera_id": camera_id, **values}, key="camera_id")
 
     # --- workers and leases -------------------------------------------------------------------
     def register_worker(self, worker_id: str, host: str, pid: int, capacity: int, version: str) -> None:
@@ -720,9 +728,7 @@ class Store:
                 "spool_records": 0,
                 "observations": 0,
             }
-            w = workers_table
-            if connection.execute(sa.update(w).where(w.c.id == worker_id).values(**values)).rowcount == 0:
-                connection.execute(sa.insert(w).values(id=worker_id, **values))
+            _upsert(connection, workers_table, {"id": worker_id, **values})
 
     def lease_round(
         self,
@@ -979,16 +985,9 @@ class Store:
 
     def set_mark(self, observation_id: int, mark: str) -> None:
         """An analyst's verdict on an observation's verdict: ``correct``, ``wrong`` or ``unclear`` (replaces any)."""
-        table = audit_marks_table
-        values = {"mark": mark, "marked_at": time.time()}
+        row = {"observation_id": observation_id, "mark": mark, "marked_at": time.time()}
         with self._begin() as connection:
-            if (
-                connection.execute(
-                    sa.update(table).where(table.c.observation_id == observation_id).values(**values)
-                ).rowcount
-                == 0
-            ):
-                connection.execute(sa.insert(table).values(observation_id=observation_id, **values))
+            _upsert(connection, audit_marks_table, row, key="observation_id")
 
     def marks_of(self, observation_ids: Collection[int]) -> dict[int, str]:
         if not observation_ids:
