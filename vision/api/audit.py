@@ -124,7 +124,7 @@ def create_sample(ctx: Context, request: schemas.AuditSampleRequest) -> schemas.
         raise HTTPException(UNPROCESSABLE, str(error)) from error
     sample_id, observation_ids = ctx.store.create_audit_sample(
         request.site,
-        request.category,
+        request.category.value,
         windows,
         request.size,
         request.seed,
@@ -132,7 +132,7 @@ def create_sample(ctx: Context, request: schemas.AuditSampleRequest) -> schemas.
         day_offset_s=ctx.rates.utc_offset_s(request.site, request.start),
     )
     return schemas.AuditSample(
-        id=sample_id, site=request.site, category=request.category, observation_ids=observation_ids
+        id=sample_id, site=request.site, category=request.category.value, observation_ids=observation_ids
     )
 
 

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from vision.categories import Category
+
 
 class _Out(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -219,7 +221,7 @@ class AuditSampleRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     site: str = Field(max_length=64)
-    category: Literal["helmet", "mask"]
+    category: Category = Field(description="The category sampled (`GET /categories`).")
     start: datetime = Field(alias="from")
     end: datetime = Field(alias="to")
     period: str | None = Field(None, max_length=64, description="A configured daily period, e.g. morning_peak.")
