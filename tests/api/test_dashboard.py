@@ -36,14 +36,12 @@ CONFIG = VisionConfig.model_validate(
         ],
     }
 )
-# Like the demo's replayed clips: data at a fixed past time, outside every rolling window of "current".
-T0 = (datetime.now(UTC) - timedelta(days=40)).replace(hour=8, minute=0, second=0, microsecond=0)
 
 
-def observations(site: str, camera: str, category: str, outcomes: list[Outcome]) -> list[Observation]:
+def observations(site: str, camera: str, category: str, outcomes: list[Outcome], start: datetime) -> list[Observation]:
     result = []
     for track, outcome in enumerate(outcomes):
-        ended = T0 + timedelta(seconds=20 * track)  # three per minute: several minute buckets
+        ended = start + timedelta(seconds=20 * track)  # three per minute: several minute buckets
         result.append(
             Observation(camera, site, category, track, ended - timedelta(seconds=4), ended, outcome, 9, 0.8, 1.0, 40.0)
         )
@@ -67,8 +65,11 @@ def store(tmp_path):
     harbour = harbour * 10 + [Outcome.UNDETERMINED] * 3
     square = [Outcome.COMPLIANT] * 3 + [Outcome.NON_COMPLIANT] * 2
     square = square * 4
-    store.add_observations(run, observations("harbour-gate", "harbour-cam", "helmet", harbour))
-    store.add_observations(run, observations("old-town-square", "square-cam", "mask", square))
+    # The page reads the browser's clock, so the data is placed relative to now, when the test runs:
+    # like the demo's replayed clips, 40 days back, outside every rolling window of "current".
+    start = (datetime.now(UTC) - timedelta(days=40)).replace(hour=8, minute=0, second=0, microsecond=0)
+    store.add_observations(run, observations("harbour-gate", "harbour-cam", "helmet", harbour, start))
+    store.add_observations(run, observations("old-town-square", "square-cam", "mask", square, start))
     common = {"fps": 5.0, "frames_read": 900, "frames_processed": 450, "frames_dropped": 0}
     store.set_camera_status("harbour-cam", state="up", reconnects=2, last_frame_wall_at=time.time() - 3, **common)
     store.register_worker("worker-east", "box-1", 4242, capacity=4, version="test")
