@@ -492,9 +492,9 @@ def model_family(run: dict[str, Any]) -> str:
     """``YOLO11n`` (COCO start), ``YOLOv12m`` (helmet checkpoint), else the model YAML's stem; of the first stage."""
     while run.get("parent"):
         run = run["parent"]
-    weights = Path(run["weights"])
     if run.get("start_checkpoint"):
         return str(run["start_checkpoint"]["family"])
+    weights = Path(run["weights"])
     if weights.suffix in (".npz", ".onnx"):  # both rebuilt into ultralytics' yolo11n.yaml by coco_start.py
         return "YOLO11n"
     return weights.stem if weights.suffix in (".yaml", ".yml") else "YOLOv12m"

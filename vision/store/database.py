@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.ext.compiler import compiles
@@ -417,6 +418,11 @@ def observation_row(run_id: int, observation: Observation, worker_id: str | None
     }
 
 
+def _dialect_insert(connection: Connection, table: sa.Table) -> postgresql.Insert | sqlite.Insert:
+    """The INSERT of the connection's dialect, which has ``on_conflict_do_*`` (both spell them alike)."""
+    return postgresql.insert(table) if connection.dialect.name == "postgresql" else sqlite.insert(table)
+
+
 def _insert_new(connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], key: str) -> int:
     """INSERT rows whose ``key`` column is not in the table yet; returns how many were new.
 
@@ -425,13 +431,7 @@ def _insert_new(connection: Connection, table: sa.Table, rows: Sequence[dict[str
     """
     if not rows:
         return 0
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    statement: sa.Insert
-    if connection.dialect.name == "postgresql":
-        statement = postgresql.insert(table).on_conflict_do_nothing(index_elements=[key])
-    else:
-        statement = sqlite.insert(table).on_conflict_do_nothing(index_elements=[key])
+    statement = _dialect_insert(connection, table).on_conflict_do_nothing(index_elements=[key])
     inserted = connection.execute(statement.values(list(rows)).returning(table.c[key]))
     return len(inserted.all())
 
@@ -443,10 +443,7 @@ def _upsert(connection: Connection, table: sa.Table, row: dict[str, Any], key: s
     an INSERT lets two writers insert the same key at once, and the second fails on the unique index.
     Only the columns in ``row`` are updated.
     """
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(**row)
+    statement = _dialect_insert(connection, table).values(**row)
     changes = {column: statement.excluded[column] for column in row if column != key}
     connection.execute(statement.on_conflict_do_update(index_elements=[key], set_=changes))
 
