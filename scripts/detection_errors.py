@@ -5,7 +5,13 @@ AP50 alone does not say whether a class is lost to misses, to confusion with the
 to boxes where nothing is labelled. This script counts, at the spec's operating threshold and
 IoU >= 0.3 (a 30 px head is matched loosely, as a tracker would):
 
-- per labelled class: found with the right class, found only as another class, missed;
+- per labelled class: found with the right class, found only as another class, missed; and the
+  same by head size (``by_size``: the label's sqrt(width x height) in image pixels, < 16, 16-24,
+  24-32, >= 32 px), printed as a table with ``--table`` for every ``--voc`` given::
+
+    .venv/bin/python scripts/detection_errors.py models/helmet.yaml --table \
+        --voc ../shared/datasets/gate-camera ../shared/datasets/gate-camera-id ../shared/datasets/bike-helmet
+
 - detections that match no label, by class, and (``--sheet``) a contact sheet of the best
   scoring of them, each shown with its surroundings, to look at what they are::
 
@@ -40,6 +46,14 @@ from vision.evaluation.voc import LabelledImage, load_voc  # noqa: E402
 from vision.outcome import Outcome  # noqa: E402
 
 MATCH_IOU = 0.3
+SIZE_BINS = ((0, 16, "< 16"), (16, 24, "16-24"), (24, 32, "24-32"), (32, float("inf"), ">= 32"))
+OUTCOMES = ("found", "other class only", "missed")
+
+
+def size_bin(box: np.ndarray) -> str:
+    """The size bin of an xyxy box by sqrt(width x height), px."""
+    side = float(np.sqrt(max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])))
+    return next(name for low, high, name in SIZE_BINS if low <= side < high)
 SHEET_CELL = 160
 SHEET_COLUMNS = 8
 
@@ -64,6 +78,7 @@ def analyse(
         name for name in detector.info.class_names if detector.info.outcome_of(name) is Outcome.NON_COMPLIANT
     }
     labelled: Counter[tuple[str, str]] = Counter()
+    by_size: Counter[tuple[str, str, str]] = Counter()
     unmatched: list[tuple[float, str, int, list[float]]] = []
     confused: list[tuple[float, str, int, list[float]]] = []
     for index, (image, dets) in enumerate(zip(images, predictions, strict=True)):
@@ -77,7 +92,9 @@ def analyse(
         for row, label in enumerate(gt_labels):
             matches = np.flatnonzero(ious[row] >= MATCH_IOU) if ious.shape[1] else np.zeros(0, int)
             found = {names[j] for j in matches}
-            labelled[(label, "found" if label in found else "other class only" if found else "missed")] += 1
+            what = "found" if label in found else "other class only" if found else "missed"
+            labelled[(label, what)] += 1
+            by_size[(label, size_bin(gt_boxes[row]), what)] += 1
             if found and label not in found:
                 best = max(matches, key=lambda j: scores[j])
                 confused.append((float(scores[best]), f"{label}>{names[best]}", index, gt_boxes[row].tolist()))
@@ -97,9 +114,33 @@ def analyse(
         "conf": spec.conf,
         "match_iou": MATCH_IOU,
         "labelled": {f"{label}: {what}": count for (label, what), count in sorted(labelled.items())},
+        "by_size": {
+            label: {
+                name: {what: by_size[(label, name, what)] for what in OUTCOMES}
+                for _, _, name in SIZE_BINS
+                if any(by_size[(label, name, what)] for what in OUTCOMES)
+            }
+            for label in sorted({label for label, _, _ in by_size})
+        },
         "unmatched": dict(Counter(name for _, name, _, _ in unmatched)),
         "unmatched_score_0.5_or_more": dict(Counter(name for score, name, _, _ in unmatched if score >= 0.5)),
     }
+
+
+def size_table(report: dict) -> str:
+    """``by_size`` as a Markdown table: one row per class and size, found / confused / missed."""
+    lines = [
+        f"{report['data']} ({report['path']})",
+        "",
+        "| class | head px | labelled | found | other class only | missed |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, sizes in report["by_size"].items():
+        for name, counts in sizes.items():
+            total = sum(counts.values())
+            shares = " | ".join(f"{counts[what]} ({counts[what] / total:.0%})" for what in OUTCOMES)
+            lines.append(f"| {label} | {name} | {total} | {shares} |")
+    return "\n".join(lines)
 
 
 def write_sheet(
@@ -129,7 +170,7 @@ def write_sheet(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("spec", type=Path)
-    parser.add_argument("--voc", type=Path, required=True)
+    parser.add_argument("--voc", type=Path, nargs="+", required=True, help="one or more VOC folders")
     parser.add_argument("--split", default="val.txt")
     parser.add_argument("--tiles", action="store_true", help="tile each frame at native resolution (the region path)")
     parser.add_argument("--sheet", type=Path, help="write a contact sheet of the best unmatched detections (PNG)")
@@ -140,9 +181,13 @@ def main() -> int:
         "the text is label>prediction and the prediction's score)",
     )
     parser.add_argument("--sheet-count", type=int, default=40)
+    parser.add_argument("--table", action="store_true", help="print the per-size tables, not the JSON")
     args = parser.parse_args()
-    result = analyse(args.spec, args.voc, args.split, args.tiles, args.sheet, args.sheet_count, args.confused_sheet)
-    print(json.dumps(result, indent=1))
+    if len(args.voc) > 1 and (args.sheet or args.confused_sheet):
+        parser.error("--sheet and --confused-sheet take one --voc")
+    for voc in args.voc:
+        result = analyse(args.spec, voc, args.split, args.tiles, args.sheet, args.sheet_count, args.confused_sheet)
+        print(size_table(result) + "\n" if args.table else json.dumps(result, indent=1))
     return 0
 
 

@@ -26,6 +26,24 @@ def test_each_labelled_head_is_found_confused_or_missed(data_dir, tmp_path):
     found = sum(n for key, n in report["labelled"].items() if key.endswith(": found"))
     assert found >= len(heads) // 2, "the served model finds most rendered heads on tiles"
     assert all(name in ("with_helmet", "without_helmet") for name in report["unmatched"])
+    # The same heads by size: every labelled head in exactly one size bin, outcomes summing to the totals.
+    for name in set(heads):
+        sizes = report["by_size"][name]
+        assert set(sizes) <= {"< 16", "16-24", "24-32", ">= 32"}
+        assert sum(sum(counts.values()) for counts in sizes.values()) == heads.count(name)
+        for what in ("found", "other class only", "missed"):
+            assert sum(counts[what] for counts in sizes.values()) == report["labelled"].get(f"{name}: {what}", 0)
+    table = detection_errors.size_table(report)
+    assert table.count("\n| with_helmet |") == len(report["by_size"]["with_helmet"])
+
+
+def test_size_bins_by_square_root_of_area():
+    import numpy as np
+
+    assert detection_errors.size_bin(np.array([0, 0, 15, 15])) == "< 16"
+    assert detection_errors.size_bin(np.array([0, 0, 16, 16])) == "16-24"
+    assert detection_errors.size_bin(np.array([0, 0, 12, 48])) == "24-32"  # sqrt(576) = 24
+    assert detection_errors.size_bin(np.array([10, 10, 42, 42])) == ">= 32"
 
 
 def _with_outcomes_swapped(voc: Path, out: Path) -> Path:

@@ -166,3 +166,15 @@ def test_bad_model_references_fail_before_anything_runs(tmp_path, bad):
 
     problems = check_files(load_config(config_path))
     assert len(problems) == 1 and problems[0].startswith("cameras[0].model:")
+
+
+def test_models_sharing_a_box_share_its_cores():
+    from vision.pipeline import threads_per_model
+
+    demo = load_config(Path(__file__).resolve().parents[1] / "configs" / "demo.yaml")
+    models = {camera.model for camera in demo.cameras if camera.enabled}
+    assert len(models) == 2, "the demo runs a helmet and a mask model"
+    assert threads_per_model(demo, cores=2) == 1
+    assert threads_per_model(demo, cores=16) == 8
+    one_model = demo.model_copy(update={"cameras": demo.cameras[:1]})
+    assert threads_per_model(one_model, cores=2) == 2

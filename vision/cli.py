@@ -179,6 +179,8 @@ def _detection_settings(args: argparse.Namespace):  # -> Detection
         values["tile_overlap"] = args.tile_overlap
     if args.region_size is not None:
         values["region_size"] = args.region_size
+    if args.max_crops is not None:
+        values["max_crops"] = args.max_crops
     if args.whole_view is not None:
         values["whole_view"] = args.whole_view
     try:
@@ -425,7 +427,15 @@ def _add_detection_options(parser: argparse.ArgumentParser) -> None:
         "smaller ones letterboxed whole",
     )
     parser.add_argument("--roi", type=int, nargs=4, metavar=("X", "Y", "W", "H"), help="detect in this part only")
-    parser.add_argument("--tile-overlap", type=int, help="least overlap of tiles, px (default 128)")
+    parser.add_argument(
+        "--tile-overlap", type=int, help="least overlap of tiles, px (default 128, at most half a tile)"
+    )
+    parser.add_argument(
+        "--max-crops",
+        type=int,
+        help="most detector crops per image or frame (default 9); an image that needs more is tiled with larger "
+        "squares, shrunk to the model input",
+    )
     parser.add_argument(
         "--region-size",
         type=int,

@@ -117,7 +117,19 @@ class Detection(_Model):
         None, ge=64, le=4096, multiple_of=32, description="Side of a region, px (default: the model's input size)."
     )
     tile_overlap: int = Field(
-        128, ge=0, le=2048, description="Least overlap of neighbouring tiles, px (more than the largest head)."
+        128,
+        ge=0,
+        le=2048,
+        description="Least overlap of neighbouring tiles, px (more than the largest head); at most half a square, "
+        "so tiles never step by less than half their side.",
+    )
+    max_crops: int = Field(
+        9,
+        ge=1,
+        le=64,
+        description="Most detector crops per frame. Squares on open tracks come first, then squares on motion; a "
+        "frame tiled whole is tiled with squares large enough to fit (shrunk to the model input). What is left out "
+        "is counted (vision_detector_crops_skipped_total).",
     )
     track_margin: float = Field(
         0.5, ge=0, le=4, description="A region kept on a confirmed track covers its box widened by this share."
@@ -166,6 +178,11 @@ class Camera(_Model):
     source: str | int = Field(
         description="Video file, image folder, USB camera index, or rtsp/rtmp/http(s) URL.",
     )
+    detect_source: str | int | None = Field(
+        None,
+        description="Live cameras: a lower-resolution sub-stream (or other USB index) that detection reads instead "
+        "of `source`; `source` is then never opened. Zones, roi and region sizes are in this stream's pixels.",
+    )
     category: Category
     model: Path = Field(description="Detector spec (.yaml), relative to the config file.")
     detect_fps: float = Field(5.0, gt=0, le=120, description="Frames per second sent to the detector.")
@@ -193,14 +210,23 @@ class Camera(_Model):
             raise ValueError("needs a time zone, e.g. 2026-11-01T08:00:00+01:00")
         return value
 
-    @field_validator("source")
+    @field_validator("source", "detect_source")
     @classmethod
-    def _non_empty(cls, value: str | int) -> str | int:
+    def _non_empty(cls, value: str | int | None) -> str | int | None:
         if isinstance(value, str) and not value.strip():
             raise ValueError("must not be empty")
         if isinstance(value, int) and value < 0:
             raise ValueError("a USB camera index is 0 or more")
         return value
+
+    @model_validator(mode="after")
+    def _detect_source_is_live(self) -> Self:
+        source = self.detect_source
+        if source is not None and not (is_stream_url(source) or isinstance(source, int)):
+            raise ValueError("detect_source must be a stream URL or a USB index (a sub-stream of a live camera)")
+        if self.detect_source is not None and not (is_stream_url(self.source) or isinstance(self.source, int)):
+            raise ValueError("detect_source is for live cameras; a file source is detected as it is")
+        return self
 
     @model_validator(mode="after")
     def _unique_zone_names(self) -> Self:

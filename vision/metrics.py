@@ -41,6 +41,11 @@ class SourceHealthCollector(Collector):
     def collect(self) -> Iterator[Metric]:
         labels = ["camera", "site"]
         read = CounterMetricFamily("vision_camera_frames_read", "Frames decoded from the source.", labels=labels)
+        converted = CounterMetricFamily(
+            "vision_camera_frames_converted",
+            "Frames converted to pixels (only those the detector is due to take).",
+            labels=labels,
+        )
         dropped = CounterMetricFamily(
             "vision_camera_frames_dropped",
             "Frames that never reached the detector (replaced by a newer one, or throttled).",
@@ -59,12 +64,13 @@ class SourceHealthCollector(Collector):
             snapshot = camera.health.snapshot()
             values = [camera.camera_id, camera.site_id]
             read.add_metric(values, float(snapshot["frames_read"]))  # type: ignore[arg-type]
+            converted.add_metric(values, float(snapshot["frames_converted"]))  # type: ignore[arg-type]
             dropped.add_metric(values, float(snapshot["frames_dropped"]))  # type: ignore[arg-type]
             reconnects.add_metric(values, float(snapshot["reconnects"]))  # type: ignore[arg-type]
             up.add_metric(values, 1.0 if snapshot["state"] == SourceState.UP else 0.0)
             if snapshot["last_frame_age_s"] is not None:
                 age.add_metric(values, float(snapshot["last_frame_age_s"]))  # type: ignore[arg-type]
-        yield from (read, dropped, reconnects, up, age)
+        yield from (read, converted, dropped, reconnects, up, age)
 
 
 class ComplianceCollector(Collector):
@@ -174,6 +180,12 @@ class PipelineMetrics:
             "vision_camera_detector_regions",
             "Crops sent to the detector (1 per frame when the whole frame is letterboxed; tiles or motion "
             "regions otherwise).",
+            ["camera", "site"],
+            registry=registry,
+        )
+        self.detector_crops_skipped = Counter(
+            "vision_detector_crops_skipped",
+            "Squares on tracks or motion left out of a frame by detection.max_crops (tracks are kept first).",
             ["camera", "site"],
             registry=registry,
         )

@@ -21,6 +21,7 @@ own thread). A worker (:mod:`vision.workers`) adds and removes cameras while the
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -93,6 +94,17 @@ class DetectorGroup:
     thread: threading.Thread | None = None
 
 
+def threads_per_model(config: VisionConfig, cores: int | None = None) -> int:
+    """Inference threads for each detector whose spec sets none: the cores shared by the config's models.
+
+    Each model runs on a detector thread of its own, in parallel with the others; an ONNX Runtime
+    session that takes every core would make two models fight over them. The two sessions of a
+    two-stage spec run one after the other on one thread, so they count once.
+    """
+    models = {str(Path(camera.model).resolve()) for camera in config.cameras if camera.enabled}
+    return max(1, (cores or os.cpu_count() or 1) // max(1, len(models)))
+
+
 class Pipeline:
     """Runs cameras of a config until stopped, or (without ``dynamic``) until every file source ends.
 
@@ -153,6 +165,8 @@ class Pipeline:
             spec = load_spec(camera.model)
             if spec.category is not None and spec.category != camera.category:
                 raise VisionError(f"camera {camera.id}: model {camera.model} measures {spec.category}")
+            if spec.threads is None:
+                spec = spec.model_copy(update={"threads": threads_per_model(self.config)})
             self._groups[key] = DetectorGroup(build_detector(spec))
         return self._groups[key]
 
@@ -343,6 +357,7 @@ class Pipeline:
                 continue
             plans = []
             for runtime, frame in batch:
+                skipped_before = runtime.planner.skipped
                 try:
                     plans.append(runtime.planner.plan(frame.image, runtime.tracker.open_boxes()))
                 except ValueError as error:  # e.g. an roi outside this stream's frames: a config problem
@@ -350,6 +365,9 @@ class Pipeline:
                         log.error("camera %s: %s; its frames are skipped", runtime.camera.id, error)
                         runtime.planner_error = str(error)
                     plans.append([])
+                if runtime.planner.skipped > skipped_before:
+                    labels = (runtime.camera.id, runtime.camera.site)
+                    self.metrics.detector_crops_skipped.labels(*labels).inc(runtime.planner.skipped - skipped_before)
             started = time.perf_counter()
             try:
                 results = detect_regions(detector, [frame.image for _, frame in batch], plans, groups)

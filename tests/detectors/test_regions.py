@@ -250,6 +250,36 @@ def test_planner_whole_and_roi_and_auto_on_a_small_frame():
         outside.plan(np.zeros((*FULL_HD, 3), np.uint8))
 
 
+def test_a_small_frame_at_a_small_input_is_tiled_within_the_crop_budget():
+    # The cliff of issue 26: a 640×480 clip at a 320 input with a model trained on 1080p tiles gave
+    # 160 px squares stepping by 32 px, 176 a frame.
+    frame = np.zeros((480, 640, 3), np.uint8)
+    planner = RegionPlanner(Detection(), 320, native_frame_height=1080)
+    regions = planner.plan(frame)
+    assert planner.mode == "motion" and planner.size == 160
+    assert len(regions) <= Detection().max_crops
+    assert covered(regions, (480, 640)).all(), "the whole frame is still looked at"
+    assert planner.coverage_size > planner.size, "with larger squares, shrunk to the input"
+    assert planner.overlap_for(160) == 80, "tiles never step by less than half a square"
+    one = RegionPlanner(Detection(mode="tiles", max_crops=1), 640).plan(np.zeros((*FULL_HD, 3), np.uint8))
+    assert one == [Region(0, 0, 1920, 1080)], "a budget of one is the whole frame"
+
+
+def test_the_budget_keeps_open_tracks_first_and_counts_what_it_leaves_out():
+    planner = RegionPlanner(Detection(mode="motion", max_crops=3), 640)
+    empty = np.full((*FULL_HD, 3), 90, np.uint8)
+    planner.plan(empty)
+    moved = empty.copy()
+    for x in (100, 800, 1500):  # three movers far apart: three squares
+        moved[100:160, x : x + 40] = 240
+    tracks = np.array([[1000, 900, 1030, 936], [300, 900, 330, 936]], np.float32)
+    regions = planner.plan(moved, tracks)
+    assert len(regions) == 3 and planner.skipped >= 2
+    assert covered(regions[:2], FULL_HD)[900:936, 1000:1030].all()
+    assert covered(regions[:2], FULL_HD)[900:936, 300:330].all(), "both open tracks are kept"
+    assert planner.plan(empty) == [] and planner.skipped >= 2
+
+
 def test_cover_tiles_a_box_larger_than_a_region():
     regions = cover(np.array([[0, 0, 1500, 300]], np.float32), 640, FULL_HD, None, 128)
     assert covered(regions, FULL_HD)[:300, :1500].all()

@@ -59,12 +59,16 @@ def test_server_that_stops_and_comes_back_is_reconnected(image):
         assert poll_frame(source) is not None
         camera.stop()
         assert wait_for(lambda: source.health.snapshot()["state"] == SourceState.DOWN)
-        reconnects = source.health.snapshot()["reconnects"]
+        assert source.health.snapshot()["reconnects"] >= 1
+        assert "ended or failed" in source.health.snapshot()["last_error"]
+        while source.poll() is not None:  # whatever arrived before the break
+            pass
         camera.start()
         assert wait_for(lambda: source.health.snapshot()["state"] == SourceState.UP)
         read_before = source.health.snapshot()["frames_read"]
         assert wait_for(lambda: source.health.snapshot()["frames_read"] > read_before + 5)
-        assert source.health.snapshot()["reconnects"] >= reconnects
+        frame = poll_frame(source)
+        assert frame is not None and frame.image.shape == image.shape  # the same source, frames again
     finally:
         source.stop()
         camera.stop()
@@ -72,12 +76,15 @@ def test_server_that_stops_and_comes_back_is_reconnected(image):
 
 def test_a_stalled_stream_is_detected_and_reconnected(image):
     camera = MjpegCamera(image).start()
-    source = LiveSource("cam", camera.url, detect_fps=10, frame_ready=threading.Event(), reconnect=FAST)
+    # The read timeout (open_timeout_s) is longer than the stall limit: only the watchdog can notice.
+    watchdog_first = Reconnect(initial_s=0.2, max_s=1.0, open_timeout_s=6.0, stall_timeout_s=1.5)
+    source = LiveSource("cam", camera.url, detect_fps=10, frame_ready=threading.Event(), reconnect=watchdog_first)
     source.start()
     try:
         assert poll_frame(source) is not None
         camera.stall()
-        assert wait_for(lambda: source.health.snapshot()["state"] in (SourceState.STALLED, SourceState.DOWN))
+        assert wait_for(lambda: source.health.snapshot()["state"] == SourceState.STALLED, timeout=5.0)
+        assert "stalled" in source.health.snapshot()["last_error"]
         assert source.health.snapshot()["reconnects"] >= 1
         camera.stop()
         camera.start()  # serving again (not stalled)
@@ -116,6 +123,10 @@ def test_detect_fps_throttles_what_reaches_the_detector(image):
             taken += source.poll() is not None
             time.sleep(0.01)
         assert 5 <= taken <= 10  # about 4 per second
+        health = source.health.snapshot()
+        # Every frame is taken from the stream, only those due are converted to pixels.
+        assert health["frames_converted"] <= taken + 3
+        assert health["frames_read"] >= 3 * health["frames_converted"]
     finally:
         source.stop()
         camera.stop()

@@ -22,7 +22,9 @@ The squares have the model's input size and are cut at native resolution (see
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
@@ -32,6 +34,8 @@ from vision.config import Detection, Motion
 from vision.detectors.base import Detector, Frame
 from vision.detectors.detections import Detections
 from vision.detectors.regions import Region, detect_regions, merge_groups, square_around, tile_regions
+
+log = logging.getLogger(__name__)
 
 # The region covering a motion box is this much larger than the box on each side, px of the frame:
 # motion lags the object by up to a frame, and a head needs context to be recognised.
@@ -86,13 +90,18 @@ class MotionDetector:
 
 
 def cover(
-    boxes: npt.NDArray[np.float32], size: int, frame_shape: tuple[int, int], within: Region | None, overlap: int
+    boxes: npt.NDArray[np.float32],
+    size: int,
+    frame_shape: tuple[int, int],
+    within: Region | None,
+    overlap: int,
+    chosen: Sequence[Region] = (),
 ) -> list[Region]:
-    """Squares of ``size`` that together contain every box (greedy, largest box first).
+    """``chosen`` followed by squares of ``size`` that together contain every box (greedy, largest box first).
 
     A box that fits in a square already chosen costs nothing; one larger than a square is tiled.
     """
-    regions: list[Region] = []
+    regions: list[Region] = list(chosen)
     order = np.argsort(-((boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])), kind="stable")
     for box in boxes[order]:
         x0, y0, x1, y1 = (float(v) for v in box)
@@ -136,6 +145,12 @@ class RegionPlanner:
     ``region_size`` defaults to the model's input size, smaller for a frame below the model's
     ``native_frame_height`` (:func:`region_side`). ``mode`` ``auto`` is resolved on the first frame
     (motion for a frame two model inputs wide, whole otherwise) and kept: :attr:`mode` tells which.
+
+    Work per frame is bounded by construction: tiles overlap by at most half their side (a step of
+    at least half a square), and a frame never gets more than ``max_crops`` regions. A frame tiled
+    whole that would need more is tiled with larger squares (shrunk to the model's input) until
+    they fit (:attr:`coverage_size`); in ``motion`` mode squares on open tracks come first, then
+    squares on motion, and those over the budget are left out and counted in :attr:`skipped`.
     """
 
     def __init__(
@@ -144,13 +159,31 @@ class RegionPlanner:
         self.settings = settings
         self._input_size = settings.region_size or model_input_size or 640
         self._native_frame_height = None if settings.region_size else native_frame_height
-        self.size = self._input_size  # the side of a square; set per frame size by _setup
+        self.size = self._input_size  # the side of a native-resolution square; set per frame size by _setup
+        self.coverage_size = self._input_size  # the side of the squares a frame tiled whole gets
         self.mode = settings.mode
+        self.skipped = 0  # regions left out by max_crops since the start
         self._motion = MotionDetector(settings.motion)
         self._frame_shape: tuple[int, int] | None = None
         self._roi: Region | None = None
+        self._overlap = 0
         self._tiles: list[Region] = []
         self._whole_view: list[Region] = []  # the frame (or roi) letterboxed, for objects tiles cut
+
+    def overlap_for(self, size: int) -> int:
+        """The tiles' overlap for squares of ``size``: ``tile_overlap``, at most half a square."""
+        return min(self.settings.tile_overlap, size // 2)
+
+    def _coverage(self, frame_shape: tuple[int, int], area: Region, size: int) -> tuple[list[Region], list[Region]]:
+        """Tiles of ``size`` over the frame (or roi), and the whole view when there are several."""
+        overlap = self.overlap_for(size)
+        tiles = tile_regions(frame_shape, size, overlap, self._roi)
+        whole_view = (
+            [Region(area.x, area.y, area.width, area.height, min_box_px=overlap * WHOLE_VIEW_MIN_SHARE)]
+            if self.settings.whole_view and len(tiles) > 1
+            else []
+        )
+        return tiles, whole_view
 
     def _setup(self, frame_shape: tuple[int, int]) -> None:
         height, width = frame_shape
@@ -166,13 +199,24 @@ class RegionPlanner:
             wide = max(area.width, area.height) >= AUTO_WIDE_FACTOR * self._input_size
             self.mode = "motion" if wide else "whole"
         self.size = region_side(self._input_size, height, self._native_frame_height)
-        overlap = min(self.settings.tile_overlap, self.size - 32)
-        self._tiles = tile_regions(frame_shape, self.size, overlap, self._roi)
-        self._whole_view = (
-            [Region(area.x, area.y, area.width, area.height, min_box_px=overlap * WHOLE_VIEW_MIN_SHARE)]
-            if self.settings.whole_view and len(self._tiles) > 1
-            else []
-        )
+        self._overlap = self.overlap_for(self.size)
+        size = self.size
+        self._tiles, self._whole_view = self._coverage(frame_shape, area, size)
+        native = len(self._tiles) + len(self._whole_view)
+        longest = max(area.width, area.height)
+        while len(self._tiles) + len(self._whole_view) > self.settings.max_crops and size < longest:
+            size += 32  # larger squares, shrunk to the model input: coarser, but the whole frame is covered
+            self._tiles, self._whole_view = self._coverage(frame_shape, area, size)
+        self.coverage_size = size
+        if size != self.size and self.mode != "whole":
+            log.info(
+                "%d squares of %d px exceed detection.max_crops %d: a frame tiled whole gets %d squares of %d px",
+                native,
+                self.size,
+                self.settings.max_crops,
+                len(self._tiles) + len(self._whole_view),
+                size,
+            )
 
     def plan(self, frame: Frame, track_boxes: npt.NDArray[np.float32] | None = None) -> list[Region]:
         """The regions to detect on in ``frame``; ``track_boxes (T, 4)`` are the camera's open confirmed tracks."""
@@ -187,20 +231,29 @@ class RegionPlanner:
         moving = self._motion.moving_boxes(frame)
         if moving is None:
             return self._tiles + self._whole_view
-        boxes = [_padded(moving, MOTION_PAD_PX)]
+        tracks = np.zeros((0, 4), np.float32)
         if track_boxes is not None and len(track_boxes):
             widths = (track_boxes[:, 2] - track_boxes[:, 0]) * self.settings.track_margin
             heights = (track_boxes[:, 3] - track_boxes[:, 1]) * self.settings.track_margin
             grown = track_boxes + np.stack([-widths, -heights, widths, heights], axis=1)
-            boxes.append(grown.astype(np.float32))
-        candidates = self._inside_roi(np.concatenate(boxes), shape)
-        if not len(candidates):
+            tracks = self._inside_roi(grown.astype(np.float32), shape)
+        movers = self._inside_roi(_padded(moving, MOTION_PAD_PX), shape)
+        if not len(tracks) and not len(movers):
             return []
-        regions = cover(candidates, self.size, shape, self._roi, self.settings.tile_overlap)
-        if len(regions) >= len(self._tiles):
-            return self._tiles + self._whole_view
+        # Preference: squares on open tracks, then squares on what moved (those inside a track's
+        # square cost nothing more).
+        regions = cover(tracks, self.size, shape, self._roi, self._overlap)
+        regions = cover(movers, self.size, shape, self._roi, self._overlap, chosen=regions)
+        if len(regions) >= len(self._tiles) and self.coverage_size == self.size:
+            return self._tiles + self._whole_view  # as many as tiling the frame at native resolution
+        candidates = np.concatenate([tracks, movers])
         longest_side = np.maximum(candidates[:, 2] - candidates[:, 0], candidates[:, 3] - candidates[:, 1])
-        return regions + self._whole_view if (longest_side > self.size).any() else regions
+        whole_view = self._whole_view if (longest_side > self.size).any() else []
+        budget = self.settings.max_crops - len(whole_view)
+        if len(regions) > budget:
+            self.skipped += len(regions) - budget
+            regions = regions[:budget]
+        return regions + whole_view
 
     def _inside_roi(self, boxes: npt.NDArray[np.float32], shape: tuple[int, int]) -> npt.NDArray[np.float32]:
         """Boxes clipped to the roi (or frame); boxes left empty are dropped."""

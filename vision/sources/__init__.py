@@ -19,10 +19,13 @@ from vision.sources.live import LiveSource, Reconnect
 def open_source(
     camera: Camera, frame_ready: threading.Event, run_start: datetime, reconnect: Reconnect | None = None
 ) -> FrameSource:
-    """The source for ``camera``; files start at ``camera.start_time`` or else at ``run_start``."""
-    if isinstance(camera.source, int):
-        return LiveSource(camera.id, camera.source, camera.detect_fps, frame_ready, reconnect)
-    if is_stream_url(camera.source):
+    """The source for ``camera``; files start at ``camera.start_time`` or else at ``run_start``.
+
+    A live camera with a ``detect_source`` (its sub-stream) is read from that alone.
+    """
+    if camera.detect_source is not None:
+        return LiveSource(camera.id, camera.detect_source, camera.detect_fps, frame_ready, reconnect)
+    if isinstance(camera.source, int) or is_stream_url(camera.source):
         return LiveSource(camera.id, camera.source, camera.detect_fps, frame_ready, reconnect)
     return FileSource(
         camera.id,

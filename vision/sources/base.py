@@ -41,13 +41,16 @@ class SourceState(StrEnum):
 class SourceHealth:
     """Counters and state of one source, updated by its reader thread, read by anyone.
 
-    ``frames_read`` counts decoded frames; ``frames_dropped`` those that never reached the
-    detector (overwritten by a newer frame or skipped by the ``detect_fps`` throttle).
+    ``frames_read`` counts frames taken from the source (packets decoded); ``frames_converted``
+    those also converted to pixels (only frames the detector is due to take); ``frames_dropped``
+    those that never reached the detector (overwritten by a newer frame or skipped by the
+    ``detect_fps`` throttle).
     """
 
     state: SourceState = SourceState.STARTING
     frames_read: int = 0
     frames_dropped: int = 0
+    frames_converted: int = 0
     reconnects: int = 0
     last_frame_monotonic: float | None = None
     last_error: str | None = None
@@ -58,10 +61,11 @@ class SourceHealth:
             for name, value in changes.items():
                 setattr(self, name, value)
 
-    def count(self, read: int = 0, dropped: int = 0, reconnects: int = 0) -> None:
+    def count(self, read: int = 0, dropped: int = 0, reconnects: int = 0, converted: int = 0) -> None:
         with self._lock:
             self.frames_read += read
             self.frames_dropped += dropped
+            self.frames_converted += converted
             self.reconnects += reconnects
             if read:
                 self.last_frame_monotonic = time.monotonic()
@@ -73,6 +77,7 @@ class SourceHealth:
                 "state": self.state.value,
                 "frames_read": self.frames_read,
                 "frames_dropped": self.frames_dropped,
+                "frames_converted": self.frames_converted,
                 "reconnects": self.reconnects,
                 "last_frame_age_s": age,
                 "last_error": self.last_error,

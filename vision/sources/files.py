@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -62,20 +62,26 @@ def open_video(path: Path) -> cv2.VideoCapture:
     return capture
 
 
-def iter_video(path: Path) -> Iterator[FileFrame]:
-    """Every frame of a video file in order, timed by the container's own timestamps (seconds)."""
+def iter_video(path: Path, wanted: Callable[[int, float], bool] | None = None) -> Iterator[FileFrame]:
+    """Frames of a video file in order, timed by the container's own timestamps (seconds).
+
+    ``wanted(index, time_s)`` is asked for each frame once its packet is decoded (``grab``) and
+    before its pixels are converted (``retrieve``): a frame it refuses costs the decode only, which
+    is about half of ``read()`` for H.264 (``scripts/bench_decode.py``). Without it every frame comes.
+    """
     capture = open_video(path)
     fps = capture.get(cv2.CAP_PROP_FPS) or 0.0
     try:
         index = 0
-        while True:
-            ok, image = capture.read()
-            if not ok:
-                break
+        while capture.grab():
             position_s = capture.get(cv2.CAP_PROP_POS_MSEC) / 1000.0
             if position_s <= 0 and index > 0 and fps > 0:  # some containers report no position
                 position_s = index / fps
-            yield FileFrame(path.name, index, position_s, image)
+            if wanted is None or wanted(index, position_s):
+                ok, image = capture.retrieve()
+                if not ok or image is None:
+                    raise VisionError(f"video {path}: frame {index} could not be decoded")
+                yield FileFrame(path.name, index, position_s, image)
             index += 1
         if index == 0:
             raise VisionError(f"video {path} has no decodable frame")
@@ -139,6 +145,7 @@ class FileSource:
         self._stop = threading.Event()
         self._done = False
         self._thread: threading.Thread | None = None
+        self._next_due = 0.0  # seconds on the file's timeline; advanced by the reader thread only
         self._total = self._count_due_frames()
 
     def _count_due_frames(self) -> int | None:
@@ -182,11 +189,14 @@ class FileSource:
         return frame
 
     def _raw_frames(self) -> Iterator[tuple[int, float, npt.NDArray[np.uint8]]]:
+        """The due frames only: a frame that is not due is counted as read and never converted."""
         if self.path.is_dir():
             files = image_files(self.path)
             if not files:
                 raise VisionError(f"no images in folder {self.path}")
             for index, file in enumerate(files):
+                if not self._take(index, index * self._period):
+                    continue
                 try:
                     image = read_image(file)
                 except VisionError as error:  # one bad image must not end the folder
@@ -195,19 +205,21 @@ class FileSource:
                     continue
                 yield index, index * self._period, image
         elif self.path.is_file():
-            for frame in iter_video(self.path):
+            for frame in iter_video(self.path, self._take):
                 yield frame.index, frame.time_s or 0.0, frame.image
         else:
             raise VisionError(f"source not found: {self.path}")
 
-    def _due(self, index: int, offset_s: float, next_due: float) -> tuple[bool, float]:
+    def _take(self, index: int, offset_s: float) -> bool:
+        """Whether frame ``index`` at ``offset_s`` on the file's timeline is due (and count it read)."""
+        self.health.count(read=1, dropped=0)
         if self._every_nth:
-            return index % self._every_nth == 0, next_due
-        if offset_s + 1e-6 < next_due:
-            return False, next_due
-        while next_due <= offset_s + 1e-6:
-            next_due += self._period
-        return True, next_due
+            return index % self._every_nth == 0
+        if offset_s + 1e-6 < self._next_due:
+            return False
+        while self._next_due <= offset_s + 1e-6:
+            self._next_due += self._period
+        return True
 
     def _put(self, item: Frame | None) -> bool:
         while not self._stop.is_set():
@@ -220,14 +232,10 @@ class FileSource:
         return False
 
     def _read_all(self) -> None:
-        next_due = 0.0
         try:
             self.health.update(state=SourceState.UP)
             for index, offset_s, image in self._raw_frames():
-                due, next_due = self._due(index, offset_s, next_due)
-                self.health.count(read=1, dropped=0)
-                if not due:
-                    continue
+                self.health.count(converted=1)
                 frame = Frame(self.camera_id, index, self._start_time + timedelta(seconds=offset_s), image)
                 if not self._put(frame):
                     return
