@@ -49,7 +49,7 @@ def test_eval_json_on_the_committed_images(data_dir):
     assert report["ms_per_image"] > 0
 
 
-def test_eval_detects_as_a_default_camera_wide_frames_tiled_close_ups_whole(data_dir):
+def test_eval_detects_as_a_default_camera_riders_first_for_a_model_that_boxes_two_wheelers(data_dir):
     def scores(folder: str, *detection: str) -> dict:
         report = json.loads(
             vision(
@@ -66,11 +66,23 @@ def test_eval_detects_as_a_default_camera_wide_frames_tiled_close_ups_whole(data
         return {"tiled": report["tiled_images"], "classes": report["classes"], "sizes": report["sizes"]}
 
     wide = scores("wide")
-    assert wide == scores("wide", "--detection", "tiles"), "1920×1080 frames: tiled at native resolution"
+    assert wide == scores("wide", "--detection", "riders"), "1920×1080 frames: two-wheelers whole, then riders"
     assert wide["tiled"] == 2
     assert wide["classes"] != scores("wide", "--detection", "whole")["classes"]
     close_up = scores("helmet")
-    assert close_up == {**scores("helmet", "--detection", "whole"), "tiled": 0}, "400 px photos: letterboxed whole"
+    assert close_up == scores("helmet", "--detection", "riders"), "close-ups too: the model boxes two-wheelers"
+    mask = json.loads(
+        vision(
+            "eval",
+            "--model",
+            "models/mask-two-stage.yaml",
+            "--data",
+            str(data_dir / "voc" / "mask"),
+            "--json",
+            check=True,
+        ).stdout
+    )
+    assert mask["tiled_images"] == 0, "a model without vehicles: small photos letterboxed whole"
 
 
 def test_eval_applies_the_specs_per_class_thresholds(tmp_path, data_dir):

@@ -181,6 +181,8 @@ def _detection_settings(args: argparse.Namespace):  # -> Detection
         values["region_size"] = args.region_size
     if args.max_crops is not None:
         values["max_crops"] = args.max_crops
+    if args.rider_magnification is not None:
+        values["rider_magnification"] = args.rider_magnification
     if args.whole_view is not None:
         values["whole_view"] = args.whole_view
     try:
@@ -419,11 +421,12 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 def _add_detection_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--detection",
-        choices=("whole", "tiles", "motion", "auto"),
+        choices=("whole", "tiles", "motion", "riders", "auto"),
         default="auto",
         help="detect each image or frame as a camera with this detection mode detects its first frame (whole: "
-        "letterbox it; tiles: squares at native resolution; motion and auto tile a wide one). Default auto, as a "
-        "camera's default settings detect: an image at least 2 model inputs wide (1280 px for 640) is tiled, "
+        "letterbox it; tiles: squares at native resolution; riders: two-wheelers on the whole image, then a crop "
+        "per rider; motion tiles a wide one). Default auto, as a camera's default settings detect: riders for a "
+        "model that boxes two-wheelers; else an image at least 2 model inputs wide (1280 px for 640) is tiled, "
         "smaller ones letterboxed whole",
     )
     parser.add_argument("--roi", type=int, nargs=4, metavar=("X", "Y", "W", "H"), help="detect in this part only")
@@ -435,6 +438,12 @@ def _add_detection_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="most detector crops per image or frame (default 9); an image that needs more is tiled with larger "
         "squares, shrunk to the model input",
+    )
+    parser.add_argument(
+        "--rider-magnification",
+        type=float,
+        help="riders mode: how much a rider crop is enlarged (default: native_frame_height over the frame height, "
+        "between 1 and 3)",
     )
     parser.add_argument(
         "--region-size",

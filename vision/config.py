@@ -104,11 +104,19 @@ class Detection(_Model):
     30 px at the model's input instead of shrinking to 10 px in a letterboxed 1080p frame.
     """
 
-    mode: Literal["auto", "whole", "tiles", "motion"] = Field(
+    mode: Literal["auto", "whole", "tiles", "motion", "riders"] = Field(
         "auto",
         description="whole: letterbox the frame (or roi); tiles: cover it with overlapping squares; motion: squares "
-        "where something moved or a confirmed track is, tiles when too much moves; auto: motion for frames (or roi) "
-        "at least 2 region sizes wide, else whole.",
+        "where something moved or a confirmed track is, tiles when too much moves; riders: the frame letterboxed "
+        "for two-wheelers, then one crop per rider (the vehicle box widened and raised by `riders`), cut at native "
+        "resolution and magnified; auto: motion for frames (or roi) at least 2 region sizes wide, else whole.",
+    )
+    rider_magnification: float | None = Field(
+        None,
+        ge=1,
+        le=4,
+        description="riders mode: how much a rider crop is enlarged for the model (default: the model's "
+        "native_frame_height over the frame's height, between 1 and 3; 1 for a model without one).",
     )
     roi: tuple[int, int, int, int] | None = Field(
         None, description="[x, y, width, height] in frame pixels: only this part of the frame is ever detected on."

@@ -35,8 +35,8 @@ from tqdm import tqdm
 from vision import __version__
 from vision.config import Camera, VisionConfig
 from vision.detectors import Detections, Detector, build_detector, load_spec
-from vision.detectors.motion import RegionPlanner
-from vision.detectors.regions import detect_regions, merge_groups
+from vision.detectors.motion import RegionPlanner, detect_planned
+from vision.detectors.regions import merge_groups
 from vision.errors import VisionError
 from vision.evidence.capture import CaptureSettings
 from vision.evidence.writer import EvidenceWriter, Retention
@@ -46,6 +46,7 @@ from vision.sources import Frame, FrameSource, Reconnect, SourceState, open_sour
 from vision.store import Store
 from vision.store.writer import StoreWriter
 from vision.tracking import Observation, VerdictTracker
+from vision.tracking.tracker import riders_only
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +192,11 @@ class Pipeline:
                     first_track_id=used + 1,
                 ),
                 planner=RegionPlanner(
-                    camera.detection, group.detector.info.input_size, group.detector.info.native_frame_height
+                    camera.detection,
+                    group.detector.info.input_size,
+                    group.detector.info.native_frame_height,
+                    camera.riders,
+                    rider_first=riders_only(camera, group.detector.info),
                 ),
                 capture=capture,
             )
@@ -356,8 +361,8 @@ class Pipeline:
                 ready.clear()
                 continue
             plans = []
+            skipped_before = [runtime.planner.skipped for runtime, _ in batch]
             for runtime, frame in batch:
-                skipped_before = runtime.planner.skipped
                 try:
                     plans.append(runtime.planner.plan(frame.image, runtime.tracker.open_boxes()))
                 except ValueError as error:  # e.g. an roi outside this stream's frames: a config problem
@@ -365,25 +370,25 @@ class Pipeline:
                         log.error("camera %s: %s; its frames are skipped", runtime.camera.id, error)
                         runtime.planner_error = str(error)
                     plans.append([])
-                if runtime.planner.skipped > skipped_before:
-                    labels = (runtime.camera.id, runtime.camera.site)
-                    self.metrics.detector_crops_skipped.labels(*labels).inc(runtime.planner.skipped - skipped_before)
             started = time.perf_counter()
             try:
-                results = detect_regions(detector, [frame.image for _, frame in batch], plans, groups)
+                planners = [runtime.planner for runtime, _ in batch]
+                results, costs = detect_planned(detector, [frame.image for _, frame in batch], planners, plans, groups)
             except Exception:  # a detector failure must not take the other cameras down
                 log.exception("detector %s failed on a batch of %d frame(s); skipped", model, len(batch))
                 continue
-            crops = sum(len(plan) for plan in plans)
-            if crops:
+            if any(costs):
                 self.metrics.inference_latency.labels(model).observe(time.perf_counter() - started)
                 self.metrics.batch_size.labels(model).observe(len(batch))
-            for (runtime, _), plan in zip(batch, plans, strict=True):
-                runtime.regions += len(plan)
-                runtime.frames_without_inference += not plan
+            for (runtime, _), cost, skipped in zip(batch, costs, skipped_before, strict=True):
+                if runtime.planner.skipped > skipped:
+                    labels = (runtime.camera.id, runtime.camera.site)
+                    self.metrics.detector_crops_skipped.labels(*labels).inc(runtime.planner.skipped - skipped)
+                runtime.regions += cost
+                runtime.frames_without_inference += not cost
                 labels = (runtime.camera.id, runtime.camera.site)
-                self.metrics.detector_regions.labels(*labels).inc(len(plan))
-                if not plan:
+                self.metrics.detector_regions.labels(*labels).inc(cost)
+                if not cost:
                     self.metrics.frames_without_inference.labels(*labels).inc()
             for (runtime, frame), detections in zip(batch, results, strict=True):
                 self._handle(runtime, frame, detections)

@@ -122,7 +122,7 @@ class CountingDetector:
         self.calls: list[int] = []
         self.info = ModelInfo(name="bright", class_names=CLASSES, input_size=640)
 
-    def detect(self, frames):
+    def detect(self, frames, input_size=None):
         self.calls.append(len(frames))
         results = []
         for frame in frames:
@@ -294,12 +294,88 @@ def test_the_default_helmet_model_tiles_a_720p_frame_with_magnified_squares(mode
     crops: list[tuple[int, int]] = []
     real_detect = detector.detect
 
-    def recording(frames):
+    def recording(frames, input_size=None):
         crops.extend(frame.shape[:2] for frame in frames)
-        return real_detect(frames)
+        return real_detect(frames, input_size)
 
     detector.detect = recording  # the real model still answers; this only notes what it was given
     wide = cv2.imread(str(next((data_dir / "voc" / "wide" / "images").glob("*.jpg"))))
-    found, mode = detect_still(detector, cv2.resize(wide, (1280, 720), interpolation=cv2.INTER_AREA), Detection())
+    hd = cv2.resize(wide, (1280, 720), interpolation=cv2.INTER_AREA)
+    found, mode = detect_still(detector, hd, Detection(mode="motion"))
     assert mode == "tiles" and crops.count((448, 448)) == 8 and crops[-1] == (720, 1280), crops
     assert len(found) > 0
+
+
+class VehicleDetector:
+    """Two-wheelers wherever the red channel is bright, heads wherever the green one is (exact answers)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[int, int | None, tuple[int, int]]] = []
+        self.info = ModelInfo(
+            name="riders",
+            class_names=("with_helmet", "without_helmet", "two_wheeler"),
+            input_size=640,
+            native_frame_height=1080,
+        )
+
+    def detect(self, frames, input_size=None):
+        self.calls.append((len(frames), input_size, frames[0].shape[:2]))
+        results = []
+        for frame in frames:
+            boxes, classes = [], []
+            for channel, class_id in ((2, 2), (1, 0)):
+                ys, xs = np.nonzero(frame[..., channel] > 200)
+                if len(xs):
+                    boxes.append([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1])
+                    classes.append(class_id)
+            results.append(
+                Detections(
+                    xyxy=np.asarray(boxes, np.float32).reshape(-1, 4),
+                    scores=np.full(len(boxes), 0.9, np.float32),
+                    class_ids=np.asarray(classes, np.int32),
+                    class_names=self.info.class_names,
+                )
+            )
+        return results
+
+
+def test_riders_mode_finds_the_vehicle_whole_then_looks_for_its_rider_in_one_native_crop():
+    from vision.config import Riders
+    from vision.detectors.motion import detect_still
+
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    frame[500:580, 600:700, 2] = 255  # a two-wheeler, 100 × 80 px
+    frame[440:460, 640:660, 1] = 255  # its rider's head, 20 px, above it
+    detector = VehicleDetector()
+    found, mode = detect_still(detector, frame, Detection(), Riders())
+    assert mode == "riders", "auto: a model that boxes two-wheelers detects riders first"
+    (first, whole_size, whole_shape), (second, crop_size, crop_shape) = detector.calls
+    assert (first, whole_size, whole_shape) == (1, None, (720, 1280)), "the frame whole, at the model's input"
+    side = crop_shape[0]
+    assert second == 1 and crop_shape == (side, side) and side >= 200, "one square around the rider"
+    assert crop_size == int(np.ceil(side * 1.5 / 32) * 32), "run at its side times 1080 / 720"
+    heads = found.xyxy[found.class_ids == 0]
+    assert len(heads) == 1 and np.allclose(heads[0], [640, 440, 660, 460]), "mapped back to frame pixels, once"
+    idle = RegionPlanner(Detection(mode="riders"), 640, 1080, Riders())
+    idle.plan(frame)
+    assert idle.plan(frame) == [], "nothing moved and no open track: no inference"
+
+
+def test_rider_crops_skip_a_rider_inside_another_crop_and_respect_the_budget():
+    from vision.config import Riders
+
+    planner = RegionPlanner(Detection(mode="riders", max_crops=2), 640, 1080, Riders())
+    planner.plan(np.zeros((*FULL_HD, 3), np.uint8))
+    vehicles = np.array(
+        [[100, 800, 200, 880], [120, 810, 190, 870], [900, 800, 1000, 880], [1600, 800, 1700, 880]], np.float32
+    )
+    found = Detections(
+        xyxy=vehicles,
+        scores=np.array([0.9, 0.8, 0.7, 0.6], np.float32),
+        class_ids=np.full(4, 2, np.int32),
+        class_names=("with_helmet", "without_helmet", "two_wheeler"),
+    )
+    crops = planner.rider_crops(found, FULL_HD)
+    assert len(crops) == 1 and planner.skipped == 2, "3 squares (the second vehicle is inside the first), budget 2 - 1"
+    assert crops[0].input_size == crops[0].width, "a 1080p frame is the model's native height: no magnification"
+    assert covered(crops, FULL_HD)[680:880, 100:200].all(), "the vehicle and the heads above it"

@@ -76,4 +76,8 @@ class Detector(Protocol):
     @property
     def info(self) -> ModelInfo: ...
 
-    def detect(self, frames: Sequence[Frame]) -> list[Detections]: ...
+    def detect(self, frames: Sequence[Frame], input_size: int | None = None) -> list[Detections]:
+        """``input_size``: the long side of the network input for this call (default the spec's); a
+        backend with a fixed input size ignores it. The rider crops of ``detection.mode: riders``
+        use it to run small crops at their own scale instead of magnifying every one to the input."""
+        ...

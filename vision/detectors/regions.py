@@ -37,6 +37,9 @@ EDGE_PX = 2.0  # a box this close to a crop edge that is not the frame's edge is
 class Region:
     """A crop of a frame in frame pixels: ``x, y`` top-left, ``width × height``.
 
+    ``input_size``: a rider crop (``detection.mode: riders``) is run at its own scale times the
+    camera's magnification rather than magnified to the model's input (``Detector.detect``).
+
     ``min_box_px``: boxes found in this crop whose longer side is shorter than this are dropped
     before merging. A whole view sets it to half the tiles' overlap: a small head is left to the
     tiles, which see it at native resolution, and the downscaled view adds what tiles may cut
@@ -48,6 +51,7 @@ class Region:
     width: int
     height: int
     min_box_px: float = 0.0
+    input_size: int | None = None  # the network input's long side for this crop; None: the model's own
 
     def crop(self, frame: Frame) -> Frame:
         """The ``(height, width, 3)`` view of ``frame`` (no copy)."""
@@ -200,6 +204,26 @@ def merge_groups(class_names: Sequence[str]) -> list[int]:
     return [1 + index if name in vehicles else 0 for index, name in enumerate(class_names)]
 
 
+def detect_parts(
+    detector: Detector, frames: Sequence[Frame], regions: Sequence[Sequence[Region]], max_batch: int = 32
+) -> list[list[tuple[Region, Detections]]]:
+    """Every frame's regions detected, in as few batches as there are input sizes; each region's
+    detections in crop pixels, per frame."""
+    by_size: dict[int | None, list[tuple[int, Region]]] = {}
+    for index, frame_regions in enumerate(regions):
+        for region in frame_regions:
+            by_size.setdefault(region.input_size, []).append((index, region))
+    per_frame: list[list[tuple[Region, Detections]]] = [[] for _ in frames]
+    for input_size, owners in by_size.items():
+        crops = [region.crop(frames[index]) for index, region in owners]
+        results: list[Detections] = []
+        for start in range(0, len(crops), max_batch):  # bounds the input tensor: 32 crops of 640² are 157 MB
+            results += detector.detect(crops[start : start + max_batch], input_size)
+        for (index, region), detections in zip(owners, results, strict=True):
+            per_frame[index].append((region, detections))
+    return per_frame
+
+
 def detect_regions(
     detector: Detector,
     frames: Sequence[Frame],
@@ -212,18 +236,7 @@ def detect_regions(
     ``regions[i]`` are frame ``i``'s crops; a frame with no region gets empty detections and costs
     no inference.
     """
-    crops: list[Frame] = []
-    owners: list[tuple[int, Region]] = []
-    for index, (frame, frame_regions) in enumerate(zip(frames, regions, strict=True)):
-        for region in frame_regions:
-            crops.append(region.crop(frame))
-            owners.append((index, region))
-    results: list[Detections] = []
-    for start in range(0, len(crops), max_batch):  # bounds the input tensor: 32 crops of 640² are 157 MB
-        results += detector.detect(crops[start : start + max_batch])
-    per_frame: list[list[tuple[Region, Detections]]] = [[] for _ in frames]
-    for (index, region), detections in zip(owners, results, strict=True):
-        per_frame[index].append((region, detections))
+    per_frame = detect_parts(detector, frames, regions, max_batch)
     names = detector.info.class_names
     return [
         _one_frame(parts, frame.shape[:2], class_groups, names) for frame, parts in zip(frames, per_frame, strict=True)

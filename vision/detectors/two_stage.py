@@ -120,7 +120,8 @@ class TwoStageDetector:
         batch = batch[..., ::-1].astype(np.float32) / 127.5 - 1.0
         return self._classifier.run(None, {self._classifier_input: np.ascontiguousarray(batch)})[0]
 
-    def detect(self, frames: Sequence[Frame]) -> list[Detections]:
+    def detect(self, frames: Sequence[Frame], input_size: int | None = None) -> list[Detections]:
+        """``input_size`` is ignored: the face detector has a fixed input."""
         faces = [self.detect_faces(frame) for frame in frames]
         crops, owners = [], []
         for frame_index, (frame, (xyxy, _)) in enumerate(zip(frames, faces, strict=True)):

@@ -46,12 +46,12 @@ class UltralyticsDetector:
     def info(self) -> ModelInfo:
         return self._info
 
-    def detect(self, frames: Sequence[Frame]) -> list[Detections]:
+    def detect(self, frames: Sequence[Frame], input_size: int | None = None) -> list[Detections]:
         if not frames:
             return []
         results = self._model.predict(
             list(frames),
-            imgsz=self.spec.input_size,
+            imgsz=input_size or self.spec.input_size,
             conf=self.spec.conf,
             iou=self.spec.iou,
             max_det=self.spec.max_detections,

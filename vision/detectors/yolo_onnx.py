@@ -120,17 +120,21 @@ class YoloOnnxDetector:
     def info(self) -> ModelInfo:
         return self._info
 
-    def _input_shape(self, frames: Sequence[Frame]) -> tuple[int, int]:
+    def _input_shape(self, frames: Sequence[Frame], input_size: int | None = None) -> tuple[int, int]:
         if self._fixed_shape is not None:
             return self._fixed_shape
-        shapes = [
-            letterbox_shape(frame.shape[:2], self.spec.input_size, self._stride, self.spec.rect) for frame in frames
-        ]
+        size = input_size or self.spec.input_size
+        shapes = [letterbox_shape(frame.shape[:2], size, self._stride, self.spec.rect) for frame in frames]
         return max(h for h, _ in shapes), max(w for _, w in shapes)
 
-    def preprocess(self, frames: Sequence[Frame]) -> tuple[npt.NDArray[np.float32], list[LetterboxTransform]]:
-        """Frames -> ``(B, 3, H, W) float32`` RGB in ``[0, 1]`` plus each frame's letterbox transform."""
-        input_shape = self._input_shape(frames)
+    def preprocess(
+        self, frames: Sequence[Frame], input_size: int | None = None
+    ) -> tuple[npt.NDArray[np.float32], list[LetterboxTransform]]:
+        """Frames -> ``(B, 3, H, W) float32`` RGB in ``[0, 1]`` plus each frame's letterbox transform.
+
+        ``input_size``: the long side of the input for this call (default the spec's ``input_size``).
+        """
+        input_shape = self._input_shape(frames, input_size)
         batch = np.empty((len(frames), 3, *input_shape), dtype=np.float32)
         transforms = []
         for index, frame in enumerate(frames):
@@ -167,8 +171,8 @@ class YoloOnnxDetector:
             )
         return results
 
-    def detect(self, frames: Sequence[Frame]) -> list[Detections]:
+    def detect(self, frames: Sequence[Frame], input_size: int | None = None) -> list[Detections]:
         if not frames:
             return []
-        batch, transforms = self.preprocess(frames)
+        batch, transforms = self.preprocess(frames, input_size)
         return self.postprocess(self.infer(batch), transforms, frames)

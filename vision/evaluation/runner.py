@@ -38,12 +38,14 @@ def predict_images(
     images: Sequence[LabelledImage],
     progress: bool = True,
     detection: Detection | None = None,
+    vehicle_conf: float = 0.0,
 ) -> Predicted:
     """The detector's :class:`Detections` of each image, with its detect time and how it was detected.
 
     With ``detection`` (a camera's ``detection`` settings) each image is detected as the pipeline
     would detect the first frame of such a camera: the whole frame or its ``roi`` letterboxed, or
-    tiles of it (``tiles``, and ``motion``/``auto`` on a wide frame, whose first frame is tiled).
+    tiles of it (``tiles``, and ``motion``/``auto`` on a wide frame, whose first frame is tiled), or
+    the frame and then its riders (``riders``, on two-wheelers scoring ``vehicle_conf`` or more).
     Without them each image is letterboxed whole.
     """
     predicted = Predicted([], [], [])
@@ -55,7 +57,8 @@ def predict_images(
         if detection is None:
             mode, found = "whole", detector.detect([frame])[0]
         else:
-            found, mode = detect_still(detector, frame, detection)  # auto resolved for this frame's size
+            # auto is resolved for this frame's size
+            found, mode = detect_still(detector, frame, detection, vehicle_conf=vehicle_conf)
         predicted.ms.append((time.perf_counter() - start) * 1000.0)
         predicted.detections.append(found)
         predicted.modes.append(mode)
@@ -87,7 +90,9 @@ def evaluate_spec(
     if riders is not None and not set(detector.info.class_names) & vehicle_class_names():
         classes = ", ".join(detector.info.class_names)
         raise VisionError(f"riders only: {detector.info.name} boxes no vehicle ({classes})")
-    predicted = predict_images(detector, images, progress, detection)
+    vehicles = [name for name in detector.info.class_names if name in vehicle_class_names()]
+    vehicle_conf = min((class_conf.get(name, spec.conf) for name in vehicles), default=spec.conf)
+    predicted = predict_images(detector, images, progress, detection, vehicle_conf)
     predictions = predicted.detections
     if riders is not None:
         predictions = [riding_heads(found, riders, spec.conf) for found in predictions]
@@ -105,6 +110,6 @@ def evaluate_spec(
     if not measure_speed:
         return report
     operating = build_detector(spec)
-    predict_images(operating, images[:1], progress=False, detection=detection)  # warm-up: first-run allocations
-    timings = predict_images(operating, images, progress, detection).ms
+    predict_images(operating, images[:1], False, detection, vehicle_conf)  # warm-up: first-run allocations
+    timings = predict_images(operating, images, progress, detection, vehicle_conf).ms
     return replace(report, ms_per_image=statistics.median(timings))
