@@ -54,6 +54,8 @@ def size_bin(box: np.ndarray) -> str:
     """The size bin of an xyxy box by sqrt(width x height), px."""
     side = float(np.sqrt(max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])))
     return next(name for low, high, name in SIZE_BINS if low <= side < high)
+
+
 SHEET_CELL = 160
 SHEET_COLUMNS = 8
 
