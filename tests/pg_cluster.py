@@ -26,7 +26,7 @@ class PostgresCluster:
     Needs Debian's postgresql server binaries and, when run as root, the 'postgres' user to run it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, password: str | None = None) -> None:
         bin_dirs = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
         initdb = shutil.which("initdb") or next((str(d / "initdb") for d in bin_dirs if (d / "initdb").exists()), None)
         if initdb is None:
@@ -41,13 +41,22 @@ class PostgresCluster:
         if self.run_as:
             shutil.chown(self.folder, "postgres")
         self.data, self.port = self.folder / "data", _free_port()
+        self.password = password
+        auth = ["-A", "trust"]
+        if password is not None:  # password authentication, for tests of a wrong one
+            pwfile = self.folder / "pwfile"
+            pwfile.write_text(password + "\n")
+            if self.run_as:
+                shutil.chown(pwfile, "postgres")
+            auth = ["-A", "scram-sha-256", "--pwfile", str(pwfile)]
         subprocess.run(
-            [*self.run_as, initdb, "-D", str(self.data), "-A", "trust", "-U", "vision"], check=True, capture_output=True
+            [*self.run_as, initdb, "-D", str(self.data), *auth, "-U", "vision"], check=True, capture_output=True
         )
 
     @property
     def url(self) -> str:
-        return f"postgresql+psycopg://vision@127.0.0.1:{self.port}/postgres"
+        credentials = "vision" if self.password is None else f"vision:{self.password}"
+        return f"postgresql+psycopg://{credentials}@127.0.0.1:{self.port}/postgres"
 
     def start(self) -> PostgresCluster:
         options = f"-k {self.folder} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"

@@ -7,3 +7,11 @@ traceback.
 
 class VisionError(Exception):
     """An expected failure with a message that names the problem and the bad value."""
+
+
+class StoreRefusedError(VisionError):
+    """The database answered and refused: wrong password, unknown database or role, no access.
+
+    Waiting does not fix it, so a command that opens the store exits at once with the reason
+    instead of retrying it like an unreachable server.
+    """

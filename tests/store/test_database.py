@@ -376,3 +376,41 @@ def test_naive_times_are_refused(store):
     bad = Observation(**{**bad.__dict__, "ended_at": bad.ended_at.replace(tzinfo=None)})
     with pytest.raises(ValueError, match="naive datetime"):
         store.add_observations(1, [bad])
+
+
+@pytest.fixture(scope="module")
+def password_cluster():
+    from pg_cluster import NoPostgresError, PostgresCluster
+
+    try:
+        cluster = PostgresCluster(password="right-one").start()
+    except NoPostgresError as reason:
+        pytest.skip(str(reason))
+    try:
+        yield cluster
+    finally:
+        cluster.remove()
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [(("right-one", "wrong-one"), "password authentication failed"), (("/postgres", "/no_such_db"), "does not exist")],
+)
+def test_a_refusal_fails_at_once_where_an_unreachable_server_is_waited_for(password_cluster, change, named):
+    import time
+
+    from vision.errors import StoreRefusedError
+
+    url = password_cluster.url.replace(*change)
+    started = time.monotonic()
+    with pytest.raises(StoreRefusedError, match=named) as caught:
+        open_store(url, wait_s=60)
+    assert time.monotonic() - started < 5, "a final refusal is not retried for wait_s"
+    assert "wrong-one" not in str(caught.value) and "right-one" not in str(caught.value), "no password shown"
+    assert open_store(password_cluster.url).engine.url.database == "postgres", "the right password still works"
+    unreachable = f"postgresql+psycopg://vision:x@127.0.0.1:{password_cluster.port + 1}/postgres"
+    started = time.monotonic()
+    with pytest.raises(VisionError) as waited:
+        open_store(unreachable, wait_s=2)
+    assert not isinstance(waited.value, StoreRefusedError)
+    assert time.monotonic() - started >= 2, "an unreachable server is waited for"

@@ -40,7 +40,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from vision.compliance.stats import ValidationCounts
 from vision.config import VisionConfig
-from vision.errors import VisionError
+from vision.errors import StoreRefusedError, VisionError
 from vision.outcome import Outcome
 from vision.tracking.observation import Observation
 
@@ -487,6 +487,24 @@ def _number(value: float) -> sa.ColumnElement[Any]:
     return sa.literal_column(repr(int(value)) if float(value).is_integer() else repr(float(value)))
 
 
+# libpq's words (English: the client formats connection failures itself) for failures that a retry
+# cannot fix. Everything else (refused, timed out, starting up, too many clients) is waited for.
+REFUSALS = (
+    "password authentication failed",
+    "authentication failed",
+    "no password supplied",
+    "does not exist",  # database "x" / role "x"
+    "no pg_hba.conf entry",
+    "permission denied",
+)
+
+
+def refused(error: OperationalError) -> bool:
+    """True when the database answered with a final refusal (see ``REFUSALS``), not when it is unreachable."""
+    message = str(error.orig).lower()
+    return any(words in message for words in REFUSALS)
+
+
 class Store:
     """Reads and writes the observation store. Thread-safe: each call takes its own connection."""
 
@@ -499,7 +517,10 @@ class Store:
             with self.engine.begin() as connection:
                 yield connection
         except OperationalError as error:
-            raise VisionError(f"store {self.engine.url.render_as_string(hide_password=True)}: {error.orig}") from error
+            where = self.engine.url.render_as_string(hide_password=True)
+            if refused(error):
+                raise StoreRefusedError(f"store {where} refused the connection: {error.orig}") from error
+            raise VisionError(f"store {where}: {error.orig}") from error
 
     # --- schema -------------------------------------------------------------------------------
     def migrate(self) -> None:
@@ -1260,6 +1281,8 @@ def open_store(url: str, create: bool = True, wait_s: float = 0.0) -> Store:
             else:
                 store.check_schema()
             return store
+        except StoreRefusedError:
+            raise  # a wrong password does not become right by waiting
         except VisionError as error:
             if time.monotonic() >= deadline or not isinstance(error.__cause__, OperationalError):
                 raise

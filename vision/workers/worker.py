@@ -35,7 +35,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from vision import __version__
 from vision.config import Camera, VisionConfig
-from vision.errors import VisionError
+from vision.errors import StoreRefusedError, VisionError
 from vision.pipeline import Pipeline
 from vision.store import Store
 from vision.store.writer import StoreWriter
@@ -170,6 +170,8 @@ class Worker:
                     self.settings.worker_id, socket.gethostname(), os.getpid(), self.settings.capacity, __version__
                 )
                 self.store.sync_config(self.config)
+            except StoreRefusedError:
+                raise  # final: exit with the reason, do not wait
             except VisionError as error:
                 log.warning(
                     "worker %s: store unreachable (%s); retrying in %.0f s", self.settings.worker_id, error, delay
