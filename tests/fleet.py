@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
@@ -130,20 +131,22 @@ class Fleet:
     def live(self) -> list[WorkerProcess]:
         return [w for w in self.workers.values() if not w.killed and w.process.poll() is None]
 
-    def holders(self) -> dict[str, list[str]]:
-        """Camera -> the live workers that say (on /readyz) they hold it."""
+    def holders(self, ignore: str | None = None) -> dict[str, list[str]]:
+        """Camera -> the live workers that say (on /readyz) they hold it (but ``ignore``, a frozen one)."""
         held: dict[str, list[str]] = {camera: [] for camera in self.camera_ids}
         for worker in self.live():
+            if worker.worker_id == ignore:
+                continue
             body = worker.readiness()
             for camera in (body or {}).get("cameras_held", []):
                 held.setdefault(camera, []).append(worker.worker_id)
         return held
 
-    def wait_until_each_camera_has_one_holder(self, timeout_s: float) -> float:
-        """Seconds until every camera is held by exactly one live worker; raises TimeoutError otherwise."""
+    def wait_until_each_camera_has_one_holder(self, timeout_s: float, ignore: str | None = None) -> float:
+        """Seconds until every camera is held by exactly one live worker (not ``ignore``); raises TimeoutError."""
         started = time.monotonic()
         while time.monotonic() - started < timeout_s:
-            if all(len(workers) == 1 for workers in self.holders().values()):
+            if all(len(workers) == 1 for workers in self.holders(ignore).values()):
                 return time.monotonic() - started
             time.sleep(0.25)
         raise TimeoutError(f"after {timeout_s:.0f} s: holders {self.holders()}")
@@ -250,6 +253,19 @@ def fault_scenario(fleet: Fleet, cluster, workers: int = 3, outage_s: float = 30
         f"PostgreSQL away {outage_s:.0f} s: {spooled} record(s) spooled, written {result['spool_replay_s']:.1f} s after"
     )
 
+    frozen = max(fleet.live(), key=lambda w: len((w.readiness() or {}).get("cameras_held", [])))
+    frozen_cameras = list((frozen.readiness() or {}).get("cameras_held", []))
+    freeze_started = datetime.now(UTC)
+    os.kill(frozen.process.pid, signal.SIGSTOP)  # a VM pause, a long GC, a partition
+    time.sleep(2 * fleet.lease_ttl_s)
+    result["takeover_while_frozen_s"] = fleet.wait_until_each_camera_has_one_holder(
+        60 + 2 * fleet.lease_ttl_s, ignore=frozen.worker_id
+    )
+    os.kill(frozen.process.pid, signal.SIGCONT)
+    result["frozen"] = frozen.worker_id
+    time.sleep(fleet.lease_ttl_s)  # it resumes, finds its leases gone and must not count them
+    log(f"SIGSTOP {frozen.worker_id} for {2 * fleet.lease_ttl_s:.0f} s: {len(frozen_cameras)} camera(s) taken over")
+
     time.sleep(2)
     own: dict[str, int] = {}
     left: dict[str, int] = {}
@@ -271,6 +287,7 @@ def fault_scenario(fleet: Fleet, cluster, workers: int = 3, outage_s: float = 30
         result["duplicated"] = _duplicates(store)
         result["killed_worker_rows"] = by_worker.get(victim.worker_id, 0)
         result["overlaps"] = overlapping_intervals(store)
+        result["frozen_rows_after_freeze"] = _rows_after(store, frozen.worker_id, frozen_cameras, freeze_started)
         result["leases_after_stop"] = [lease.camera_id for lease in store.leases() if lease.worker_id is not None]
     finally:
         store.close()
@@ -278,6 +295,21 @@ def fault_scenario(fleet: Fleet, cluster, workers: int = 3, outage_s: float = 30
         f"own counts {own}, store rows {result['store_rows']}, lost {result['lost']}, duplicated {result['duplicated']}"
     )
     return result
+
+
+def _rows_after(store: Store, worker_id: str, cameras: list[str], after: datetime) -> int:
+    """Observations of ``worker_id`` for ``cameras`` that ended after ``after``: a frozen worker that
+    lost them while stopped must count none of them once it runs again."""
+    import sqlalchemy as sa
+
+    from vision.store.database import observations_table
+
+    o = observations_table.c
+    query = sa.select(sa.func.count()).where(
+        o.worker_id == worker_id, o.camera_id.in_(cameras), o.ended_at > after.timestamp() + 1.0
+    )
+    with store.engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
 
 
 def _counts(holders: dict[str, list[str]]) -> dict[str, int]:

@@ -76,6 +76,7 @@ class CameraRuntime:
     flushed: bool = False
     progress: tqdm | None = None
     detach_reason: str | None = None  # set by Pipeline.detach; the detector thread retires the camera
+    discard: bool = False  # the lease is gone: open tracks are dropped, not written
     detached: threading.Event = field(default_factory=threading.Event)  # set once its tracks are written
     _fps_window: list[float] = field(default_factory=list)
 
@@ -128,6 +129,7 @@ class Pipeline:
         writer: StoreWriter | None = None,
         camera_ids: Iterable[str] | None = None,
         dynamic: bool = False,
+        guard: Callable[[str], bool] | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -138,6 +140,9 @@ class Pipeline:
         self.status_interval_s = status_interval_s
         self.progress = progress
         self.dynamic = dynamic
+        # A worker's lease check: a camera whose lease is not confirmed now is neither tracked nor
+        # written for; it is detached and its open tracks are dropped (``vision/workers/worker.py``).
+        self.guard = guard
         self._own_writer = writer is None
         self.writer = writer
         self.run_id: int | None = None
@@ -231,14 +236,16 @@ class Pipeline:
             on_deleted=writer.evidence_gone,
         ).start()
 
-    def detach(self, camera_id: str, reason: str) -> threading.Event:
-        """Stop a camera: its source stops, its open tracks are closed and written, then the event is set."""
+    def detach(self, camera_id: str, reason: str, discard: bool = False) -> threading.Event:
+        """Stop a camera: its open tracks are closed and written (dropped with ``discard``: its lease is
+        gone), its source stops, then the event is set."""
         with self._lock:
             runtime = next((rt for rt in self.cameras if rt.camera.id == camera_id), None)
         if runtime is None:
             done = threading.Event()
             done.set()
             return done
+        runtime.discard = runtime.discard or discard
         runtime.detach_reason = reason
         if not self._running:
             self._retire(runtime)
@@ -248,10 +255,8 @@ class Pipeline:
         return runtime.detached
 
     def _retire(self, runtime: CameraRuntime) -> None:
-        runtime.source.stop()
-        self._flush(runtime, runtime.detach_reason or "detached")
-        if runtime.progress is not None:
-            runtime.progress.close()
+        """Take a camera out on the thread that owns its tracker; its source's reader is joined on a
+        thread of its own, so the other cameras of the detector thread never wait for it."""
         with self._lock:
             for group in self._groups.values():
                 if runtime in group.members:
@@ -259,7 +264,28 @@ class Pipeline:
             if runtime in self.cameras:
                 self.cameras.remove(runtime)
                 self.finished.append(runtime)
-        runtime.detached.set()
+        self._flush(runtime, runtime.detach_reason or "detached")
+
+        def stop_source() -> None:
+            runtime.source.stop()  # joins the reader: up to its open timeout
+            if runtime.progress is not None:
+                runtime.progress.close()
+            runtime.detached.set()
+
+        if self._running:
+            threading.Thread(target=stop_source, name=f"detach-{runtime.camera.id}", daemon=True).start()
+        else:
+            stop_source()
+
+    def _allowed(self, runtime: CameraRuntime) -> bool:
+        """Whether ``runtime``'s camera may be processed now; if not, it is marked to be dropped."""
+        if self.guard is None or self.guard(runtime.camera.id):
+            return True
+        if runtime.detach_reason is None:
+            log.warning("camera %s: lease not confirmed; frames and open tracks dropped", runtime.camera.id)
+            runtime.detach_reason = "lease not confirmed"
+        runtime.discard = True
+        return False
 
     def _start_group(self, group: DetectorGroup) -> None:
         if group.thread is None or not group.thread.is_alive():
@@ -346,7 +372,7 @@ class Pipeline:
             with self._lock:
                 members = list(group.members)
             for runtime in members:
-                if runtime.detach_reason is not None:
+                if not self._allowed(runtime) or runtime.detach_reason is not None:
                     self._retire(runtime)
                     continue
                 frame = runtime.source.poll()
@@ -400,6 +426,8 @@ class Pipeline:
 
     def _handle(self, runtime: CameraRuntime, frame: Frame, detections: Detections) -> None:
         assert self.run_id is not None
+        if not self._allowed(runtime):  # the lease ran out while the frame was detected
+            return
         camera = runtime.camera
         if runtime.uptime_id is None:
             runtime.uptime_id = self._writer.camera_up(self.run_id, camera.id, frame.time)
@@ -443,7 +471,11 @@ class Pipeline:
             if runtime.flushed:
                 return
             runtime.flushed = True
-        self._record(runtime, runtime.tracker.finish())
+        finished = runtime.tracker.finish()
+        if runtime.discard:
+            log.info("camera %s: %d open track(s) dropped (%s)", runtime.camera.id, len(finished), reason)
+        else:
+            self._record(runtime, finished)
         self._close_uptime(runtime, reason)
 
     def _track_source_states(self) -> None:
@@ -457,6 +489,8 @@ class Pipeline:
         """Write each camera's health to the store, where the API and alerts read it."""
         now = time.time()
         for runtime in list(self.cameras):
+            if self.guard is not None and not self.guard(runtime.camera.id):
+                continue  # another worker may own its status row now
             health = runtime.source.health.snapshot()
             age = health["last_frame_age_s"]
             state = str(health["state"])

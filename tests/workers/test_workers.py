@@ -1,10 +1,11 @@
 """Workers sharing cameras through a real PostgreSQL: real processes, loopback MJPEG cameras, real faults.
 
-One scenario (about three minutes): three workers share ten cameras; a fourth joins and the
+One scenario (about four minutes): three workers share ten cameras; a fourth joins and the
 cameras rebalance, each moving at most once; one worker is killed with SIGKILL and its cameras
-run again within the lease TTL; PostgreSQL is stopped for 30 s and started again; the workers are
-stopped with SIGTERM. Then every observation each worker says it finished is in the store
-exactly once, and no two workers ever watched one camera at the same time.
+run again within the lease TTL; PostgreSQL is stopped for 30 s and started again; one worker is
+frozen (SIGSTOP) for twice the TTL and resumed; the workers are stopped with SIGTERM. Then every
+observation each worker says it finished is in the store exactly once, no two workers ever watched
+one camera at the same time, and the frozen worker counted nothing of the cameras it lost.
 """
 
 from __future__ import annotations
@@ -53,4 +54,6 @@ def test_workers_share_cameras_survive_kill_9_and_a_database_outage(fleet, clust
     assert result["lost"] == 0 and result["extra"] == 0 and result["duplicated"] == 0
     assert result["killed_worker_rows"] > 0
     assert result["overlaps"] == []
+    # SIGSTOP for 2 × TTL: the others took its cameras; once resumed it counted none of them.
+    assert result["frozen_rows_after_freeze"] == 0
     assert result["leases_after_stop"] == []  # SIGTERM released every lease

@@ -95,6 +95,9 @@ class _LeaseState:
     claim_allowed: bool = False  # not in the first round, nor in the first after an outage
     store_ok: bool = False
     last_renewal: float | None = None  # time.monotonic() of the last successful round
+    # time.monotonic() until which the leases of the last successful round are surely ours: its start
+    # plus lease_s (the database set their expiry later than that). Only a successful round moves it.
+    confirmed_until: float = 0.0
     held: frozenset[str] = frozenset()
     releasing: dict[str, threading.Event] = field(default_factory=dict)
     next_round: float = 0.0
@@ -150,6 +153,7 @@ class Worker:
                 writer=self.writer,
                 camera_ids=(),
                 dynamic=True,
+                guard=self.may_process,
             )
             self.state.next_round = time.monotonic() + self.settings.renew_s  # see the others first
             return self.pipeline.run(stop, on_tick=self._tick)
@@ -190,6 +194,13 @@ class Worker:
             return True
         return False
 
+    def may_process(self, camera_id: str) -> bool:
+        """Whether a frame of ``camera_id`` may be tracked and written for now: its lease was
+        confirmed by a successful round and has not run out on this machine's monotonic clock (a
+        process resumed after a freeze longer than a lease drops the camera before touching it)."""
+        state = self.state
+        return camera_id in state.held and time.monotonic() < state.confirmed_until
+
     # --- one lease round, from the pipeline's thread -----------------------------------------
     def _tick(self, pipeline: Pipeline) -> None:
         state = self.state
@@ -198,6 +209,7 @@ class Worker:
             return
         state.next_round = now + self.settings.renew_s
         self._finish_releases()
+        round_started = time.monotonic()
         writer = self.writer
         assert writer is not None
         try:
@@ -227,6 +239,7 @@ class Worker:
         state.claim_allowed = state.store_ok  # the first round after an outage only renews
         state.store_ok = True
         state.last_renewal = time.monotonic()
+        state.confirmed_until = round_started + self.settings.lease_s
         self._apply(pipeline, lease_round.held, lease_round.excess)
         self.metrics.cameras_held.set(len(state.held))
         self.metrics.fair_share.set(lease_round.share)
@@ -234,13 +247,15 @@ class Worker:
 
     def _apply(self, pipeline: Pipeline, held: frozenset[str], excess: tuple[str, ...]) -> None:
         state = self.state
+        # Before any attach: a camera claimed in this round may be processed at once (may_process).
+        state.held = held - {c for c, done in state.releasing.items() if done.is_set()}
         running = {runtime.camera.id for runtime in list(pipeline.cameras)}
         for camera_id in sorted(running - held - state.releasing.keys()):
             log.warning(
                 "worker %s: camera %s is held by another worker now; stopping it", self.settings.worker_id, camera_id
             )
             self.metrics.lost.inc()
-            pipeline.detach(camera_id, "lease lost")
+            pipeline.detach(camera_id, "lease lost", discard=True)
         for camera_id in excess:
             if camera_id not in state.releasing:
                 log.info("worker %s: giving camera %s to a worker with fewer", self.settings.worker_id, camera_id)
@@ -252,7 +267,15 @@ class Worker:
                 log.error(
                     "worker %s: camera %s cannot start (%s); releasing it", self.settings.worker_id, camera_id, error
                 )
-                self.store.release_leases(self.settings.worker_id, [camera_id])
+                try:
+                    self.store.release_leases(self.settings.worker_id, [camera_id])
+                except VisionError as release_error:  # a database blip must not end the worker
+                    log.warning(
+                        "worker %s: could not release %s (%s); it expires",
+                        self.settings.worker_id,
+                        camera_id,
+                        release_error,
+                    )
                 continue
             self.metrics.acquired.inc()
             log.info("worker %s: camera %s claimed", self.settings.worker_id, camera_id)
