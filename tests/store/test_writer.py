@@ -155,3 +155,54 @@ def test_a_spool_of_another_store_is_refused(store, tmp_path):
     other.close()
     StoreWriter(store, spool).close()  # its own store takes them
     assert store.count_observations() == 3
+
+
+def test_no_record_blocks_the_spool(store, tmp_path):
+    """A corrupt line, a record the schema refuses, one missing a field and one from a newer version go to
+    the dead letters with their reasons; a version 1 record (the store's row format) is upgraded and written;
+    everything else is written, and the pending status swapped out with the bad batch is not lost."""
+    import json
+
+    from vision.store.database import observation_row
+    from vision.store.writer import DEAD_LETTER
+
+    spool = tmp_path / "spool"
+    run = store.start_run("demo.yaml", "test")
+    good = observations(4)
+    lines = [
+        json.dumps({"t": "obs", "v": 2, "obs": observation_row(run, good[0], "w1")}),
+        '{"t": "obs", "v": 2, "obs": {"camera_id": "cam-a"',  # cut off: not JSON
+        json.dumps({"t": "obs", "row": observation_row(run, good[1], "w1")}),  # version 1
+        json.dumps({"t": "obs", "v": 2, "obs": {**observation_row(run, good[2], "w1"), "outcome": None}}),
+        json.dumps(
+            {
+                "t": "obs",
+                "v": 2,
+                "obs": {k: v for k, v in observation_row(run, good[3], "w1").items() if k != "ended_at"},
+            }
+        ),
+        json.dumps({"t": "obs", "v": 99, "obs": {}}),
+        json.dumps({"t": "up", "v": 2, "key": "k1", "run": run, "camera": "cam-a", "at": T0.timestamp()}),
+        json.dumps({"t": "down", "key": "k1", "at": T0.timestamp() + 40, "reason": "ended"}),  # version 1
+    ]
+    spool.mkdir()
+    (spool / JOURNAL).write_text("".join(line + "\n" for line in lines))
+    registry = CollectorRegistry()
+    writer = StoreWriter(store, spool, registry, worker_id="w1")
+    writer.camera_status(
+        "cam-a", state="up", fps=2.0, frames_read=5, frames_processed=5, frames_dropped=0, reconnects=0
+    )
+    writer.close()
+    assert sorted(r.obs_key for r in store.observations(limit=10)) == sorted([good[0].key, good[1].key])
+    assert [camera for camera, _, _ in store.uptime_intervals(T0, T0 + timedelta(hours=1))] == ["cam-a"]
+    assert store.camera_statuses()["cam-a"].worker_id == "w1", "the status of the bad batch was written too"
+    dead = [json.loads(line) for line in (spool / DEAD_LETTER).read_text().splitlines()]
+    reasons = " | ".join(entry["reason"] for entry in dead)
+    assert len(dead) == 4, reasons
+    assert "newer than this vision" in reasons and "lacks ended_at" in reasons and "IntegrityError" in reasons
+    assert any("line" in entry["record"] for entry in dead), "the unreadable line is kept as text"
+    assert registry.get_sample_value("vision_store_dead_letter_records_total") == 4
+    assert (spool / JOURNAL).stat().st_size == 0, "the spool moved on: nothing left to retry"
+    again = StoreWriter(store, spool, worker_id="w1")
+    assert again.backlog == 0
+    again.close()

@@ -22,6 +22,15 @@ so a batch replayed after an unknown outcome (a crash between COMMIT and moving 
 connection lost around the COMMIT) is not stored twice. The journal survives ``kill -9`` of the
 process (the line is in the OS's page cache) and, once the writer has fsynced it (every cycle), a
 power cut; a restart with the same spool folder writes what was left.
+
+Journal records are the writer's own format, versioned (``"v"``, :data:`JOURNAL_VERSION`), not the
+store's row format: :func:`upgrade` reads every older version, and an observation becomes a store
+row only when it is written (:func:`observation_columns`), so a column added to the store does not
+make an old spool unreplayable. No record can block the spool: one the store refuses for its
+content (a constraint, a bad value, a missing field, a version from the future, an unreadable
+line) is moved to ``dead-letter.jsonl`` in the spool folder with the reason, counted
+(``vision_store_dead_letter_records``) and logged, and the writer moves on; an unreachable or
+refusing database is transient and retried with backoff.
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, StatementError
 
 from vision.errors import VisionError
 from vision.evidence.writer import EvidenceFile
@@ -53,6 +62,51 @@ JOURNAL = "journal.jsonl"
 OFFSET = "journal.offset"
 LOCK = "spool.lock"
 STORE_ID = "store.id"  # the identity of the store the journal's records belong to
+DEAD_LETTER = "dead-letter.jsonl"  # records the store refused for their content, with the reason
+JOURNAL_VERSION = 2  # 1: observations as the store's row ("row"); 2: the journal's own fields ("obs")
+# An observation in the journal (version 2): what the store needs of it, whatever its columns are.
+OBSERVATION_FIELDS = (
+    "run_id", "camera_id", "site_id", "category", "zone", "track_id", "started_at", "ended_at", "outcome",
+    "frames", "mean_confidence", "vote_share", "max_size_px", "vehicle_track_id", "riders_on_vehicle",
+    "obs_key", "worker_id",
+)  # fmt: skip
+OPTIONAL_FIELDS = frozenset({"zone", "vehicle_track_id", "riders_on_vehicle", "worker_id"})
+
+
+class JournalRecordError(ValueError):
+    """A journal record that can never be written as it is (the reason names what is wrong)."""
+
+
+def upgrade(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` in the current journal version; :class:`JournalRecordError` for one that cannot be read."""
+    version = record.get("v", 1)
+    if not isinstance(version, int) or version > JOURNAL_VERSION:
+        raise JournalRecordError(f"journal record version {version!r} is newer than this vision ({JOURNAL_VERSION})")
+    if "t" not in record:
+        raise JournalRecordError("journal record without a type ('t')")
+    if version == 1 and record["t"] == "obs":
+        record = {key: value for key, value in record.items() if key != "row"} | {"obs": record.get("row")}
+    return {**record, "v": JOURNAL_VERSION}
+
+
+def observation_columns(record: dict[str, Any]) -> dict[str, Any]:
+    """The store row of a journalled observation (current version); a missing field is an error."""
+    fields = record.get("obs")
+    if not isinstance(fields, dict):
+        raise JournalRecordError("observation record without its fields ('obs')")
+    missing = [name for name in OBSERVATION_FIELDS if name not in fields and name not in OPTIONAL_FIELDS]
+    if missing:
+        raise JournalRecordError(f"observation {fields.get('obs_key')} lacks {', '.join(missing)}")
+    return {name: fields.get(name) for name in OBSERVATION_FIELDS}
+
+
+def content_error(error: BaseException) -> bool:
+    """True for an error that the record itself causes (retrying cannot help); False for the database's
+    own trouble (unreachable, refusing, timing out), which is retried."""
+    if isinstance(error, IntegrityError | DataError | JournalRecordError | KeyError | TypeError | ValueError):
+        return True
+    # A value the driver cannot bind is raised as a StatementError around a TypeError or ValueError.
+    return isinstance(error, StatementError) and isinstance(error.orig, TypeError | ValueError)
 
 
 class WriterMetrics:
@@ -85,7 +139,14 @@ class WriterMetrics:
             "vision_store_write_failures", "Batches that failed and were kept for a retry.", registry=registry
         )
         self.corrupt = Counter(
-            "vision_store_journal_corrupt_lines", "Journal lines that could not be read (skipped).", registry=registry
+            "vision_store_journal_corrupt_lines",
+            "Journal lines that could not be read (moved to the dead-letter file).",
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "vision_store_dead_letter_records",
+            "Journal records the store refused for their content, moved to dead-letter.jsonl with the reason.",
+            registry=registry,
         )
         self.batch_seconds = Histogram(
             "vision_store_batch_seconds",
@@ -187,17 +248,24 @@ class StoreWriter:
     def observations(self, run_id: int, observations: Sequence[Observation]) -> None:
         """Journal finished tracks; they reach the store with the next batch, exactly once."""
         if observations:
-            self._append([{"t": "obs", "row": observation_row(run_id, o, self.worker_id)} for o in observations])
+            self._append(
+                [
+                    {"t": "obs", "v": JOURNAL_VERSION, "obs": observation_row(run_id, o, self.worker_id)}
+                    for o in observations
+                ]
+            )
             self.observations_journaled += len(observations)
 
     def camera_up(self, run_id: int, camera_id: str, at: datetime) -> str:
         """Journal a new up-interval; returns its key for :meth:`camera_heartbeat` and :meth:`camera_down`."""
         key = uuid.uuid4().hex
-        self._append([{"t": "up", "key": key, "run": run_id, "camera": camera_id, "at": epoch(at)}])
+        self._append(
+            [{"t": "up", "v": JOURNAL_VERSION, "key": key, "run": run_id, "camera": camera_id, "at": epoch(at)}]
+        )
         return key
 
     def camera_down(self, key: str, at: datetime, reason: str) -> None:
-        self._append([{"t": "down", "key": key, "at": epoch(at), "reason": reason[:500]}])
+        self._append([{"t": "down", "v": JOURNAL_VERSION, "key": key, "at": epoch(at), "reason": reason[:500]}])
         with self._lock:
             self._pending.heartbeats.pop(key, None)
 
@@ -207,6 +275,7 @@ class StoreWriter:
             [
                 {
                     "t": "evidence",
+                    "v": JOURNAL_VERSION,
                     "obs_key": file.key,
                     "crop_path": file.crop_path,
                     "snapshot_path": file.snapshot_path,
@@ -219,7 +288,9 @@ class StoreWriter:
     def evidence_gone(self, keys: Sequence[str], reason: str) -> None:
         """The retention sweep removed these observations' pixels (``age`` or ``size``); their counts stay."""
         now = time.time()
-        self._append([{"t": "evidence_gone", "obs_key": key, "at": now, "reason": reason} for key in keys])
+        self._append(
+            [{"t": "evidence_gone", "v": JOURNAL_VERSION, "obs_key": key, "at": now, "reason": reason} for key in keys]
+        )
 
     def camera_heartbeat(self, key: str, at: datetime) -> None:
         with self._lock:
@@ -295,16 +366,102 @@ class StoreWriter:
         """Write one batch; True if it was a full batch (call again), False otherwise or on failure."""
         with self._lock:
             self._fsync_locked()
-            records, end_offset = self._read_batch()
+            lines, end_offset = self._read_batch()
             pending, self._pending = self._pending, _Pending({}, {})
-        if not records and not pending.statuses and not pending.heartbeats:
+        if not lines and not pending.statuses and not pending.heartbeats:
             return False
         started = time.perf_counter()
+        records, unreadable = self._parse(lines)
         try:
-            written, duplicates, uptime = self._write(records, pending)
-        except (VisionError, SQLAlchemyError, OSError) as error:
+            counts = self._write([record for _, record in records], pending)
+        except Exception as error:
+            if not content_error(error):
+                self._failed(error, pending)
+                return False
+            # One record (or more) cannot be written: each alone, so only those go to the dead letters.
+            each = self._write_each(records, unreadable, pending)
+            if each is None:
+                return False
+            counts = each
+        self._succeeded(*counts, started)
+        self._dead_letter([(record, reason) for _, record, reason in unreadable])
+        with self._lock:
+            self._commit(end_offset, len(lines))
+        return len(lines) >= self.batch_size
+
+    def _parse(
+        self, lines: list[tuple[bytes, int]]
+    ) -> tuple[list[tuple[int, dict[str, Any]]], list[tuple[int, dict[str, Any], str]]]:
+        """Journal lines as current records with their end offsets, and those that cannot be read."""
+        records, unreadable = [], []
+        for line, offset in lines:
+            try:
+                raw = json.loads(line)
+                if not isinstance(raw, dict):
+                    raise JournalRecordError(f"a journal record is an object, not {type(raw).__name__}")
+                records.append((offset, upgrade(raw)))
+            except (json.JSONDecodeError, UnicodeDecodeError, JournalRecordError) as error:
+                self.metrics.corrupt.inc()
+                unreadable.append((offset, {"line": line.decode("utf-8", "replace").rstrip("\n")}, str(error)))
+        return records, unreadable
+
+    def _write_each(
+        self,
+        records: list[tuple[int, dict[str, Any]]],
+        unreadable: list[tuple[int, dict[str, Any], str]],
+        pending: _Pending,
+    ) -> tuple[int, int, int] | None:
+        """Write ``records`` one transaction each; dead-letter the ones refused for their content.
+
+        Returns the summed counts; None when the database itself failed midway: what was written is
+        committed, the rest stays in the journal for the retry."""
+        totals = (0, 0, 0)
+        refused: list[tuple[dict[str, Any], str]] = []
+        try:
+            self._write([], pending)
+        except Exception as error:
             self._failed(error, pending)
-            return False
+            return None
+        written_to = self._offset
+        for offset, record in records:
+            try:
+                counts = self._write([record], _Pending({}, {}))
+            except Exception as error:
+                if not content_error(error):
+                    refused += [(r, why) for o, r, why in unreadable if o <= written_to]
+                    self._dead_letter(refused)
+                    done = sum(1 for o, _ in records if o <= written_to) + sum(
+                        1 for o, _, _ in unreadable if o <= written_to
+                    )
+                    with self._lock:
+                        self._commit(written_to, done)
+                    self._failed(error, _Pending({}, {}))
+                    return None
+                refused.append((record, f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"))
+            else:
+                totals = (totals[0] + counts[0], totals[1] + counts[1], totals[2] + counts[2])
+            written_to = offset
+        self._dead_letter(refused)
+        return totals
+
+    def _dead_letter(self, items: list[tuple[dict[str, Any], str]]) -> None:
+        """Move records that can never be written out of the way: appended to the dead-letter file."""
+        if not items:
+            return
+        with (self.spool_dir / DEAD_LETTER).open("a") as file:
+            for record, reason in items:
+                file.write(json.dumps({"reason": reason, "at": time.time(), "record": record}) + "\n")
+        self.metrics.dead_letters.inc(len(items))
+        for record, reason in items:
+            log.error(
+                "spool %s: record of type %s cannot be stored (%s); moved to %s",
+                self.spool_dir,
+                record.get("t", "unreadable"),
+                reason,
+                DEAD_LETTER,
+            )
+
+    def _succeeded(self, written: int, duplicates: int, uptime: int, started: float) -> None:
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
         if self._failures_in_row:
             log.info("store reachable again; writing the spool (%d record(s))", self._backlog)
@@ -314,12 +471,9 @@ class StoreWriter:
         self.metrics.written.labels("uptime").inc(uptime)
         self.metrics.duplicates.inc(duplicates)
         self.observations_written += written
-        with self._lock:
-            self._commit(end_offset, len(records))
-        return len(records) >= self.batch_size
 
     def _write(self, records: list[dict[str, Any]], pending: _Pending) -> tuple[int, int, int]:
-        observation_rows = [record["row"] for record in records if record["t"] == "obs"]
+        observation_rows = [observation_columns(record) for record in records if record["t"] == "obs"]
         uptime_ops = [
             (record["t"], record["key"], record.get("run"), record.get("camera"), record["at"], record.get("reason"))
             for record in records
@@ -327,6 +481,9 @@ class StoreWriter:
         ]
         uptime_ops += [("beat", key, None, None, at, None) for key, at in pending.heartbeats.items()]
         evidence_ops = [record for record in records if record["t"] in ("evidence", "evidence_gone")]
+        unknown = {record["t"] for record in records} - {"obs", "up", "down", "evidence", "evidence_gone"}
+        if unknown:
+            raise JournalRecordError(f"unknown journal record type {sorted(unknown)}")
         with self.store._begin() as connection:
             written = self.store.insert_observation_rows(connection, observation_rows)
             self.store.uptime_ops(connection, uptime_ops)
@@ -368,26 +525,24 @@ class StoreWriter:
         except (VisionError, SQLAlchemyError) as error:
             log.error("spool full and store unreachable (%s): %d record(s) lost", error, len(records))
 
-    def _read_batch(self) -> tuple[list[dict[str, Any]], int]:
+    def _read_batch(self) -> tuple[list[tuple[bytes, int]], int]:
+        """Up to ``batch_size`` whole journal lines after the committed offset, each with its end offset."""
         self._journal.seek(self._offset)
-        records: list[dict[str, Any]] = []
+        lines: list[tuple[bytes, int]] = []
         offset = self._offset
-        while len(records) < self.batch_size:
+        while len(lines) < self.batch_size:
             line = self._journal.readline()
             if not line.endswith(b"\n"):  # end of file (appends are whole lines, under the lock)
                 break
             offset += len(line)
-            try:
-                records.append(json.loads(line))
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                self.metrics.corrupt.inc()
-                log.error("spool %s: unreadable line at byte %d skipped", self.spool_dir, offset)
-        return records, offset
+            lines.append((line, offset))
+        return lines, offset
 
     def _commit(self, end_offset: int, count: int) -> None:
         self._offset = end_offset
         self._backlog = max(0, self._backlog - count)
         if self._offset >= self._journal_size():
+            self._backlog = 0
             self._journal.truncate(0)  # everything is in: start the file afresh
             self._offset = 0
         self._write_offset()
