@@ -1,10 +1,15 @@
 """What an observation keeps to be checked by a person: the best crop of its track and one snapshot.
 
 The crop is the track's highest-scoring detection with a margin, at the camera's resolution; the
-snapshot is that frame, downscaled, with the judged box drawn and every other head or face in it
-pixelated beyond recognition (and the judged one too where the category asks: masks). Pixelation
-(a mosaic of ``MOSAIC_CELLS`` cells across the box, then smoothed) is chosen over a Gaussian blur,
-which can leave a large face recognisable.
+snapshot is that frame, downscaled, with the judged box drawn. **Nobody but the judged person is
+recognisable** in either: everything outside the judged head (grown by ``BLUR_GROWTH``) is
+obscured (:func:`obscure_outside`: a coarse mosaic of ``BACKGROUND_CELLS`` cells across the image,
+smoothed), so the scene's layout stays for the reviewer while no bystander's face does, found by
+the detector or not (an earlier version pixelated only the heads the detector had found and left
+people standing beside the scooters recognisable). Where the category asks (masks) the judged
+face is pixelated too. Pixelation (a mosaic of ``MOSAIC_CELLS`` cells across the box, then
+smoothed) is chosen over a Gaussian blur, which can leave a large face recognisable. Measured with
+a face detector at a low threshold on written snapshots: ``scripts/privacy_check.py``.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import cv2
 import numpy as np
 
 MOSAIC_CELLS = 5  # cells across a blurred head: its outline stays, its features are gone
+BACKGROUND_CELLS = 24  # cells across the whole image outside the judged head: people, not faces
 BLUR_GROWTH = 0.25  # each blurred box grows by this share per side: hair, ears, chin
 JUDGED_COLOUR = (0, 200, 255)  # BGR
 
@@ -95,6 +101,20 @@ def pixelate(image: np.ndarray, boxes: np.ndarray) -> None:
         image[y1:y2, x1:x2] = cv2.GaussianBlur(mosaic, (kernel, kernel), 0)
 
 
+def obscure_outside(image: np.ndarray, keep: tuple[int, int, int, int]) -> None:
+    """Obscure every pixel of ``image`` outside ``keep`` (x1, y1, x2, y2 px) in place: a mosaic of
+    ``BACKGROUND_CELLS`` cells across the image, smoothed, so no face outside is recognisable."""
+    height, width = image.shape[:2]
+    x1, y1, x2, y2 = keep
+    kept = image[y1:y2, x1:x2].copy()
+    cell = max(2, width // BACKGROUND_CELLS)
+    small = cv2.resize(image, (max(1, width // cell), max(1, height // cell)), interpolation=cv2.INTER_AREA)
+    coarse = cv2.resize(small, (width, height), interpolation=cv2.INTER_LINEAR)
+    kernel = 2 * (cell // 2) + 1
+    image[:] = cv2.GaussianBlur(coarse, (kernel, kernel), 0)
+    image[y1:y2, x1:x2] = kept
+
+
 def capture(
     frame: np.ndarray,
     boxes: np.ndarray,
@@ -105,20 +125,23 @@ def capture(
     snapshot_width: int,
     blur_judged: bool,
 ) -> Evidence:
-    """Evidence of detection ``judged`` among ``boxes (N, 4)`` (every head/face box of ``frame``, xyxy px)."""
+    """Evidence of detection ``judged`` among ``boxes (N, 4)`` (every head/face box of ``frame``, xyxy px).
+
+    In both the crop and the snapshot only the judged head (grown by ``BLUR_GROWTH``) stays sharp.
+    """
     height, width = frame.shape[:2]
     x1, y1, x2, y2 = _grown(boxes[judged], margin, width, height)
     crop = frame[y1:y2, x1:x2].copy()
+    local = boxes[judged : judged + 1] - np.array([x1, y1, x1, y1], dtype=np.float32)
+    obscure_outside(crop, _grown(local[0], BLUR_GROWTH, crop.shape[1], crop.shape[0]))
     if blur_judged:
-        local = boxes[judged : judged + 1] - np.array([x1, y1, x1, y1], dtype=np.float32)
         pixelate(crop, local)
     scale = min(1.0, snapshot_width / width)
     snapshot = cv2.resize(frame, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
     scaled = boxes.astype(np.float32) * scale
+    obscure_outside(snapshot, _grown(scaled[judged], BLUR_GROWTH, snapshot.shape[1], snapshot.shape[0]))
+    if blur_judged:
+        pixelate(snapshot, scaled[judged : judged + 1])
     jx1, jy1, jx2, jy2 = _grown(scaled[judged], 0.0, snapshot.shape[1], snapshot.shape[0])
-    judged_pixels = snapshot[jy1:jy2, jx1:jx2].copy()
-    pixelate(snapshot, scaled if blur_judged else np.delete(scaled, judged, axis=0))
-    if not blur_judged:  # a neighbour's grown box must not cover the face under review
-        snapshot[jy1:jy2, jx1:jx2] = judged_pixels
     cv2.rectangle(snapshot, (jx1 - 3, jy1 - 3), (jx2 + 2, jy2 + 2), JUDGED_COLOUR, 2)  # around it, not on it
     return Evidence(crop=crop, snapshot=snapshot, score=score)
