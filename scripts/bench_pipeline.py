@@ -211,7 +211,7 @@ def wide_bench(args: argparse.Namespace) -> int:
         for cameras in args.cameras:
             riders = results[f"{scene}_riders_{cameras}"]
             assert isinstance(riders, dict)
-            for other in ("whole", "tiles", "riders"):
+            for other in ("whole", "tiles", "motion"):
                 base = results[f"{scene}_{other}_{cameras}"]
                 assert isinstance(base, dict)
                 fewer = (
