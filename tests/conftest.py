@@ -63,24 +63,12 @@ def store_url(request, tmp_path) -> Iterator[str]:
     import sqlalchemy as sa
 
     from vision.store import open_store
+    from vision.store.database import meta_table, metadata
 
     store = open_store(url)
     with store.engine.begin() as connection:
-        for table in (
-            "observations",
-            "camera_uptime",
-            "camera_status",
-            "runs",
-            "cameras",
-            "sites",
-            "workers",
-            "camera_leases",
-            "alert_state",
-            "evidence",
-            "audit_samples",
-            "audit_items",
-            "audit_marks",
-        ):
-            connection.execute(sa.text(f"DELETE FROM {table}"))
+        for table in reversed(metadata.sorted_tables):  # every table the schema has, new ones too
+            if table is not meta_table:  # the schema version stays
+                connection.execute(sa.delete(table))
     store.close()
     yield url

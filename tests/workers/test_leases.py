@@ -62,3 +62,53 @@ def test_capacity_caps_the_share_and_the_rest_stays_unowned(store_url, tmp_path)
     assert client.get("/api/v1/workers").json()[0]["state"] == "stopped"
     assert all(lease.worker_id is None for lease in store.leases())
     store.close()
+
+
+def test_a_write_under_a_superseded_lease_is_refused_also_from_a_spool(store_url, tmp_path):
+    """Fencing: worker a's lease of a camera expires and b claims it (generation 2). What a finished before
+    b's claim is stored; what a finished after it (a resumed, frozen process, or its spool replayed later)
+    is refused and kept in a's dead letters with the reason; so are its up-interval and its status row."""
+    import dataclasses
+    import json
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from observation_support import observations
+
+    from vision.store.writer import DEAD_LETTER, StoreWriter
+
+    store = open_store(store_url)
+    for worker in ("a", "b"):
+        store.register_worker(worker, "host", 1, capacity=1, version="test")
+    first = store.lease_round("a", ["cam-a"], 1, lease_s=0.2, claim=True)
+    assert first.held == {"cam-a"} and first.generations == {"cam-a": 1}
+    time.sleep(0.4)  # a is frozen past its lease
+    second = store.lease_round("b", ["cam-a"], 1, lease_s=30, claim=True)
+    assert second.acquired == {"cam-a"} and second.generations == {"cam-a": 2}
+    claimed_at = datetime.now(UTC)
+
+    before, after = observations(2)
+    before = dataclasses.replace(before, ended_at=claimed_at - timedelta(seconds=5))
+    after = dataclasses.replace(after, ended_at=claimed_at + timedelta(seconds=5))
+    spool = tmp_path / "spool-a"
+    writer = StoreWriter(store, spool, worker_id="a", lease_generation=first.generations.get)
+    run = store.start_run("config.yaml", "test")
+    writer.observations(run, [before, after])
+    writer.camera_up(run, "cam-a", claimed_at + timedelta(seconds=6))
+    writer.camera_status(
+        "cam-a", state="up", fps=2.0, frames_read=5, frames_processed=5, frames_dropped=0, reconnects=0
+    )
+    writer.close()
+    assert [r.obs_key for r in store.observations(limit=10)] == [before.key]
+    assert store.observations(limit=10)[0].lease_generation == 1
+    dead = [json.loads(line) for line in (spool / DEAD_LETTER).read_text().splitlines()]
+    assert [entry["record"]["t"] for entry in dead] == ["obs", "up"]
+    assert all("stale lease: generation 1 of cam-a" in entry["reason"] for entry in dead)
+    assert "cam-a" not in store.camera_statuses(), "b holds cam-a: a's status row is not written"
+
+    b_writer = StoreWriter(store, tmp_path / "spool-b", worker_id="b", lease_generation=second.generations.get)
+    late = dataclasses.replace(observations(3)[2], ended_at=claimed_at + timedelta(seconds=7))
+    b_writer.observations(run, [late])
+    b_writer.close()
+    assert late.key in {r.obs_key for r in store.observations(limit=10)}, "the new owner's write is stored"
+    store.close()

@@ -4,8 +4,9 @@ A reader thread takes every frame the stream delivers (``grab``: the packet is d
 stream never backs up) but converts to pixels (``retrieve``) only a frame the detector will take:
 the first one after the ``detect_fps`` throttle says the next is due. For a 1080p H.264 camera at
 25 fps detected at 2 fps that is 1.3x less CPU than ``read()`` of every frame, and a 360p
-sub-stream (``detect_source``) 5x less (``scripts/bench_capacity.py decode``). The newest converted frame wins; falling behind therefore drops
-(and counts) frames instead of queueing stale ones. A failed connect, a broken stream and a
+sub-stream (``detect_source``) 5x less (``scripts/bench_capacity.py decode``). The newest
+converted frame wins; falling behind therefore drops (and counts) frames instead of queueing
+stale ones. A failed connect, a broken stream and a
 stall all lead to the same path: release, wait with capped exponential backoff, reconnect. A
 frame is never invented to fill a gap.
 """

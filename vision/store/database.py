@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,8 +44,8 @@ from vision.errors import StoreRefusedError, VisionError
 from vision.outcome import Outcome
 from vision.tracking.observation import Observation
 
-SCHEMA_VERSION = 4
-REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004"}  # schema_version -> Alembic revision
+SCHEMA_VERSION = 5
+REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005"}  # schema_version -> Alembic revision
 MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 7_406_113  # pg_advisory_xact_lock key: one process migrates at a time
 NEVER = -1e18  # alert_state.last_sent_at of an alert never sent (finite: a REAL column everywhere)
@@ -110,6 +110,7 @@ observations_table = sa.Table(
     sa.Column("riders_on_vehicle", sa.Integer),  # schema 2: head tracks on that vehicle (>= 2: shared)
     sa.Column("obs_key", sa.String(64)),  # schema 3: idempotency key (null for older rows)
     sa.Column("worker_id", sa.String(128)),  # schema 3: the worker that finished it (null: vision run)
+    sa.Column("lease_generation", sa.Integer),  # schema 5: the lease it was written under (null: vision run)
     sa.Index("ix_observations_site_time", "site_id", "category", "ended_at"),
     sa.Index("ix_observations_time", "ended_at"),
     sa.Index("uq_observations_key", "obs_key", unique=True),
@@ -126,6 +127,7 @@ camera_uptime_table = sa.Table(
     sa.Column("ended_at", sa.Float),  # null while up, or when the process died
     sa.Column("end_reason", sa.Text),
     sa.Column("interval_key", sa.String(64)),  # schema 3: chosen by the writer (see StoreWriter)
+    sa.Column("lease_generation", sa.Integer),  # schema 5: the lease it was opened under (null: vision run)
     sa.Index("ix_uptime_camera_time", "camera_id", "started_at"),
     sa.Index("uq_uptime_key", "interval_key", unique=True),
 )
@@ -170,6 +172,15 @@ camera_leases_table = sa.Table(
     sa.Column("worker_id", sa.String(128)),  # null: free
     sa.Column("acquired_at", sa.Float),  # database clock, epoch s
     sa.Column("expires_at", sa.Float, nullable=False),  # database clock, epoch s
+    sa.Column("generation", sa.Integer, nullable=False, server_default="0"),  # schema 5: +1 on every claim
+)
+lease_grants_table = sa.Table(  # schema 5: every claim of a camera, for fencing late writes
+    "lease_grants",
+    metadata,
+    sa.Column("camera_id", sa.String(64), primary_key=True),
+    sa.Column("generation", sa.Integer, primary_key=True),
+    sa.Column("worker_id", sa.String(128), nullable=False),
+    sa.Column("granted_at", sa.Float, nullable=False),  # database clock, epoch s
 )
 
 alert_state_table = sa.Table(
@@ -324,7 +335,8 @@ class LeaseRound:
     ``held``: cameras this worker holds after the round (renewed or newly claimed); ``acquired``:
     the ones claimed in this round; ``excess``: held cameras beyond its fair share, to stop and
     then :meth:`Store.release_leases`; ``share``: how many it should hold; ``live_workers``:
-    workers whose heartbeat is younger than the lease.
+    workers whose heartbeat is younger than the lease; ``generations``: each held camera's lease
+    generation, the fencing token the worker's writes for it carry.
     """
 
     held: frozenset[str]
@@ -332,6 +344,7 @@ class LeaseRound:
     excess: tuple[str, ...]
     share: int
     live_workers: int
+    generations: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -356,6 +369,7 @@ class ObservationRow:
     riders_on_vehicle: int | None
     obs_key: str | None = None
     worker_id: str | None = None
+    lease_generation: int | None = None  # the fencing token of the worker's lease (None: vision run)
 
 
 @dataclass(frozen=True)
@@ -674,28 +688,29 @@ class Store:
         """Open an up-interval for a camera; returns its key for heartbeats and :meth:`camera_down`."""
         key = key or uuid.uuid4().hex
         with self._begin() as connection:
-            self.uptime_ops(connection, [("up", key, run_id, camera_id, epoch(at), None)])
+            self.uptime_ops(connection, [("up", key, run_id, camera_id, epoch(at), None, None)])
         return key
 
     def camera_heartbeat(self, key: str, last_frame_at: datetime) -> None:
         with self._begin() as connection:
-            self.uptime_ops(connection, [("beat", key, None, None, epoch(last_frame_at), None)])
+            self.uptime_ops(connection, [("beat", key, None, None, epoch(last_frame_at), None, None)])
 
     def camera_down(self, key: str, last_frame_at: datetime, reason: str) -> None:
         with self._begin() as connection:
-            self.uptime_ops(connection, [("down", key, None, None, epoch(last_frame_at), reason)])
+            self.uptime_ops(connection, [("down", key, None, None, epoch(last_frame_at), reason, None)])
 
     @staticmethod
     def uptime_ops(
-        connection: Connection, ops: Sequence[tuple[str, str, int | None, str | None, float, str | None]]
+        connection: Connection, ops: Sequence[tuple[str, str, int | None, str | None, float, str | None, int | None]]
     ) -> None:
-        """Apply ``(op, key, run_id, camera_id, at, reason)`` up-interval changes in order; each is idempotent.
+        """Apply ``(op, key, run_id, camera_id, at, reason, lease_generation)`` up-interval changes in order;
+        each is idempotent.
 
         ``up`` opens interval ``key`` at ``at`` (again: nothing), ``beat`` extends it to ``at``,
         ``down`` closes it at ``at`` with ``reason``. Times are epoch seconds.
         """
         u = camera_uptime_table.c
-        for op, key, run_id, camera_id, at, reason in ops:
+        for op, key, run_id, camera_id, at, reason, generation in ops:
             if op == "up":
                 row = {
                     "run_id": run_id,
@@ -703,6 +718,7 @@ class Store:
                     "started_at": at,
                     "last_frame_at": at,
                     "interval_key": key,
+                    "lease_generation": generation,
                 }
                 _insert_new(connection, camera_uptime_table, [row], "interval_key")
             elif op == "beat":
@@ -779,15 +795,16 @@ class Store:
                 [{"camera_id": c, "worker_id": None, "acquired_at": None, "expires_at": 0.0} for c in cameras],
                 "camera_id",
             )
-            held = {
-                row.camera_id
+            generations = {
+                row.camera_id: row.generation
                 for row in connection.execute(
                     sa.update(camera_leases_table)
                     .where(lease.worker_id == worker_id, lease.camera_id.in_(cameras))
                     .values(expires_at=now + lease_s)
-                    .returning(lease.camera_id)
+                    .returning(lease.camera_id, lease.generation)
                 )
             }
+            held = set(generations)
             connection.execute(sa.update(workers_table).where(w.id == worker_id).values(heartbeat_at=now, state="up"))
             live = int(
                 connection.execute(
@@ -809,15 +826,28 @@ class Store:
                     )
                 ]
                 if candidates:
-                    acquired = {
-                        row.camera_id
+                    claimed = {
+                        row.camera_id: row.generation
                         for row in connection.execute(
                             sa.update(camera_leases_table)
                             .where(lease.camera_id.in_(candidates), free)
-                            .values(worker_id=worker_id, acquired_at=now, expires_at=now + lease_s)
-                            .returning(lease.camera_id)
+                            .values(
+                                worker_id=worker_id,
+                                acquired_at=now,
+                                expires_at=now + lease_s,
+                                generation=lease.generation + 1,
+                            )
+                            .returning(lease.camera_id, lease.generation)
                         )
                     }
+                    if claimed:
+                        grants = [
+                            {"camera_id": c, "generation": g, "worker_id": worker_id, "granted_at": now}
+                            for c, g in claimed.items()
+                        ]
+                        connection.execute(sa.insert(lease_grants_table), grants)
+                    acquired = set(claimed)
+                    generations.update(claimed)
             held |= acquired
             excess = tuple(sorted(held - acquired, reverse=True)[: max(0, len(held) - share)])
             connection.execute(
@@ -825,7 +855,36 @@ class Store:
                 .where(w.id == worker_id)
                 .values(cameras_held=len(held), spool_records=spool_records, observations=observations)
             )
-        return LeaseRound(frozenset(held), frozenset(acquired), excess, share, live)
+        return LeaseRound(frozenset(held), frozenset(acquired), excess, share, live, generations)
+
+    @staticmethod
+    def stale(connection: Connection, writes: Sequence[tuple[str, int | None, float]]) -> list[bool]:
+        """For ``(camera_id, lease_generation, at)`` writes: True where a later claim of the camera was
+        granted at or before ``at`` (epoch s), so the write comes from a worker that no longer held it.
+        A write without a generation (``vision run``) is never stale."""
+        cameras = sorted({camera for camera, generation, _ in writes if generation is not None})
+        if not cameras:
+            return [False] * len(writes)
+        g = lease_grants_table.c
+        grants: dict[str, list[tuple[int, float]]] = {}
+        for row in connection.execute(
+            sa.select(g.camera_id, g.generation, g.granted_at).where(g.camera_id.in_(cameras))
+        ):
+            grants.setdefault(row.camera_id, []).append((row.generation, row.granted_at))
+        return [
+            generation is not None
+            and any(later > generation and granted <= at for later, granted in grants.get(camera, ()))
+            for camera, generation, at in writes
+        ]
+
+    @staticmethod
+    def lease_holders(connection: Connection, camera_ids: Collection[str]) -> dict[str, str | None]:
+        """Camera -> the worker holding its lease now (None: free), for cameras that have a lease row."""
+        lease = camera_leases_table.c
+        rows = connection.execute(
+            sa.select(lease.camera_id, lease.worker_id).where(lease.camera_id.in_(sorted(camera_ids)))
+        )
+        return {row.camera_id: row.worker_id for row in rows}
 
     def release_leases(self, worker_id: str, camera_ids: Collection[str]) -> None:
         """Give cameras back (free at once), after their tracks were closed and written."""

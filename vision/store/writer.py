@@ -42,7 +42,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -68,9 +68,9 @@ JOURNAL_VERSION = 2  # 1: observations as the store's row ("row"); 2: the journa
 OBSERVATION_FIELDS = (
     "run_id", "camera_id", "site_id", "category", "zone", "track_id", "started_at", "ended_at", "outcome",
     "frames", "mean_confidence", "vote_share", "max_size_px", "vehicle_track_id", "riders_on_vehicle",
-    "obs_key", "worker_id",
+    "obs_key", "worker_id", "lease_generation",
 )  # fmt: skip
-OPTIONAL_FIELDS = frozenset({"zone", "vehicle_track_id", "riders_on_vehicle", "worker_id"})
+OPTIONAL_FIELDS = frozenset({"zone", "vehicle_track_id", "riders_on_vehicle", "worker_id", "lease_generation"})
 
 
 class JournalRecordError(ValueError):
@@ -178,6 +178,7 @@ class StoreWriter:
         registry: CollectorRegistry | None = None,
         *,
         worker_id: str | None = None,
+        lease_generation: Callable[[str], int | None] | None = None,
         batch_size: int = 500,
         flush_s: float = 0.5,
         max_retry_s: float = 10.0,
@@ -185,6 +186,9 @@ class StoreWriter:
         self.store = store
         self.spool_dir = Path(spool_dir)
         self.worker_id = worker_id
+        # A worker's fencing token per camera: its records carry it, and the store refuses those of a
+        # lease that was granted to another worker before their time (Store.stale).
+        self._lease_generation = lease_generation or (lambda camera_id: None)
         self.batch_size = batch_size
         self.flush_s = flush_s
         self.max_retry_s = max_retry_s
@@ -250,7 +254,14 @@ class StoreWriter:
         if observations:
             self._append(
                 [
-                    {"t": "obs", "v": JOURNAL_VERSION, "obs": observation_row(run_id, o, self.worker_id)}
+                    {
+                        "t": "obs",
+                        "v": JOURNAL_VERSION,
+                        "obs": {
+                            **observation_row(run_id, o, self.worker_id),
+                            "lease_generation": self._lease_generation(o.camera_id),
+                        },
+                    }
                     for o in observations
                 ]
             )
@@ -259,8 +270,19 @@ class StoreWriter:
     def camera_up(self, run_id: int, camera_id: str, at: datetime) -> str:
         """Journal a new up-interval; returns its key for :meth:`camera_heartbeat` and :meth:`camera_down`."""
         key = uuid.uuid4().hex
+        token = self._lease_generation(camera_id)
         self._append(
-            [{"t": "up", "v": JOURNAL_VERSION, "key": key, "run": run_id, "camera": camera_id, "at": epoch(at)}]
+            [
+                {
+                    "t": "up",
+                    "v": JOURNAL_VERSION,
+                    "key": key,
+                    "run": run_id,
+                    "camera": camera_id,
+                    "at": epoch(at),
+                    "lease": token,
+                }
+            ]
         )
         return key
 
@@ -473,23 +495,52 @@ class StoreWriter:
         self.observations_written += written
 
     def _write(self, records: list[dict[str, Any]], pending: _Pending) -> tuple[int, int, int]:
-        observation_rows = [observation_columns(record) for record in records if record["t"] == "obs"]
-        uptime_ops = [
-            (record["t"], record["key"], record.get("run"), record.get("camera"), record["at"], record.get("reason"))
-            for record in records
-            if record["t"] in ("up", "down")
-        ]
-        uptime_ops += [("beat", key, None, None, at, None) for key, at in pending.heartbeats.items()]
-        evidence_ops = [record for record in records if record["t"] in ("evidence", "evidence_gone")]
+        """Write ``records`` and ``pending`` in one transaction; returns (observations written, duplicates,
+        up-interval changes). Records of a lease another worker was granted before their time
+        (fenced) are not written: they go to the dead letters."""
         unknown = {record["t"] for record in records} - {"obs", "up", "down", "evidence", "evidence_gone"}
         if unknown:
             raise JournalRecordError(f"unknown journal record type {sorted(unknown)}")
+        observations = [(record, observation_columns(record)) for record in records if record["t"] == "obs"]
+        uptime = [record for record in records if record["t"] in ("up", "down")]
+        evidence_ops = [record for record in records if record["t"] in ("evidence", "evidence_gone")]
+        fenced: list[tuple[dict[str, Any], str]] = []
         with self.store._begin() as connection:
-            written = self.store.insert_observation_rows(connection, observation_rows)
+            checks = [(row["camera_id"], row.get("lease_generation"), row["ended_at"]) for _, row in observations]
+            checks += [(r["camera"], r.get("lease"), r["at"]) for r in uptime if r["t"] == "up"]
+            stale = iter(self.store.stale(connection, checks))
+            kept_rows = []
+            for record, row in observations:
+                if next(stale):
+                    fenced.append((record, f"stale lease: generation {row['lease_generation']} of {row['camera_id']}"))
+                else:
+                    kept_rows.append(row)
+            uptime_ops = []
+            for r in uptime:
+                if r["t"] == "up" and next(stale):
+                    fenced.append((r, f"stale lease: generation {r.get('lease')} of {r['camera']}"))
+                    continue
+                uptime_ops.append(
+                    (r["t"], r["key"], r.get("run"), r.get("camera"), r["at"], r.get("reason"), r.get("lease"))
+                )
+            uptime_ops += [("beat", key, None, None, at, None, None) for key, at in pending.heartbeats.items()]
+            written = self.store.insert_observation_rows(connection, kept_rows)
             self.store.uptime_ops(connection, uptime_ops)
             self.store.evidence_ops(connection, evidence_ops)
-            self.store.status_upserts(connection, pending.statuses)
-        return written, len(observation_rows) - written, len(uptime_ops)
+            self.store.status_upserts(connection, self._own_statuses(connection, pending.statuses))
+        self._dead_letter(fenced)
+        return written, len(kept_rows) - written, len(uptime_ops)
+
+    def _own_statuses(self, connection: Any, statuses: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
+        """A worker's status rows only for cameras whose lease it holds (another's must not be overwritten)."""
+        if self.worker_id is None or not statuses:
+            return statuses
+        holders = self.store.lease_holders(connection, statuses)
+        return {
+            camera: values
+            for camera, values in statuses.items()
+            if holders.get(camera, self.worker_id) == self.worker_id
+        }
 
     def _failed(self, error: Exception, pending: _Pending) -> None:
         self._failures_in_row += 1

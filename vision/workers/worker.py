@@ -98,6 +98,7 @@ class _LeaseState:
     # time.monotonic() until which the leases of the last successful round are surely ours: its start
     # plus lease_s (the database set their expiry later than that). Only a successful round moves it.
     confirmed_until: float = 0.0
+    generations: dict[str, int] = field(default_factory=dict)  # camera -> its lease's fencing token
     held: frozenset[str] = frozenset()
     releasing: dict[str, threading.Event] = field(default_factory=dict)
     next_round: float = 0.0
@@ -139,7 +140,11 @@ class Worker:
         """Work until ``stop`` is set; returns the run id. Waits for the store if it is away at start."""
         worker_id = self.settings.worker_id
         self.writer = StoreWriter(
-            self.store, self.config.store.spool_folder(worker_id), self.registry, worker_id=worker_id
+            self.store,
+            self.config.store.spool_folder(worker_id),
+            self.registry,
+            worker_id=worker_id,
+            lease_generation=self.state.generations.get,
         ).start()
         try:
             if not self._register(stop):
@@ -240,6 +245,8 @@ class Worker:
         state.store_ok = True
         state.last_renewal = time.monotonic()
         state.confirmed_until = round_started + self.settings.lease_s
+        state.generations.clear()
+        state.generations.update(lease_round.generations)
         self._apply(pipeline, lease_round.held, lease_round.excess)
         self.metrics.cameras_held.set(len(state.held))
         self.metrics.fair_share.set(lease_round.share)
