@@ -178,3 +178,48 @@ def test_models_sharing_a_box_share_its_cores():
     assert threads_per_model(demo, cores=16) == 8
     one_model = demo.model_copy(update={"cameras": demo.cameras[:1]})
     assert threads_per_model(one_model, cores=2) == 2
+
+
+def test_detaching_a_stalled_camera_never_stops_the_others(tmp_path, data_dir):
+    """Camera 'stuck' stalls (its reader blocks in a read until the open timeout); detaching it joins that
+    reader off the detector thread, so camera 'fine' keeps being detected while the join is still going."""
+    image = cv2.imread(str(data_dir / "voc" / "helmet" / "images" / "BikesHelmets78.jpg"))
+    stuck, fine = MjpegCamera(image, fps=10).start(), MjpegCamera(image, fps=10).start()
+    config_path = write_config(
+        tmp_path,
+        [{"id": "stuck", "source": stuck.url, "detect_fps": 2}, {"id": "fine", "source": fine.url, "detect_fps": 2}],
+    )
+    slow_join = Reconnect(initial_s=0.2, max_s=1.0, open_timeout_s=8.0, stall_timeout_s=30.0)
+    config = load_config(config_path)
+    pipeline = Pipeline(
+        config,
+        open_store(config.store.url),
+        config_path,
+        registry=CollectorRegistry(),
+        progress=False,
+        reconnect=slow_join,
+    )
+    stop = threading.Event()
+    runner = threading.Thread(target=pipeline.run, args=(stop,))
+    runner.start()
+    try:
+        deadline = time.monotonic() + 60
+        while min(pipeline.summary()[c]["frames_processed"] for c in ("stuck", "fine")) < 2:
+            assert time.monotonic() < deadline, pipeline.summary()
+            time.sleep(0.1)
+        stuck.stall()
+        time.sleep(0.5)  # its reader is now blocked in a read that times out after 8 s
+        before = pipeline.summary()["fine"]["frames_processed"]
+        detached = pipeline.detach("stuck", "test")
+        while not detached.is_set():
+            if pipeline.summary()["fine"]["frames_processed"] >= before + 3:
+                break
+            assert time.monotonic() < deadline, "the other camera stopped while the stalled one was detached"
+            time.sleep(0.1)
+        assert not detached.is_set(), "the stalled reader's join outlasted three frames of the other camera"
+        assert "stuck" not in {runtime.camera.id for runtime in pipeline.cameras}
+    finally:
+        stop.set()
+        runner.join(timeout=60)
+        stuck.stop()
+        fine.stop()
