@@ -51,7 +51,7 @@ def test_good_config_loads_and_resolves_relative_paths(tmp_path):
         (
             "source: clip.mp4",
             "source: clip.mp4\n    detection: {mode: regions}",
-            "cameras[0].detection.mode: Input should be 'auto', 'whole', 'tiles' or 'motion'",
+            "cameras[0].detection.mode: Input should be 'auto', 'whole', 'tiles', 'motion' or 'riders'",
         ),
         (
             "source: clip.mp4",
@@ -69,6 +69,17 @@ def test_good_config_loads_and_resolves_relative_paths(tmp_path):
             "cameras[0].detection.motion.treshold: unknown key",
         ),
         ("source: clip.mp4", "source: clip.mp4\n    riders: {min_share: 0}", "cameras[0].riders.min_share"),
+        (
+            "source: clip.mp4",
+            "source: clip.mp4\n    detect_source: rtsp://cam/sub",
+            "cameras[0]: detect_source is for live cameras",
+        ),
+        (
+            "source: clip.mp4",
+            "source: rtsp://cam/main\n    detect_source: sub.mp4",
+            "cameras[0]: detect_source must be a stream URL or a USB index",
+        ),
+        ("source: clip.mp4", "source: clip.mp4\n    detection: {max_crops: 0}", "cameras[0].detection.max_crops"),
     ],
 )
 def test_each_problem_is_reported_with_its_path(tmp_path, replace, by, expected):
