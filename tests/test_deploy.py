@@ -34,6 +34,7 @@ HOST = "machine-1"  # what systemd puts for %H
 
 KINDS = {
     "configmap.yaml": ["ConfigMap"],
+    "evidence-pvc.yaml": ["PersistentVolumeClaim"],
     "secret.example.yaml": ["Secret"],
     "worker-statefulset.yaml": ["Service", "StatefulSet"],
     "serve-deployment.yaml": ["Deployment", "Service"],
@@ -464,3 +465,17 @@ def test_dockerignore_leaves_out_build_outputs_but_not_what_the_image_copies():
     for source in copied:
         assert not any(PurePosixPath(source).match(pattern) for pattern in patterns), source
         assert (ROOT / source).exists(), source
+
+
+def test_workers_write_evidence_where_serve_reads_it():
+    """The workers' root filesystem is read-only: evidence goes to one ReadWriteMany volume that every
+    worker and serve replica mounts at the configured evidence.folder."""
+    config = yaml.safe_load(one("configmap.yaml", "ConfigMap")["data"]["vision.yaml"])
+    folder = config["evidence"]["folder"]
+    assert one("evidence-pvc.yaml", "PersistentVolumeClaim")["spec"]["accessModes"] == ["ReadWriteMany"]
+    for name, workload in workloads().items():
+        pod = workload["spec"]["template"]["spec"]
+        mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert mounts["evidence"] == folder, name
+        assert volumes["evidence"]["persistentVolumeClaim"]["claimName"] == "vision-evidence", name
