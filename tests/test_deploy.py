@@ -34,7 +34,6 @@ HOST = "machine-1"  # what systemd puts for %H
 
 KINDS = {
     "configmap.yaml": ["ConfigMap"],
-    "evidence-pvc.yaml": ["PersistentVolumeClaim"],
     "secret.example.yaml": ["Secret"],
     "worker-statefulset.yaml": ["Service", "StatefulSet"],
     "serve-deployment.yaml": ["Deployment", "Service"],
@@ -468,14 +467,11 @@ def test_dockerignore_leaves_out_build_outputs_but_not_what_the_image_copies():
 
 
 def test_workers_write_evidence_where_serve_reads_it():
-    """The workers' root filesystem is read-only: evidence goes to one ReadWriteMany volume that every
-    worker and serve replica mounts at the configured evidence.folder."""
-    config = yaml.safe_load(one("configmap.yaml", "ConfigMap")["data"]["vision.yaml"])
-    folder = config["evidence"]["folder"]
-    assert one("evidence-pvc.yaml", "PersistentVolumeClaim")["spec"]["accessModes"] == ["ReadWriteMany"]
+    """The pods' root filesystems are read-only and serve runs elsewhere: evidence goes to the store."""
+    from vision.config import VisionConfig
+
+    config = VisionConfig.model_validate(yaml.safe_load(one("configmap.yaml", "ConfigMap")["data"]["vision.yaml"]))
+    assert config.evidence.in_database(config.store.url)
     for name, workload in workloads().items():
-        pod = workload["spec"]["template"]["spec"]
-        mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
-        volumes = {v["name"]: v for v in pod["volumes"]}
-        assert mounts["evidence"] == folder, name
-        assert volumes["evidence"]["persistentVolumeClaim"]["claimName"] == "vision-evidence", name
+        mounts = {m["mountPath"] for m in workload["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]}
+        assert not any(path.startswith("/app") for path in mounts), name

@@ -299,6 +299,12 @@ class Evidence(_Model):
     """The crop and snapshot each observation keeps for review (``vision/evidence``)."""
 
     enabled: bool = True
+    storage: Literal["folder", "database"] | None = Field(
+        None,
+        description="Where the JPEGs are kept: folder (files under `folder`), or database (the store's "
+        "evidence_blobs table, shared by every worker and `vision serve` without a shared file system). "
+        "Default: database for a PostgreSQL store, folder for SQLite.",
+    )
     folder: Path | None = Field(
         None, description="Where the JPEGs go (default: beside a SQLite store, <db>.evidence; else ./evidence)."
     )
@@ -314,6 +320,12 @@ class Evidence(_Model):
 
     def evidence_folder(self, store_url: str) -> Path:
         return self.folder if self.folder is not None else beside_store(store_url, ".evidence", "evidence")
+
+    def in_database(self, store_url: str) -> bool:
+        """Whether the JPEGs go to the store (``storage``, by default on PostgreSQL) rather than a folder."""
+        if self.storage is not None:
+            return self.storage == "database"
+        return store_url.startswith("postgresql")
 
     def blurs_judged(self, category: Category) -> bool:
         return self.blur_judged.get(category, category_info(category).blur_judged_default)

@@ -39,7 +39,7 @@ from vision.detectors.motion import RegionPlanner, detect_planned
 from vision.detectors.regions import merge_groups
 from vision.errors import VisionError
 from vision.evidence.capture import CaptureSettings
-from vision.evidence.writer import EvidenceWriter, Retention
+from vision.evidence.writer import EvidenceWriter, Retention, open_sink
 from vision.metrics import CameraSample, PipelineMetrics
 from vision.outcome import Outcome
 from vision.sources import Frame, FrameSource, Reconnect, SourceState, open_source
@@ -229,7 +229,7 @@ class Pipeline:
             every_s=evidence.sweep_every_s,
         )
         self.evidence = EvidenceWriter(
-            evidence.evidence_folder(self.config.store.url),
+            open_sink(evidence, self.config.store.url, self.store),
             writer.evidence_kept,
             self.registry,
             retention=retention,

@@ -100,3 +100,64 @@ def test_the_sweep_removes_the_oldest_pixels_first(tmp_path):
     assert sorted(p.name.split(".")[0] for p in tmp_path.rglob("*.crop.jpg")) == ["k3", "k4", "k5"]
     assert sweep(tmp_path, max_age_s=None, max_bytes=0, now=now)[1] == ["k3", "k4", "k5"]
     assert not any(tmp_path.rglob("*.jpg")) and not (tmp_path / "gate").exists()  # empty day folders go too
+
+
+def test_evidence_in_the_store_is_served_by_another_machine_and_swept(store_url, tmp_path):
+    """storage: database. A worker (its own evidence folder) writes a crop and snapshot into the store; a
+    `vision serve` with another, empty folder and the same store serves them; the sweep deletes by age
+    and size there, and the API then says the pixels are gone while the observation stays."""
+    from fastapi.testclient import TestClient
+    from observation_support import observations
+
+    from api_support import make_config
+    from vision.api import create_app
+    from vision.evidence.writer import DatabaseSink, open_sink
+    from vision.store import open_store
+    from vision.store.writer import StoreWriter
+
+    store = open_store(store_url)
+    worker_config = make_config(tmp_path / "worker")
+    worker_config = worker_config.model_copy(
+        update={
+            "store": worker_config.store.model_copy(update={"url": store_url}),
+            "evidence": worker_config.evidence.model_copy(update={"storage": "database", "folder": tmp_path / "w"}),
+        }
+    )
+    sink = open_sink(worker_config.evidence, store_url, store)
+    assert isinstance(sink, DatabaseSink)
+    journal = StoreWriter(store, tmp_path / "spool")
+    run = store.start_run("config.yaml", "test")
+    finished = observations(3)
+    journal.observations(run, finished)
+    writer = EvidenceWriter(sink, journal.evidence_kept)
+    files = [writer.write(o.key, "gate", ENDED, evidence(index)) for index, o in enumerate(finished)]
+    for file in files:  # what the writer's thread tells the store writer
+        journal.evidence_kept(file)
+    journal.close()
+    assert all(files) and not (tmp_path / "w").exists(), "nothing on the worker's disk"
+
+    serve_config = worker_config.model_copy(
+        update={"evidence": worker_config.evidence.model_copy(update={"folder": tmp_path / "serve-empty"})}
+    )
+    client = TestClient(create_app(serve_config, store))
+    auth = {"Authorization": f"Bearer {serve_config.api.token}"}
+    ids = {row.obs_key: row.id for row in store.observations(limit=10)}
+    first = ids[finished[0].key]
+    response = client.get(f"/api/v1/observations/{first}/crop.jpg", headers=auth)
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg", response.text
+    assert response.content[:2] == b"\xff\xd8", "a JPEG"
+    assert client.get(f"/api/v1/observations/{first}/snapshot.jpg", headers=auth).content == sink.read(
+        files[0].snapshot_path
+    )
+
+    each = files[0].bytes
+    by_age, by_size, left = sink.sweep(max_age_s=None, max_bytes=int(1.5 * each), now=time.time())
+    assert by_age == [] and len(by_size) == 2 and left <= 1.5 * each
+    by_age, _, left = sink.sweep(max_age_s=0.0, max_bytes=None, now=time.time() + 1)
+    assert len(by_age) == 1 and left == 0
+    gone = StoreWriter(store, tmp_path / "spool")
+    gone.evidence_gone(by_size + by_age, "size")
+    gone.close()
+    assert client.get(f"/api/v1/observations/{first}/crop.jpg", headers=auth).status_code == 410
+    assert len(store.observations(limit=10)) == 3, "the counts stay"
+    store.close()

@@ -7,15 +7,15 @@ the measured error are counts, open like every other read.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, status
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 
 from vision.api import schemas
 from vision.api.context import UNPROCESSABLE, Context, known_site, require_token, zoned
 from vision.errors import VisionError
+from vision.evidence.writer import open_sink
 from vision.store.database import from_epoch
 
 router = APIRouter(prefix="/api/v1", tags=["review"])
@@ -63,7 +63,7 @@ def review(
     return schemas.ReviewPage(items=items, next_after_id=items[-1].id if len(rows) > limit else None)
 
 
-def _evidence_file(ctx, observation_id: int, which: Literal["crop", "snapshot"]) -> Path:
+def _evidence_jpeg(ctx, observation_id: int, which: Literal["crop", "snapshot"]) -> Response:
     row = ctx.store.observation(observation_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no observation {observation_id}")
@@ -76,33 +76,33 @@ def _evidence_file(ctx, observation_id: int, which: Literal["crop", "snapshot"])
             f"evidence of observation {observation_id} was removed ({found.deleted_reason}) on "
             f"{from_epoch(found.deleted_at).isoformat()}; its counts are kept",
         )
-    folder = ctx.config.evidence.evidence_folder(ctx.config.store.url)
-    path = (folder / (found.crop_path if which == "crop" else found.snapshot_path)).resolve()
-    if not path.is_relative_to(folder.resolve()) or not path.is_file():
+    sink = open_sink(ctx.config.evidence, ctx.config.store.url, ctx.store)
+    data = sink.read(found.crop_path if which == "crop" else found.snapshot_path)
+    if data is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"evidence file of observation {observation_id} is missing")
-    return path
+    return Response(data, media_type="image/jpeg")
 
 
 @router.get(
     "/observations/{observation_id}/crop.jpg",
     dependencies=[Depends(require_token)],
-    response_class=FileResponse,
+    response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}}, 404: {}, 410: {}},
 )
-def crop(ctx: Context, observation_id: int) -> FileResponse:
+def crop(ctx: Context, observation_id: int) -> Response:
     """The best crop of the observation's track (needs the token)."""
-    return FileResponse(_evidence_file(ctx, observation_id, "crop"), media_type="image/jpeg")
+    return _evidence_jpeg(ctx, observation_id, "crop")
 
 
 @router.get(
     "/observations/{observation_id}/snapshot.jpg",
     dependencies=[Depends(require_token)],
-    response_class=FileResponse,
+    response_class=Response,
     responses={200: {"content": {"image/jpeg": {}}}, 404: {}, 410: {}},
 )
-def snapshot(ctx: Context, observation_id: int) -> FileResponse:
-    """Its frame, downscaled, with everyone but the judged person pixelated (needs the token)."""
-    return FileResponse(_evidence_file(ctx, observation_id, "snapshot"), media_type="image/jpeg")
+def snapshot(ctx: Context, observation_id: int) -> Response:
+    """Its frame, downscaled, with everyone but the judged person obscured (needs the token)."""
+    return _evidence_jpeg(ctx, observation_id, "snapshot")
 
 
 @router.post(

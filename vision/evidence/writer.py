@@ -1,7 +1,11 @@
-"""Evidence files on disk, written off the detector thread, and their retention.
+"""Evidence JPEGs, written off the detector thread, and their retention.
 
-``<folder>/<site>/<YYYY-MM-DD>/<observation key>.crop.jpg`` and ``.snapshot.jpg`` (UTC date of
-the track's end). Writing never blocks counting: the queue is bounded and a full queue, a full
+``<site>/<YYYY-MM-DD>/<observation key>.crop.jpg`` and ``.snapshot.jpg`` (UTC date of the track's
+end), kept by an :class:`EvidenceSink`: files under ``evidence.folder`` (:class:`FolderSink`, one
+machine or a shared mount), or rows of the store's ``evidence_blobs`` table
+(:class:`DatabaseSink`, the default on PostgreSQL): every worker writes there and every ``vision
+serve`` replica reads from there, with no shared file system (``evidence.storage``). Writing
+never blocks counting: the queue is bounded and a full queue, a full
 disk or a read-only folder drops the pixels (``vision_evidence_dropped_total{reason}``), never
 the observation; what was written is recorded in the store's ``evidence`` table through the
 store writer's journal. The sweep deletes by age and then oldest first down to a total size, and
@@ -19,10 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from vision.config import Evidence as EvidenceSettings
+from vision.errors import VisionError
 from vision.evidence.capture import BestView, CaptureSettings, Evidence
 
 log = logging.getLogger(__name__)
@@ -50,6 +57,99 @@ class EvidenceFile:
     bytes: int
 
 
+class EvidenceSink(Protocol):
+    """Where evidence JPEGs are kept, by their relative path (``<site>/<day>/<key>.crop.jpg``)."""
+
+    def put(self, files: dict[str, bytes]) -> None:
+        """Keep every file or none (raises ``OSError`` or ``VisionError`` if it cannot)."""
+        ...
+
+    def read(self, path: str) -> bytes | None:
+        """A file's bytes, or None if it is not kept (never written, or swept)."""
+        ...
+
+    def sweep(
+        self, max_age_s: float | None, max_bytes: int | None, now: float | None = None
+    ) -> tuple[list[str], list[str], int]:
+        """Delete by age, then oldest first down to ``max_bytes``: ``(keys by age, keys by size, bytes left)``."""
+        ...
+
+
+class FolderSink:
+    """Evidence files under one folder (each written atomically: a temporary name, then a rename)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def __str__(self) -> str:
+        return f"evidence folder {self.folder}"
+
+    def put(self, files: dict[str, bytes]) -> None:
+        try:
+            for path, data in files.items():
+                (self.folder / path).parent.mkdir(parents=True, exist_ok=True)
+                temporary = self.folder / Path(path).with_suffix(".tmp")
+                temporary.write_bytes(data)
+                temporary.replace(self.folder / path)
+        except OSError:
+            for path in files:  # no half-written evidence: both files or neither
+                for leftover in (Path(path), Path(path).with_suffix(".tmp")):
+                    with contextlib.suppress(OSError):
+                        (self.folder / leftover).unlink(missing_ok=True)
+            raise
+
+    def read(self, path: str) -> bytes | None:
+        file = (self.folder / path).resolve()
+        if not file.is_relative_to(self.folder.resolve()) or not file.is_file():
+            return None
+        return file.read_bytes()
+
+    def sweep(
+        self, max_age_s: float | None, max_bytes: int | None, now: float | None = None
+    ) -> tuple[list[str], list[str], int]:
+        return sweep(self.folder, max_age_s, max_bytes, now)
+
+
+class BlobStore(Protocol):
+    """What :class:`DatabaseSink` needs of the store (``vision.store.database.Store``)."""
+
+    def put_evidence_blobs(self, files: dict[str, bytes], created_at: float) -> None: ...
+
+    def evidence_blob(self, path: str) -> bytes | None: ...
+
+    def sweep_evidence_blobs(
+        self, max_age_s: float | None, max_bytes: int | None, now: float
+    ) -> tuple[list[str], list[str], int]: ...
+
+
+class DatabaseSink:
+    """Evidence as rows of the store's ``evidence_blobs`` table: shared by every machine of the store."""
+
+    def __init__(self, store: BlobStore) -> None:
+        self.store = store
+
+    def __str__(self) -> str:
+        return "evidence in the store"
+
+    def put(self, files: dict[str, bytes]) -> None:
+        self.store.put_evidence_blobs(files, time.time())
+
+    def read(self, path: str) -> bytes | None:
+        return self.store.evidence_blob(path)
+
+    def sweep(
+        self, max_age_s: float | None, max_bytes: int | None, now: float | None = None
+    ) -> tuple[list[str], list[str], int]:
+        return self.store.sweep_evidence_blobs(max_age_s, max_bytes, time.time() if now is None else now)
+
+
+def open_sink(settings: EvidenceSettings, store_url: str, store: BlobStore) -> EvidenceSink:
+    """The sink a config's ``evidence`` settings name for its store (see ``Evidence.in_database``)."""
+    if settings.in_database(store_url):
+        return DatabaseSink(store)
+    return FolderSink(settings.evidence_folder(store_url))
+
+
 class EvidenceMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.written = Counter(
@@ -57,7 +157,7 @@ class EvidenceMetrics:
         )
         self.dropped = Counter(
             "vision_evidence_dropped",
-            "Observations stored without evidence, by reason (queue_full, disk_error).",
+            "Observations stored without evidence, by reason (queue_full; disk_error: the folder or store refused).",
             ["reason"],
             registry=registry,
         )
@@ -65,9 +165,7 @@ class EvidenceMetrics:
             "vision_evidence_deleted", "Evidence removed by the retention sweep, by reason (age, size).", ["reason"],
             registry=registry,
         )  # fmt: skip
-        self.bytes = Gauge(
-            "vision_evidence_bytes", "Bytes of evidence on disk (as of the last sweep).", registry=registry
-        )
+        self.bytes = Gauge("vision_evidence_bytes", "Bytes of evidence kept (as of the last sweep).", registry=registry)
 
 
 class EvidenceWriter:
@@ -75,7 +173,7 @@ class EvidenceWriter:
 
     def __init__(
         self,
-        folder: Path,
+        sink: EvidenceSink | Path,
         on_written: Callable[[EvidenceFile], None],
         registry: CollectorRegistry | None = None,
         max_queue: int = 64,
@@ -83,7 +181,7 @@ class EvidenceWriter:
         retention: Retention | None = None,
         on_deleted: Callable[[list[str], str], None] | None = None,
     ) -> None:
-        self.folder = Path(folder)
+        self.sink: EvidenceSink = FolderSink(sink) if isinstance(sink, Path) else sink
         self.on_written = on_written
         self.retention = retention
         self.on_deleted = on_deleted
@@ -142,9 +240,9 @@ class EvidenceWriter:
         if self.retention is None:
             return [], []
         try:
-            by_age, by_size, left = sweep(self.folder, self.retention.max_age_s, self.retention.max_bytes, now)
-        except OSError as error:
-            log.error("evidence sweep of %s failed: %s", self.folder, error)
+            by_age, by_size, left = self.sink.sweep(self.retention.max_age_s, self.retention.max_bytes, now)
+        except (OSError, VisionError) as error:
+            log.error("evidence sweep of %s failed: %s", self.sink, error)
             return [], []
         self.metrics.bytes.set(left)
         for keys, reason in ((by_age, "age"), (by_size, "size")):
@@ -155,33 +253,26 @@ class EvidenceWriter:
         return by_age, by_size
 
     def write(self, key: str, site_id: str, ended_at: datetime, evidence: Evidence) -> EvidenceFile | None:
-        """Write both JPEGs (each atomically: a temporary name, then a rename); None if the disk refused."""
+        """Keep both JPEGs (both or neither); None if the sink refused."""
         relative = Path(site_id) / ended_at.strftime("%Y-%m-%d")
-        paths = [relative / f"{key}{suffix}" for suffix in SUFFIXES]
-        total = 0
+        files: dict[str, bytes] = {}
+        for suffix, image in zip(SUFFIXES, (evidence.crop, evidence.snapshot), strict=True):
+            ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+            if not ok:
+                raise ValueError(f"could not encode the {suffix} of {key}")
+            files[str(relative / f"{key}{suffix}")] = jpeg.tobytes()
         try:
-            (self.folder / relative).mkdir(parents=True, exist_ok=True)
-            for path, image in zip(paths, (evidence.crop, evidence.snapshot), strict=True):
-                ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-                if not ok:
-                    raise OSError(f"could not encode {path.name}")
-                temporary = self.folder / path.with_suffix(".tmp")
-                temporary.write_bytes(jpeg.tobytes())
-                temporary.replace(self.folder / path)
-                total += len(jpeg)
-        except OSError as error:
+            self.sink.put(files)
+        except (OSError, VisionError) as error:
             self.metrics.dropped.labels("disk_error").inc()
             if self._failing != str(error):  # once per kind of failure, not once per observation
-                log.error("evidence folder %s: %s; observations are stored without evidence", self.folder, error)
+                log.error("%s: %s; observations are stored without evidence", self.sink, error)
                 self._failing = str(error)
-            for path in paths:  # no half-written evidence: both files or neither
-                for leftover in (path, path.with_suffix(".tmp")):
-                    with contextlib.suppress(OSError):
-                        (self.folder / leftover).unlink(missing_ok=True)
             return None
         self._failing = None
         self.metrics.written.inc()
-        return EvidenceFile(key, str(paths[0]), str(paths[1]), total)
+        crop_path, snapshot_path = files
+        return EvidenceFile(key, crop_path, snapshot_path, sum(len(data) for data in files.values()))
 
 
 def sweep(

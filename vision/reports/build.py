@@ -11,7 +11,6 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from pathlib import Path
 
 from tqdm import tqdm
 
@@ -20,6 +19,7 @@ from vision.compliance.rates import BUCKET_SECONDS, RatePoint, RateService, Rate
 from vision.compliance.stats import ProportionComparison, RateEstimate, two_proportion_test
 from vision.config import VisionConfig
 from vision.errors import VisionError
+from vision.evidence.writer import open_sink
 from vision.i18n import Translator
 from vision.outcome import Outcome
 from vision.store.database import AuditCounts, Store
@@ -93,13 +93,13 @@ class AuditReport:
     """What a site's audit says: its marks, the error they measure, which error the adjusted rate uses.
 
     ``source`` is ``"audit"``, ``"model_card"`` or None; ``examples`` maps an outcome to the crop
-    files (absolute paths) of a few of its latest observations whose pixels are still kept.
+    JPEGs (bytes) of a few of its latest observations whose pixels are still kept.
     """
 
     counts: AuditCounts
     source: str | None
     min_marks: int
-    examples: Mapping[str, tuple[Path, ...]]
+    examples: Mapping[str, tuple[bytes, ...]]
 
 
 @dataclass(frozen=True)
@@ -453,17 +453,12 @@ def _audit_report(
     store: Store, config: VisionConfig, rates: RateService, site_id: str, category: str, period: Period,
     total: RatePoint | None,
 ) -> AuditReport:  # fmt: skip
-    folder = config.evidence.evidence_folder(config.store.url)
-    examples = {
-        outcome: tuple(
-            folder / row.crop_path
-            for row in store.evidence_examples(
-                site_id, category, outcome, period.start, period.end, EXAMPLES_PER_OUTCOME
-            )
-            if (folder / row.crop_path).is_file()
-        )
-        for outcome in (Outcome.COMPLIANT.value, Outcome.NON_COMPLIANT.value)
-    }
+    sink = open_sink(config.evidence, config.store.url, store)
+    examples = {}
+    for outcome in (Outcome.COMPLIANT.value, Outcome.NON_COMPLIANT.value):
+        rows = store.evidence_examples(site_id, category, outcome, period.start, period.end, EXAMPLES_PER_OUTCOME)
+        crops = (sink.read(row.crop_path) for row in rows)
+        examples[outcome] = tuple(crop for crop in crops if crop is not None)
     return AuditReport(
         counts=store.audit_counts(site_id, category),
         source=total.adjusted_source if total is not None else None,

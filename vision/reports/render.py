@@ -544,11 +544,11 @@ def _audit_section(report: Report, tr: Translator) -> str:
             source=source,
         )
         crops = []
-        for outcome, paths in audit.examples.items():
+        for outcome, jpegs in audit.examples.items():
             images = "".join(
                 f'<img class="crop" alt="{escape(outcome)}" src="data:image/jpeg;base64,'
-                f'{base64.b64encode(path.read_bytes()).decode()}">'
-                for path in paths
+                f'{base64.b64encode(jpeg).decode()}">'
+                for jpeg in jpegs
             )
             label = tr("compliant") if outcome == "compliant" else tr("non-compliant")
             crops.append(f'<div class="crops"><strong>{escape(label)}</strong> {images or "–"}</div>')

@@ -174,6 +174,15 @@ camera_leases_table = sa.Table(
     sa.Column("expires_at", sa.Float, nullable=False),  # database clock, epoch s
     sa.Column("generation", sa.Integer, nullable=False, server_default="0"),  # schema 5: +1 on every claim
 )
+evidence_blobs_table = sa.Table(  # schema 5: evidence JPEGs kept in the store (evidence.storage: database)
+    "evidence_blobs",
+    metadata,
+    sa.Column("path", sa.String(255), primary_key=True),  # <site>/<day>/<key>.crop.jpg, as in a folder
+    sa.Column("obs_key", sa.String(64), nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_evidence_blobs_created", "created_at"),
+)
 lease_grants_table = sa.Table(  # schema 5: every claim of a camera, for fencing late writes
     "lease_grants",
     metadata,
@@ -939,6 +948,55 @@ class Store:
                     .where(evidence_table.c.obs_key == op["obs_key"], evidence_table.c.deleted_at.is_(None))
                     .values(deleted_at=op["at"], deleted_reason=op["reason"])
                 )
+
+    def put_evidence_blobs(self, files: dict[str, bytes], created_at: float) -> None:
+        """Keep evidence JPEGs (path -> bytes; the path names the observation) in one transaction."""
+        rows = [
+            {"path": path, "obs_key": Path(path).name.split(".")[0], "data": data, "created_at": created_at}
+            for path, data in files.items()
+        ]
+        with self._begin() as connection:
+            _insert_new(connection, evidence_blobs_table, rows, "path")
+
+    def evidence_blob(self, path: str) -> bytes | None:
+        with self._begin() as connection:
+            data = connection.execute(
+                sa.select(evidence_blobs_table.c.data).where(evidence_blobs_table.c.path == path)
+            ).scalar_one_or_none()
+        return bytes(data) if data is not None else None
+
+    def sweep_evidence_blobs(
+        self, max_age_s: float | None, max_bytes: int | None, now: float
+    ) -> tuple[list[str], list[str], int]:
+        """Delete kept JPEGs older than ``max_age_s``, then the oldest observations' until at most
+        ``max_bytes`` remain: ``(keys deleted for age, keys deleted for size, bytes left)``."""
+        b = evidence_blobs_table.c
+        with self._begin() as connection:
+            query = (
+                sa.select(
+                    b.obs_key,
+                    sa.func.min(b.created_at).label("created"),
+                    sa.func.sum(sa.func.length(b.data)).label("size"),
+                )
+                .group_by(b.obs_key)
+                .order_by(sa.func.min(b.created_at), b.obs_key)
+            )
+            rows = [(str(row.obs_key), float(row.created), int(row.size)) for row in connection.execute(query)]
+            total = sum(size for _, _, size in rows)
+            by_age: list[str] = []
+            by_size: list[str] = []
+            for key, created, size in rows:
+                if max_age_s is not None and now - created > max_age_s:
+                    by_age.append(key)
+                elif max_bytes is not None and total > max_bytes:
+                    by_size.append(key)
+                else:
+                    continue
+                total -= size
+            gone = by_age + by_size
+            for start in range(0, len(gone), 500):
+                connection.execute(sa.delete(evidence_blobs_table).where(b.obs_key.in_(gone[start : start + 500])))
+        return by_age, by_size, total
 
     def evidence_of(self, keys: Collection[str]) -> dict[str, EvidenceRow]:
         if not keys:

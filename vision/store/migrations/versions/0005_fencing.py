@@ -1,4 +1,4 @@
-"""Fencing tokens (store schema_version 5): a worker's writes for a camera carry the lease generation.
+"""Fencing tokens and shared evidence (store schema_version 5).
 
 - ``camera_leases.generation``: incremented on every claim of the camera (a new owner, or the same
   worker after its lease expired), in the lease round's transaction.
@@ -8,6 +8,9 @@
   afterwards, now or later from its spool).
 - ``observations.lease_generation``, ``camera_uptime.lease_generation``: the token a worker wrote
   them under (NULL for ``vision run`` and for rows from before this revision).
+- ``evidence_blobs``: evidence JPEGs kept in the store (``evidence.storage: database``, the default
+  on PostgreSQL), by the same relative path a folder would use, so every worker and every
+  ``vision serve`` replica shares them without a shared file system.
 
 Revision ID: 0005
 Revises: 0004
@@ -36,9 +39,19 @@ def upgrade() -> None:
     )
     op.add_column("observations", sa.Column("lease_generation", sa.Integer))
     op.add_column("camera_uptime", sa.Column("lease_generation", sa.Integer))
+    op.create_table(
+        "evidence_blobs",
+        sa.Column("path", sa.String(255), primary_key=True),
+        sa.Column("obs_key", sa.String(64), nullable=False),
+        sa.Column("data", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+    )
+    op.create_index("ix_evidence_blobs_created", "evidence_blobs", ["created_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_evidence_blobs_created", "evidence_blobs")
+    op.drop_table("evidence_blobs")
     op.drop_column("camera_uptime", "lease_generation")
     op.drop_column("observations", "lease_generation")
     op.drop_table("lease_grants")
