@@ -3,7 +3,7 @@
 
 Runs the scenario of ``tests/workers/test_workers.py`` with the issue's sizes (3 workers x 10
 cameras, then a fourth worker joins, one is killed with SIGKILL, PostgreSQL is stopped for
-``--outage`` seconds) against real ``vision worker`` processes, a throwaway PostgreSQL cluster
+``--outage`` seconds, one worker is frozen with SIGSTOP for twice the TTL and resumed) against real ``vision worker`` processes, a throwaway PostgreSQL cluster
 (Debian's postgresql server binaries) and loopback MJPEG cameras looping a real clip, and prints
 one table and (``--json``) the raw figures::
 
@@ -82,6 +82,8 @@ def main() -> int:
         ("observations: store rows per worker", result["store_rows"]),
         ("observations lost / duplicated", f"{result['lost']} / {result['duplicated']}"),
         ("cameras watched by two workers at once", len(result["overlaps"])),
+        (f"{result['frozen']} frozen (SIGSTOP) for 2 x TTL: takeover, then its rows of those cameras after the freeze",
+         f"{result['takeover_while_frozen_s']:.1f} s, {result['frozen_rows_after_freeze']}"),
         ("detector thread per observation: direct write / journal",
          f"{result['hot_path']['direct_s'] * 1e3:.2f} ms / {result['hot_path']['journal_s'] * 1e3:.3f} ms"
          f" ({result['hot_path']['ratio']:.0f}x)"),
@@ -92,7 +94,8 @@ def main() -> int:
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=1, default=str) + "\n")
-    return 0 if result["lost"] == 0 and result["duplicated"] == 0 and not result["overlaps"] else 1
+    clean = result["lost"] == 0 and result["duplicated"] == 0 and not result["overlaps"]
+    return 0 if clean and result["frozen_rows_after_freeze"] == 0 else 1
 
 
 if __name__ == "__main__":
