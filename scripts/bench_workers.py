@@ -3,7 +3,8 @@
 
 Runs the scenario of ``tests/workers/test_workers.py`` with the issue's sizes (3 workers x 10
 cameras, then a fourth worker joins, one is killed with SIGKILL, PostgreSQL is stopped for
-``--outage`` seconds, one worker is frozen with SIGSTOP for twice the TTL and resumed) against real ``vision worker`` processes, a throwaway PostgreSQL cluster
+``--outage`` seconds, one worker is frozen with SIGSTOP for twice the TTL and resumed) against
+real ``vision worker`` processes, a throwaway PostgreSQL cluster
 (Debian's postgresql server binaries) and loopback MJPEG cameras looping a real clip, and prints
 one table and (``--json``) the raw figures::
 
