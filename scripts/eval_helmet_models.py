@@ -3,6 +3,9 @@
 
 The checks (``vision eval`` on each, the served input size of each spec):
 
+- ``served``: what a default helmet camera does (``--detection riders``: two-wheelers on the whole
+  frame, then a native crop per rider) on the three val splits: ``gate-camera`` (1080p CCTV),
+  ``gate-camera-id`` (360p campus gate, human-labelled two-wheelers) and ``bike-helmet``;
 - ``bike-helmet`` val: close-up photos, letterboxed whole;
 - ``gate-camera`` val: real 1920×1080 school-gate frames, letterboxed whole (``whole``) and tiled
   at native resolution as a wide camera's frame is (``tiles``, ``--detection tiles``);
@@ -42,7 +45,12 @@ from vision.evaluation.voc import load_voc  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "datasets"
 TILES = Detection(mode="tiles")
+RIDERS = Detection(mode="riders")
 CHECKS = [  # name, VOC folder, split, detection, riders-only rule
+    ("served: gate-camera val, riders", SHARED / "gate-camera", "val.txt", RIDERS, None),
+    ("served: gate-camera-id val, riders", SHARED / "gate-camera-id", "val.txt", RIDERS, None),
+    ("served: bike-helmet val, riders", SHARED / "bike-helmet", "val.txt", RIDERS, None),
+    ("gate-camera-id val, whole", SHARED / "gate-camera-id", "val.txt", None, None),
     ("bike-helmet val", SHARED / "bike-helmet", "val.txt", None, None),
     ("gate-camera val, whole", SHARED / "gate-camera", "val.txt", None, None),
     ("gate-camera val, tiles", SHARED / "gate-camera", "val.txt", TILES, None),
