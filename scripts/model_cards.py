@@ -57,15 +57,31 @@ class Card:
 
 
 CARDS = (
-    Card("helmet", ROOT / "models/helmet.yaml", ROOT / "models/helmet-yolo11n.md", DATASETS / "bike-helmet"),
+    # The helmet model as a default helmet camera runs it: riders first (detection auto = riders).
+    Card(
+        "helmet",
+        ROOT / "models/helmet.yaml",
+        ROOT / "models/helmet-yolo11n.md",
+        DATASETS / "bike-helmet",
+        detection="riders",
+    ),
     Card(
         "helmet-gate",
         ROOT / "models/helmet.yaml",
         ROOT / "models/helmet-yolo11n.md",
         DATASETS / "gate-camera",
         section="measured-gate",
-        detection="tiles",
+        detection="riders",
         eval_name="helmet.gate-camera.eval.json",
+    ),
+    Card(
+        "helmet-gate-id",
+        ROOT / "models/helmet.yaml",
+        ROOT / "models/helmet-yolo11n.md",
+        DATASETS / "gate-camera-id",
+        section="measured-gate-id",
+        detection="riders",
+        eval_name="helmet.gate-camera-id.eval.json",
     ),
     Card(
         "helmet-yolov12m",

@@ -21,6 +21,7 @@ from vision.evaluation.voc import load_voc
     [
         ("helmet", "bike-helmet", "helmet.eval.json"),
         ("helmet", "gate-camera", "helmet.gate-camera.eval.json"),
+        ("helmet", "gate-camera-id", "helmet.gate-camera-id.eval.json"),
         ("helmet-yolov12m", "bike-helmet", "helmet-yolov12m.eval.json"),
         ("mask-two-stage", "face-mask", "mask-two-stage.eval.json"),
         ("mask-yolo", "face-mask", "mask-yolo.eval.json"),
