@@ -66,10 +66,9 @@ class AlertNotifier:
         due: list[tuple[str, dict[str, object]]] = []
         window = timedelta(minutes=self.config.api.rolling_window_minutes)
         for point in self.rates.rates(now - window, now):
-            threshold = self.rates.threshold(point.site_id)
-            high = point.estimate.high
-            if high is None or point.low_sample or high >= threshold:
+            if not self.rates.confidently_below(point):
                 continue
+            threshold, high = self.rates.threshold(point.site_id), point.estimate.high
             due.append(
                 (
                     f"rate:{point.site_id}:{point.category}",

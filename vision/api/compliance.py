@@ -193,7 +193,7 @@ def current(
     for point in ctx.rates.rates(start, end, category=category):
         threshold = ctx.rates.threshold(point.site_id)
         estimate = point.estimate
-        confidently_below = estimate.high is not None and estimate.high < threshold and not point.low_sample
+        confidently_below = ctx.rates.confidently_below(point)
         if below is not None:
             limit_value = estimate.high if confident else estimate.rate
             if limit_value is None or limit_value >= below or (confident and point.low_sample):
