@@ -120,13 +120,13 @@ def test_detect_writes_annotated_images_and_json(tmp_path, data_dir):
     assert cv2.imread(str(tmp_path / "BikesHelmets16.jpg")).shape == (267, 400, 3)
 
 
-def test_detect_tiles_a_wide_frame_as_a_camera_would_and_letterboxes_it_when_asked(tmp_path, data_dir):
+def test_detect_finds_riders_on_a_wide_frame_as_a_camera_would_and_letterboxes_it_when_asked(tmp_path, data_dir):
     frames = str(data_dir / "voc" / "wide" / "images")
     vision("detect", frames, "--out", str(tmp_path / "auto"), "-q", check=True)
     vision("detect", frames, "--out", str(tmp_path / "whole"), "--detection", "whole", "-q", check=True)
     auto = json.loads((tmp_path / "auto" / "detections.json").read_text())["frames"]
     whole = json.loads((tmp_path / "whole" / "detections.json").read_text())["frames"]
-    assert [f["detection"] for f in auto] == ["tiles", "tiles"] and [f["detection"] for f in whole] == ["whole"] * 2
+    assert [f["detection"] for f in auto] == ["riders"] * 2 and [f["detection"] for f in whole] == ["whole"] * 2
 
     def heads(frames: list[dict]) -> int:
         return sum(d["class_name"] != "two_wheeler" and d["score"] >= 0.25 for f in frames for d in f["detections"])
