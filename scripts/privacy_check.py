@@ -6,8 +6,8 @@ the judged person is found by the box drawn around it (``JUDGED_COLOUR``), and e
 detector finds at ``--conf`` outside it counts as recognisable; for each ``*.crop.jpg`` every face
 but one (the judged). Target: 0::
 
-    .venv/bin/vision run configs/demo.yaml            # writes out/evidence
-    .venv/bin/python scripts/privacy_check.py out/evidence
+    .venv/bin/vision run configs/demo.yaml            # writes out/demo/vision.db.evidence
+    .venv/bin/python scripts/privacy_check.py out/demo/vision.db.evidence
 """
 
 from __future__ import annotations
@@ -73,6 +73,8 @@ def main() -> int:
     args = parser.parse_args()
     failed = False
     for folder in args.folder:
+        if not any(folder.rglob("*.snapshot.jpg")):
+            parser.error(f"{folder}: no evidence snapshots (*.snapshot.jpg) to check")
         result = check(folder, args.conf)
         print(json.dumps(result, indent=1))
         failed |= bool(result["faces_recognisable_in_snapshots"] or result["faces_recognisable_in_crops"])

@@ -139,12 +139,12 @@ class RateService:
     def threshold(self, site_id: str) -> float:
         return self.settings.thresholds.get(site_id, self.settings.default_threshold)
 
-
     def confidently_below(self, point: RatePoint) -> bool:
         """Whether the point's whole interval lies under its site's target, on enough observations: the
         one rule alerts, the API's current rates and the dashboard's badge use."""
         high = point.estimate.high
         return high is not None and high < self.threshold(point.site_id) and not point.low_sample
+
     def period(self, name: str) -> DailyPeriod:
         """The named daily period; VisionError listing the configured ones when unknown."""
         try:

@@ -115,6 +115,20 @@ def obscure_outside(image: np.ndarray, keep: tuple[int, int, int, int]) -> None:
     image[y1:y2, x1:x2] = kept
 
 
+def _only_the_judged(image: np.ndarray, boxes: np.ndarray, judged: int, blur_judged: bool) -> None:
+    """In place: everything outside the judged head (grown by ``BLUR_GROWTH``) obscured, every other
+    head inside that margin pixelated too (a passenger's face next to the rider's), the judged head
+    itself kept as it is (pixelated as well with ``blur_judged``)."""
+    height, width = image.shape[:2]
+    jx1, jy1, jx2, jy2 = _grown(boxes[judged], 0.0, width, height)
+    judged_pixels = image[jy1:jy2, jx1:jx2].copy()
+    obscure_outside(image, _grown(boxes[judged], BLUR_GROWTH, width, height))
+    pixelate(image, np.delete(boxes, judged, axis=0))
+    image[jy1:jy2, jx1:jx2] = judged_pixels  # a neighbour's grown box must not cover the face under review
+    if blur_judged:
+        pixelate(image, boxes[judged : judged + 1])
+
+
 def capture(
     frame: np.ndarray,
     boxes: np.ndarray,
@@ -132,16 +146,12 @@ def capture(
     height, width = frame.shape[:2]
     x1, y1, x2, y2 = _grown(boxes[judged], margin, width, height)
     crop = frame[y1:y2, x1:x2].copy()
-    local = boxes[judged : judged + 1] - np.array([x1, y1, x1, y1], dtype=np.float32)
-    obscure_outside(crop, _grown(local[0], BLUR_GROWTH, crop.shape[1], crop.shape[0]))
-    if blur_judged:
-        pixelate(crop, local)
+    local = boxes.astype(np.float32) - np.array([x1, y1, x1, y1], dtype=np.float32)
+    _only_the_judged(crop, local, judged, blur_judged)
     scale = min(1.0, snapshot_width / width)
     snapshot = cv2.resize(frame, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
     scaled = boxes.astype(np.float32) * scale
-    obscure_outside(snapshot, _grown(scaled[judged], BLUR_GROWTH, snapshot.shape[1], snapshot.shape[0]))
-    if blur_judged:
-        pixelate(snapshot, scaled[judged : judged + 1])
+    _only_the_judged(snapshot, scaled, judged, blur_judged)
     jx1, jy1, jx2, jy2 = _grown(scaled[judged], 0.0, snapshot.shape[1], snapshot.shape[0])
     cv2.rectangle(snapshot, (jx1 - 3, jy1 - 3), (jx2 + 2, jy2 + 2), JUDGED_COLOUR, 2)  # around it, not on it
     return Evidence(crop=crop, snapshot=snapshot, score=score)
