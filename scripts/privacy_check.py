@@ -38,7 +38,7 @@ def judged_box(snapshot: np.ndarray) -> tuple[float, float, float, float] | None
     return x1 - grow_x, y1 - grow_y, x2 + grow_x, y2 + grow_y
 
 
-def check(folder: Path, conf: float) -> dict[str, object]:
+def check(folder: Path, conf: float, margin: float) -> dict[str, object]:
     detector = face_detector(ROOT / "models", conf)
     snapshots = sorted(folder.rglob("*.snapshot.jpg"))
     crops = sorted(folder.rglob("*.crop.jpg"))
@@ -52,8 +52,14 @@ def check(folder: Path, conf: float) -> dict[str, object]:
         if found:
             snapshots_with_faces.append(str(path.relative_to(folder)))
     faces_in_crops = 0
+    inset = margin / (1 + 2 * margin)  # where the judged head lies in its crop (unless cut by the frame's edge)
     for path in crops:
-        faces_in_crops += max(0, len(recognisable_faces(detector, cv2.imread(str(path)), None)) - 1)
+        image = cv2.imread(str(path))
+        height, width = image.shape[:2]
+        judged = (width * inset, height * inset, width * (1 - inset), height * (1 - inset))
+        for face in recognisable_faces(detector, image, None):
+            cx, cy = (face[0] + face[2]) / 2, (face[1] + face[3]) / 2  # the judged face, found twice, is one
+            faces_in_crops += not (judged[0] <= cx <= judged[2] and judged[1] <= cy <= judged[3])
     return {
         "folder": str(folder),
         "face_conf": conf,
@@ -70,12 +76,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", type=Path, nargs="+", help="evidence folders")
     parser.add_argument("--conf", type=float, default=FACE_CONF, help="face detector threshold (low)")
+    parser.add_argument("--crop-margin", type=float, default=0.3, help="evidence.crop_margin of the run")
     args = parser.parse_args()
     failed = False
     for folder in args.folder:
         if not any(folder.rglob("*.snapshot.jpg")):
             parser.error(f"{folder}: no evidence snapshots (*.snapshot.jpg) to check")
-        result = check(folder, args.conf)
+        result = check(folder, args.conf, args.crop_margin)
         print(json.dumps(result, indent=1))
         failed |= bool(result["faces_recognisable_in_snapshots"] or result["faces_recognisable_in_crops"])
     return 1 if failed else 0
