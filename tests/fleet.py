@@ -298,15 +298,22 @@ def fault_scenario(fleet: Fleet, cluster, workers: int = 3, outage_s: float = 30
 
 
 def _rows_after(store: Store, worker_id: str, cameras: list[str], after: datetime) -> int:
-    """Observations of ``worker_id`` for ``cameras`` that ended after ``after``: a frozen worker that
-    lost them while stopped must count none of them once it runs again."""
+    """Observations of ``worker_id`` for ``cameras`` that ended after ``after`` under a lease it was
+    granted before ``after`` (or under none): a frozen worker that lost them while stopped must
+    count none of them once it runs again. Rows under a lease it claimed again later are its own."""
     import sqlalchemy as sa
 
-    from vision.store.database import observations_table
+    from vision.store.database import lease_grants_table, observations_table
 
-    o = observations_table.c
+    o, g = observations_table.c, lease_grants_table.c
+    granted = (
+        sa.select(g.granted_at).where(g.camera_id == o.camera_id, g.generation == o.lease_generation).scalar_subquery()
+    )
     query = sa.select(sa.func.count()).where(
-        o.worker_id == worker_id, o.camera_id.in_(cameras), o.ended_at > after.timestamp() + 1.0
+        o.worker_id == worker_id,
+        o.camera_id.in_(cameras),
+        o.ended_at > after.timestamp() + 1.0,
+        sa.or_(o.lease_generation.is_(None), granted < after.timestamp()),
     )
     with store.engine.connect() as connection:
         return int(connection.execute(query).scalar_one())
