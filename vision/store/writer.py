@@ -103,7 +103,7 @@ def observation_columns(record: dict[str, Any]) -> dict[str, Any]:
 def content_error(error: BaseException) -> bool:
     """True for an error that the record itself causes (retrying cannot help); False for the database's
     own trouble (unreachable, refusing, timing out), which is retried."""
-    if isinstance(error, IntegrityError | DataError | JournalRecordError | KeyError | TypeError | ValueError):
+    if isinstance(error, IntegrityError | DataError | KeyError | TypeError | ValueError):  # JournalRecordError too
         return True
     # A value the driver cannot bind is raised as a StatementError around a TypeError or ValueError.
     return isinstance(error, StatementError) and isinstance(error.orig, TypeError | ValueError)
@@ -398,6 +398,8 @@ class StoreWriter:
             counts = self._write([record for _, record in records], pending)
         except Exception as error:
             if not content_error(error):
+                if not isinstance(error, VisionError | SQLAlchemyError | OSError):  # a bug, not the database
+                    log.exception("store write failed unexpectedly; the batch stays in the spool")
                 self._failed(error, pending)
                 return False
             # One record (or more) cannot be written: each alone, so only those go to the dead letters.
