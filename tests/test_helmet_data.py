@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from script_support import load_script
 
+from spec_support import require_built_model
 from vision.evaluation.voc import load_voc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -167,7 +168,7 @@ def test_the_face_to_head_ratios_hold_on_committed_face_mask_photos(data_dir):
     reach past them about as far as ``FACE_TO_HEAD`` (measured on 200 train photos) says."""
     from vision.detectors import load_detector
 
-    detector = load_detector(ROOT / "models" / "helmet-yolov12m.yaml")
+    detector = load_detector(require_built_model("helmet-yolov12m.yaml"))
     rows, _ = face_head_ratios.face_reaches(detector, load_voc(data_dir / "voc" / "mask"))
     assert len(rows) >= 5, f"only {len(rows)} faces boxed as heads"
     left, right, above, below = np.median(np.array(rows), axis=0)

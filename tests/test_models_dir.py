@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+from pathlib import Path
 
 from vision.detectors import load_spec
 
@@ -23,13 +24,27 @@ def test_every_listed_checksum_matches_a_committed_file(models_dir):
         assert hashlib.sha256((models_dir / name).read_bytes()).hexdigest() == digest, name
 
 
-def test_every_spec_loads_and_names_committed_files(models_dir):
+def git_ignores(path: Path) -> bool:
+    return subprocess.run(["git", "check-ignore", "-q", str(path)], cwd=path.parent).returncode == 0
+
+
+def test_every_spec_loads_and_names_committed_files_or_files_it_builds(models_dir):
     for spec_path in sorted(models_dir.glob("*.yaml")):
         spec = load_spec(spec_path)
-        names = [getattr(spec, key) for key in ("path", "face_model", "classifier_model") if hasattr(spec, key)]
-        names += [spec.evaluation] if spec.evaluation else []
-        assert names, spec_path.name
-        for name in names:
-            path = name if name.is_absolute() else models_dir / name
-            assert path.is_file(), f"{spec_path.name}: {name} not in models/"
-            assert path.resolve().parent == models_dir.resolve(), f"{spec_path.name}: {name} outside models/"
+        weights = [getattr(spec, key) for key in ("path", "face_model", "classifier_model") if hasattr(spec, key)]
+        assert weights, spec_path.name
+        for path in [*weights, *([spec.evaluation] if spec.evaluation else [])]:
+            assert path.resolve().parent == models_dir.resolve(), f"{spec_path.name}: {path} outside models/"
+            if spec.build and path in weights:
+                # Built on demand (scripts/build_models.py's BUILT_ON_DEMAND): git must ignore it.
+                assert git_ignores(path), f"{spec_path.name}: {path.name} is built on demand but not git-ignored"
+            else:
+                assert path.is_file(), f"{spec_path.name}: {path.name} not in models/"
+
+
+def test_built_on_demand_models_are_the_ones_build_models_knows(models_dir):
+    from script_support import load_script
+
+    build_models = load_script("build_models")
+    built = {p.name for s in models_dir.glob("*.yaml") if (spec := load_spec(s)).build for p in [spec.path]}
+    assert built == set(build_models.BUILT_ON_DEMAND)

@@ -10,6 +10,7 @@ import json
 
 import pytest
 
+from spec_support import require_built_model
 from vision.config import Detection
 from vision.detectors import load_spec
 from vision.evaluation.runner import evaluate_spec
@@ -32,7 +33,7 @@ def test_eval_reproduces_the_model_card(models_dir, shared_datasets, spec_name, 
     card = json.loads((models_dir / eval_json).read_text())
     assert card["data"].endswith(dataset)
     detection = Detection(mode=card["detection"]) if card.get("detection") else None
-    spec = load_spec(models_dir / f"{spec_name}.yaml").model_copy(update={"threads": card["threads"]})
+    spec = load_spec(require_built_model(f"{spec_name}.yaml")).model_copy(update={"threads": card["threads"]})
     bf16 = getattr(spec, "precision", "f32") == "bf16"
     if bf16:
         if importlib.util.find_spec("openvino") is None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from vision.detectors.base import Category, Detector, Frame, ModelInfo
 from vision.detectors.detections import Detections
 from vision.detectors.spec import DetectorSpec, TwoStageSpec, UltralyticsSpec, YoloOnnxSpec, load_spec
+from vision.errors import VisionError
 
 
 def _yolo_onnx(spec: YoloOnnxSpec) -> Detector:
@@ -40,7 +41,9 @@ BACKENDS: dict[str, Callable[..., Detector]] = {
 
 
 def build_detector(spec: DetectorSpec) -> Detector:
-    """Construct the backend a spec names."""
+    """Construct the backend a spec names; weights not built yet are named with the command that builds them."""
+    if spec.build and (missing := spec.missing_weights()):
+        raise VisionError(f"model file not found: {missing[0]}; it is built on demand: {spec.build}")
     return BACKENDS[spec.type](spec)
 
 

@@ -38,6 +38,17 @@ class _Spec(BaseModel):
         description="`vision eval --json` output of this spec on labelled data (written by scripts/model_cards.py); "
         "its verdict sensitivity/specificity feed the Rogan-Gladen adjusted rate.",
     )
+    build: str | None = Field(
+        None,
+        description="The command that builds this spec's weights when the repository does not carry them (large "
+        "alternatives, e.g. `python scripts/build_models.py --only helmet`); named when the file is missing.",
+    )
+
+    def missing_weights(self) -> list[Path]:
+        """The weight files this spec names that are not on disk."""
+        names = ("path", "face_model", "classifier_model")
+        files = [value for name in names if isinstance(value := getattr(self, name, None), Path)]
+        return [file for file in files if not file.is_file()]
 
 
 class YoloOnnxSpec(_Spec):
