@@ -65,6 +65,25 @@ def test_one_person_held_thirty_seconds_counts_once(tmp_path):
     assert outcomes_in_store(load_config(config_path).store.url) == [Outcome.NON_COMPLIANT]
 
 
+def test_a_still_scene_is_looked_at_until_its_person_is_settled_then_held(tmp_path):
+    """30 s of one still photo, on motion regions: detected until the tracker has confirmed the head and
+    has enough frames for a verdict, then held without inference; still one person, counted once."""
+    photo = cv2.imread(str(ROOT / "tests" / "data" / "voc" / "helmet" / "images" / "BikesHelmets78.jpg"))
+    clip = tmp_path / "still.mp4"
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"mp4v"), 10, (photo.shape[1], photo.shape[0]))
+    for _ in range(300):
+        writer.write(photo)
+    writer.release()
+    config_path = write_config(
+        tmp_path, [{"id": "cam", "source": str(clip), "detect_fps": 2, "detection": {"mode": "motion"}}]
+    )
+    pipeline, _ = run_pipeline(config_path)
+    summary = pipeline.summary()["cam"]
+    assert summary["frames_processed"] >= 58 and summary["detection"] == "motion"
+    assert summary["frames_without_inference"] >= summary["frames_processed"] - 8, summary
+    assert outcomes_in_store(load_config(config_path).store.url) == [Outcome.NON_COMPLIANT]
+
+
 def test_file_clip_counts_each_person_and_runs_are_reproducible(tmp_path):
     truth = json.loads((CLIPS / "helmet5.truth.json").read_text())
     config_path = write_config(

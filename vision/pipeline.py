@@ -68,7 +68,7 @@ class CameraRuntime:
     last_frame_time: datetime | None = None
     frames_processed: int = 0
     regions: int = 0  # crops sent to the detector
-    frames_without_inference: int = 0  # nothing moved and no track was open
+    frames_without_inference: int = 0  # nothing moved and the tracker had settled: open tracks held
     observations: int = 0
     non_rider: int = 0
     planner_error: str | None = None
@@ -185,9 +185,17 @@ class Pipeline:
             # Attached again in this run (a lease came back): go on from the ids its earlier trackers used.
             used = max((rt.tracker.last_track_id for rt in self.finished if rt.camera.id == camera.id), default=-1)
             capture = self._capture_settings(camera)
+            planner = RegionPlanner(
+                camera.detection,
+                group.detector.info.input_size,
+                group.detector.info.native_frame_height,
+                camera.riders,
+                rider_first=riders_only(camera, group.detector.info),
+            )
             runtime = CameraRuntime(
                 camera=camera,
-                source=open_source(camera, group.ready, self.started_at, self.reconnect),
+                # The source's reader thread finds each frame's motion: planning costs the detector nothing.
+                source=open_source(camera, group.ready, self.started_at, self.reconnect, planner.analyse),
                 tracker=VerdictTracker(
                     camera,
                     group.detector.info,
@@ -196,13 +204,7 @@ class Pipeline:
                     keep_evidence=capture is not None,
                     first_track_id=used + 1,
                 ),
-                planner=RegionPlanner(
-                    camera.detection,
-                    group.detector.info.input_size,
-                    group.detector.info.native_frame_height,
-                    camera.riders,
-                    rider_first=riders_only(camera, group.detector.info),
-                ),
+                planner=planner,
                 capture=capture,
             )
             group.members.append(runtime)
@@ -386,16 +388,22 @@ class Pipeline:
                 ready.wait(0.05)
                 ready.clear()
                 continue
-            plans = []
+            plans, still = [], []
             skipped_before = [runtime.planner.skipped for runtime, _ in batch]
             for runtime, frame in batch:
                 try:
-                    plans.append(runtime.planner.plan(frame.image, runtime.tracker.open_boxes()))
+                    plans.append(
+                        runtime.planner.plan(
+                            frame.image, runtime.tracker.open_boxes(), frame.index, runtime.tracker.unsettled
+                        )
+                    )
+                    still.append(runtime.planner.still)
                 except ValueError as error:  # e.g. an roi outside this stream's frames: a config problem
                     if runtime.planner_error != str(error):  # once per camera, not once per frame
                         log.error("camera %s: %s; its frames are skipped", runtime.camera.id, error)
                         runtime.planner_error = str(error)
                     plans.append([])
+                    still.append(False)
             started = time.perf_counter()
             try:
                 planners = [runtime.planner for runtime, _ in batch]
@@ -416,15 +424,17 @@ class Pipeline:
                 self.metrics.detector_regions.labels(*labels).inc(cost)
                 if not cost:
                     self.metrics.frames_without_inference.labels(*labels).inc()
-            for (runtime, frame), detections in zip(batch, results, strict=True):
-                self._handle(runtime, frame, detections)
+            for (runtime, frame), detections, held in zip(batch, results, still, strict=True):
+                self._handle(runtime, frame, None if held else detections)
 
     @property
     def _writer(self) -> StoreWriter:
         assert self.writer is not None, "the writer is made by run()"
         return self.writer
 
-    def _handle(self, runtime: CameraRuntime, frame: Frame, detections: Detections) -> None:
+    def _handle(self, runtime: CameraRuntime, frame: Frame, detections: Detections | None) -> None:
+        """Count ``frame`` and track its ``detections``; None: nothing moved, the open tracks are held as they are
+        (not aged, as an empty frame would age them: a waiting rider or a parked two-wheeler is still there)."""
         assert self.run_id is not None
         if not self._allowed(runtime):  # the lease ran out while the frame was detected
             return
@@ -434,7 +444,8 @@ class Pipeline:
             runtime.last_heartbeat = frame.time
         runtime.last_frame_time = frame.time
         image = frame.image if self.evidence is not None else None
-        self._record(runtime, runtime.tracker.update(detections, frame.time, image))
+        if detections is not None:
+            self._record(runtime, runtime.tracker.update(detections, frame.time, image))
         runtime.frames_processed += 1
         runtime._fps_window.append(time.monotonic())
         self.metrics.frames_processed.labels(camera.id, camera.site).inc()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from itertools import pairwise
 
 import cv2
@@ -170,17 +171,35 @@ def test_motion_finds_the_moving_object_and_nothing_in_a_static_frame():
     assert len(still.moving_boxes(static)) == 0
 
 
-def test_planner_motion_mode_skips_a_static_frame_and_keeps_a_region_on_an_open_track():
+def test_planner_motion_mode_skips_a_still_frame_and_covers_an_open_track_while_others_move():
     planner = RegionPlanner(Detection(), 640)
     static = np.full((*FULL_HD, 3), 90, np.uint8)
     first = planner.plan(static)
     assert planner.mode == "motion", "auto picks motion for a 1920-px frame and a 640-px model"
-    assert covered(first, FULL_HD).all(), "the first frame is tiled whole"
+    assert covered(first, FULL_HD).all() and not planner.still, "the first frame is tiled whole"
     assert first[-1] == Region(0, 0, 1920, 1080, min_box_px=64), "with the whole view for what tiles cut"
-    assert planner.plan(static) == [], "nothing moved and no track is open: no inference"
+    assert planner.plan(static) == [] and planner.still, "nothing moved: no inference"
     stopped_rider = np.array([[1500, 200, 1530, 236]], np.float32)
-    kept = planner.plan(static, stopped_rider)
-    assert len(kept) == 1 and covered(kept, FULL_HD)[200:236, 1500:1530].all()
+    assert planner.plan(static, stopped_rider) == [] and planner.still, "nothing moved: the track is held as it is"
+    passing = static.copy()
+    passing[800:860, 200:240] = 240  # someone else passes: the stopped rider is looked at again too
+    kept = planner.plan(passing, stopped_rider)
+    assert not planner.still and covered(kept, FULL_HD)[200:236, 1500:1530].all()
+    assert covered(kept, FULL_HD)[800:860, 200:240].all()
+
+
+def test_motion_analysed_on_another_thread_is_what_the_plan_reads():
+    frames = moving_square_frames(4)
+    inline, analysed = RegionPlanner(Detection(mode="motion"), 640), RegionPlanner(Detection(mode="motion"), 640)
+    for index, frame in enumerate(frames):
+        reader = threading.Thread(target=analysed.analyse, args=(index, frame))
+        reader.start()
+        reader.join()
+        assert analysed.plan(frame, index=index) == inline.plan(frame), index
+    assert not analysed._analysed, "each analysed frame's motion is read once"
+    whole = RegionPlanner(Detection(mode="whole"), 640)
+    whole.analyse(0, frames[0])
+    assert not whole._analysed, "a planner that never looks at motion does not compute it"
 
 
 def test_planner_covers_a_moving_object_with_one_square():
@@ -358,7 +377,8 @@ def test_riders_mode_finds_the_vehicle_whole_then_looks_for_its_rider_in_one_nat
     assert len(heads) == 1 and np.allclose(heads[0], [640, 440, 660, 460]), "mapped back to frame pixels, once"
     idle = RegionPlanner(Detection(mode="riders"), 640, 1080, Riders())
     idle.plan(frame)
-    assert idle.plan(frame) == [], "nothing moved and no open track: no inference"
+    rider = np.array([[640, 440, 660, 460]], np.float32)
+    assert idle.plan(frame, rider) == [] and idle.still, "nothing moved: no inference, the open track is held"
 
 
 def test_rider_crops_skip_a_rider_inside_another_crop_and_respect_the_budget():

@@ -47,6 +47,19 @@ def test_a_video_delivers_the_due_frames_and_converts_only_those(data_dir):
     assert (frames[1].time - frames[0].time).total_seconds() == pytest.approx(4 / fps, abs=1e-3)
 
 
+def test_each_delivered_frame_is_analysed_on_the_reader_thread_before_it_is_handed_on(data_dir):
+    seen: list[tuple[int, str, tuple[int, ...]]] = []
+
+    def analyse(index, image):
+        seen.append((index, threading.current_thread().name, image.shape))
+
+    source = FileSource("cam", data_dir / "clips" / "helmet5.mp4", 2.0, START, threading.Event(), analyse=analyse)
+    frames = drain(source)
+    assert [index for index, _, _ in seen] == [frame.index for frame in frames]
+    assert {thread for _, thread, _ in seen} == {"source-cam"}
+    assert {shape for _, _, shape in seen} == {frames[0].image.shape}
+
+
 def test_iter_video_refuses_a_file_that_is_not_a_video(tmp_path):
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"not a video at all" * 100)

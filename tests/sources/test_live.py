@@ -114,19 +114,31 @@ def test_only_the_newest_frame_is_kept_and_drops_are_counted(image):
 
 def test_detect_fps_throttles_what_reaches_the_detector(image):
     camera = MjpegCamera(image, fps=30).start()
-    source = LiveSource("cam", camera.url, detect_fps=4, frame_ready=threading.Event(), reconnect=FAST)
+    analysed: list[tuple[int, str]] = []
+    source = LiveSource(
+        "cam",
+        camera.url,
+        detect_fps=4,
+        frame_ready=threading.Event(),
+        reconnect=FAST,
+        analyse=lambda index, _: analysed.append((index, threading.current_thread().name)),
+    )
     source.start()
     try:
         assert poll_frame(source) is not None
         taken, deadline = 0, time.monotonic() + 2.0
         while time.monotonic() < deadline:
-            taken += source.poll() is not None
+            frame = source.poll()
+            taken += frame is not None
+            # Analysed on the reader thread before it could be taken.
+            assert frame is None or (frame.index, "source-cam") in analysed
             time.sleep(0.01)
         assert 5 <= taken <= 10  # about 4 per second
         health = source.health.snapshot()
         # Every frame is taken from the stream, only those due are converted to pixels.
         assert health["frames_converted"] <= taken + 3
         assert health["frames_read"] >= 3 * health["frames_converted"]
+        assert abs(len(analysed) - health["frames_converted"]) <= 1, "every converted frame analysed, no other"
     finally:
         source.stop()
         camera.stop()

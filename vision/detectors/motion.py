@@ -8,12 +8,23 @@
   then, in a second call, one square per rider (:meth:`RegionPlanner.rider_crops`: the vehicle box
   widened and raised by the camera's ``riders`` margins) cut at native resolution and run at its
   own size times the magnification, so a 15 px head is seen at 30 px at a cost of a small crop,
-  not a 640 px tile (:func:`detect_planned`). Frames where nothing moved and no track is open
-  cost nothing, as in ``motion``;
-- ``motion``: squares over what moved (:class:`MotionDetector`) and over every confirmed track
-  (a rider stopped at a red light does not move, yet stays covered while its track is open); the
-  first frame, and any frame where more moves than tiles would cover, is tiled whole. A frame with
-  no motion and no open track gets no region, and so costs no inference.
+  not a 640 px tile (:func:`detect_planned`). Frames where nothing moved cost nothing, as in
+  ``motion``;
+- ``motion``: squares over what moved (:class:`MotionDetector`) and, while anything moves, over
+  every confirmed track (a rider stopped at a red light while others pass stays covered); the
+  first frame, and any frame where more moves than tiles would cover, is tiled whole.
+
+A frame where **nothing moved** (``riders`` and ``motion``) gets no region and costs no inference;
+:attr:`RegionPlanner.still` says so, and the caller then holds the camera's open tracks as they
+are (the same frame again would give the same boxes) instead of feeding the tracker an empty
+frame. A gate with parked two-wheelers or a waiting rider costs decoding and motion only until
+something moves. Until the tracker has settled what it saw (``unsettled``: a detection not yet in
+a confirmed track, or a head with too few frames for a verdict) a still frame is looked at
+anyway: someone standing still from the first frame is still counted.
+
+Motion is found by :meth:`RegionPlanner.analyse`, which a source calls on its own reader thread
+for each frame it delivers, so the detector thread only reads the result; a frame that was not
+analysed (``vision detect``, ``vision eval``) is analysed when it is planned.
 
 A frame that is tiled (every tile, or a moving area larger than a square) also gets the **whole
 view** (``detection.whole_view``): the frame or ``roi`` letterboxed, its boxes kept only when at
@@ -30,6 +41,8 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import cv2
@@ -73,6 +86,8 @@ RIDER_MAX_MAGNIFICATION = 3.0
 # rider shows without its body. Measured on gate-camera val, the near and the wide check (share 0,
 # 0.5, 1): models/README.md, "The whole view".
 WHOLE_VIEW_MIN_SHARE = 0.5
+# Motion results of analysed frames kept until planned: more than a file source's queue holds.
+ANALYSED_KEPT = 32
 
 
 class MotionDetector:
@@ -198,6 +213,9 @@ class RegionPlanner:
         self.mode = settings.mode
         self.skipped = 0  # regions left out by max_crops since the start
         self._motion = MotionDetector(settings.motion)
+        self._motion_lock = threading.Lock()  # analyse() on a reader thread, plan() on the detector thread
+        self._analysed: OrderedDict[int, npt.NDArray[np.float32] | None] = OrderedDict()
+        self.still = False  # the last planned frame: nothing moved, no region (hold the open tracks)
         self._frame_shape: tuple[int, int] | None = None
         self._roi: Region | None = None
         self._overlap = 0
@@ -254,22 +272,57 @@ class RegionPlanner:
                 size,
             )
 
-    def plan(self, frame: Frame, track_boxes: npt.NDArray[np.float32] | None = None) -> list[Region]:
-        """The regions to detect on in ``frame``; ``track_boxes (T, 4)`` are the camera's open confirmed tracks."""
+    @property
+    def uses_motion(self) -> bool:
+        """Whether planning looks at motion (``riders``, ``motion``, or ``auto`` before the first frame)."""
+        return self.mode not in ("whole", "tiles")
+
+    def analyse(self, index: int, frame: Frame) -> None:
+        """Find the moving areas of frame ``index`` now, for :meth:`plan` to read later.
+
+        Called by a source on its reader thread for every frame it delivers, in order (the motion
+        background learns from each), so that motion costs the detector thread nothing.
+        """
+        if not self.uses_motion:
+            return
+        with self._motion_lock:
+            self._analysed[index] = self._motion.moving_boxes(frame)
+            while len(self._analysed) > ANALYSED_KEPT:
+                self._analysed.popitem(last=False)
+
+    def _moving(self, frame: Frame, index: int | None) -> npt.NDArray[np.float32] | None:
+        """``(K, 4)`` moving boxes of ``frame`` (analysed before, or now); None on the first frame."""
+        with self._motion_lock:
+            if index is not None and index in self._analysed:
+                return self._analysed.pop(index)
+            return self._motion.moving_boxes(frame)
+
+    def plan(
+        self,
+        frame: Frame,
+        track_boxes: npt.NDArray[np.float32] | None = None,
+        index: int | None = None,
+        unsettled: bool = False,
+    ) -> list[Region]:
+        """The regions to detect on in ``frame``; ``track_boxes (T, 4)`` are the camera's open confirmed tracks;
+        ``index``: the frame's source index, to read what :meth:`analyse` found; ``unsettled``: the tracker
+        still has something to confirm, so a still frame is looked at too. Sets :attr:`still`."""
         shape = frame.shape[:2]
         if self._frame_shape != shape:
             self._setup(shape)
+        self.still = False
         if self.mode == "whole":
             height, width = shape
             return [self._roi or Region(0, 0, width, height)]
-        if self.mode == "riders":
-            height, width = shape
-            moving = self._motion.moving_boxes(frame)
-            idle = moving is not None and not len(moving) and (track_boxes is None or not len(track_boxes))
-            return [] if idle else [self._roi or Region(0, 0, width, height)]
         if self.mode == "tiles":
             return self._tiles + self._whole_view
-        moving = self._motion.moving_boxes(frame)
+        moving = self._moving(frame, index)
+        if moving is not None and not len(moving) and not unsettled:
+            self.still = True  # nothing moved: no inference, the open tracks are held as they are
+            return []
+        if self.mode == "riders":
+            height, width = shape
+            return [self._roi or Region(0, 0, width, height)]
         if moving is None:
             return self._tiles + self._whole_view
         tracks = np.zeros((0, 4), np.float32)
@@ -280,6 +333,9 @@ class RegionPlanner:
             tracks = self._inside_roi(grown.astype(np.float32), shape)
         movers = self._inside_roi(_padded(moving, MOTION_PAD_PX), shape)
         if not len(tracks) and not len(movers):
+            self.still = not unsettled  # what moved lies outside the roi
+            if unsettled:  # a detection not yet tracked: the frame (or roi) again, as on the first frame
+                return self._tiles + self._whole_view
             return []
         # Preference: squares on open tracks, then squares on what moved (those inside a track's
         # square cost nothing more).

@@ -11,22 +11,27 @@ from datetime import datetime
 from pathlib import Path
 
 from vision.config import Camera, is_stream_url
-from vision.sources.base import Frame, FrameSource, SourceHealth, SourceState
+from vision.sources.base import Frame, FrameAnalyser, FrameSource, SourceHealth, SourceState
 from vision.sources.files import FileSource
 from vision.sources.live import LiveSource, Reconnect
 
 
 def open_source(
-    camera: Camera, frame_ready: threading.Event, run_start: datetime, reconnect: Reconnect | None = None
+    camera: Camera,
+    frame_ready: threading.Event,
+    run_start: datetime,
+    reconnect: Reconnect | None = None,
+    analyse: FrameAnalyser | None = None,
 ) -> FrameSource:
     """The source for ``camera``; files start at ``camera.start_time`` or else at ``run_start``.
 
-    A live camera with a ``detect_source`` (its sub-stream) is read from that alone.
+    A live camera with a ``detect_source`` (its sub-stream) is read from that alone. ``analyse``
+    sees each delivered frame on the source's reader thread (the planner's motion).
     """
     if camera.detect_source is not None:
-        return LiveSource(camera.id, camera.detect_source, camera.detect_fps, frame_ready, reconnect)
+        return LiveSource(camera.id, camera.detect_source, camera.detect_fps, frame_ready, reconnect, analyse)
     if isinstance(camera.source, int) or is_stream_url(camera.source):
-        return LiveSource(camera.id, camera.source, camera.detect_fps, frame_ready, reconnect)
+        return LiveSource(camera.id, camera.source, camera.detect_fps, frame_ready, reconnect, analyse)
     return FileSource(
         camera.id,
         Path(camera.source),
@@ -34,7 +39,8 @@ def open_source(
         camera.start_time or run_start,
         frame_ready,
         every_nth=camera.every_nth,
+        analyse=analyse,
     )
 
 
-__all__ = ["Frame", "FrameSource", "Reconnect", "SourceHealth", "SourceState", "open_source"]
+__all__ = ["Frame", "FrameAnalyser", "FrameSource", "Reconnect", "SourceHealth", "SourceState", "open_source"]

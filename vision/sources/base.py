@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -26,6 +27,11 @@ class Frame:
     index: int
     time: datetime
     image: npt.NDArray[np.uint8]
+
+
+# Called by a source on its reader thread with each frame it delivers, ``(index, image)``, before the
+# detector may take it: work that would otherwise hold up the detector thread (the planner's motion).
+FrameAnalyser = Callable[[int, npt.NDArray[np.uint8]], None]
 
 
 class SourceState(StrEnum):

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vision.errors import VisionError
-from vision.sources.base import Frame, SourceHealth, SourceState
+from vision.sources.base import Frame, FrameAnalyser, SourceHealth, SourceState
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,7 @@ class FileSource:
         start_time: datetime,
         frame_ready: threading.Event,
         every_nth: int | None = None,
+        analyse: FrameAnalyser | None = None,
     ) -> None:
         if start_time.tzinfo is None:
             raise ValueError("start_time must be zone-aware")
@@ -139,6 +140,7 @@ class FileSource:
         self.health = SourceHealth()
         self._period = 1.0 / detect_fps
         self._every_nth = every_nth
+        self._analyse = analyse
         self._start_time = start_time
         self._frame_ready = frame_ready
         self._queue: queue.Queue[Frame | None] = queue.Queue(maxsize=self.QUEUE_SIZE)
@@ -236,6 +238,8 @@ class FileSource:
             self.health.update(state=SourceState.UP)
             for index, offset_s, image in self._raw_frames():
                 self.health.count(converted=1)
+                if self._analyse is not None:
+                    self._analyse(index, image)
                 frame = Frame(self.camera_id, index, self._start_time + timedelta(seconds=offset_s), image)
                 if not self._put(frame):
                     return

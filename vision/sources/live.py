@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 import cv2
 
-from vision.sources.base import Frame, SourceHealth, SourceState
+from vision.sources.base import Frame, FrameAnalyser, SourceHealth, SourceState
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,10 @@ class LiveSource:
         detect_fps: float,
         frame_ready: threading.Event,
         reconnect: Reconnect | None = None,
+        analyse: FrameAnalyser | None = None,
     ) -> None:
         self.camera_id = camera_id
+        self._analyse = analyse
         self.target = target
         self.health = SourceHealth()
         self._period = 1.0 / detect_fps
@@ -155,6 +157,8 @@ class LiveSource:
             return self._newest is None or now - self._newest_at >= self._period
 
     def _publish(self, index: int, image) -> None:
+        if self._analyse is not None:
+            self._analyse(index, image)
         frame = Frame(self.camera_id, index, datetime.now(UTC), image)
         with self._lock:
             replaced = self._newest is not None

@@ -163,6 +163,10 @@ class VerdictTracker:
         self._tracks: dict[int, _TrackState] = {}
         self._vehicle_boxes: dict[int, tuple[int, tuple[float, float, float, float]]] = {}  # id -> (frame, box)
         self.gated_out = 0  # tracks dropped by a gate (e.g. too slow for a rider)
+        # The last frame left something to learn: a detection not yet in a confirmed track, or a head
+        # track with fewer frames than a verdict needs. A planner keeps looking, even at a still scene.
+        self.unsettled = False
+        self._vehicles_pending = False
 
     def _bytetrack(self, frame_rate: float) -> ByteTrackTracker:
         return ByteTrackTracker(
@@ -191,6 +195,7 @@ class VerdictTracker:
         """
         vehicle_ids = np.zeros(0, np.int64)
         vehicle_xyxy = np.zeros((0, 4), np.float32)
+        self._vehicles_pending = False
         if self._vehicle_tracker is not None:
             is_vehicle = self._is_vehicle[detections.class_ids]
             vehicle_ids, vehicle_xyxy = self._update_vehicles(detections[is_vehicle], time)
@@ -219,6 +224,7 @@ class VerdictTracker:
         )
         self._frame += 1
         head_ids, head_rows = [], []
+        self.unsettled = bool((tracked.tracker_id < 0).any()) or self._vehicles_pending
         for track_id, index in zip(tracked.tracker_id, tracked.data.get("index", []), strict=True):
             if track_id < 0:
                 continue
@@ -236,7 +242,9 @@ class VerdictTracker:
             head_rows.append(int(index))
         if self.riders_only and head_ids and len(vehicle_ids):
             self._riders.link(np.asarray(head_ids, np.int64), detections.xyxy[head_rows], vehicle_ids, vehicle_xyxy)
-        return self._finish_stale()
+        finished = self._finish_stale()
+        self.unsettled |= any(state.frames < self.tracking.min_frames for state in self._tracks.values())
+        return finished
 
     def _update_vehicles(self, vehicles: Detections, time: datetime) -> tuple[np.ndarray, np.ndarray]:
         """Track this frame's vehicle boxes; ``(ids (V,), xyxy (V, 4))`` of the confirmed ones."""
@@ -250,6 +258,7 @@ class VerdictTracker:
             timestamp=None,
         )
         confirmed = tracked.tracker_id >= 0
+        self._vehicles_pending = not confirmed.all()
         ids = tracked.tracker_id[confirmed].astype(np.int64)
         xyxy = tracked.xyxy[confirmed].astype(np.float32)
         for track_id, box in zip(ids, xyxy, strict=True):
