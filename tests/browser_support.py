@@ -47,6 +47,7 @@ def browse(chromium: Path, profile: Path, url: str, *action: str) -> subprocess.
         "--disable-component-update",
         "--disable-sync",
         f"--user-data-dir={profile}",
+        "--enable-logging=stderr",  # the page's console, for console_problems()
         "--window-size=1400,1000",
         "--virtual-time-budget=5000",
         *action,
@@ -55,3 +56,13 @@ def browse(chromium: Path, profile: Path, url: str, *action: str) -> subprocess.
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     return result
+
+
+def console_problems(stderr: str) -> list[str]:
+    """What the page's console said at warning or error level (uncaught errors, CSP refusals, failed loads)
+    in a :func:`browse` run's stderr."""
+    return [
+        line
+        for line in stderr.splitlines()
+        if ("CONSOLE" in line and (":ERROR:" in line or ":WARNING:" in line)) or "Refused to" in line
+    ]

@@ -80,6 +80,9 @@ def test_good_config_loads_and_resolves_relative_paths(tmp_path):
             "cameras[0]: detect_source must be a stream URL or a USB index",
         ),
         ("source: clip.mp4", "source: clip.mp4\n    detection: {max_crops: 0}", "cameras[0].detection.max_crops"),
+        ("sites:\n", "map: {tiles: {url: 'http://tiles.lan/a.png', attribution: me}}\nsites:\n", "map.tiles.url"),
+        ("sites:\n", "map: {tiles: {url: 'http://tiles.lan/{z}/{x}/{y}.png'}}\nsites:\n", "map.tiles.attribution"),
+        ("sites:\n", "map: {tile: {}}\nsites:\n", "map.tile: unknown key"),
     ],
 )
 def test_each_problem_is_reported_with_its_path(tmp_path, replace, by, expected):
@@ -87,6 +90,16 @@ def test_each_problem_is_reported_with_its_path(tmp_path, replace, by, expected)
     with pytest.raises(ConfigError) as error:
         load_config(write(tmp_path, GOOD.replace(replace, by)))
     assert any(expected in problem for problem in error.value.problems), error.value.problems
+
+
+def test_the_map_overlay_resolves_against_the_config_and_is_checked(tmp_path):
+    from vision.config import check_files
+
+    config = load_config(write(tmp_path, "map: {overlay: district.geojson}\n" + GOOD))
+    assert config.map.overlay == tmp_path / "configs" / "district.geojson"
+    assert any(p.startswith("map.overlay: GeoJSON file not found") for p in check_files(config))
+    (tmp_path / "configs" / "district.geojson").write_text('{"type": "Feature", "geometry": null, "properties": {}}')
+    assert not any(p.startswith("map.overlay") for p in check_files(config))
 
 
 def test_all_problems_are_reported_at_once(tmp_path):

@@ -8,6 +8,7 @@ its path in the file, e.g. ``cameras[2].zones[0].polygon: needs at least 3 point
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Literal, Self
@@ -341,6 +342,30 @@ class Api(_Model):
     rolling_window_minutes: int = Field(60, ge=1, le=7 * 24 * 60, description="Window of the 'current' rates.")
 
 
+class MapTiles(_Model):
+    """A slippy-map tile server the browsers of the dashboard can reach (on a closed network: the bureau's own)."""
+
+    url: str = Field(
+        pattern=r"^(https?:)?//[^\s]*\{z\}[^\s]*\{x\}[^\s]*\{y\}",
+        description="Tile URL template with {z}, {x} and {y} (and optionally {s}), e.g. http://tiles.lan/{z}/{x}/{y}.png.",
+    )
+    attribution: str = Field(min_length=1, max_length=500, description="Credit the tiles' licence asks for (HTML).")
+    max_zoom: int = Field(19, ge=1, le=24)
+    subdomains: str = Field("abc", description="Letters that {s} cycles through.")
+
+
+class MapSettings(_Model):
+    """The dashboard's map of every site: streets from a tile server, or a plain background."""
+
+    tiles: MapTiles | None = Field(
+        None, description="Tile server; none: a plain background with the sites (and the overlay, if given)."
+    )
+    overlay: Path | None = Field(
+        None,
+        description="GeoJSON file (district boundaries, roads) drawn over the background; relative to the config file.",
+    )
+
+
 class Alerts(_Model):
     webhook_url: str | None = Field(None, pattern=r"^https?://", description="POSTed a JSON body per alert.")
     default_threshold: float = Field(0.9, gt=0, lt=1, description="Sites without their own threshold use this.")
@@ -423,6 +448,7 @@ class VisionConfig(_Model):
     evidence: Evidence = Evidence()
     api: Api = Api()
     alerts: Alerts = Alerts()
+    map: MapSettings = MapSettings()
 
     _known_zone = field_validator("timezone")(lambda value: _check_zone(value))
 
@@ -491,7 +517,10 @@ def load_config(path: Path) -> VisionConfig:
         raise ConfigError(path, problems) from error
     base = path.parent
     cameras = tuple(_resolve_paths(camera, base) for camera in config.cameras)
-    return config.model_copy(update={"cameras": cameras})
+    updates: dict[str, object] = {"cameras": cameras}
+    if config.map.overlay is not None and not config.map.overlay.is_absolute():
+        updates["map"] = config.map.model_copy(update={"overlay": base / config.map.overlay})
+    return config.model_copy(update=updates)
 
 
 def is_stream_url(source: str | int) -> bool:
@@ -525,4 +554,26 @@ def check_files(config: VisionConfig) -> list[str]:
             )
         if isinstance(camera.source, str) and not is_stream_url(camera.source) and not Path(camera.source).exists():
             problems.append(f"cameras[{index}].source: file or folder not found: {camera.source}")
+    if config.map.overlay is not None:
+        try:
+            load_overlay(config.map.overlay)
+        except VisionError as error:
+            problems.append(f"map.overlay: {error}")
     return problems
+
+
+def load_overlay(path: Path) -> dict[str, object]:
+    """The map overlay's GeoJSON object; a missing or malformed file is named."""
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError as error:
+        raise VisionError(f"GeoJSON file not found: {path}") from error
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise VisionError(f"{path}: not a GeoJSON file ({error})") from error
+    kinds = {"FeatureCollection", "Feature", "GeometryCollection", "Polygon", "MultiPolygon", "LineString"}
+    kinds |= {"MultiLineString", "Point", "MultiPoint"}
+    if not isinstance(data, dict) or data.get("type") not in kinds:
+        raise VisionError(
+            f"{path}: not a GeoJSON object (its top-level 'type' must be one of {', '.join(sorted(kinds))})"
+        )
+    return data

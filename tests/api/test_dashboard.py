@@ -10,10 +10,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, browse, serve
+from browser_support import CHROMIUM, browse, console_problems, serve
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from script_support import load_script
 
 from vision.api import create_app
 from vision.api.app import STATIC
@@ -24,6 +25,7 @@ from vision.store import open_store
 from vision.tracking import Observation
 
 ROOT = Path(__file__).resolve().parents[2]
+vendor_web_assets = load_script("vendor_web_assets")
 CONFIG = VisionConfig.model_validate(
     {
         "sites": [
@@ -95,23 +97,31 @@ def test_the_page_loads_nothing_from_the_network():
     page = (STATIC / "index.html").read_text()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
     assert not re.search(r"https?://", (STATIC / "dashboard.css").read_text())
+    assert not re.search(r"https?://", (STATIC / "map.js").read_text())
     # The only absolute URL in the script is the SVG namespace, which is a name, not a request.
     assert set(re.findall(r"https?://[^\s\"'`]+", (STATIC / "dashboard.js").read_text())) == {
         "http://www.w3.org/2000/svg"
     }
+    # The libraries it loads are ours, vendored from npm and unchanged (scripts/vendor_web_assets.py).
+    for library in re.findall(r"""(?:src|href)="/static/(vendor/[^"]+)""", page):
+        assert (STATIC / library).is_file(), library
+    assert vendor_web_assets.check() == []
 
 
 def test_dashboard_renders_sites_rates_map_and_trend(chromium, dashboard_url, tmp_path):
-    dom = browse(chromium, tmp_path / "profile", f"{dashboard_url}/", "--dump-dom").stdout
+    result = browse(chromium, tmp_path / "profile", f"{dashboard_url}/", "--dump-dom")
+    dom = result.stdout
+    assert console_problems(result.stderr) == []
     assert "Harbour gate" in dom and "Old town square" in dom
     assert '<h1 id="page-title">Helmet wearing and mask wearing</h1>' in dom  # titles from /api/v1/categories
     assert "80.0 %" in dom and "60.0 %" in dom  # the rates, summed over the days with data
     assert "all data of the last 365 days" in dom  # nothing in the last 24 h: the caption says what is shown
     assert "low n" in dom  # the square's 20 decided observations are under min_n = 30
     assert "1 down" in dom and "10 min" in dom  # camera health: the square's camera is down, last frame 10 min ago
-    map_svg = re.search(r'<svg[^>]*class="map".*?</svg>', dom, re.S)
-    assert map_svg is not None
-    assert len(re.findall(r'<circle[^>]*class="site-dot', map_svg.group(0))) == 2
+    # The map (no tile server configured: a plain background): both sites as pins, far enough apart at
+    # the zoom that fits them not to be clustered, each coloured by its status against target.
+    assert 'class="leaflet-container' in dom and "plain-map" in dom
+    assert re.search(r'class="[^"]*site-pin ok', dom) and re.search(r'class="[^"]*site-pin below', dom)
     assert re.search(r'<svg[^>]*class="chart"', dom) and 'class="band"' in dom  # the trend with its interval band
     assert "/api/v1/compliance/series.csv?site=harbour-gate" in dom.replace("&amp;", "&")
     assert re.search(r'<div id="errors"[^>]*hidden', dom)  # no error shown

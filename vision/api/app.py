@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -16,11 +17,27 @@ from vision.api import audit, compliance, ops, resources
 from vision.api.context import ApiContext
 from vision.compliance.clock import Clock, wall_clock
 from vision.compliance.rates import RateService, RateSettings
-from vision.config import VisionConfig
+from vision.config import MapTiles, VisionConfig, load_overlay
 from vision.metrics import ComplianceCollector, WorkersCollector
 from vision.store import Store
 
 STATIC = Path(__file__).resolve().parent / "static"
+
+
+def tile_hosts(tiles: MapTiles) -> list[str]:
+    """The hosts a browser fetches the tiles of ``tiles`` from (``{s}`` expanded), as CSP sources."""
+    parts = urlsplit(tiles.url.replace("{s}", "\0"))
+    scheme = f"{parts.scheme}://" if parts.scheme else ""
+    hosts = (
+        [parts.netloc.replace("\0", letter) for letter in tiles.subdomains] if "\0" in parts.netloc else [parts.netloc]
+    )
+    return [f"{scheme}{host}" for host in dict.fromkeys(hosts)]
+
+
+def content_security_policy(tiles: MapTiles | None) -> str:
+    """The dashboard's policy: everything from the app itself, and images also from the tile server."""
+    images = " ".join(["'self'", "data:", *(tile_hosts(tiles) if tiles is not None else [])])
+    return f"default-src 'self'; script-src 'self'; style-src 'self'; img-src {images}; connect-src 'self'"
 
 
 def create_app(
@@ -44,7 +61,9 @@ def create_app(
         version=__version__,
         description="Helmet and mask compliance rates per site, with intervals, sample sizes and camera health.",
     )
-    app.state.context = ApiContext(store=store, config=config, rates=rates, clock=clock)
+    # A broken overlay file fails here, at start, naming the file (not on each page load).
+    overlay = load_overlay(config.map.overlay) if config.map.overlay is not None else None
+    app.state.context = ApiContext(store=store, config=config, rates=rates, clock=clock, map_overlay=overlay)
     app.state.alerts = alerts
     if config.api.cors_origins:
         app.add_middleware(
@@ -65,9 +84,11 @@ def create_app(
     if (STATIC / "index.html").is_file():
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
+        policy = content_security_policy(config.map.tiles)
+
         @app.get("/", include_in_schema=False)
         def dashboard() -> FileResponse:
-            return FileResponse(STATIC / "index.html")
+            return FileResponse(STATIC / "index.html", headers={"Content-Security-Policy": policy})
 
         @app.get("/review", include_in_schema=False)
         def review_page() -> FileResponse:

@@ -26,6 +26,7 @@ class ApiContext:
     config: VisionConfig
     rates: RateService
     clock: Clock = wall_clock  # "now" of rolling windows and health ages (a fixed one in tests)
+    map_overlay: dict[str, object] | None = None  # the config's map.overlay GeoJSON, read once at start
 
     @property
     def token(self) -> str | None:
@@ -64,8 +65,9 @@ def zoned(name: str, value: datetime | None) -> datetime | None:
 
 
 def known_site(ctx: ApiContext, site: str) -> str:
-    """``site`` if the config has it, else a 404 naming the known ones."""
-    known = [s.id for s in ctx.config.sites]
+    """``site`` if the store knows it (every config synced to it: several workers' configs, and sites
+    that left a config but keep their observations), else a 404 naming the known ones."""
+    known = [s.id for s in ctx.store.sites()] or [s.id for s in ctx.config.sites]
     if site not in known:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown site {site!r} (known: {', '.join(known)})")
     return site

@@ -88,8 +88,9 @@ def categories() -> list[schemas.CategoryInfo]:
 
 @router.get("/sites", response_model=list[schemas.Site])
 def sites(ctx: Context) -> list[schemas.Site]:
-    """Every configured site with its cameras and their latest health."""
+    """Every site the store knows (the configs synced to it), with its cameras and their latest health."""
     cameras = list_cameras(ctx)
+    known = ctx.store.sites() or ctx.config.sites  # a store no config was synced to yet: the config's
     return [
         schemas.Site(
             id=site.id,
@@ -101,8 +102,19 @@ def sites(ctx: Context) -> list[schemas.Site]:
             timezone=str(ctx.rates.zone(site.id)),
             cameras=[camera for camera in cameras if camera.site_id == site.id],
         )
-        for site in ctx.config.sites
+        for site in known
     ]
+
+
+@router.get("/map", response_model=schemas.MapView)
+def map_view(ctx: Context) -> schemas.MapView:
+    """What the dashboard's map draws under the sites: the tile server (none: a plain background) and
+    the overlay GeoJSON of the config's ``map`` section."""
+    tiles = ctx.config.map.tiles
+    return schemas.MapView(
+        tiles=schemas.MapTiles(**tiles.model_dump()) if tiles is not None else None,
+        overlay=ctx.map_overlay,
+    )
 
 
 @router.get("/cameras", response_model=list[schemas.Camera])

@@ -4,7 +4,7 @@ UTC (health, observations); rates are shares in [0, 1]."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -74,6 +74,18 @@ class Site(_Out):
     threshold: float = Field(description="Target compliance rate (the site's own or alerts.default_threshold).")
     timezone: str = Field(description="IANA zone of the site's days, periods and times (its own or the config's).")
     cameras: list[Camera]
+
+
+class MapTiles(_Out):
+    url: str = Field(description="Tile URL template with {z}, {x}, {y} (and {s}).")
+    attribution: str
+    max_zoom: int
+    subdomains: str
+
+
+class MapView(_Out):
+    tiles: MapTiles | None = Field(description="The tile server; null: a plain background.")
+    overlay: dict[str, Any] | None = Field(description="GeoJSON drawn over the background (districts, roads).")
 
 
 class RatePoint(_Out):

@@ -3,7 +3,7 @@
 // nothing else. Category names and titles come from the API (vision/categories.py), never from here.
 // Every sentence is t("English source"): /api/v1/i18n gives the catalogue of the language the browser asks
 // for (vision/locale/<lang>/LC_MESSAGES/vision.po); times are shown in each site's zone.
-"use strict";
+import { createSiteMap } from "./map.js";
 
 (function () {
   const API = "/api/v1";
@@ -30,6 +30,9 @@
     daySeries: [], // the day series behind "all data"
     confidence: null,
     selectedSite: null,
+    mapView: null, // /api/v1/map: the tile server (or none) and the overlay, read once
+    siteMap: null, // the Leaflet map (map.js), made once the view and a placed site are known
+    revealSite: null, // a site linked to (/?site=<id>), opened on the map once drawn
     periods: [], // [{name, local_time}] from /api/v1/compliance/periods
     period: "",
     bucket: "hour",
@@ -424,18 +427,7 @@
     if (!cameras.length) {
       return [el("td", { class: "muted", text: t("none") }), el("td", { class: "num muted", text: "–" }), el("td", { class: "num muted", text: "–" })];
     }
-    // Down: down, stalled or failed. Starting, finished (a file played to its end) and unknown
-    // (never reported) are counted on their own.
-    const bad = new Set(["down", "stalled", "failed"]);
-    const up = cameras.filter((c) => c.health.up).length;
-    const down = cameras.filter((c) => bad.has(c.health.state)).length;
-    const other = new Map();
-    for (const c of cameras) {
-      if (!c.health.up && !bad.has(c.health.state)) other.set(c.health.state, (other.get(c.health.state) || 0) + 1);
-    }
-    const notes = cameras
-      .filter((c) => !c.health.up)
-      .map((c) => `${c.id}: ${stateName(c.health.state)}${c.health.last_error ? ` (${c.health.last_error})` : ""}`);
+    const { up, down, other, notes } = cameraHealth(cameras);
     const summary = el("td", { title: notes.join("\n") || t("all cameras up") });
     summary.append(t("{n} up", { n: up }) + " · ", el("span", { class: down ? "health-bad" : null, text: t("{n} down", { n: down }) }));
     for (const [name, count] of other) summary.append(` · ${count} ${stateName(name)}`);
@@ -512,11 +504,58 @@
     return { ...worst, rows };
   }
 
-  function niceStep(span, target) {
-    const raw = span / target;
-    const power = Math.pow(10, Math.floor(Math.log10(raw)));
-    for (const m of [1, 2, 5, 10]) if (m * power >= raw) return m * power;
-    return 10 * power;
+  // Camera health counted one way for the table and the map. Down: down, stalled or failed; starting,
+  // finished (a file played to its end) and unknown (never reported) are counted on their own.
+  const BAD_STATES = new Set(["down", "stalled", "failed"]);
+  function cameraHealth(cameras) {
+    const other = new Map();
+    for (const c of cameras) {
+      if (!c.health.up && !BAD_STATES.has(c.health.state)) other.set(c.health.state, (other.get(c.health.state) || 0) + 1);
+    }
+    return {
+      up: cameras.filter((c) => c.health.up).length,
+      down: cameras.filter((c) => BAD_STATES.has(c.health.state)).length,
+      other,
+      notes: cameras
+        .filter((c) => !c.health.up)
+        .map((c) => `${c.id}: ${stateName(c.health.state)}${c.health.last_error ? ` (${c.health.last_error})` : ""}`),
+    };
+  }
+
+  async function loadMapView() {
+    if (!state.mapView) state.mapView = await getJSON(`${API}/map`);
+  }
+
+  function rateLine(row) {
+    const p = row.point;
+    return (
+      t("{category}: {rate}, n = {n} ({compliant} compliant, {not} not), {undetermined} undetermined, target {target}: {status}", {
+        category: categoryTitle(row.category),
+        rate: rateText(p),
+        n: p.n,
+        compliant: p.compliant,
+        not: p.non_compliant,
+        undetermined: p.undetermined,
+        target: wholePct(row.threshold),
+        status: statusOf(row).label,
+      }) + (p.low_sample ? t(", low sample") : "")
+    );
+  }
+
+  function sitePopup(site, st) {
+    const rates = el("ul", { class: "popup-rates" }, ...st.rows.map((row) => el("li", { text: rateLine(row) })));
+    if (!st.rows.length) rates.append(el("li", { class: "muted", text: t("no observations in the window shown") }));
+    const health = cameraHealth(site.cameras);
+    const cameras = el("p", { class: health.down ? "health-bad" : null });
+    cameras.append(t("Cameras: {up} up, {down} down", { up: health.up, down: health.down }));
+    if (health.notes.length) cameras.append(el("span", { class: "sub", text: health.notes.join(", ") }));
+    const trend = el("button", { type: "button", class: "link-button", text: t("Show trend") });
+    trend.addEventListener("click", () => {
+      selectSite(site.id);
+      $("trend-heading").scrollIntoView({ block: "start" });
+    });
+    const review = el("a", { href: `/review?site=${encodeURIComponent(site.id)}`, text: t("Review and audit") });
+    return el("div", { class: "site-popup", "data-site": site.id }, el("strong", { text: site.name }), rates, cameras, el("p", {}, trend, " · ", review));
   }
 
   function renderMap() {
@@ -526,129 +565,27 @@
     const note = $("map-unplaced");
     note.hidden = !unplaced.length;
     note.textContent = unplaced.length ? t("Not on the map (no coordinates): {sites}.", { sites: unplaced.map((s) => s.name).join(", ") }) : "";
-    if (!placed.length) {
-      container.replaceChildren(el("p", { class: "muted", text: state.sitesLoaded ? t("No site has coordinates.") : state.errors.get("sites") || t("Loading…") }));
-      return;
-    }
-    const W = 560;
-    const H = 380;
-    const lats = placed.map((s) => s.lat);
-    const lons = placed.map((s) => s.lon);
-    const midLat = (Math.min(...lats) + Math.max(...lats)) / 2;
-    const k = Math.max(0.05, Math.cos((midLat * Math.PI) / 180)); // equirectangular: x = lon·cos(mid lat)
-    // Padded bounding box in projected degrees, at least ~1 km across.
-    let x0 = Math.min(...lons) * k;
-    let x1 = Math.max(...lons) * k;
-    let y0 = Math.min(...lats);
-    let y1 = Math.max(...lats);
-    const minSpan = 0.004; // about 450 m: a lone site is not drawn on an empty world
-    const spanX = Math.max(x1 - x0, minSpan);
-    const spanY = Math.max(y1 - y0, minSpan);
-    const cx = (x0 + x1) / 2;
-    const cy = (y0 + y1) / 2;
-    const margin = { l: 40, r: 40, t: 30, b: 40 };
-    const innerW = W - margin.l - margin.r;
-    const innerH = H - margin.t - margin.b;
-    // Pad 35 % each side (labels need room), then keep the aspect ratio so distances stay true.
-    let halfX = spanX * 0.85;
-    let halfY = spanY * 0.85;
-    if (halfX / halfY > innerW / innerH) halfY = (halfX * innerH) / innerW;
-    else halfX = (halfY * innerW) / innerH;
-    x0 = cx - halfX;
-    x1 = cx + halfX;
-    y0 = cy - halfY;
-    y1 = cy + halfY;
-    const px = (lon) => margin.l + ((lon * k - x0) / (x1 - x0)) * innerW;
-    const py = (lat) => margin.t + ((y1 - lat) / (y1 - y0)) * innerH;
-
-    const root = svg("svg", { class: "map", viewBox: `0 0 ${W} ${H}`, role: "img", "aria-labelledby": "map-title map-desc" });
-    root.append(svg("title", { id: "map-title", text: t("Sites by location, coloured by compliance") }));
-    const descriptions = placed.map((s) => {
-      const st = siteStatus(s.id);
-      return `${s.name}: ${st.row ? `${pct(st.row.point.rate)}, ${st.status.label}` : t("no data")}`;
-    });
-    root.append(svg("desc", { id: "map-desc", text: descriptions.join("; ") }));
-    root.append(svg("rect", { class: "map-bg", x: margin.l, y: margin.t, width: innerW, height: innerH, rx: 4 }));
-
-    // Graticule with degree labels.
-    const grid = svg("g", { "aria-hidden": "true" });
-    const lonMin = x0 / k;
-    const lonMax = x1 / k;
-    const lonStep = niceStep(lonMax - lonMin, 4);
-    const decimals = (step) => Math.max(0, Math.ceil(-Math.log10(step) - 1e-9));
-    for (let lon = Math.ceil(lonMin / lonStep) * lonStep; lon <= lonMax; lon += lonStep) {
-      const x = px(lon);
-      if (x < margin.l + 30 || x > margin.l + innerW - 30) continue; // labels clear of the corners
-      grid.append(svg("line", { class: "graticule", x1: x, y1: margin.t, x2: x, y2: margin.t + innerH }));
-      grid.append(svg("text", { class: "graticule-label", x, y: H - margin.b + 14, "text-anchor": "middle", text: `${Math.abs(lon).toFixed(decimals(lonStep))}° ${lon >= 0 ? "E" : "W"}` }));
-    }
-    const latStep = niceStep(y1 - y0, 4);
-    for (let lat = Math.ceil(y0 / latStep) * latStep; lat <= y1; lat += latStep) {
-      const y = py(lat);
-      if (y < margin.t + 30 || y > margin.t + innerH - 30) continue;
-      grid.append(svg("line", { class: "graticule", x1: margin.l, y1: y, x2: margin.l + innerW, y2: y }));
-      grid.append(svg("text", { class: "graticule-label", x: margin.l - 4, y, "text-anchor": "middle", transform: `rotate(-90 ${margin.l - 4} ${y})`, text: `${Math.abs(lat).toFixed(decimals(latStep))}° ${lat >= 0 ? "N" : "S"}` }));
-    }
-    root.append(grid);
-
-    // Scale bar: about a quarter of the width, in round kilometres or metres.
-    const widthKm = (x1 - x0) * 111.32;
-    const barKm = niceStep(widthKm / 4, 1);
-    const barPx = (barKm / widthKm) * innerW;
-    const barY = margin.t + innerH - 12;
-    const barX = margin.l + 12;
-    root.append(
-      svg("g", { "aria-hidden": "true" },
-        svg("line", { class: "scale-bar", x1: barX, y1: barY, x2: barX + barPx, y2: barY }),
-        svg("line", { class: "scale-bar", x1: barX, y1: barY - 4, x2: barX, y2: barY + 4 }),
-        svg("line", { class: "scale-bar", x1: barX + barPx, y1: barY - 4, x2: barX + barPx, y2: barY + 4 }),
-        svg("text", { class: "scale-label", x: barX + barPx / 2, y: barY - 6, "text-anchor": "middle", text: barKm >= 1 ? `${barKm} km` : `${Math.round(barKm * 1000)} m` }),
-      ),
-    );
-
-    // Sites: the selected one last, so it is drawn on top.
-    const ordered = [...placed].sort((a, b) => (a.id === state.selectedSite) - (b.id === state.selectedSite));
-    for (const site of ordered) {
-      const st = siteStatus(site.id);
-      const x = px(site.lon);
-      const y = py(site.lat);
-      const lines = [`${site.name} (${site.lat.toFixed(4)}, ${site.lon.toFixed(4)})`];
-      for (const row of st.rows) {
-        const p = row.point;
-        lines.push(
-          t("{category}: {rate}, n = {n} ({compliant} compliant, {not} not), {undetermined} undetermined, target {target}: {status}", {
-            category: categoryTitle(row.category),
-            rate: rateText(p),
-            n: p.n,
-            compliant: p.compliant,
-            not: p.non_compliant,
-            undetermined: p.undetermined,
-            target: wholePct(row.threshold),
-            status: statusOf(row).label,
-          }) + (p.low_sample ? t(", low sample") : ""),
-        );
+    if (!state.siteMap) {
+      if (!state.mapView || !placed.length) {
+        const waiting = state.errors.get("map") || state.errors.get("sites") || t("Loading…");
+        const message = state.sitesLoaded && state.mapView ? t("No site has coordinates.") : waiting;
+        container.replaceChildren(el("p", { class: "muted", text: message }));
+        return;
       }
-      if (!st.rows.length) lines.push(t("no observations in the window shown"));
-      const rightSide = x < margin.l + innerW * 0.62;
-      const anchor = rightSide ? "start" : "end";
-      const dx = rightSide ? 18 : -18;
-      const label = st.row ? `${pct(st.row.point.rate)} · ${LANG === "en" ? st.status.label.toLowerCase() : st.status.label}` : t("no data");
-      const mark = svg("g", { class: "site-mark", tabindex: "0", role: "button", "aria-label": lines.join(". "), "data-site": site.id },
-        svg("circle", { class: `site-dot ${st.status.key}${site.id === state.selectedSite ? " selected" : ""}`, cx: x, cy: y, r: 12 }),
-        svg("text", { class: "site-label", x: x + dx, y: y - 2, "text-anchor": anchor, text: site.name }),
-        svg("text", { class: "site-value", x: x + dx, y: y + 13, "text-anchor": anchor, text: label }),
-      );
-      titled(mark, lines.join("\n"));
-      mark.addEventListener("click", () => selectSite(site.id));
-      mark.addEventListener("keydown", (event) => {
-        if (event.key === "Enter" || event.key === " ") {
-          event.preventDefault();
-          selectSite(site.id);
-        }
-      });
-      root.append(mark);
+      container.replaceChildren();
+      state.siteMap = createSiteMap(container, state.mapView, t);
     }
-    container.replaceChildren(root);
+    state.siteMap.update(
+      placed.map((site) => {
+        const st = siteStatus(site.id);
+        const label = `${site.name}: ${st.row ? `${pct(st.row.point.rate)}, ${st.status.label}` : t("no data")}`;
+        return { id: site.id, lat: site.lat, lon: site.lon, name: site.name, statusKey: st.status.key, label, popup: sitePopup(site, st), selected: site.id === state.selectedSite };
+      }),
+    );
+    if (state.revealSite) {
+      state.siteMap.reveal(state.revealSite);
+      state.revealSite = null;
+    }
   }
 
   // ---------- trend ----------
@@ -964,6 +901,12 @@
         showError("sites", t("Sites: {error}", { error: error.message }));
       }
       try {
+        await loadMapView();
+        clearError("map");
+      } catch (error) {
+        showError("map", t("Map: {error}", { error: error.message }));
+      }
+      try {
         await loadPeriods();
         clearError("periods");
       } catch (error) {
@@ -1004,6 +947,12 @@
   }
 
   function start() {
+    // /?site=<id>: a link to one site (from an alert, a report, a colleague) selects it and opens it on the map.
+    const linked = new URLSearchParams(location.search).get("site");
+    if (linked) {
+      state.selectedSite = linked;
+      state.revealSite = linked;
+    }
     $("window-select").addEventListener("change", (event) => {
       state.window = event.target.value;
       state.userChoseWindow = true;
