@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from vision.compliance.rates import RateService, RateSettings
 from vision.config import load_config
 from vision.store import open_store
-from vision.store.database import runs_table
+from vision.store.schema import runs_table
 
 
 def main() -> int:

@@ -63,7 +63,7 @@ def store_url(request, tmp_path) -> Iterator[str]:
     import sqlalchemy as sa
 
     from vision.store import open_store
-    from vision.store.database import meta_table, metadata
+    from vision.store.schema import meta_table, metadata
 
     store = open_store(url)
     with store.engine.begin() as connection:

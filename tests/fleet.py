@@ -173,7 +173,7 @@ def finished_count(output: str) -> tuple[int, int]:
 
 def overlapping_intervals(store: Store, tolerance_s: float = 1.0) -> list[str]:
     """Cameras that two runs (workers) watched at the same time, from the store's up-intervals."""
-    from vision.store.database import camera_uptime_table
+    from vision.store.schema import camera_uptime_table
 
     u = camera_uptime_table.c
     with store.engine.connect() as connection:
@@ -303,7 +303,7 @@ def _rows_after(store: Store, worker_id: str, cameras: list[str], after: datetim
     count none of them once it runs again. Rows under a lease it claimed again later are its own."""
     import sqlalchemy as sa
 
-    from vision.store.database import lease_grants_table, observations_table
+    from vision.store.schema import lease_grants_table, observations_table
 
     o, g = observations_table.c, lease_grants_table.c
     granted = (
@@ -330,7 +330,7 @@ def _counts(holders: dict[str, list[str]]) -> dict[str, int]:
 def _rows_by_worker(store: Store) -> dict[str, int]:
     import sqlalchemy as sa
 
-    from vision.store.database import observations_table
+    from vision.store.schema import observations_table
 
     o = observations_table.c
     with store.engine.connect() as connection:
@@ -342,7 +342,7 @@ def _duplicates(store: Store) -> int:
     """Observations stored twice: same key, or the same camera, run and track (keys are unique by index)."""
     import sqlalchemy as sa
 
-    from vision.store.database import observations_table
+    from vision.store.schema import observations_table
 
     o = observations_table.c
     with store.engine.connect() as connection:

@@ -16,7 +16,8 @@ from vision.config import VisionConfig
 from vision.errors import VisionError
 from vision.outcome import Outcome
 from vision.store import SCHEMA_VERSION, open_store
-from vision.store.database import MIGRATIONS, REVISIONS, metadata
+from vision.store.database import MIGRATIONS, REVISIONS
+from vision.store.schema import metadata
 from vision.tracking import Observation
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry
 from api_support import make_config
 from vision.api import create_app
 from vision.store import open_store
-from vision.store.database import workers_table
+from vision.store.schema import workers_table
 
 CAMERAS = [f"cam-{i}" for i in range(10)]
 

@@ -16,7 +16,7 @@ from vision.api import schemas
 from vision.api.context import UNPROCESSABLE, Context, known_site, require_token, zoned
 from vision.errors import VisionError
 from vision.evidence.writer import open_sink
-from vision.store.database import from_epoch
+from vision.store.schema import from_epoch
 
 router = APIRouter(prefix="/api/v1", tags=["review"])
 

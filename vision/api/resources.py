@@ -13,7 +13,8 @@ from vision.api.context import UNPROCESSABLE, ApiContext, Context, zoned
 from vision.categories import CATEGORIES
 from vision.i18n import LANGUAGES, messages, negotiate
 from vision.outcome import Outcome
-from vision.store.database import CameraStatus, from_epoch
+from vision.store.database import CameraStatus
+from vision.store.schema import from_epoch
 
 router = APIRouter(prefix="/api/v1", tags=["sites"])
 

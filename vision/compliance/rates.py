@@ -12,7 +12,8 @@ from vision.compliance.stats import RateEstimate, ValidationCounts, lang_reiczig
 from vision.config import VisionConfig
 from vision.errors import VisionError
 from vision.outcome import Outcome
-from vision.store.database import CountRow, Store, from_epoch
+from vision.store.database import CountRow, Store
+from vision.store.schema import from_epoch
 
 BUCKET_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 

@@ -53,7 +53,8 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, Statement
 
 from vision.errors import VisionError
 from vision.evidence.writer import EvidenceFile
-from vision.store.database import Store, epoch, observation_row
+from vision.store.database import Store, observation_row
+from vision.store.schema import epoch
 from vision.tracking.observation import Observation
 
 log = logging.getLogger(__name__)
