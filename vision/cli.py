@@ -376,6 +376,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rebuild_rollups(args: argparse.Namespace) -> int:
+    import time
+
+    from vision.config import load_config
+    from vision.store import open_store
+
+    config = load_config(args.config)
+    store = open_store(_store_url(args, config))
+    try:
+        started = time.perf_counter()
+        rows = store.rebuild_rollups()
+        print(
+            f"rollups rebuilt from {store.count_observations()} observations: {rows} hourly rows"
+            f" ({time.perf_counter() - started:.1f} s)"
+        )
+    finally:
+        store.close()
+    return 0
+
+
 def _store_url(args: argparse.Namespace, config) -> str:
     from vision.store.database import resolve_store_url
 
@@ -522,6 +542,14 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("-v", "--verbose", action="store_true")
     _add_server_options(serve)
     serve.set_defaults(handler=_cmd_serve)
+
+    rebuild = commands.add_parser(
+        "rebuild-rollups",
+        help="recount the store's hourly rollups from its observations (after a bulk load or a restore)",
+    )
+    rebuild.add_argument("config", type=Path)
+    rebuild.add_argument("--store", help=f"store URL (overrides ${STORE_ENV} and the config's store.url)")
+    rebuild.set_defaults(handler=_cmd_rebuild_rollups)
 
     worker = commands.add_parser(
         "worker", help="claim cameras of a config through the store (PostgreSQL) and run them; many may share one"

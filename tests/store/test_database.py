@@ -213,7 +213,7 @@ def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_rows(store_url):
 
     upgraded = open_store(url)
     try:
-        assert upgraded.schema_version() == SCHEMA_VERSION == 5
+        assert upgraded.schema_version() == SCHEMA_VERSION == 6
         columns = {column["name"] for column in sa.inspect(upgraded.engine).get_columns("observations")}
         assert {"vehicle_track_id", "riders_on_vehicle", "obs_key", "worker_id"} <= columns
         (old,) = upgraded.observations()
@@ -234,7 +234,7 @@ def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_rows(store_url):
         (point,) = RateService(upgraded).rates(T0, T0 + timedelta(hours=1))
         assert (point.compliant, point.non_rider, point.passengers, point.n) == (2, 1, 1, 2)
         upgraded.migrate()  # idempotent: a second open finds the head revision and changes nothing
-        assert upgraded.schema_version() == 5
+        assert upgraded.schema_version() == 6
         with upgraded.engine.connect() as connection:  # the migrated schema is exactly the code's
             assert compare_metadata(MigrationContext.configure(connection), metadata) == []
     finally:
@@ -247,7 +247,7 @@ def test_a_store_written_by_the_previous_release_keeps_every_row(tmp_path):
     shutil.copy(DATA / "store-schema2.db", path)
     store = open_store(f"sqlite:///{path}")
     try:
-        assert store.schema_version() == 5
+        assert store.schema_version() == 6
         rows = store.observations(limit=100)
         assert len(rows) == 12 and [r.track_id for r in rows] == list(range(12))
         assert [r.riders_on_vehicle for r in rows[:5]] == [2, 1, 1, 1, 2]

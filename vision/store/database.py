@@ -10,7 +10,8 @@ OS crash or power cut can lose the last commits).
 The schema changes through Alembic revisions (``vision/store/migrations/versions``), applied by
 :meth:`Store.migrate` whenever a ``vision`` command opens a store: 0001 the first schema, 0002
 rider linking (``observations.vehicle_track_id``, ``riders_on_vehicle``), 0003 many workers
-(leases, worker health, shared alert state, idempotency keys), 0004 evidence and audits. ``meta.schema_version`` mirrors
+(leases, worker health, shared alert state, idempotency keys), 0004 evidence and audits, 0005 fencing
+tokens and evidence in the store, 0006 the hourly rollups (:mod:`vision.store.counts`). ``meta.schema_version`` mirrors
 the revision as a number (1, 2, 3) for stores written before Alembic, which are stamped and
 upgraded in place.
 """
@@ -38,10 +39,11 @@ from vision.compliance.stats import ValidationCounts
 from vision.config import VisionConfig
 from vision.errors import StoreRefusedError, VisionError
 from vision.outcome import Outcome
+from vision.store import counts
+from vision.store.counts import CountRow
 from vision.store.schema import (
-    FloorDiv,
     _insert_new,
-    _number,
+    _insert_new_keys,
     _upsert,
     alert_state_table,
     audit_items_table,
@@ -64,32 +66,11 @@ from vision.store.schema import (
 )
 from vision.tracking.observation import Observation
 
-SCHEMA_VERSION = 5
-REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005"}  # schema_version -> Alembic revision
+SCHEMA_VERSION = 6
+REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005", 6: "0006"}  # schema_version -> Alembic revision
 MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 7_406_113  # pg_advisory_xact_lock key: one process migrates at a time
 NEVER = -1e18  # alert_state.last_sent_at of an alert never sent (finite: a REAL column everywhere)
-
-
-@dataclass(frozen=True)
-class CountRow:
-    """Observations of one site, category, local bucket, UTC offset and outcome.
-
-    ``bucket`` is ``floor((ended_at + utc_offset_s - daily_start_s) / bucket_seconds)`` (0 for one
-    whole-range bucket): with the offset of the site's zone at ``ended_at``, bucket ``k`` of a day
-    bucket is the local day ``k`` days after 1970-01-01. ``utc_offset_s`` tells apart two real
-    hours that a clock shows alike when daylight saving ends. ``shared_vehicle`` is how many of
-    those ``count`` observations had ``riders_on_vehicle >= 2`` (a head that shared its
-    two-wheeler with another head).
-    """
-
-    site_id: str
-    category: str
-    bucket: int
-    utc_offset_s: int
-    outcome: Outcome
-    count: int
-    shared_vehicle: int
 
 
 @dataclass(frozen=True)
@@ -439,7 +420,17 @@ class Store:
 
     @staticmethod
     def insert_observation_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> int:
-        return _insert_new(connection, observations_table, rows, "obs_key")
+        """Insert the rows whose key is new, and count exactly those in the rollups, in ``connection``'s
+        transaction; returns how many were new."""
+        keys = set(_insert_new_keys(connection, observations_table, rows, "obs_key"))
+        inserted = [row for row in rows if row.get("obs_key") in keys]
+        counts.add(connection, inserted)
+        return len(inserted)
+
+    def rebuild_rollups(self) -> int:
+        """Recount the rollups from the raw observations (one transaction); returns the hourly rows written."""
+        with self._begin() as connection:
+            return counts.rebuild(connection)
 
     def camera_up(self, run_id: int, camera_id: str, at: datetime, key: str | None = None) -> str:
         """Open an up-interval for a camera; returns its key for heartbeats and :meth:`camera_down`."""
@@ -977,65 +968,23 @@ class Store:
         sites and ``exclude_site_ids`` leaves some out (sites of another zone). Each row also says
         how many of its observations rode a shared two-wheeler (``riders_on_vehicle >= 2``).
         """
-        o = observations_table.c
-        offset: sa.ColumnElement[Any]
-        if len(utc_offsets) > 1:
-            offset = sa.case(
-                *[(o.ended_at < _number(to), _number(off)) for _, to, off in utc_offsets[:-1]],
-                else_=_number(utc_offsets[-1][2]),
-            )
-        else:
-            offset = _number(utc_offsets[0][2] if utc_offsets else 0)
-        daily_start, daily_length = daily if daily is not None else (0, 86400)
-        local = o.ended_at + offset - _number(daily_start)
-        group: list[sa.ColumnElement[Any]]
-        if bucket_seconds is None:
-            bucket: sa.ColumnElement[Any] = sa.literal_column("0")
-            offset_column: sa.ColumnElement[Any] = sa.literal_column("0")
-            group = []
-        else:
-            bucket = FloorDiv(local, _number(bucket_seconds))
-            offset_column = offset
-            # A constant in GROUP BY would read as a column position: group by the offset only when it varies.
-            group = [offset, bucket] if len(utc_offsets) > 1 else [bucket]
-        shared = sa.func.sum(sa.case((o.riders_on_vehicle >= 2, 1), else_=0))
-        query = (
-            sa.select(
-                o.site_id,
-                o.category,
-                bucket.label("bucket"),
-                offset_column.label("utc_offset"),
-                o.outcome,
-                sa.func.count().label("n"),
-                shared.label("shared"),
-            )
-            .where(o.ended_at >= epoch(start), o.ended_at < epoch(end))
-            .group_by(o.site_id, o.category, *group, o.outcome)
-            .order_by(o.site_id, o.category)
+        query = counts.CountQuery(
+            epoch(start),
+            epoch(end),
+            bucket_seconds,
+            category,
+            run_id,
+            site_ids,
+            exclude_site_ids,
+            utc_offsets,
+            daily,
         )
-        if daily is not None:
-            query = query.where(local - FloorDiv(local, _number(86400)) * _number(86400) < _number(daily_length))
-        if site_ids is not None:
-            query = query.where(o.site_id.in_(sorted(site_ids)))
-        if exclude_site_ids:
-            query = query.where(o.site_id.not_in(sorted(exclude_site_ids)))
-        if category is not None:
-            query = query.where(o.category == category)
-        if run_id is not None:
-            query = query.where(o.run_id == run_id)
+        return self.counts_of(query)
+
+    def counts_of(self, query: counts.CountQuery) -> list[CountRow]:
+        """:meth:`counts` for a prepared query (whole hours from the rollups, see :mod:`vision.store.counts`)."""
         with self._begin() as connection:
-            return [
-                CountRow(
-                    site_id=row.site_id,
-                    category=row.category,
-                    bucket=int(row.bucket),
-                    utc_offset_s=int(row.utc_offset),
-                    outcome=Outcome(row.outcome),
-                    count=row.n,
-                    shared_vehicle=int(row.shared or 0),
-                )
-                for row in connection.execute(query)
-            ]
+            return counts.count_rows(connection, query)
 
     def uptime_intervals(self, start: datetime, end: datetime) -> list[tuple[str, float, float]]:
         """``(camera_id, from, to)`` epoch-second intervals in which each camera delivered frames."""
@@ -1075,10 +1024,8 @@ class Store:
 
     def outcome_totals(self) -> list[tuple[str, str, str, int]]:
         """All-time ``(site_id, category, outcome, count)``: monotonic, the basis of a Prometheus counter."""
-        o = observations_table.c
-        query = sa.select(o.site_id, o.category, o.outcome, sa.func.count()).group_by(o.site_id, o.category, o.outcome)
         with self._begin() as connection:
-            return [(row[0], row[1], row[2], int(row[3])) for row in connection.execute(query)]
+            return counts.outcome_totals(connection)
 
     def count_observations(self) -> int:
         with self._begin() as connection:

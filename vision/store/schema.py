@@ -207,6 +207,29 @@ audit_marks_table = sa.Table(
 )
 
 
+observation_rollups_table = sa.Table(  # schema 6: kept by the writer with the rows (vision/store/counts.py)
+    "observation_rollups",
+    metadata,
+    sa.Column("hour", sa.Float, nullable=False),  # epoch s of the UTC hour the observations ended in
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("category", sa.String(16), nullable=False),
+    sa.Column("camera_id", sa.String(64), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("shared", sa.Integer, nullable=False),  # of them, riders_on_vehicle >= 2
+    sa.PrimaryKeyConstraint("hour", "site_id", "category", "camera_id", "outcome"),
+)
+
+outcome_totals_table = sa.Table(  # schema 6: all-time counts per site, category and outcome (the scrape's)
+    "outcome_totals",
+    metadata,
+    sa.Column("site_id", sa.String(64), primary_key=True),
+    sa.Column("category", sa.String(16), primary_key=True),
+    sa.Column("outcome", sa.String(16), primary_key=True),
+    sa.Column("n", sa.BigInteger, nullable=False),
+)
+
+
 def epoch(moment: datetime) -> float:
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment.isoformat()}: the store needs zone-aware times")
@@ -222,17 +245,21 @@ def _dialect_insert(connection: Connection, table: sa.Table) -> postgresql.Inser
     return postgresql.insert(table) if connection.dialect.name == "postgresql" else sqlite.insert(table)
 
 
-def _insert_new(connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], key: str) -> int:
-    """INSERT rows whose ``key`` column is not in the table yet; returns how many were new.
+def _insert_new_keys(connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], key: str) -> list[Any]:
+    """INSERT rows whose ``key`` column is not in the table yet; returns the keys of those that were new.
 
     ``ON CONFLICT DO NOTHING`` on both dialects: the unique index on ``key`` decides, so two
     writers (or one replaying its spool) cannot store a row twice.
     """
     if not rows:
-        return 0
+        return []
     statement = _dialect_insert(connection, table).on_conflict_do_nothing(index_elements=[key])
-    inserted = connection.execute(statement.values(list(rows)).returning(table.c[key]))
-    return len(inserted.all())
+    return list(connection.execute(statement.values(list(rows)).returning(table.c[key])).scalars())
+
+
+def _insert_new(connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], key: str) -> int:
+    """:func:`_insert_new_keys`, counted."""
+    return len(_insert_new_keys(connection, table, rows, key))
 
 
 def _upsert(connection: Connection, table: sa.Table, row: dict[str, Any], key: str = "id") -> None:

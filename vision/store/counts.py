@@ -1,0 +1,237 @@
+"""Counting observations: hourly rollups kept by the writer, and the one count query that reads them.
+
+Every rate, series, report and ``/metrics`` scrape is a count of observations per site, category,
+local bucket and outcome. A city's year is tens of millions of rows, so the writer keeps two
+rollups in the **same transaction** as the rows it inserts (:func:`add`, exactly once: only rows
+that were new are counted, so a retried write or a spool replay adds nothing):
+
+- ``observation_rollups``: per UTC hour, site, category, camera and outcome, the count and how many
+  rode a shared two-wheeler;
+- ``outcome_totals``: per site, category and outcome, all time (the scrape's counters).
+
+:func:`count_rows` answers from the rollups whenever an hour is the finest thing the question asks
+about (buckets of whole hours or days, zones whose offsets are whole hours, daily periods starting
+and ending on the hour), and from the raw rows for the part of the range that is not whole hours
+(the edges of a rolling window) and for everything else (a run, a half-hour zone, minutes). Raw
+rows stay the source of truth: :func:`rebuild` recounts both rollups from them (``vision
+rebuild-rollups``), and the tests compare the two on both dialects, after a spool replay too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from vision.outcome import Outcome
+from vision.store.schema import (
+    FloorDiv,
+    _dialect_insert,
+    _number,
+    observation_rollups_table,
+    observations_table,
+    outcome_totals_table,
+)
+
+HOUR = 3600
+
+
+@dataclass(frozen=True)
+class CountRow:
+    """Observations of one site, category, local bucket, UTC offset and outcome.
+
+    ``bucket`` is ``floor((ended_at + utc_offset_s - daily_start_s) / bucket_seconds)`` (0 for one
+    whole-range bucket): with the offset of the site's zone at ``ended_at``, bucket ``k`` of a day
+    bucket is the local day ``k`` days after 1970-01-01. ``utc_offset_s`` tells apart two real
+    hours that a clock shows alike when daylight saving ends. ``shared_vehicle`` is how many of
+    those ``count`` observations had ``riders_on_vehicle >= 2`` (a head that shared its
+    two-wheeler with another head).
+    """
+
+    site_id: str
+    category: str
+    bucket: int
+    utc_offset_s: int
+    outcome: Outcome
+    count: int
+    shared_vehicle: int
+
+
+@dataclass(frozen=True)
+class CountQuery:
+    """What :func:`count_rows` counts (see :meth:`vision.store.database.Store.counts`)."""
+
+    start: float  # epoch s, inclusive
+    end: float  # epoch s, exclusive
+    bucket_seconds: int | None
+    category: str | None = None
+    run_id: int | None = None
+    site_ids: Collection[str] | None = None
+    exclude_site_ids: Collection[str] = ()
+    utc_offsets: Sequence[tuple[float, float, int]] = ()
+    daily: tuple[int, int] | None = None
+
+    def hourly(self) -> bool:
+        """Whether every observation of one UTC hour lands in one bucket: then rollups can answer."""
+        whole = [self.bucket_seconds or HOUR, *(self.daily or ())]
+        whole += [offset for _, _, offset in self.utc_offsets]
+        whole += [to for _, to, _ in self.utc_offsets[:-1]]  # where the zone's offset changes
+        return self.run_id is None and all(value % HOUR == 0 for value in whole)
+
+
+def _increments(rows: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rollup and total increments of inserted observation rows (keys sorted: one lock order)."""
+    hourly: dict[tuple[float, str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    totals: dict[tuple[str, str, str], int] = defaultdict(int)
+    for row in rows:
+        hour = math.floor(row["ended_at"] / HOUR) * HOUR
+        shared = int((row.get("riders_on_vehicle") or 0) >= 2)
+        counts = hourly[(hour, row["site_id"], row["category"], row["camera_id"], row["outcome"])]
+        counts[0] += 1
+        counts[1] += shared
+        totals[(row["site_id"], row["category"], row["outcome"])] += 1
+    rollups = [
+        {
+            "hour": hour,
+            "site_id": site,
+            "category": category,
+            "camera_id": camera,
+            "outcome": outcome,
+            "n": n,
+            "shared": s,
+        }
+        for (hour, site, category, camera, outcome), (n, s) in sorted(hourly.items())
+    ]
+    total_rows = [
+        {"site_id": site, "category": category, "outcome": outcome, "n": n}
+        for (site, category, outcome), n in sorted(totals.items())
+    ]
+    return rollups, total_rows
+
+
+def _add_to(connection: Connection, table: sa.Table, rows: list[dict[str, Any]], counters: Sequence[str]) -> None:
+    if not rows:
+        return
+    statement = _dialect_insert(connection, table).values(rows)
+    keys = [column.name for column in table.primary_key.columns]
+    increments = {name: table.c[name] + statement.excluded[name] for name in counters}
+    connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=increments))
+
+
+def add(connection: Connection, inserted: Sequence[dict[str, Any]]) -> None:
+    """Count observation rows the caller has just inserted, in its transaction."""
+    rollups, totals = _increments(inserted)
+    _add_to(connection, observation_rollups_table, rollups, ("n", "shared"))
+    _add_to(connection, outcome_totals_table, totals, ("n",))
+
+
+def rebuild(connection: Connection) -> int:
+    """Recount both rollups from the raw rows (in the caller's transaction); returns the rollup rows written."""
+    o = observations_table.c
+    hour = FloorDiv(o.ended_at, _number(HOUR)) * _number(HOUR)
+    shared = sa.func.sum(sa.case((o.riders_on_vehicle >= 2, 1), else_=0))
+    connection.execute(sa.delete(observation_rollups_table))
+    connection.execute(sa.delete(outcome_totals_table))
+    hourly = sa.select(hour, o.site_id, o.category, o.camera_id, o.outcome, sa.func.count(), shared).group_by(
+        hour, o.site_id, o.category, o.camera_id, o.outcome
+    )
+    columns = ["hour", "site_id", "category", "camera_id", "outcome", "n", "shared"]
+    connection.execute(sa.insert(observation_rollups_table).from_select(columns, hourly))
+    totals = sa.select(o.site_id, o.category, o.outcome, sa.func.count()).group_by(o.site_id, o.category, o.outcome)
+    connection.execute(sa.insert(outcome_totals_table).from_select(["site_id", "category", "outcome", "n"], totals))
+    # rowcount of INSERT ... SELECT is -1 on SQLite: count what is there.
+    return int(connection.execute(sa.select(sa.func.count()).select_from(observation_rollups_table)).scalar_one())
+
+
+def _select(query: CountQuery, source: sa.Table, start: float, end: float) -> sa.Select[Any]:
+    """The count query over ``[start, end)`` of raw rows (``observations``) or of rollups (whole hours)."""
+    raw = source is observations_table
+    c = source.c
+    time = c.ended_at if raw else c.hour
+    offsets = query.utc_offsets
+    offset: sa.ColumnElement[Any]
+    if len(offsets) > 1:
+        offset = sa.case(
+            *[(time < _number(to), _number(off)) for _, to, off in offsets[:-1]], else_=_number(offsets[-1][2])
+        )
+    else:
+        offset = _number(offsets[0][2] if offsets else 0)
+    daily_start, daily_length = query.daily if query.daily is not None else (0, 86400)
+    local = time + offset - _number(daily_start)
+    group: list[sa.ColumnElement[Any]]
+    if query.bucket_seconds is None:
+        bucket: sa.ColumnElement[Any] = sa.literal_column("0")
+        offset_column: sa.ColumnElement[Any] = sa.literal_column("0")
+        group = []
+    else:
+        bucket = FloorDiv(local, _number(query.bucket_seconds))
+        offset_column = offset
+        # A constant in GROUP BY would read as a column position: group by the offset only when it varies.
+        group = [offset, bucket] if len(offsets) > 1 else [bucket]
+    if raw:
+        n: sa.ColumnElement[Any] = sa.func.count()
+        shared: sa.ColumnElement[Any] = sa.func.sum(sa.case((c.riders_on_vehicle >= 2, 1), else_=0))
+    else:
+        n, shared = sa.func.sum(c.n), sa.func.sum(c.shared)
+    statement = (
+        sa.select(
+            c.site_id,
+            c.category,
+            bucket.label("bucket"),
+            offset_column.label("utc_offset"),
+            c.outcome,
+            n.label("n"),
+            shared.label("shared"),
+        )
+        .where(time >= _number(start), time < _number(end))
+        .group_by(c.site_id, c.category, *group, c.outcome)
+    )
+    if query.daily is not None:
+        statement = statement.where(local - FloorDiv(local, _number(86400)) * _number(86400) < _number(daily_length))
+    if query.site_ids is not None:
+        statement = statement.where(c.site_id.in_(sorted(query.site_ids)))
+    if query.exclude_site_ids:
+        statement = statement.where(c.site_id.not_in(sorted(query.exclude_site_ids)))
+    if query.category is not None:
+        statement = statement.where(c.category == query.category)
+    if query.run_id is not None:
+        statement = statement.where(c.run_id == query.run_id)
+    return statement
+
+
+def count_rows(connection: Connection, query: CountQuery, rollups: bool = True) -> list[CountRow]:
+    """Counts for ``query``: whole hours from the rollups when :meth:`CountQuery.hourly`, the rest from raw
+    rows (all of it from raw rows with ``rollups=False``: the truth the tests compare with)."""
+    parts: list[tuple[sa.Table, float, float]] = [(observations_table, query.start, query.end)]
+    if rollups and query.hourly():
+        first, last = math.ceil(query.start / HOUR) * HOUR, math.floor(query.end / HOUR) * HOUR
+        if first < last:
+            parts = [
+                (observations_table, query.start, first),
+                (observation_rollups_table, first, last),
+                (observations_table, last, query.end),
+            ]
+    totals: dict[tuple[str, str, int, int, str], list[int]] = defaultdict(lambda: [0, 0])
+    for source, start, end in parts:
+        if start >= end:
+            continue
+        for row in connection.execute(_select(query, source, start, end)):
+            counts = totals[(row.site_id, row.category, int(row.bucket), int(row.utc_offset), row.outcome)]
+            counts[0] += int(row.n)
+            counts[1] += int(row.shared or 0)
+    return [
+        CountRow(site, category, bucket, offset, Outcome(outcome), n, shared)
+        for (site, category, bucket, offset, outcome), (n, shared) in sorted(totals.items())
+    ]
+
+
+def outcome_totals(connection: Connection) -> list[tuple[str, str, str, int]]:
+    """All-time ``(site_id, category, outcome, count)`` from the totals rollup (a handful of rows)."""
+    t = outcome_totals_table.c
+    query = sa.select(t.site_id, t.category, t.outcome, t.n).order_by(t.site_id, t.category, t.outcome)
+    return [(row.site_id, row.category, row.outcome, int(row.n)) for row in connection.execute(query)]
