@@ -40,7 +40,7 @@ from vision.config import VisionConfig
 from vision.errors import StoreRefusedError, VisionError
 from vision.outcome import Outcome
 from vision.store import counts
-from vision.store.counts import CountRow
+from vision.store.counts import CountQuery, CountRow
 from vision.store.schema import (
     _insert_new,
     _insert_new_keys,
@@ -968,7 +968,7 @@ class Store:
         sites and ``exclude_site_ids`` leaves some out (sites of another zone). Each row also says
         how many of its observations rode a shared two-wheeler (``riders_on_vehicle >= 2``).
         """
-        query = counts.CountQuery(
+        query = CountQuery(
             epoch(start),
             epoch(end),
             bucket_seconds,
@@ -981,7 +981,7 @@ class Store:
         )
         return self.counts_of(query)
 
-    def counts_of(self, query: counts.CountQuery) -> list[CountRow]:
+    def counts_of(self, query: CountQuery) -> list[CountRow]:
         """:meth:`counts` for a prepared query (whole hours from the rollups, see :mod:`vision.store.counts`)."""
         with self._begin() as connection:
             return counts.count_rows(connection, query)
