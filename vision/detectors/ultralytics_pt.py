@@ -25,7 +25,7 @@ class UltralyticsDetector:
         except ImportError as error:
             raise VisionError(
                 "the ultralytics backend (.pt models) needs the training extra: "
-                "pip install -e '.[train]' (see README, 'Training extra')"
+                "pip install -e '.[train]' (see README.md, 'Training extra')"
             ) from error
         if not spec.path.is_file():
             raise VisionError(f"model file not found: {spec.path}")
