@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from vision.api import schemas
 from vision.api.context import UNPROCESSABLE, Context, known_site, zoned
 from vision.categories import Category
-from vision.compliance.rates import BUCKET_SECONDS, RatePoint
+from vision.compliance.rates import BUCKET_SECONDS, RatePoint, RateService
 from vision.errors import VisionError
 
 router = APIRouter(prefix="/api/v1/compliance", tags=["compliance"])
@@ -22,7 +22,8 @@ MAX_POINTS = 50_000  # per request: a year of hourly points for several sites
 Bucket = Literal["minute", "hour", "day", "range"]
 
 
-def to_schema(point: RatePoint) -> schemas.RatePoint:
+def to_schema(point: RatePoint, rates: RateService) -> schemas.RatePoint:
+    """A point as the API shows it; ``rates`` judges it against its site's target (one rule everywhere)."""
     adjusted = point.adjusted
     return schemas.RatePoint(
         start=point.start,
@@ -42,6 +43,7 @@ def to_schema(point: RatePoint) -> schemas.RatePoint:
         adjusted_source=point.adjusted_source,
         coverage_s=point.coverage_s,
         low_sample=point.low_sample,
+        confidently_below=rates.confidently_below(point),
     )
 
 
@@ -73,7 +75,7 @@ def _series(
         raise HTTPException(UNPROCESSABLE, str(error)) from error
     grouped: dict[tuple[str, str], list[schemas.RatePoint]] = {}
     for point in points:
-        grouped.setdefault((point.site_id, point.category), []).append(to_schema(point))
+        grouped.setdefault((point.site_id, point.category), []).append(to_schema(point, ctx.rates))
     return [
         schemas.Series(
             site_id=site_id,
@@ -207,7 +209,7 @@ def current(
                 window_end=end,
                 threshold=threshold,
                 confidently_below=confidently_below,
-                point=to_schema(point),
+                point=to_schema(point, ctx.rates),
             )
         )
     keys = {

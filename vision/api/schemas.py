@@ -114,6 +114,9 @@ class RatePoint(_Out):
     )
     coverage_s: float = Field(description="Camera-seconds of frames delivered in the window.")
     low_sample: bool
+    confidently_below: bool = Field(
+        description="The whole interval lies under the site's target, on enough observations (the rule alerts use)."
+    )
 
 
 class Series(_Out):

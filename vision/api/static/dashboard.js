@@ -175,78 +175,6 @@ import { createSiteMap } from "./map.js";
     box.append(list);
   }
 
-  // ---------- statistics (for "all data", summed from day points) ----------
-  function inverseNormal(p) {
-    // Acklam's rational approximation of the standard normal quantile (relative error < 1.2e-9).
-    const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
-    const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
-    const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-    const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
-    const plow = 0.02425;
-    if (p < plow) {
-      const q = Math.sqrt(-2 * Math.log(p));
-      return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-    }
-    if (p > 1 - plow) return -inverseNormal(1 - p);
-    const q = p - 0.5;
-    const r = q * q;
-    return ((((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q) / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
-  }
-
-  function wilson(successes, n, confidence) {
-    if (n === 0) return { rate: null, low: null, high: null };
-    const z = inverseNormal(0.5 + confidence / 2);
-    const p = successes / n;
-    const denominator = 1 + (z * z) / n;
-    const centre = (p + (z * z) / (2 * n)) / denominator;
-    const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / denominator;
-    return { rate: p, low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
-  }
-
-  // The API does not publish min_n; bound it by the flags it puts on points (n < min_n is low_sample).
-  function lowSampleRule(points) {
-    let atLeast = 1;
-    let atMost = Infinity;
-    for (const p of points) {
-      if (p.low_sample) atLeast = Math.max(atLeast, p.n + 1);
-      else atMost = Math.min(atMost, p.n);
-    }
-    return (n) => (n >= atMost ? false : n < atLeast ? true : n < 30);
-  }
-
-  function aggregate(series) {
-    const isLow = lowSampleRule(series.flatMap((s) => s.points));
-    return series
-      .filter((s) => s.points.length)
-      .map((s) => {
-        const points = s.points;
-        if (points.length === 1) return { site_id: s.site_id, category: s.category, point: points[0] };
-        const sum = (key) => points.reduce((total, p) => total + p[key], 0);
-        const compliant = sum("compliant");
-        const nonCompliant = sum("non_compliant");
-        const n = compliant + nonCompliant;
-        const estimate = wilson(compliant, n, s.confidence);
-        return {
-          site_id: s.site_id,
-          category: s.category,
-          point: {
-            start: points[0].start,
-            end: points[points.length - 1].end,
-            compliant,
-            non_compliant: nonCompliant,
-            undetermined: sum("undetermined"),
-            n,
-            ...estimate,
-            adjusted_rate: null,
-            adjusted_low: null,
-            adjusted_high: null,
-            coverage_s: sum("coverage_s"),
-            low_sample: isLow(n),
-          },
-        };
-      });
-  }
-
   // ---------- loading ----------
   function siteById(id) {
     return state.sites.find((s) => s.id === id);
@@ -332,15 +260,25 @@ import { createSiteMap } from "./map.js";
       state.window = "all";
       $("window-select").value = "all";
     }
+    // All data: each site's rate, interval and low-sample flag over the whole range from the API
+    // (bucket=range: the same statistics as everywhere else, never recomputed here), and its days
+    // for the caption and the trend's range.
     const from = new Date(now.getTime() - ALL_DAYS * 86400000);
-    const query = `bucket=day&from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(now.toISOString())}`;
-    const response = await getJSON(`${API}/compliance/series?${query}`);
+    const span = `from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(now.toISOString())}`;
+    const [whole, response] = await Promise.all([
+      getJSON(`${API}/compliance/series?bucket=range&${span}`),
+      getJSON(`${API}/compliance/series?bucket=day&${span}`),
+    ]);
     state.daySeries = response.series;
-    state.rows = aggregate(response.series).map((row) => {
-      const threshold = thresholdOf(row.site_id);
-      const p = row.point;
-      return { ...row, threshold, confidently_below: p.high !== null && p.high < threshold && !p.low_sample };
-    });
+    state.rows = whole.series
+      .filter((s) => s.points.length)
+      .map((s) => ({
+        site_id: s.site_id,
+        category: s.category,
+        threshold: thresholdOf(s.site_id),
+        confidently_below: s.points[0].confidently_below,
+        point: s.points[0],
+      }));
     const points = response.series.flatMap((s) => s.points);
     state.shown = {
       mode: "all",

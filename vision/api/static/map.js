@@ -75,7 +75,7 @@ export function createSiteMap(container, view, t) {
       });
       marker.bindPopup(site.popup, { maxWidth: 360 });
       if (sites.length <= NAMED_UP_TO) {
-        marker.bindTooltip(site.name, { permanent: true, direction: "right", offset: L.point(10, 0), className: "site-name" });
+        marker.bindTooltip(site.name, { permanent: true, direction: "auto", offset: L.point(10, 0), className: "site-name" });
       }
       markers.set(site.id, marker);
     }
