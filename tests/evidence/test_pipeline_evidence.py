@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 from datetime import UTC, datetime
@@ -32,7 +33,7 @@ WHOLE_RANGE = (datetime(1970, 1, 2, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC
 def run(tmp_path: Path, **evidence) -> tuple:
     spec = write_helmet_spec(tmp_path, 480)
     config = {
-        "sites": [{"id": "gate", "name": "Gate"}],
+        "sites": [{"id": "gate", "name": "Gate", "timezone": "Asia/Shanghai"}],
         "cameras": [
             {
                 "id": "cam",
@@ -238,6 +239,8 @@ def test_the_review_page_shows_crops_with_the_token_and_marks(demo, tmp_path):
     for url in serve(create_app(config, store)):
         without = browse(CHROMIUM, tmp_path / "a", f"{url}/review?site=gate", "--dump-dom").stdout
         assert without.count('class="review-item"') == len(rows)
+        # Times as the gate's clock showed them (07:30 in Shanghai), whatever the browser's zone.
+        assert re.search(r"Nov 2, 2026, 7:30:\d\d\s?AM \(Asia/Shanghai\)", without), "the site's local time"
         assert "the token shows the crop" in without and 'src="blob:' not in without
         with_token = browse(CHROMIUM, tmp_path / "b", f"{url}/review?site=gate#token={TOKEN}", "--dump-dom").stdout
         assert with_token.count('src="blob:') == len(rows)  # every crop fetched with the token
@@ -247,6 +250,7 @@ def test_the_review_page_shows_crops_with_the_token_and_marks(demo, tmp_path):
             CHROMIUM, tmp_path / "c", f"{url}/review?site=gate", "--accept-lang=zh-CN", "--dump-dom"
         ).stdout
         assert ">复核与核查</h1>" in chinese and ">Review and audit<" not in chinese
+        assert re.search(r"2026年11月2日 07:30:\d\d \(Asia/Shanghai\)", chinese), "and in the page's language"
 
 
 def test_bad_review_requests_are_named(demo):

@@ -33,6 +33,18 @@
     return node;
   };
 
+  // A time as the site's clock showed it, in the page's language (not the browser's zone): the demo's
+  // 07:30 at a Shanghai gate reads 07:30 wherever the reviewer sits.
+  function siteTime(iso) {
+    const site = (window.visionSites || []).find((s) => s.id === state.site);
+    const format = new Intl.DateTimeFormat(document.documentElement.lang || "en", {
+      timeZone: site ? site.timezone : "UTC",
+      dateStyle: "medium",
+      timeStyle: "medium",
+    });
+    return `${format.format(new Date(iso))} (${site ? site.timezone : "UTC"})`;
+  }
+
   function showError(message) {
     const box = $("errors");
     box.textContent = message;
@@ -98,7 +110,7 @@
       { class: "review-item", "data-id": String(item.id), "data-outcome": item.outcome },
       img,
       el("strong", { text: t(OUTCOMES[item.outcome] || item.outcome) }),
-      el("span", { class: "muted", text: `${item.camera_id} · ${new Date(item.ended_at).toLocaleString()}` }),
+      el("span", { class: "muted", text: `${item.camera_id} · ${siteTime(item.ended_at)}` }),
       el("span", { class: "buttons" }, ...buttons),
       label,
     );
