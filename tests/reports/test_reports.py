@@ -204,6 +204,34 @@ def test_csv_has_a_row_per_site_and_day_and_adds_up(config_path, tmp_path):
     ]
 
 
+def test_the_report_and_the_api_write_a_rate_alike(config_path, tmp_path):
+    """One serialiser (vision/compliance/rows.py): the same day of the same site reads the same in both CSVs."""
+    from fastapi.testclient import TestClient
+
+    from vision.api import create_app
+    from vision.compliance.rows import RATE_FIELDS
+    from vision.store import open_store
+
+    out = tmp_path / "report.csv"
+    assert run_report(config_path, "--from", FROM, "--to", TO, "--format", "csv", "--out", out, "-q") == 0
+    report = {(r["site_id"], r["start"]): r for r in csv.DictReader(io.StringIO(out.read_text())) if not r["period"]}
+    config = load_config(config_path)
+    store = open_store(config.store.url)
+    try:
+        answer = TestClient(create_app(config, store)).get(
+            "/api/v1/compliance/series.csv", params={"from": FROM, "to": TO, "bucket": "day"}
+        )
+    finally:
+        store.close()
+    api = {(r["site_id"], r["start"]): r for r in csv.DictReader(io.StringIO(answer.text))}
+    assert api.keys() == report.keys() and len(api) == 9
+    for key, row in api.items():
+        # adjusted_*: the report's rate service reads the model cards, the API's here does not.
+        shared = [f for f in RATE_FIELDS if not f.startswith("adjusted")]
+        assert {f: row[f] for f in shared} == {f: report[key][f] for f in shared}, key
+    assert {row["low_sample"] for row in api.values()} == {"true", "false"}
+
+
 def test_site_category_hour_filters_and_missing_model_specs(config_path, tmp_path, capsys):
     # The same store through a config whose model specs are not on this machine: no adjusted rates, a warning.
     (tmp_path / "elsewhere").mkdir()

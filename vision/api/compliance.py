@@ -14,6 +14,7 @@ from vision.api import schemas
 from vision.api.context import UNPROCESSABLE, Context, known_site, zoned
 from vision.categories import Category
 from vision.compliance.rates import BUCKET_SECONDS, RatePoint, RateService
+from vision.compliance.rows import RATE_FIELDS, csv_row, rate_fields
 from vision.errors import VisionError
 
 router = APIRouter(prefix="/api/v1/compliance", tags=["compliance"])
@@ -23,28 +24,8 @@ Bucket = Literal["minute", "hour", "day", "range"]
 
 
 def to_schema(point: RatePoint, rates: RateService) -> schemas.RatePoint:
-    """A point as the API shows it; ``rates`` judges it against its site's target (one rule everywhere)."""
-    adjusted = point.adjusted
-    return schemas.RatePoint(
-        start=point.start,
-        end=point.end,
-        compliant=point.compliant,
-        non_compliant=point.non_compliant,
-        undetermined=point.undetermined,
-        non_rider=point.non_rider,
-        passengers=point.passengers,
-        n=point.n,
-        rate=point.estimate.rate,
-        low=point.estimate.low,
-        high=point.estimate.high,
-        adjusted_rate=adjusted.rate if adjusted else None,
-        adjusted_low=adjusted.low if adjusted else None,
-        adjusted_high=adjusted.high if adjusted else None,
-        adjusted_source=point.adjusted_source,
-        coverage_s=point.coverage_s,
-        low_sample=point.low_sample,
-        confidently_below=rates.confidently_below(point),
-    )
+    """A point as the API shows it (:func:`~vision.compliance.rows.rate_fields`, judged by ``rates``)."""
+    return schemas.RatePoint.model_validate(rate_fields(point, rates.confidently_below(point)))
 
 
 def _series(
@@ -126,25 +107,7 @@ def series(
     return schemas.SeriesResponse(start=start, end=end, series=_series(ctx, site, category, start, end, bucket, period))
 
 
-CSV_COLUMNS = (
-    "site_id",
-    "category",
-    "period",
-    "start",
-    "end",
-    "compliant",
-    "non_compliant",
-    "undetermined",
-    "non_rider",
-    "passengers",
-    "n",
-    "rate",
-    "low",
-    "high",
-    "adjusted_rate",
-    "coverage_s",
-    "low_sample",
-)
+CSV_COLUMNS = ("site_id", "category", "period", *RATE_FIELDS)
 
 
 @router.get("/series.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
@@ -164,12 +127,7 @@ def series_csv(
     for one in _series(ctx, site, category, start, end, bucket, period):
         for point in one.points:
             row = {"site_id": one.site_id, "category": one.category, "period": one.period, **point.model_dump()}
-            writer.writerow(
-                [
-                    v.isoformat() if isinstance(v, datetime) else ("" if v is None else v)
-                    for v in (row[c] for c in CSV_COLUMNS)
-                ]
-            )
+            writer.writerow(csv_row(row, CSV_COLUMNS))
     filename = f"compliance-{period or bucket}-{start:%Y%m%dT%H%M}-{end:%Y%m%dT%H%M}.csv"
     return Response(
         buffer.getvalue(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -66,6 +66,12 @@ class RatePoint:
         return self.compliant + self.non_compliant
 
 
+def confidently_below(point: RatePoint, threshold: float) -> bool:
+    """The whole interval under ``threshold``, on at least the minimum of decided observations."""
+    high = point.estimate.high
+    return high is not None and high < threshold and not point.low_sample
+
+
 def detector_errors(config: VisionConfig) -> dict[str, DetectorError]:
     """Each category's measured verdict error, from the first camera spec of that category that has one."""
     from vision.detectors.spec import load_spec, measured_error
@@ -142,9 +148,8 @@ class RateService:
 
     def confidently_below(self, point: RatePoint) -> bool:
         """Whether the point's whole interval lies under its site's target, on enough observations: the
-        one rule alerts, the API's current rates and the dashboard's badge use."""
-        high = point.estimate.high
-        return high is not None and high < self.threshold(point.site_id) and not point.low_sample
+        one rule alerts, the API (its points, current rates and the dashboard's badge) and reports use."""
+        return confidently_below(point, self.threshold(point.site_id))
 
     def period(self, name: str) -> DailyPeriod:
         """The named daily period; VisionError listing the configured ones when unknown."""

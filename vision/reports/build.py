@@ -124,6 +124,7 @@ class SiteReport:
     zone: tzinfo = UTC
     periods: tuple[DailyPeriodReport, ...] = ()
     audit: AuditReport | None = None
+    threshold: float = 0.9  # the site's target
 
 
 @dataclass(frozen=True)
@@ -426,6 +427,7 @@ def build_report(
                 zone=rates.zone(site_id),
                 periods=tuple(daily_reports),
                 audit=audit,
+                threshold=rates.threshold(site_id),
             )
         )
     categories = sorted({site.category for site in reports})

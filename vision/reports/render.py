@@ -21,7 +21,8 @@ from tqdm import tqdm
 
 from vision import __version__
 from vision.compliance.clock import bucket_windows
-from vision.compliance.rates import BUCKET_SECONDS, RatePoint
+from vision.compliance.rates import BUCKET_SECONDS, RatePoint, confidently_below
+from vision.compliance.rows import RATE_FIELDS, csv_row, rate_fields
 from vision.compliance.stats import RateEstimate
 from vision.i18n import Translator
 from vision.reports.build import (
@@ -35,30 +36,7 @@ from vision.reports.build import (
     format_p,
 )
 
-CSV_COLUMNS = (
-    "site_id",
-    "site_name",
-    "category",
-    "bucket",
-    "period",
-    "start",
-    "end",
-    "compliant",
-    "non_compliant",
-    "undetermined",
-    "non_rider",
-    "passengers",
-    "n",
-    "rate",
-    "low",
-    "high",
-    "confidence",
-    "low_sample",
-    "adjusted_rate",
-    "adjusted_low",
-    "adjusted_high",
-    "coverage_s",
-)
+CSV_COLUMNS = ("site_id", "site_name", "category", "bucket", "period", "confidence", *RATE_FIELDS)
 
 COMPLIANT_COLOUR = "#2b6cb0"
 LOW_SAMPLE_COLOUR = "#dd6b20"
@@ -71,18 +49,9 @@ def escape(text: str) -> str:
     return attribute(text, quote=False)
 
 
-def _iso(moment: datetime) -> str:
-    """ISO 8601 with the offset of the moment's own zone (the site's), e.g. ``2026-11-02T07:00:00+08:00``."""
-    return moment.isoformat()
-
-
 def _window(point: RatePoint, period: Period) -> tuple[datetime, datetime]:
     """The part of a bucket inside the period (a day bucket may start before ``--from``)."""
     return max(point.start, period.start), min(point.end, period.end)
-
-
-def _share(value: float | None) -> str:
-    return "" if value is None else f"{value:.6f}"
 
 
 def _interval(estimate: RateEstimate | None, tr: Translator | None = None) -> str:
@@ -111,33 +80,10 @@ def render_csv(report: Report) -> str:
     ]
     for site, bucket, period_name, point in rows:
         start, end = _window(point, report.period)
-        adjusted = point.adjusted
-        writer.writerow(
-            (
-                site.site_id,
-                site.site_name,
-                site.category,
-                bucket,
-                period_name,
-                _iso(start),
-                _iso(end),
-                point.compliant,
-                point.non_compliant,
-                point.undetermined,
-                point.non_rider,
-                point.passengers,
-                point.n,
-                _share(point.estimate.rate),
-                _share(point.estimate.low),
-                _share(point.estimate.high),
-                report.confidence,
-                str(point.low_sample).lower(),
-                _share(adjusted.rate if adjusted else None),
-                _share(adjusted.low if adjusted else None),
-                _share(adjusted.high if adjusted else None),
-                f"{point.coverage_s:.1f}",
-            )
-        )
+        whose: dict[str, object] = {"site_id": site.site_id, "site_name": site.site_name, "category": site.category}
+        whose |= {"bucket": bucket, "period": period_name, "confidence": report.confidence}
+        below = confidently_below(point, site.threshold)
+        writer.writerow(csv_row(whose | rate_fields(point, below, start, end), CSV_COLUMNS))
     return buffer.getvalue()
 
 
