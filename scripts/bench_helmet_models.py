@@ -8,6 +8,10 @@ time is the whole ``detect`` call (letterbox, network, decode, NMS), ONNX Runtim
 ``--threads`` threads. The first spec is the reference of the ratio column::
 
     .venv/bin/python scripts/bench_helmet_models.py models/helmet-yolov12m.yaml models/helmet.yaml
+
+``--images FOLDER`` takes other frames, e.g. the committed face-mask photos for mask models::
+
+    .venv/bin/python scripts/bench_helmet_models.py OLD.yaml NEW.yaml --images tests/data/voc/mask/images
 """
 
 from __future__ import annotations
@@ -33,8 +37,10 @@ def main() -> int:
     parser.add_argument("specs", type=Path, nargs="+")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3, help="passes over the frames")
+    parser.add_argument("--images", type=Path, action="append", help="folder of frames (default: the helmet ones)")
     args = parser.parse_args()
-    frames = [cv2.imread(str(path)) for folder in IMAGES for path in sorted(folder.glob("*.jpg"))]
+    folders = args.images or IMAGES
+    frames = [cv2.imread(str(path)) for folder in folders for path in sorted(folder.glob("*.jpg"))]
     detectors = []
     for path in args.specs:
         spec = load_spec(path).model_copy(update={"threads": args.threads})
