@@ -9,7 +9,10 @@ time is the whole ``detect`` call (letterbox, network, decode, NMS), ONNX Runtim
 
     .venv/bin/python scripts/bench_helmet_models.py models/helmet-yolov12m.yaml models/helmet.yaml
 
-``--images FOLDER`` takes other frames, e.g. the committed face-mask photos for mask models::
+``--turns pass`` makes the specs take turns pass by pass instead of frame by frame: a model then
+runs warm, as a camera's model does between other models' batches (frame by frame, switching
+between a 40 MB and a 6 MB network every call slows both, the small one most). ``--images FOLDER``
+takes other frames, e.g. the committed face-mask photos for mask models::
 
     .venv/bin/python scripts/bench_helmet_models.py OLD.yaml NEW.yaml --images tests/data/voc/mask/images
 """
@@ -38,6 +41,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=3, help="passes over the frames")
     parser.add_argument("--images", type=Path, action="append", help="folder of frames (default: the helmet ones)")
+    parser.add_argument("--turns", choices=("frame", "pass"), default="frame", help="alternate per frame or per pass")
     args = parser.parse_args()
     folders = args.images or IMAGES
     frames = [cv2.imread(str(path)) for folder in folders for path in sorted(folder.glob("*.jpg"))]
@@ -49,13 +53,16 @@ def main() -> int:
         detectors.append((path, spec, detector))
     timings: dict[Path, list[float]] = {path: [] for path, _, _ in detectors}
     for _ in range(args.repeats):
-        for frame in frames:
-            for path, _, detector in detectors:
+        turns = [[(frame, d) for d in detectors] for frame in frames]
+        if args.turns == "pass":
+            turns = [[(frame, d) for frame in frames] for d in detectors]
+        for turn in turns:
+            for frame, (path, _, detector) in turn:
                 start = time.perf_counter()
                 detector.detect([frame])
                 timings[path].append((time.perf_counter() - start) * 1000)
     reference = statistics.median(timings[detectors[0][0]])
-    print(f"{len(frames)} frames × {args.repeats}, ONNX Runtime, {args.threads} threads, alternating\n")
+    print(f"{len(frames)} frames × {args.repeats}, ONNX Runtime, {args.threads} threads, taking turns by {args.turns}\n")
     print("| spec | input | file MB | ms/frame (median) | speed-up vs first |")
     print("|---|---|---|---|---|")
     for path, spec, _ in detectors:

@@ -90,7 +90,7 @@ CARDS = (
         DATASETS / "bike-helmet",
     ),
     Card("mask", ROOT / "models/mask-two-stage.yaml", ROOT / "models/mask-two-stage.md", DATASETS / "face-mask"),
-    Card("mask-yolo", ROOT / "models/mask-yolo.yaml", ROOT / "models/mask-yolov12m.md", DATASETS / "face-mask"),
+    Card("mask-yolo", ROOT / "models/mask-yolo.yaml", ROOT / "models/mask-yolo11n.md", DATASETS / "face-mask"),
     Card(
         "helmet-openvino",
         ROOT / "models/helmet-openvino.yaml",
