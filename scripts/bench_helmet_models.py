@@ -62,7 +62,7 @@ def main() -> int:
                 detector.detect([frame])
                 timings[path].append((time.perf_counter() - start) * 1000)
     reference = statistics.median(timings[detectors[0][0]])
-    print(f"{len(frames)} frames × {args.repeats}, ONNX Runtime, {args.threads} threads, taking turns by {args.turns}\n")
+    print(f"{len(frames)} frames × {args.repeats}, ONNX Runtime, {args.threads} threads, turns by {args.turns}\n")
     print("| spec | input | file MB | ms/frame (median) | speed-up vs first |")
     print("|---|---|---|---|---|")
     for path, spec, _ in detectors:
