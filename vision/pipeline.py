@@ -394,7 +394,11 @@ class Pipeline:
                 try:
                     plans.append(
                         runtime.planner.plan(
-                            frame.image, runtime.tracker.open_boxes(), frame.index, runtime.tracker.unsettled
+                            frame.image,
+                            runtime.tracker.open_boxes(),
+                            frame.index,
+                            runtime.tracker.unsettled,
+                            runtime.tracker.open_head_boxes(),
                         )
                     )
                     still.append(runtime.planner.still)

@@ -399,3 +399,30 @@ def test_rider_crops_skip_a_rider_inside_another_crop_and_respect_the_budget():
     assert len(crops) == 1 and planner.skipped == 2, "3 squares (the second vehicle is inside the first), budget 2 - 1"
     assert crops[0].input_size == crops[0].width, "a 1080p frame is the model's native height: no magnification"
     assert covered(crops, FULL_HD)[680:880, 100:200].all(), "the vehicle and the heads above it"
+
+
+def test_riders_mode_leaves_out_the_square_of_a_parked_two_wheeler_where_nothing_moves():
+    from vision.config import Riders
+
+    names = ("with_helmet", "without_helmet", "two_wheeler")
+    parked, arriving = [100, 500, 200, 580], [900, 500, 1000, 580]
+    found = Detections(
+        xyxy=np.asarray([parked, arriving], np.float32),
+        scores=np.full(2, 0.9, np.float32),
+        class_ids=np.full(2, 2, np.int32),
+        class_names=names,
+    )
+    planner = RegionPlanner(Detection(mode="riders"), 640, 1080, Riders())
+    still = np.full((720, 1280, 3), 90, np.uint8)
+    planner.plan(still)
+    assert len(planner.rider_crops(found, still.shape[:2])) == 2, "the first frame: every rider's square"
+    moved = still.copy()
+    moved[480:560, 920:980] = 240  # the arriving rider moves; the parked two-wheeler does not
+    planner.plan(moved)
+    (crop,) = planner.rider_crops(found, still.shape[:2])
+    assert crop.x <= 900 and crop.x + crop.width >= 1000, "only the square where something moved"
+    head_on_parked = np.array([[130, 470, 150, 490]], np.float32)
+    planner.plan(moved, head_boxes=head_on_parked)
+    assert len(planner.rider_crops(found, still.shape[:2])) == 2, "a tracked head keeps its square (a waiting rider)"
+    planner.plan(moved, unsettled=True)
+    assert len(planner.rider_crops(found, still.shape[:2])) == 2, "an unsettled tracker: every square"

@@ -216,6 +216,9 @@ class RegionPlanner:
         self._motion_lock = threading.Lock()  # analyse() on a reader thread, plan() on the detector thread
         self._analysed: OrderedDict[int, npt.NDArray[np.float32] | None] = OrderedDict()
         self.still = False  # the last planned frame: nothing moved, no region (hold the open tracks)
+        # riders mode: where the last planned frame may have changed (moving areas and open head tracks),
+        # None where anything may have (the first frame, an unsettled tracker, a frame not analysed)
+        self._changed: npt.NDArray[np.float32] | None = None
         self._frame_shape: tuple[int, int] | None = None
         self._roi: Region | None = None
         self._overlap = 0
@@ -303,10 +306,12 @@ class RegionPlanner:
         track_boxes: npt.NDArray[np.float32] | None = None,
         index: int | None = None,
         unsettled: bool = False,
+        head_boxes: npt.NDArray[np.float32] | None = None,
     ) -> list[Region]:
-        """The regions to detect on in ``frame``; ``track_boxes (T, 4)`` are the camera's open confirmed tracks;
-        ``index``: the frame's source index, to read what :meth:`analyse` found; ``unsettled``: the tracker
-        still has something to confirm, so a still frame is looked at too. Sets :attr:`still`."""
+        """The regions to detect on in ``frame``; ``track_boxes (T, 4)`` are the camera's open confirmed tracks
+        (heads and vehicles), ``head_boxes (H, 4)`` those of heads; ``index``: the frame's source index, to
+        read what :meth:`analyse` found; ``unsettled``: the tracker still has something to confirm, so a
+        still frame is looked at too. Sets :attr:`still`."""
         shape = frame.shape[:2]
         if self._frame_shape != shape:
             self._setup(shape)
@@ -322,6 +327,10 @@ class RegionPlanner:
             return []
         if self.mode == "riders":
             height, width = shape
+            self._changed = None
+            if moving is not None and not unsettled:
+                heads = head_boxes if head_boxes is not None else np.zeros((0, 4), np.float32)
+                self._changed = np.concatenate([_padded(moving, MOTION_PAD_PX), heads.reshape(-1, 4)])
             return [self._roi or Region(0, 0, width, height)]
         if moving is None:
             return self._tiles + self._whole_view
@@ -364,8 +373,9 @@ class RegionPlanner:
         """Stage two of ``riders``: one square per two-wheeler ``found`` in the frame, around where its
         riders' heads are (the box widened by ``riders.margin`` of its width on each side and raised
         by ``riders.above`` of its height), run at its side times :meth:`magnification` (at most the
-        model input). A rider inside an earlier square costs nothing; at most ``max_crops - 1``
-        squares (best-scoring vehicles first), the rest counted in :attr:`skipped`."""
+        model input). A rider inside an earlier square costs nothing; nor does a two-wheeler where nothing
+        moved and no head is tracked (a parked one: its square would find what the last one found); at
+        most ``max_crops - 1`` squares (best-scoring vehicles first), the rest counted in :attr:`skipped`."""
         if self.mode != "riders" or not len(found):
             return []
         vehicle = np.array([name in self._vehicles for name in found.labels], dtype=bool)
@@ -384,6 +394,8 @@ class RegionPlanner:
             axis=1,
         ).astype(np.float32)
         reach = self._inside_roi(reach[np.argsort(-scores, kind="stable")], frame_shape)
+        if self._changed is not None:
+            reach = reach[_overlapping(reach, self._changed)]
         scale = self.magnification(frame_shape[0])
         crops: list[Region] = []
         for box in reach:
@@ -414,6 +426,19 @@ class RegionPlanner:
             axis=1,
         )
         return clipped[(clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])]
+
+
+def _overlapping(boxes: npt.NDArray[np.float32], others: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
+    """``(N,)``: whether each of ``boxes (N, 4)`` overlaps any of ``others (M, 4)`` (xyxy)."""
+    if not len(others):
+        return np.zeros(len(boxes), dtype=bool)
+    apart = (
+        (boxes[:, None, 2] <= others[None, :, 0])
+        | (others[None, :, 2] <= boxes[:, None, 0])
+        | (boxes[:, None, 3] <= others[None, :, 1])
+        | (others[None, :, 3] <= boxes[:, None, 1])
+    )
+    return np.asarray((~apart).any(axis=1))
 
 
 def _padded(boxes: npt.NDArray[np.float32], pad: float) -> npt.NDArray[np.float32]:

@@ -178,6 +178,10 @@ class VerdictTracker:
             minimum_iou_threshold=self.tracking.match_iou,
         )
 
+    def open_head_boxes(self) -> np.ndarray:
+        """``(T, 4)`` last boxes of the open head tracks (a rider's square is kept while one is near it)."""
+        return np.asarray([state.last_box for state in self._tracks.values()], dtype=np.float32).reshape(-1, 4)
+
     def open_boxes(self) -> np.ndarray:
         """``(T, 4)`` last boxes of the open tracks (heads and vehicles) seen in the last ``max_age`` frames.
 
