@@ -271,19 +271,17 @@ class RateService:
                 shared[key] += row.shared_vehicle
         camera_site = {c.id: (c.site_id, c.category) for c in self.store.cameras()}
         audits: dict[tuple[str, str], ValidationCounts | None] = {}  # one query per site and category
-        intervals = self.store.uptime_intervals(start, end)
+        # Each site and category's up-intervals, gathered once: a point reads its own cameras' only.
+        uptime: dict[tuple[str, str] | None, list[tuple[float, float]]] = defaultdict(list)
+        for camera, up_from, up_to in self.store.uptime_intervals(start, end):
+            uptime[camera_site.get(camera)].append((up_from, up_to))
         points = []
         for key, by_outcome in counts.items():
             site, cat, begin = key
             window_start, window_end = windows[begin]
             lo, hi = max(window_start, start), min(window_end, end)
             covered = daily.windows(lo, hi, zone) if daily is not None else [(lo.timestamp(), hi.timestamp())]
-            coverage = sum(
-                _overlap(a, b, begin, finish)
-                for camera, begin, finish in intervals
-                if camera_site.get(camera) == (site, cat)
-                for a, b in covered
-            )
+            coverage = sum(_overlap(a, b, up_from, up_to) for up_from, up_to in uptime[(site, cat)] for a, b in covered)
             compliant, non_compliant = by_outcome[Outcome.COMPLIANT], by_outcome[Outcome.NON_COMPLIANT]
             estimate = wilson_interval(compliant, compliant + non_compliant, settings.confidence)
             if (site, cat) not in audits:

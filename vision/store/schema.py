@@ -220,6 +220,18 @@ observation_rollups_table = sa.Table(  # schema 6: kept by the writer with the r
     sa.PrimaryKeyConstraint("hour", "site_id", "category", "camera_id", "outcome"),
 )
 
+site_rollups_table = sa.Table(  # schema 6: the same per site (what every count reads: 5x fewer rows at a city)
+    "site_rollups",
+    metadata,
+    sa.Column("hour", sa.Float, nullable=False),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("category", sa.String(16), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("shared", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("hour", "site_id", "category", "outcome"),
+)
+
 outcome_totals_table = sa.Table(  # schema 6: all-time counts per site, category and outcome (the scrape's)
     "outcome_totals",
     metadata,
