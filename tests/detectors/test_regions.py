@@ -426,3 +426,16 @@ def test_riders_mode_leaves_out_the_square_of_a_parked_two_wheeler_where_nothing
     assert len(planner.rider_crops(found, still.shape[:2])) == 2, "a tracked head keeps its square (a waiting rider)"
     planner.plan(moved, unsettled=True)
     assert len(planner.rider_crops(found, still.shape[:2])) == 2, "an unsettled tracker: every square"
+
+
+def test_an_unsettled_tracker_keeps_a_still_scene_looked_at_for_a_few_frames_only():
+    from vision.detectors.motion import STILL_LOOK_FRAMES
+
+    planner = RegionPlanner(Detection(mode="motion"), 640)
+    still = np.full((*FULL_HD, 3), 90, np.uint8)
+    planner.plan(still)
+    looked = [bool(planner.plan(still, unsettled=True)) for _ in range(STILL_LOOK_FRAMES + 3)]
+    assert looked == [True] * STILL_LOOK_FRAMES + [False] * 3, "a borderline detection does not keep it looking"
+    moved = still.copy()
+    moved[100:160, 100:140] = 240
+    assert planner.plan(moved, unsettled=True) and planner.plan(still, unsettled=True), "motion starts the count again"

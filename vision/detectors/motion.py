@@ -20,7 +20,9 @@ are (the same frame again would give the same boxes) instead of feeding the trac
 frame. A gate with parked two-wheelers or a waiting rider costs decoding and motion only until
 something moves. Until the tracker has settled what it saw (``unsettled``: a detection not yet in
 a confirmed track, or a head with too few frames for a verdict) a still frame is looked at
-anyway: someone standing still from the first frame is still counted.
+anyway, for up to :data:`STILL_LOOK_FRAMES` frames in a row: someone standing still from the
+first frame is still counted, and a borderline detection that flickers with the sensor noise does
+not keep a parked scene looked at for ever.
 
 Motion is found by :meth:`RegionPlanner.analyse`, which a source calls on its own reader thread
 for each frame it delivers, so the detector thread only reads the result; a frame that was not
@@ -88,6 +90,11 @@ RIDER_MAX_MAGNIFICATION = 3.0
 WHOLE_VIEW_MIN_SHARE = 0.5
 # Motion results of analysed frames kept until planned: more than a file source's queue holds.
 ANALYSED_KEPT = 32
+# An unsettled tracker keeps a still scene looked at for at most this many frames in a row: enough to
+# confirm a person who stands still and give them the frames of a verdict (2 to confirm, 3 for the
+# default min_frames, with room for a miss); a detection still unconfirmed after that in a scene where
+# nothing moves is a borderline one flickering with the sensor noise, not someone new.
+STILL_LOOK_FRAMES = 8
 
 
 class MotionDetector:
@@ -216,6 +223,7 @@ class RegionPlanner:
         self._motion_lock = threading.Lock()  # analyse() on a reader thread, plan() on the detector thread
         self._analysed: OrderedDict[int, npt.NDArray[np.float32] | None] = OrderedDict()
         self.still = False  # the last planned frame: nothing moved, no region (hold the open tracks)
+        self._still_run = 0  # frames in a row where nothing moved
         # riders mode: where the last planned frame may have changed (moving areas and open head tracks),
         # None where anything may have (the first frame, an unsettled tracker, a frame not analysed)
         self._changed: npt.NDArray[np.float32] | None = None
@@ -322,7 +330,9 @@ class RegionPlanner:
         if self.mode == "tiles":
             return self._tiles + self._whole_view
         moving = self._moving(frame, index)
-        if moving is not None and not len(moving) and not unsettled:
+        nothing_moved = moving is not None and not len(moving)
+        self._still_run = self._still_run + 1 if nothing_moved else 0
+        if nothing_moved and (not unsettled or self._still_run > STILL_LOOK_FRAMES):
             self.still = True  # nothing moved: no inference, the open tracks are held as they are
             return []
         if self.mode == "riders":
