@@ -30,8 +30,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from vision.categories import outcome_by_name
 from vision.evaluation.voc import load_voc
-from vision.outcome import outcome_by_name
 
 CANVAS_GREY = 96
 

@@ -93,8 +93,7 @@ from ultralytics.nn.tasks import torch_safe_load  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from vision.categories import vehicle_class_names  # noqa: E402
-from vision.outcome import outcome_by_name  # noqa: E402
+from vision.categories import outcome_by_name, vehicle_class_names  # noqa: E402
 
 HELMET_BUILD = ROOT / "scripts" / "build_models" / "helmet.py"
 COCO_START = ROOT / "scripts" / "coco_start.py"

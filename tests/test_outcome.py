@@ -2,7 +2,8 @@
 
 import pytest
 
-from vision.outcome import Outcome, outcome_by_name
+from vision.categories import outcome_by_name
+from vision.outcome import Outcome
 
 
 @pytest.mark.parametrize(

@@ -95,3 +95,23 @@ def category_info(category: Category | str) -> CategoryInfo:
 def vehicle_class_names() -> frozenset[str]:
     """Every category's vehicle classes: class names that never carry a verdict."""
     return frozenset(name for info in CATEGORIES.values() for name in info.vehicle_classes)
+
+
+def outcome_by_name(class_name: str) -> Outcome | None:
+    """The outcome a dataset's class name implies, or None when the name does not say.
+
+    A class some category names has that category's outcome (face-mask's ``mask_weared_incorrect``
+    is non-compliant); any other ``with_*`` is compliant and ``without_*`` non-compliant;
+    case-insensitive (``With Helmet`` too). Used where no spec maps the classes yet: building
+    clips' ground truth and training a new model.
+    """
+    lowered = class_name.lower()
+    for info in CATEGORIES.values():
+        for name, outcome in info.class_outcomes.items():
+            if name.lower() == lowered:
+                return outcome
+    if lowered.startswith("without"):
+        return Outcome.NON_COMPLIANT
+    if lowered.startswith("with"):
+        return Outcome.COMPLIANT
+    return None
