@@ -164,3 +164,18 @@ def test_a_tracker_of_a_camera_attached_again_goes_on_from_the_ids_used_before()
     later = sorted(o.track_id for o in second.finish())
     assert len(later) == 2 and min(later) > max(earlier), "no (camera, run, track) is reused"
     assert second.last_track_id == max(later)
+
+
+def test_the_tracker_says_when_it_has_settled_what_it_saw():
+    """``unsettled`` (a planner looks at still frames while it is true): a new head is unsettled until its
+    track is confirmed and has the frames of a verdict; a settled head stays in ``open_head_boxes``."""
+    tracker = VerdictTracker(camera(), INFO, Tracking(max_age_s=1.0, min_frames=3), FPS)
+    states = []
+    for detections in walking_head(6, step=0.0):
+        tracker.update(detections, T0)
+        states.append(tracker.unsettled)
+    # Frame 1: not yet confirmed; frames 2-3: confirmed with 1-2 frames; frame 4 on: 3 frames, settled.
+    assert states == [True, True, True, False, False, False]
+    np.testing.assert_allclose(tracker.open_head_boxes(), [[100, 100, 140, 140]])
+    tracker.update(frame(), T0)
+    assert not tracker.unsettled and len(tracker.open_head_boxes()) == 1, "a frame without it: still open"
