@@ -296,6 +296,21 @@ def _bucket(report: Report, tr: Translator) -> str:
 
 
 def _site_table(report: Report, tr: Translator) -> str:
+    headers = [
+        tr("site"),
+        tr("category"),
+        tr("rate"),
+        tr("{level} interval").format(level=f"{report.confidence:.0%}"),
+        tr("n (decided)"),
+        tr("compliant"),
+        tr("non-compliant"),
+        tr("undetermined"),
+        tr("non-rider"),
+        tr("passengers"),
+        tr("coverage (h:mm)"),
+        tr("low sample"),
+        tr("adjusted rate"),
+    ]
     rows = []
     for site in report.sites:
         point = site.total
@@ -304,7 +319,8 @@ def _site_table(report: Report, tr: Translator) -> str:
         if point is None:
             rows.append(
                 f'<tr><td class="text">{name}</td><td class="text">{category}</td>'
-                f'<td class="text" colspan="11">{escape(tr("no observations in this period"))}</td></tr>'
+                f'<td class="text" colspan="{len(headers) - 2}">'
+                f"{escape(tr('no observations in this period'))}</td></tr>"
             )
             continue
         adjusted = point.adjusted
@@ -321,21 +337,6 @@ def _site_table(report: Report, tr: Translator) -> str:
             f"<td>{point.non_rider}</td><td>{point.passengers}</td>"
             f"<td>{format_duration(point.coverage_s)}</td><td>{flag}</td><td>{adjusted_text}</td></tr>"
         )
-    headers = [
-        tr("site"),
-        tr("category"),
-        tr("rate"),
-        tr("{level} interval").format(level=f"{report.confidence:.0%}"),
-        tr("n (decided)"),
-        tr("compliant"),
-        tr("non-compliant"),
-        tr("undetermined"),
-        tr("non-rider"),
-        tr("passengers"),
-        tr("coverage (h:mm)"),
-        tr("low sample"),
-        tr("adjusted rate"),
-    ]
     head = "".join(
         f'<th class="text">{escape(h)}</th>' if index < 2 else f"<th>{escape(h)}</th>"
         for index, h in enumerate(headers)
