@@ -233,31 +233,36 @@ def format_cameras_table(summary: dict[str, dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-def format_rates_table(points) -> str:  # points: list[RatePoint]
-    """The per-site table ``vision run`` prints at the end."""
+def format_rates_table(points, rates) -> str:  # points: list[RatePoint], rates: RateService
+    """The per-site table ``vision run`` prints at the end: each point's fields as the API and the CSVs
+    have them (:func:`~vision.compliance.rows.rate_fields`), judged against its target by ``rates``."""
+    from vision.compliance.rows import rate_fields
+
     header = (
         f"{'site':<20} {'category':<8} {'rate':>7} {'95% interval':>16} {'n':>5} {'compliant':>9} "
         f"{'non-compl.':>10} {'undeterm.':>9} {'non-rider':>9} {'coverage':>9}  note"
     )
     lines = [header, "-" * len(header)]
     for point in points:
-        estimate = point.estimate
-        if estimate.rate is None:
+        row = rate_fields(point, rates.confidently_below(point))
+        if row["rate"] is None:
             rate, interval = "-", "-"
         else:
-            rate = f"{estimate.rate:.1%}"
-            interval = f"[{estimate.low:.1%}, {estimate.high:.1%}]"
+            rate = f"{row['rate']:.1%}"
+            interval = f"[{row['low']:.1%}, {row['high']:.1%}]"
         notes = []
-        if point.low_sample:
+        if row["low_sample"]:
             notes.append("low sample")
-        if point.adjusted is not None and point.adjusted.rate is not None:
-            notes.append(f"adjusted {point.adjusted.rate:.1%}")
-        if point.passengers:
-            notes.append(f"{point.passengers} passenger(s)")
+        if row["confidently_below"]:
+            notes.append(f"below target {rates.threshold(point.site_id):.0%} (confident)")
+        if row["adjusted_rate"] is not None:
+            notes.append(f"adjusted {row['adjusted_rate']:.1%}")
+        if row["passengers"]:
+            notes.append(f"{row['passengers']} passenger(s)")
         minutes, seconds = divmod(round(point.coverage_s), 60)
         lines.append(
-            f"{point.site_id:<20} {point.category:<8} {rate:>7} {interval:>16} {point.n:>5} {point.compliant:>9} "
-            f"{point.non_compliant:>10} {point.undetermined:>9} {point.non_rider:>9} {minutes:>5}m{seconds:02d}s  "
+            f"{point.site_id:<20} {point.category:<8} {rate:>7} {interval:>16} {row['n']:>5} {row['compliant']:>9} "
+            f"{row['non_compliant']:>10} {row['undetermined']:>9} {row['non_rider']:>9} {minutes:>5}m{seconds:02d}s  "
             f"{', '.join(notes)}"
         )
     return "\n".join(lines)
@@ -365,13 +370,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for camera_id, info in pipeline.summary().items():
         if info["error"]:
             print(f"camera {camera_id}: {info['state']}: {info['error']}", file=sys.stderr)
-    points = RateService.from_config(store, config).rates(
-        datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC), run_id=run_id
-    )
+    rates = RateService.from_config(store, config)
+    points = rates.rates(datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC), run_id=run_id)
     print(f"\nrun {run_id}: cameras")
     print(format_cameras_table(pipeline.summary()))
     print(f"\nrun {run_id}: compliance per site (this run's observations)")
-    print(format_rates_table(points) if points else "no observations")
+    print(format_rates_table(points, rates) if points else "no observations")
     store.close()
     return 0
 
