@@ -12,7 +12,7 @@ from vision.compliance.stats import RateEstimate, ValidationCounts, lang_reiczig
 from vision.config import VisionConfig
 from vision.errors import VisionError
 from vision.outcome import Outcome
-from vision.store.database import CountRow, Store
+from vision.store.database import AuditCounts, CountRow, Store
 from vision.store.schema import from_epoch
 
 BUCKET_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
@@ -161,7 +161,9 @@ class RateService:
 
     def audit_error(self, site_id: str, category: str) -> ValidationCounts | None:
         """The site's audit 2×2 table, once it has enough marks and says more than chance; else None."""
-        counts = self.store.audit_counts(site_id, category)
+        return self._usable_audit(self.store.audit_counts(site_id, category))
+
+    def _usable_audit(self, counts: AuditCounts) -> ValidationCounts | None:
         v = counts.validation
         if counts.marked < self.settings.min_audit_marks or not v.truly_compliant or not v.truly_non_compliant:
             return None
@@ -270,7 +272,8 @@ class RateService:
             if row.outcome in (Outcome.COMPLIANT, Outcome.NON_COMPLIANT):
                 shared[key] += row.shared_vehicle
         camera_site = {c.id: (c.site_id, c.category) for c in self.store.cameras()}
-        audits: dict[tuple[str, str], ValidationCounts | None] = {}  # one query per site and category
+        # Every site's audit table in one query (a series of every site asks once, not once a site).
+        audits = {key: self._usable_audit(counts) for key, counts in self.store.all_audit_counts().items()}
         # Each site and category's up-intervals, gathered once: a point reads its own cameras' only.
         uptime: dict[tuple[str, str] | None, list[tuple[float, float]]] = defaultdict(list)
         for camera, up_from, up_to in self.store.uptime_intervals(start, end):
@@ -284,9 +287,7 @@ class RateService:
             coverage = sum(_overlap(a, b, up_from, up_to) for up_from, up_to in uptime[(site, cat)] for a, b in covered)
             compliant, non_compliant = by_outcome[Outcome.COMPLIANT], by_outcome[Outcome.NON_COMPLIANT]
             estimate = wilson_interval(compliant, compliant + non_compliant, settings.confidence)
-            if (site, cat) not in audits:
-                audits[(site, cat)] = self.audit_error(site, cat)
-            adjusted, source = self._adjusted(cat, estimate, audits[(site, cat)])
+            adjusted, source = self._adjusted(cat, estimate, audits.get((site, cat)))
             points.append(
                 RatePoint(
                     site_id=site,

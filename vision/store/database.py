@@ -217,6 +217,27 @@ def stratified_sample(strata: dict[Any, list[int]], size: int, rng: random.Rando
     return sorted(i for key in keys for i in rng.sample(strata[key], counts[key]))
 
 
+def _audit_counts(table: dict[tuple[str, str], int]) -> AuditCounts:
+    """The 2×2 table from ``(outcome, mark) -> count`` of one site and category."""
+    compliant, non_compliant = Outcome.COMPLIANT.value, Outcome.NON_COMPLIANT.value
+    # correct: the truth is the verdict; wrong: the other outcome (two outcomes only are marked).
+    judged_nc = table.get((non_compliant, "correct"), 0)
+    judged_c = table.get((compliant, "correct"), 0)
+    missed_nc = table.get((compliant, "wrong"), 0)  # judged compliant, truly not
+    false_nc = table.get((non_compliant, "wrong"), 0)  # judged non-compliant, truly compliant
+    unclear = sum(count for (_, mark), count in table.items() if mark == "unclear")
+    return AuditCounts(
+        marked=judged_nc + judged_c + missed_nc + false_nc,
+        unclear=unclear,
+        validation=ValidationCounts(
+            judged_non_compliant=judged_nc,
+            truly_non_compliant=judged_nc + missed_nc,
+            judged_compliant=judged_c,
+            truly_compliant=judged_c + false_nc,
+        ),
+    )
+
+
 def observation_row(run_id: int, observation: Observation, worker_id: str | None = None) -> dict[str, Any]:
     """The ``observations`` row of a finished track (also what a worker's spool keeps, as JSON)."""
     o = observation
@@ -877,34 +898,28 @@ class Store:
 
     def audit_counts(self, site_id: str, category: str) -> AuditCounts:
         """The 2×2 table of a site's marked decided observations: verdict against the truth the mark implies."""
+        return self.all_audit_counts(site_id, category).get((site_id, category), _audit_counts({}))
+
+    def all_audit_counts(
+        self, site_id: str | None = None, category: str | None = None
+    ) -> dict[tuple[str, str], AuditCounts]:
+        """:meth:`audit_counts` of every site and category with marks (or of one), in one query: a rate
+        series of every site asks once, not once a site."""
         o, m = observations_table.c, audit_marks_table.c
         query = (
-            sa.select(o.outcome, m.mark, sa.func.count())
+            sa.select(o.site_id, o.category, o.outcome, m.mark, sa.func.count())
             .join(audit_marks_table, m.observation_id == o.id)
-            .where(o.site_id == site_id, o.category == category)
-            .group_by(o.outcome, m.mark)
+            .group_by(o.site_id, o.category, o.outcome, m.mark)
         )
-        table: dict[tuple[str, str], int] = {}
+        if site_id is not None:
+            query = query.where(o.site_id == site_id)
+        if category is not None:
+            query = query.where(o.category == category)
+        tables: dict[tuple[str, str], dict[tuple[str, str], int]] = {}
         with self._begin() as connection:
             for row in connection.execute(query):
-                table[(str(row[0]), str(row[1]))] = int(row[2])
-        compliant, non_compliant = Outcome.COMPLIANT.value, Outcome.NON_COMPLIANT.value
-        # correct: the truth is the verdict; wrong: the other outcome (two outcomes only are marked).
-        judged_nc = table.get((non_compliant, "correct"), 0)
-        judged_c = table.get((compliant, "correct"), 0)
-        missed_nc = table.get((compliant, "wrong"), 0)  # judged compliant, truly not
-        false_nc = table.get((non_compliant, "wrong"), 0)  # judged non-compliant, truly compliant
-        unclear = sum(count for (outcome, mark), count in table.items() if mark == "unclear")
-        return AuditCounts(
-            marked=judged_nc + judged_c + missed_nc + false_nc,
-            unclear=unclear,
-            validation=ValidationCounts(
-                judged_non_compliant=judged_nc,
-                truly_non_compliant=judged_nc + missed_nc,
-                judged_compliant=judged_c,
-                truly_compliant=judged_c + false_nc,
-            ),
-        )
+                tables.setdefault((row[0], row[1]), {})[(str(row[2]), str(row[3]))] = int(row[4])
+        return {key: _audit_counts(table) for key, table in tables.items()}
 
     # --- alert state (shared by every `vision serve` replica) ---------------------------------
     def claim_alert(self, key: str, now: float, cooldown_s: float) -> float | None:
