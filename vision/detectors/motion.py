@@ -54,6 +54,7 @@ import numpy.typing as npt
 from vision.categories import vehicle_class_names
 from vision.config import Detection, Motion, Riders
 from vision.detectors.base import Detector, Frame
+from vision.detectors.boxes import box_iou
 from vision.detectors.detections import Detections
 from vision.detectors.regions import (
     Region,
@@ -405,7 +406,7 @@ class RegionPlanner:
         ).astype(np.float32)
         reach = self._inside_roi(reach[np.argsort(-scores, kind="stable")], frame_shape)
         if self._changed is not None:
-            reach = reach[_overlapping(reach, self._changed)]
+            reach = reach[(box_iou(reach, self._changed) > 0).any(axis=1)]
         scale = self.magnification(frame_shape[0])
         crops: list[Region] = []
         for box in reach:
@@ -436,19 +437,6 @@ class RegionPlanner:
             axis=1,
         )
         return clipped[(clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])]
-
-
-def _overlapping(boxes: npt.NDArray[np.float32], others: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
-    """``(N,)``: whether each of ``boxes (N, 4)`` overlaps any of ``others (M, 4)`` (xyxy)."""
-    if not len(others):
-        return np.zeros(len(boxes), dtype=bool)
-    apart = (
-        (boxes[:, None, 2] <= others[None, :, 0])
-        | (others[None, :, 2] <= boxes[:, None, 0])
-        | (boxes[:, None, 3] <= others[None, :, 1])
-        | (others[None, :, 3] <= boxes[:, None, 1])
-    )
-    return np.asarray((~apart).any(axis=1))
 
 
 def _padded(boxes: npt.NDArray[np.float32], pad: float) -> npt.NDArray[np.float32]:
