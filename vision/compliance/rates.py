@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
+import numpy as np
+
 from vision.compliance.clock import DailyPeriod, offset_spans, wall_from_seconds, wall_time, zone_named
 from vision.compliance.stats import RateEstimate, ValidationCounts, lang_reiczigel, rogan_gladen, wilson_interval
 from vision.config import VisionConfig
@@ -83,8 +85,8 @@ def detector_errors(config: VisionConfig) -> dict[str, DetectorError]:
     return errors
 
 
-def _overlap(a_start: float, a_end: float, b_start: float, b_end: float) -> float:
-    return max(0.0, min(a_end, b_end) - max(a_start, b_start))
+# Where each outcome's count sits in a point's tally (the last slot: passengers).
+_TALLY = {outcome: index for index, outcome in enumerate(Outcome)}
 
 
 @dataclass(frozen=True)
@@ -260,32 +262,36 @@ class RateService:
             daily=(daily.start_s, daily.length_s) if daily else None,
         )
         # Keyed by epoch seconds: datetimes of one zone compare by wall time, so the two 01:00 hours of
-        # the night daylight saving ends would be one key.
-        counts: dict[tuple[str, str, float], dict[Outcome, int]] = defaultdict(lambda: dict.fromkeys(Outcome, 0))
-        shared: dict[tuple[str, str, float], int] = defaultdict(int)
-        windows: dict[float, tuple[datetime, datetime]] = {}
+        # the night daylight saving ends would be one key. A window depends on the bucket alone, so it is
+        # worked out once per bucket, not once per row (a 90-day series of 62 sites has 17 k rows, 91 days).
+        counts: dict[tuple[str, str, float], list[int]] = {}
+        windows: dict[tuple[int, int], tuple[tuple[datetime, datetime], float]] = {}
+        window_of_key: dict[tuple[str, str, float], tuple[datetime, datetime]] = {}
         for row in rows:
-            window = self._window(row, zone, bucket_seconds, daily, start, end)
-            key = (row.site_id, row.category, window[0].timestamp())
-            windows[key[2]] = window
-            counts[key][row.outcome] += row.count
+            known = windows.get((row.bucket, row.utc_offset_s))
+            if known is None:
+                window = self._window(row, zone, bucket_seconds, daily, start, end)
+                known = windows[(row.bucket, row.utc_offset_s)] = (window, window[0].timestamp())
+            window, begin = known
+            key = (row.site_id, row.category, begin)
+            tally = counts.get(key)
+            if tally is None:
+                tally = counts[key] = [0] * (len(_TALLY) + 1)
+                window_of_key[key] = window
+            tally[_TALLY[row.outcome]] += row.count
             if row.outcome in (Outcome.COMPLIANT, Outcome.NON_COMPLIANT):
-                shared[key] += row.shared_vehicle
+                tally[-1] += row.shared_vehicle
         camera_site = {c.id: (c.site_id, c.category) for c in self.store.cameras()}
         # Every site's audit table in one query (a series of every site asks once, not once a site).
         audits = {key: self._usable_audit(counts) for key, counts in self.store.all_audit_counts().items()}
-        # Each site and category's up-intervals, gathered once: a point reads its own cameras' only.
-        uptime: dict[tuple[str, str] | None, list[tuple[float, float]]] = defaultdict(list)
-        for camera, up_from, up_to in self.store.uptime_intervals(start, end):
-            uptime[camera_site.get(camera)].append((up_from, up_to))
+        coverage = self._coverage(
+            window_of_key, self.store.uptime_intervals(start, end), camera_site, zone, daily, start, end
+        )
         points = []
-        for key, by_outcome in counts.items():
-            site, cat, begin = key
-            window_start, window_end = windows[begin]
-            lo, hi = max(window_start, start), min(window_end, end)
-            covered = daily.windows(lo, hi, zone) if daily is not None else [(lo.timestamp(), hi.timestamp())]
-            coverage = sum(_overlap(a, b, up_from, up_to) for up_from, up_to in uptime[(site, cat)] for a, b in covered)
-            compliant, non_compliant = by_outcome[Outcome.COMPLIANT], by_outcome[Outcome.NON_COMPLIANT]
+        for key, tally in counts.items():
+            site, cat, _ = key
+            window_start, window_end = window_of_key[key]
+            compliant, non_compliant = tally[_TALLY[Outcome.COMPLIANT]], tally[_TALLY[Outcome.NON_COMPLIANT]]
             estimate = wilson_interval(compliant, compliant + non_compliant, settings.confidence)
             adjusted, source = self._adjusted(cat, estimate, audits.get((site, cat)))
             points.append(
@@ -296,18 +302,57 @@ class RateService:
                     end=window_end,
                     compliant=compliant,
                     non_compliant=non_compliant,
-                    undetermined=by_outcome[Outcome.UNDETERMINED],
-                    non_rider=by_outcome[Outcome.NON_RIDER],
-                    passengers=shared[key],
+                    undetermined=tally[_TALLY[Outcome.UNDETERMINED]],
+                    non_rider=tally[_TALLY[Outcome.NON_RIDER]],
+                    passengers=tally[-1],
                     estimate=estimate,
                     adjusted=adjusted,
                     adjusted_source=source,
-                    coverage_s=coverage,
+                    coverage_s=coverage[key],
                     low_sample=compliant + non_compliant < settings.min_n,
                     period=daily.name if daily else None,
                 )
             )
         return points
+
+    @staticmethod
+    def _coverage(
+        windows: Mapping[tuple[str, str, float], tuple[datetime, datetime]],
+        uptime: list[tuple[str, float, float]],
+        camera_site: Mapping[str, tuple[str, str]],
+        zone: tzinfo,
+        daily: DailyPeriod | None,
+        start: datetime,
+        end: datetime,
+    ) -> dict[tuple[str, str, float], float]:
+        """Camera-seconds each point's site and category delivered frames in its window (clipped to
+        ``[start, end)``, and to each day's period when ``daily``): per site, every window against every
+        up-interval of its cameras at once, as arrays."""
+        intervals: dict[tuple[str, str] | None, list[tuple[float, float]]] = defaultdict(list)
+        for camera, up_from, up_to in uptime:
+            intervals[camera_site.get(camera)].append((up_from, up_to))
+        keys_by_site: dict[tuple[str, str], list[tuple[str, str, float]]] = defaultdict(list)
+        for key in windows:
+            keys_by_site[(key[0], key[1])].append(key)
+        coverage: dict[tuple[str, str, float], float] = {}
+        for site, keys in keys_by_site.items():
+            up = np.asarray(intervals.get(site, ()), dtype=np.float64).reshape(-1, 2)
+            spans: list[tuple[float, float]] = []
+            owner: list[int] = []
+            for index, key in enumerate(keys):
+                lo, hi = max(windows[key][0], start), min(windows[key][1], end)
+                covered = daily.windows(lo, hi, zone) if daily is not None else [(lo.timestamp(), hi.timestamp())]
+                spans += covered
+                owner += [index] * len(covered)
+            if not spans or not len(up):
+                coverage.update(dict.fromkeys(keys, 0.0))
+                continue
+            span = np.asarray(spans, dtype=np.float64)
+            overlap = np.minimum(span[:, 1:2], up[None, :, 1]) - np.maximum(span[:, 0:1], up[None, :, 0])
+            per_span = np.clip(overlap, 0.0, None).sum(axis=1)
+            per_key = np.bincount(np.asarray(owner), weights=per_span, minlength=len(keys))
+            coverage.update(zip(keys, per_key.tolist(), strict=True))
+        return coverage
 
     @staticmethod
     def _window(
