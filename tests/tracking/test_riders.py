@@ -13,7 +13,7 @@ from vision.detectors.detections import Detections
 from vision.errors import VisionError
 from vision.outcome import Outcome
 from vision.tracking import VerdictTracker
-from vision.tracking.policy import TrackEvidence, WeightedVote
+from vision.tracking.policy import RidersOnly, TrackEvidence, WeightedVote
 from vision.tracking.riders import ride_matrix, riding_heads
 
 CLASSES = ("with_helmet", "without_helmet", "two_wheeler")
@@ -52,10 +52,13 @@ def scene(n: int, rider_heads: int = 1, guard: bool = True, parked_bike: bool = 
     return frames
 
 
-def run(tracker: VerdictTracker, frames: list[Detections], then_empty: int = 10) -> list:
+def run(tracker: VerdictTracker, frames: list[Detections], then_empty: int = 10, trips: list | None = None) -> list:
+    """Feed ``frames`` and ``then_empty`` empty ones; returns the observations, the trips go to ``trips``."""
     observations = []
     for index, detections in enumerate([*frames, *[frame()] * then_empty]):
         observations += tracker.update(detections, T0 + timedelta(seconds=index / FPS))
+        if trips is not None:
+            trips += tracker.take_trips()
     return observations
 
 
@@ -93,6 +96,39 @@ def test_a_passenger_is_counted_and_both_heads_name_the_same_vehicle():
     assert sorted(o.outcome for o in riders) == [Outcome.COMPLIANT, Outcome.NON_COMPLIANT]
     assert {o.vehicle_track_id for o in riders} == {riders[0].vehicle_track_id}
     assert [o.riders_on_vehicle for o in riders] == [2, 2]
+
+
+def test_a_rider_and_a_passenger_make_one_trip_carrying_passengers():
+    tracker = VerdictTracker(camera(), INFO, Tracking(), FPS)
+    trips: list = []
+    observations = run(tracker, scene(30, rider_heads=2, guard=True), trips=trips)
+    assert len(trips) == 1, "one two-wheeler, one trip, however many heads rode it"
+    trip = trips[0]
+    assert (trip.riders, trip.compliant, trip.non_compliant, trip.undetermined) == (2, 1, 1, 0)
+    assert trip.carrying_passengers and trip.outcome is Outcome.NON_COMPLIANT, "one bare head: one ticket"
+    assert trip.vehicle_track_id == {o.vehicle_track_id for o in observations if o.vehicle_track_id is not None}.pop()
+    # ByteTrack confirms a track on its second frame: the trip starts there and ends at the last sighting.
+    assert trip.started_at == T0 + timedelta(seconds=1 / FPS) and trip.ended_at == T0 + timedelta(seconds=29 / FPS)
+    assert tracker.finish() == [] and tracker.take_trips() == [], "counted once"
+
+
+def test_a_lone_helmeted_rider_is_a_compliant_trip_and_the_trip_waits_for_the_last_rider():
+    tracker = VerdictTracker(camera(), INFO, Tracking(), FPS)
+    trips: list = []
+    run(tracker, scene(30, rider_heads=1, guard=False), then_empty=0, trips=trips)
+    assert trips == [], "the rider's track is still open"
+    assert len(tracker.finish()) == 1
+    (trip,) = tracker.take_trips()
+    assert trip.riders == 1 and trip.outcome is Outcome.COMPLIANT and not trip.carrying_passengers
+
+
+def test_someone_sitting_on_a_parked_two_wheeler_is_no_trip():
+    tracker = VerdictTracker(camera(), INFO, Tracking(), FPS)
+    parked = [frame((600, 400, 720, 520, 0.9, 2), (620, 330, 650, 366, 0.8, 1)) for _ in range(30)]
+    trips: list = []
+    observations = run(tracker, parked, trips=trips)
+    assert [o.outcome for o in observations] == [Outcome.NON_RIDER]
+    assert trips == [] and tracker.take_trips() == []
 
 
 def test_riders_only_off_counts_every_head():
@@ -154,3 +190,11 @@ def test_one_frame_keeps_the_heads_on_a_confident_two_wheeler_and_the_vehicles()
     assert kept.labels == ["two_wheeler", "with_helmet", "without_helmet", "two_wheeler"]
     np.testing.assert_array_equal(kept.scores, np.float32([0.9, 0.3, 0.05, 0.2]))
     assert len(riding_heads(Detections.empty(CLASSES), Riders(), 0.25)) == 0
+
+
+def test_the_rider_rule_is_a_policy_around_the_vote():
+    rule = RidersOnly(WeightedVote(min_frames=3, min_size_px=16))
+    evidence = TrackEvidence({Outcome.NON_COMPLIANT: 2.0}, frames=10, max_size_px=30)
+    assert rule.decide(evidence) == (Outcome.NON_RIDER, 0.0), "rode nothing"
+    riding = TrackEvidence({Outcome.NON_COMPLIANT: 2.0}, frames=10, max_size_px=30, vehicle_track_id=4)
+    assert rule.decide(riding) == (Outcome.NON_COMPLIANT, 1.0)

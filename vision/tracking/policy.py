@@ -17,11 +17,14 @@ from vision.outcome import Outcome
 
 @dataclass(frozen=True)
 class TrackEvidence:
-    """What one track collected: vote weight per outcome, frames seen, largest box short side (px)."""
+    """What one track collected: vote weight per outcome, frames seen, largest box short side (px), and
+    the objects linked to it: ``vehicle_track_id``, the two-wheeler track it rode (None: none, or the
+    camera does not link riders)."""
 
     weights: Mapping[Outcome, float]
     frames: int
     max_size_px: float
+    vehicle_track_id: int | None = None
 
 
 class VerdictPolicy(Protocol):
@@ -53,3 +56,17 @@ class WeightedVote:
             return Outcome.UNDETERMINED, 0.0
         outcome = max(judged, key=lambda o: (judged[o], o is Outcome.NON_COMPLIANT))
         return outcome, judged[outcome] / total
+
+
+@dataclass(frozen=True)
+class RidersOnly:
+    """The rider rule as a policy: a subject that rode no moving two-wheeler is ``NON_RIDER`` (counted
+    apart from the rate); a rider's verdict is ``inner``'s. A camera that counts riders only
+    (``cameras[].riders_only``) wraps its vote in it."""
+
+    inner: VerdictPolicy
+
+    def decide(self, evidence: TrackEvidence) -> tuple[Outcome, float]:
+        if evidence.vehicle_track_id is None:
+            return Outcome.NON_RIDER, 0.0
+        return self.inner.decide(evidence)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -116,6 +117,10 @@ class RiderLinks:
             vehicle_cx = (vehicle_boxes[candidates, 0] + vehicle_boxes[candidates, 2]) / 2
             best = candidates[np.argmin(np.abs(vehicle_cx - head_cx))]
             self._links.setdefault(int(head_id), Counter())[int(vehicle_ids[best])] += 1
+
+    def vehicles_of(self, head_ids: Collection[int]) -> set[int]:
+        """Vehicle tracks any of ``head_ids`` (open head tracks) has been seen on so far."""
+        return {vehicle for head in head_ids for vehicle in self._links.get(head, ())}
 
     def _ridden(self, head_id: int, head_frames: int) -> int | None:
         """The vehicle track ``head_id`` rode, if one holds ``min_share`` of its frames and moved."""

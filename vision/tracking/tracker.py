@@ -39,8 +39,9 @@ from vision.errors import VisionError
 from vision.evidence.capture import BestView
 from vision.outcome import Outcome
 from vision.tracking.observation import Observation
-from vision.tracking.policy import TrackEvidence, VerdictPolicy, WeightedVote
+from vision.tracking.policy import RidersOnly, TrackEvidence, VerdictPolicy, WeightedVote
 from vision.tracking.riders import RiderLinks
+from vision.tracking.trip import Trip
 
 # Detections must appear in this many consecutive frames before ByteTrack gives them an id:
 # a one-frame false positive never becomes a person.
@@ -138,10 +139,15 @@ class VerdictTracker:
         self.camera = camera
         self.tracking = tracking
         self.keep_evidence = keep_evidence
-        self.policy = policy or WeightedVote(tracking.min_frames, tracking.min_size_px)
         vehicle_names = set(category_info(camera.category).vehicle_classes)
         self._is_vehicle = np.array([name in vehicle_names for name in info.class_names], dtype=bool)
         self.riders_only = riders_only(camera, info)
+        vote = policy or WeightedVote(tracking.min_frames, tracking.min_size_px)
+        self.policy: VerdictPolicy = RidersOnly(vote) if self.riders_only else vote
+        # Per vehicle track (ByteTrack id): the verdicts of its riders whose tracks have finished; a trip
+        # ends once no open head track rides it (take_trips).
+        self._trip_riders: dict[int, list[Outcome]] = {}
+        self._trips: list[Trip] = []
         self._riders = RiderLinks(camera.riders)
         self._outcome_by_class = [info.outcome_of(name) for name in info.class_names]
         self._info = info
@@ -304,7 +310,9 @@ class VerdictTracker:
         stale = [
             track_id for track_id, state in self._tracks.items() if self._frame - state.last_frame > self.max_age_frames
         ]
-        return [obs for track_id in stale if (obs := self._observation(track_id, self._tracks.pop(track_id)))]
+        finished = [obs for track_id in stale if (obs := self._observation(track_id, self._tracks.pop(track_id)))]
+        self._end_trips(final=False)
+        return finished
 
     def finish(self) -> list[Observation]:
         """Close every open track (at shutdown or end of file) and return their observations."""
@@ -312,7 +320,36 @@ class VerdictTracker:
         for track_id in list(self._tracks):
             if obs := self._observation(track_id, self._tracks.pop(track_id)):
                 observations.append(obs)
+        self._end_trips(final=True)
         return observations
+
+    def take_trips(self) -> list[Trip]:
+        """The trips that ended since the last call (a riders-only camera's two-wheelers that carried riders)."""
+        trips, self._trips = self._trips, []
+        return trips
+
+    def _end_trips(self, final: bool) -> None:
+        """A vehicle's trip ends when no open head track rides it (every rider's track has finished)."""
+        riding = self._riders.vehicles_of(self._tracks) if not final else set()
+        for vehicle_id in [v for v in self._trip_riders if v not in riding]:
+            outcomes = self._trip_riders.pop(vehicle_id)
+            vehicle = self._riders.vehicles.get(vehicle_id)
+            if vehicle is None or not outcomes:
+                continue
+            self._trips.append(
+                Trip(
+                    camera_id=self.camera.id,
+                    site_id=self.camera.site,
+                    category=self.camera.category.value,
+                    vehicle_track_id=self._public_id(vehicle_id),
+                    started_at=vehicle.first_seen,
+                    ended_at=vehicle.last_seen,
+                    riders=len(outcomes),
+                    compliant=outcomes.count(Outcome.COMPLIANT),
+                    non_compliant=outcomes.count(Outcome.NON_COMPLIANT),
+                    undetermined=outcomes.count(Outcome.UNDETERMINED),
+                )
+            )
 
     def _public_id(self, raw_id: int) -> int:
         """A ByteTrack id (from 0 in each tracker) as the id stored: shifted past earlier attaches."""
@@ -327,13 +364,15 @@ class VerdictTracker:
             if duration <= 0 or distance / duration < self._gates.min_speed_px_s:
                 self.gated_out += 1
                 return None
-        outcome, share = self.policy.decide(TrackEvidence(dict(state.weights), state.frames, state.max_size_px))
         vehicle_id, riders = None, None
         if self.riders_only:
             open_heads = {head: other.frames for head, other in self._tracks.items()}
             vehicle_id, riders = self._riders.finish(track_id, state.frames, open_heads, self.tracking.min_frames)
-            if vehicle_id is None:
-                outcome, share = Outcome.NON_RIDER, 0.0
+        outcome, share = self.policy.decide(
+            TrackEvidence(dict(state.weights), state.frames, state.max_size_px, vehicle_track_id=vehicle_id)
+        )
+        if vehicle_id is not None and state.frames >= self.tracking.min_frames:
+            self._trip_riders.setdefault(vehicle_id, []).append(outcome)
         return Observation(
             camera_id=self.camera.id,
             site_id=self.camera.site,
