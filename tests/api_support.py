@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from vision.config import VisionConfig
 from vision.outcome import Outcome
 from vision.tracking import Observation
+from vision.tracking.trip import Trip
 
 NOW = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
 TOKEN = "test-token-0123456789abcdef"
@@ -45,6 +46,31 @@ def observation(site: str, camera: str, category: str, minutes_ago: float, outco
     return Observation(camera, site, category, track, ended - timedelta(seconds=3), ended, outcome, 8, 0.8, 1.0, 40.0)
 
 
+def gate_trips() -> list[Trip]:
+    """The gate's two-wheelers in the last hour: 4 helmeted riders alone, 2 helmeted pairs, 5 pairs with one bare
+    head, 1 rider nobody could judge: per vehicle 6 compliant of 11 decided, 7 of 12 carrying passengers."""
+    kinds = [(1, 0, 0)] * 4 + [(2, 0, 0)] * 2 + [(1, 1, 0)] * 5 + [(0, 0, 1)]
+    trips = []
+    for index, (compliant, non_compliant, undetermined) in enumerate(kinds):
+        ended = NOW - timedelta(minutes=2 + index)
+        riders = compliant + non_compliant + undetermined
+        trips.append(
+            Trip(
+                "cam-gate",
+                "gate",
+                "helmet",
+                900 + index,
+                ended - timedelta(seconds=6),
+                ended,
+                riders,
+                compliant,
+                non_compliant,
+                undetermined,
+            )  # fmt: skip
+        )
+    return trips
+
+
 def fill(store) -> None:
     """Gate: 6 compliant + 14 non-compliant in the last hour (confidently under 90 %).
     Market: 18 compliant + 2 non-compliant + 3 undetermined in the last hour; 5 compliant two days ago."""
@@ -56,6 +82,7 @@ def fill(store) -> None:
     rows += [observation("market", "cam-market", "mask", 40 + i, Outcome.UNDETERMINED, 400 + i) for i in range(3)]
     rows += [observation("market", "cam-market", "mask", 48 * 60 + i, Outcome.COMPLIANT, 500 + i) for i in range(5)]
     store.add_observations(run, rows)
+    store.add_trips(run, gate_trips())
     interval = store.camera_up(run, "cam-gate", NOW - timedelta(minutes=50))
     store.camera_heartbeat(interval, NOW - timedelta(minutes=5))
     store.set_camera_status(

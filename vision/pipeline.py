@@ -73,6 +73,7 @@ class CameraRuntime:
     non_rider: int = 0
     planner_error: str | None = None
     vehicles_with_passengers: set[int] = field(default_factory=set)
+    trips: int = 0  # two-wheelers that carried riders, ended and journalled
     flushed: bool = False
     progress: tqdm | None = None
     detach_reason: str | None = None  # set by Pipeline.detach; the detector thread retires the camera
@@ -460,9 +461,14 @@ class Pipeline:
             runtime.last_heartbeat = frame.time
 
     def _record(self, runtime: CameraRuntime, observations: list[Observation]) -> None:
+        """Journal what the camera's tracker finished: ``observations``, and the trips that ended with them."""
+        assert self.run_id is not None
+        trips = runtime.tracker.take_trips()
+        if trips:
+            self._writer.trips(self.run_id, trips)
+            runtime.trips += len(trips)
         if not observations:
             return
-        assert self.run_id is not None
         self._writer.observations(self.run_id, observations)
         if self.evidence is not None and runtime.capture is not None:
             for o in observations:
@@ -551,6 +557,7 @@ class Pipeline:
                 "observations": runtime.observations,
                 "non_rider": runtime.non_rider,
                 "vehicles_with_passengers": len(runtime.vehicles_with_passengers),
+                "trips": runtime.trips,
                 "detection": runtime.planner.mode,
                 "regions_per_frame": round(runtime.regions / runtime.frames_processed, 2)
                 if runtime.frames_processed

@@ -56,6 +56,26 @@ def test_csv_export_has_the_same_numbers(client):
     assert sum(int(row["compliant"]) for row in gate) == 6 and sum(int(row["non_compliant"]) for row in gate) == 14
 
 
+def test_per_vehicle_series_counts_trips_and_passenger_carrying(client):
+    params = {"from": iso(NOW - timedelta(hours=1)), "to": iso(NOW + timedelta(minutes=1)), "bucket": "range"}
+    body = client.get("/api/v1/compliance/series", params={**params, "unit": "vehicle"}).json()
+    (series,) = body["series"]
+    assert series["site_id"] == "gate" and series["unit"] == "vehicle"
+    (point,) = series["points"]
+    assert (point["compliant"], point["non_compliant"], point["undetermined"], point["n"]) == (6, 5, 1, 11)
+    assert point["rate"] == pytest.approx(6 / 11) and point["passengers"] == 7
+    assert (
+        point["passenger_rate"] == pytest.approx(7 / 12) and point["passenger_low"] < 7 / 12 < point["passenger_high"]
+    )
+    people = client.get("/api/v1/compliance/series", params={**params, "site": "gate"}).json()["series"][0]
+    assert people["unit"] == "person" and people["points"][0]["passenger_rate"] is None
+    response = client.get("/api/v1/compliance/series.csv", params={**params, "unit": "vehicle"})
+    (row,) = csv.DictReader(io.StringIO(response.text))
+    assert (row["unit"], row["compliant"], row["passenger_rate"]) == ("vehicle", "6", f"{7 / 12:.6f}")
+    assert "vehicle" in response.headers["content-disposition"]
+    assert client.get("/api/v1/compliance/series", params={**params, "unit": "car"}).status_code == 422
+
+
 def test_current_rates_sort_and_below_filter(client):
     rows = client.get("/api/v1/compliance/current").json()
     assert [row["site_id"] for row in rows] == ["gate", "market"]  # ascending rate

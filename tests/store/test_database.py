@@ -19,6 +19,7 @@ from vision.store import SCHEMA_VERSION, open_store
 from vision.store.database import MIGRATIONS, REVISIONS
 from vision.store.schema import metadata
 from vision.tracking import Observation
+from vision.tracking.trip import Trip
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
@@ -213,7 +214,7 @@ def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_rows(store_url):
 
     upgraded = open_store(url)
     try:
-        assert upgraded.schema_version() == SCHEMA_VERSION == 6
+        assert upgraded.schema_version() == SCHEMA_VERSION == 7
         columns = {column["name"] for column in sa.inspect(upgraded.engine).get_columns("observations")}
         assert {"vehicle_track_id", "riders_on_vehicle", "obs_key", "worker_id"} <= columns
         (old,) = upgraded.observations()
@@ -234,7 +235,7 @@ def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_rows(store_url):
         (point,) = RateService(upgraded).rates(T0, T0 + timedelta(hours=1))
         assert (point.compliant, point.non_rider, point.passengers, point.n) == (2, 1, 1, 2)
         upgraded.migrate()  # idempotent: a second open finds the head revision and changes nothing
-        assert upgraded.schema_version() == 6
+        assert upgraded.schema_version() == 7
         with upgraded.engine.connect() as connection:  # the migrated schema is exactly the code's
             assert compare_metadata(MigrationContext.configure(connection), metadata) == []
     finally:
@@ -247,7 +248,7 @@ def test_a_store_written_by_the_previous_release_keeps_every_row(tmp_path):
     shutil.copy(DATA / "store-schema2.db", path)
     store = open_store(f"sqlite:///{path}")
     try:
-        assert store.schema_version() == 6
+        assert store.schema_version() == 7
         rows = store.observations(limit=100)
         assert len(rows) == 12 and [r.track_id for r in rows] == list(range(12))
         assert [r.riders_on_vehicle for r in rows[:5]] == [2, 1, 1, 1, 2]
@@ -268,6 +269,84 @@ def test_a_store_written_by_the_previous_release_keeps_every_row(tmp_path):
             assert compare_metadata(MigrationContext.configure(connection), metadata) == []
     finally:
         store.close()
+
+
+def trip(minutes: float, compliant: int, non_compliant: int, undetermined: int = 0, vehicle: int = 1) -> Trip:
+    ended = T0 + timedelta(minutes=minutes)
+    riders = compliant + non_compliant + undetermined
+    return Trip("cam-a", "gate", "helmet", vehicle, ended - timedelta(seconds=6), ended, riders, compliant,
+                non_compliant, undetermined)  # fmt: skip
+
+
+def test_a_schema_6_store_gains_trips_and_keeps_its_rows(store_url):
+    """Today's schema (6, rollups) upgraded to 7: the trips tables appear, the observations and their rollups stay."""
+    from alembic import command
+    from alembic.config import Config
+
+    from vision.store.counts import rebuild_observation_rollups
+
+    url = _emptied(store_url)
+    engine = sa.create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0006")
+        connection.execute(
+            sa.text(
+                "INSERT INTO observations (run_id, camera_id, site_id, category, track_id, started_at, ended_at,"
+                " outcome, frames, mean_confidence, vote_share, max_size_px, riders_on_vehicle)"
+                " VALUES (1, 'cam-a', 'gate', 'helmet', 1, :started, :ended, 'compliant', 10, 0.8, 1.0, 40.0, 1)"
+            ),
+            {"started": T0.timestamp() + 55, "ended": T0.timestamp() + 60},
+        )
+        rebuild_observation_rollups(connection)  # as a schema-6 writer keeps them
+        assert "trips" not in sa.inspect(connection).get_table_names()
+    engine.dispose()
+    upgraded = open_store(url)
+    try:
+        assert upgraded.schema_version() == SCHEMA_VERSION == 7
+        assert len(upgraded.observations()) == 1
+        run = upgraded.start_run("demo.yaml", "test")
+        assert upgraded.add_trips(run, [trip(2, 1, 1), trip(3, 1, 0, vehicle=2)]) == 2
+        (people,) = RateService(upgraded).rates(T0, T0 + timedelta(hours=1))
+        assert (people.compliant, people.n) == (1, 1), "the rows from before the upgrade still count"
+        (vehicles,) = RateService(upgraded).rates(T0, T0 + timedelta(hours=1), unit="vehicle")
+        assert (vehicles.compliant, vehicles.non_compliant, vehicles.passengers) == (1, 1, 1)
+        with upgraded.engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), metadata) == []
+    finally:
+        upgraded.close()
+
+
+def test_trips_are_stored_once_and_rate_per_vehicle(store):
+    run = store.start_run("demo.yaml", "test")
+    trips = [
+        trip(1, 2, 0),  # a rider and a passenger, both helmeted: compliant, carrying passengers
+        trip(2, 1, 1, vehicle=2),  # one bare head of two: one ticket
+        trip(3, 1, 0, vehicle=3),
+        trip(4, 0, 0, 1, vehicle=4),  # nobody could be judged: undetermined, not in n
+    ]
+    assert store.add_trips(run, trips) == 4
+    assert store.add_trips(run, trips[:2]) == 0, "a retried write adds nothing"
+    (point,) = RateService(store).rates(T0, T0 + timedelta(hours=1), unit="vehicle")
+    assert (point.compliant, point.non_compliant, point.undetermined, point.non_rider) == (2, 1, 1, 0)
+    assert point.n == 3 and point.estimate.rate == pytest.approx(2 / 3)
+    assert point.passengers == 2 and point.passenger_rate is not None
+    assert point.passenger_rate.rate == pytest.approx(2 / 4), "passenger carrying: of every trip"
+    assert point.adjusted is None and point.unit == "vehicle"
+    # Whole hours come from trip_rollups, the rest from the trips: both say the same.
+    with store.engine.connect() as connection:
+        from vision.store.counts import CountQuery, count_rows
+
+        query = CountQuery(T0.timestamp() - 3600, T0.timestamp() + 7200, 3600, unit="trip")
+        assert count_rows(connection, query) == count_rows(connection, query, rollups=False)
+        assert sum(row.count for row in count_rows(connection, query)) == 4
+    store.rebuild_rollups()
+    (again,) = RateService(store).rates(T0, T0 + timedelta(hours=1), unit="vehicle")
+    assert again == point
+    with pytest.raises(VisionError, match="unit 'car'"):
+        RateService(store).rates(T0, T0 + timedelta(hours=1), unit="car")
 
 
 def test_stores_opened_at_once_migrate_once(postgres_url):

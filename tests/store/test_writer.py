@@ -81,6 +81,28 @@ def test_a_replayed_batch_is_not_stored_twice(store, tmp_path):
     assert registry.get_sample_value("vision_store_duplicate_records_skipped_total") == 8
 
 
+def test_trips_are_journalled_and_a_replay_stores_them_once(store, tmp_path):
+    from vision.compliance.rates import RateService
+    from vision.tracking.trip import Trip
+
+    spool = tmp_path / "spool"
+    registry = CollectorRegistry()
+    writer = StoreWriter(store, spool, registry, worker_id="w1")
+    run = store.start_run("demo.yaml", "test")
+    trips = [
+        Trip("cam-a", "gate", "helmet", v, T0, T0 + timedelta(seconds=5 + v), 1 + v % 2, 1, v % 2, 0) for v in range(6)
+    ]
+    writer.trips(run, trips)
+    journal = (spool / JOURNAL).read_bytes()
+    writer.close()
+    assert registry.get_sample_value("vision_store_written_records_total", {"kind": "trip"}) == 6
+    (spool / JOURNAL).write_bytes(journal)  # a crash between the COMMIT and moving the offset
+    (spool / OFFSET).write_text("0")
+    StoreWriter(store, spool, worker_id="w1").close()
+    (point,) = RateService(store).rates(T0, T0 + timedelta(hours=1), unit="vehicle")
+    assert (point.compliant, point.non_compliant, point.passengers) == (3, 3, 3), "each trip once"
+
+
 def test_while_the_database_is_away_the_spool_keeps_everything(store, tmp_path):
     spool = tmp_path / "spool"
     registry = CollectorRegistry()

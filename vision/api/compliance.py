@@ -21,6 +21,7 @@ router = APIRouter(prefix="/api/v1/compliance", tags=["compliance"])
 MAX_POINTS = 50_000  # per request: a year of hourly points for several sites
 
 Bucket = Literal["minute", "hour", "day", "range"]
+Unit = Literal["person", "vehicle"]
 
 
 def to_schema(point: RatePoint, rates: RateService) -> schemas.RatePoint:
@@ -36,6 +37,7 @@ def _series(
     end: datetime,
     bucket: Bucket,
     period: str | None = None,
+    unit: Unit = "person",
 ) -> list[schemas.Series]:
     zoned("from", start)
     zoned("to", end)
@@ -50,7 +52,7 @@ def _series(
         known_site(ctx, site)
     try:
         points = ctx.rates.rates(
-            start, end, None if bucket == "range" else bucket, site_id=site, category=category, period=period
+            start, end, None if bucket == "range" else bucket, site_id=site, category=category, period=period, unit=unit
         )
     except VisionError as error:
         raise HTTPException(UNPROCESSABLE, str(error)) from error
@@ -61,6 +63,7 @@ def _series(
         schemas.Series(
             site_id=site_id,
             category=cat,
+            unit=unit,
             bucket=bucket,
             period=period,
             timezone=str(ctx.rates.zone(site_id)),
@@ -79,6 +82,13 @@ FromQuery = Annotated[datetime, Query(alias="from", description="Start, ISO 8601
 ToQuery = Annotated[datetime, Query(alias="to", description="End, ISO 8601 with zone (exclusive).")]
 BucketQuery = Annotated[
     Bucket, Query(description="Window of each point, in the site's local time; range: one point over from-to.")
+]
+UnitQuery = Annotated[
+    Unit,
+    Query(
+        description="person: each head or face once; vehicle: each two-wheeler's trip once (helmet per vehicle:"
+        " non-compliant when any rider was; passenger_rate: trips with two or more riders)."
+    ),
 ]
 PeriodQuery = Annotated[
     str | None,
@@ -99,15 +109,19 @@ def series(
     category: CategoryQuery = None,
     bucket: BucketQuery = "hour",
     period: PeriodQuery = None,
+    unit: UnitQuery = "person",
 ) -> schemas.SeriesResponse:
     """Counts, rate, interval, coverage and low-sample flag per window; windows without observations are left out.
 
     ``undetermined`` and ``non_rider`` are counted beside the rate, never in ``n``; ``passengers`` is part of ``n``.
+    ``unit=vehicle`` counts two-wheelers' trips instead (helmet per vehicle, and ``passenger_rate``).
     """
-    return schemas.SeriesResponse(start=start, end=end, series=_series(ctx, site, category, start, end, bucket, period))
+    return schemas.SeriesResponse(
+        start=start, end=end, series=_series(ctx, site, category, start, end, bucket, period, unit)
+    )
 
 
-CSV_COLUMNS = ("site_id", "category", "period", *RATE_FIELDS)
+CSV_COLUMNS = ("site_id", "category", "unit", "period", *RATE_FIELDS)
 
 
 @router.get("/series.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
@@ -119,16 +133,18 @@ def series_csv(
     category: CategoryQuery = None,
     bucket: BucketQuery = "hour",
     period: PeriodQuery = None,
+    unit: UnitQuery = "person",
 ) -> Response:
     """The same series as CSV, one row per site, category and window; times ISO 8601 with the site's offset."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for one in _series(ctx, site, category, start, end, bucket, period):
+    for one in _series(ctx, site, category, start, end, bucket, period, unit):
         for point in one.points:
-            row = {"site_id": one.site_id, "category": one.category, "period": one.period, **point.model_dump()}
-            writer.writerow(csv_row(row, CSV_COLUMNS))
-    filename = f"compliance-{period or bucket}-{start:%Y%m%dT%H%M}-{end:%Y%m%dT%H%M}.csv"
+            row = {"site_id": one.site_id, "category": one.category, "unit": one.unit, "period": one.period}
+            writer.writerow(csv_row(row | point.model_dump(), CSV_COLUMNS))
+    per = "" if unit == "person" else f"{unit}-"
+    filename = f"compliance-{per}{period or bucket}-{start:%Y%m%dT%H%M}-{end:%Y%m%dT%H%M}.csv"
     return Response(
         buffer.getvalue(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )

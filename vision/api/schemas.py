@@ -117,11 +117,23 @@ class RatePoint(_Out):
     confidently_below: bool = Field(
         description="The whole interval lies under the site's target, on enough observations (the rule alerts use)."
     )
+    passenger_rate: float | None = Field(
+        None,
+        description="unit=vehicle: trips that carried two or more riders / all trips (passenger carrying); null per"
+        " person.",
+    )
+    passenger_low: float | None = None
+    passenger_high: float | None = None
 
 
 class Series(_Out):
     site_id: str
     category: str
+    unit: Literal["person", "vehicle"] = Field(
+        "person",
+        description="What each count is: a person (one observation a head or face), or a vehicle (one trip of a"
+        " two-wheeler that carried riders: non-compliant when any rider was, compliant when all were).",
+    )
     bucket: Literal["minute", "hour", "day", "range"] = Field(
         description="Window of each point, in the site's local time; range: one point over the whole request."
     )

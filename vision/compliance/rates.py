@@ -18,6 +18,9 @@ from vision.store.database import AuditCounts, CountRow, Store
 from vision.store.schema import from_epoch
 
 BUCKET_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+# What a rate counts: each person once (an observation), or each two-wheeler once (a trip, per vehicle).
+UNITS = ("person", "vehicle")
+_STORE_UNIT = {"person": "person", "vehicle": "trip"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,13 @@ class RatePoint:
     corrected for the verdicts' error, measured by the site's own audit (``adjusted_source``
     ``"audit"``, Lang & Reiczigel interval) once it has ``min_audit_marks`` marks, else by the
     model card (``"model_card"``, Rogan–Gladen); None when neither is known.
+
+    ``unit="vehicle"``: every count is of trips (two-wheelers that carried riders, one each, the unit
+    a ticket is written for). A trip is non-compliant when any of its riders was judged so, compliant
+    when all were judged compliant, else undetermined; ``non_rider`` is 0; ``passengers`` counts the
+    trips with two or more riders among all of them, and ``passenger_rate`` is that share of all trips
+    with its Wilson interval (the passenger-carrying rate). No adjusted rate: the detector's error is
+    measured per person.
     """
 
     site_id: str
@@ -61,6 +71,8 @@ class RatePoint:
     low_sample: bool
     period: str | None = None
     adjusted_source: str | None = None
+    unit: str = "person"
+    passenger_rate: RateEstimate | None = None
 
     @property
     def n(self) -> int:
@@ -205,8 +217,10 @@ class RateService:
         category: str | None = None,
         period: str | None = None,
         run_id: int | None = None,
+        unit: str = "person",
     ) -> list[RatePoint]:
-        """Rates per site and category, per local ``bucket`` (``minute``/``hour``/``day``) or over the range.
+        """Rates per site and category, per local ``bucket`` (``minute``/``hour``/``day``) or over the range,
+        of people (``unit="person"``) or of two-wheelers' trips (``"vehicle"``, see :class:`RatePoint`).
 
         ``period`` (a configured daily period) keeps only observations in that part of each local
         day; its buckets are ``day`` (one point per day, the window being that day's period) or the
@@ -215,6 +229,8 @@ class RateService:
         """
         if bucket is not None and bucket not in BUCKET_SECONDS:
             raise VisionError(f"bucket {bucket!r}: expected one of {', '.join(BUCKET_SECONDS)} or none")
+        if unit not in UNITS:
+            raise VisionError(f"unit {unit!r}: expected one of {', '.join(UNITS)}")
         daily = self.period(period) if period is not None else None
         if daily is not None and bucket not in (None, "day"):
             raise VisionError(
@@ -222,7 +238,7 @@ class RateService:
             )
         points: list[RatePoint] = []
         for zone, site_ids, exclude in self._zone_groups(site_id):
-            points += self._rates_in_zone(zone, site_ids, exclude, start, end, bucket, category, daily, run_id)
+            points += self._rates_in_zone(zone, site_ids, exclude, start, end, bucket, category, daily, run_id, unit)
         return sorted(points, key=lambda p: (p.site_id, p.category, p.start.timestamp()))
 
     def _zone_groups(self, site_id: str | None) -> list[tuple[tzinfo, set[str] | None, set[str]]]:
@@ -246,8 +262,10 @@ class RateService:
         category: str | None,
         daily: DailyPeriod | None,
         run_id: int | None,
+        unit: str,
     ) -> list[RatePoint]:
         settings = self.settings
+        per_vehicle = unit == "vehicle"
         bucket_seconds = BUCKET_SECONDS[bucket] if bucket is not None else None
         spans = offset_spans(zone, start.timestamp(), end.timestamp())
         rows = self.store.counts(
@@ -260,6 +278,7 @@ class RateService:
             exclude_site_ids=exclude,
             utc_offsets=[(span.start, span.end, span.utc_offset_s) for span in spans],
             daily=(daily.start_s, daily.length_s) if daily else None,
+            unit=_STORE_UNIT[unit],
         )
         # Keyed by epoch seconds: datetimes of one zone compare by wall time, so the two 01:00 hours of
         # the night daylight saving ends would be one key. A window depends on the bucket alone, so it is
@@ -279,11 +298,11 @@ class RateService:
                 tally = counts[key] = [0] * (len(_TALLY) + 1)
                 window_of_key[key] = window
             tally[_TALLY[row.outcome]] += row.count
-            if row.outcome in (Outcome.COMPLIANT, Outcome.NON_COMPLIANT):
+            if per_vehicle or row.outcome in (Outcome.COMPLIANT, Outcome.NON_COMPLIANT):
                 tally[-1] += row.shared_vehicle
         camera_site = {c.id: (c.site_id, c.category) for c in self.store.cameras()}
         # Every site's audit table in one query (a series of every site asks once, not once a site).
-        audits = {key: self._usable_audit(counts) for key, counts in self.store.all_audit_counts().items()}
+        audits = {} if per_vehicle else {k: self._usable_audit(c) for k, c in self.store.all_audit_counts().items()}
         coverage = self._coverage(
             window_of_key, self.store.uptime_intervals(start, end), camera_site, zone, daily, start, end
         )
@@ -293,7 +312,9 @@ class RateService:
             window_start, window_end = window_of_key[key]
             compliant, non_compliant = tally[_TALLY[Outcome.COMPLIANT]], tally[_TALLY[Outcome.NON_COMPLIANT]]
             estimate = wilson_interval(compliant, compliant + non_compliant, settings.confidence)
-            adjusted, source = self._adjusted(cat, estimate, audits.get((site, cat)))
+            adjusted, source = (None, None) if per_vehicle else self._adjusted(cat, estimate, audits.get((site, cat)))
+            trips = sum(tally[:-1])
+            passenger_rate = wilson_interval(tally[-1], trips, settings.confidence) if per_vehicle else None
             points.append(
                 RatePoint(
                     site_id=site,
@@ -311,6 +332,8 @@ class RateService:
                     coverage_s=coverage[key],
                     low_sample=compliant + non_compliant < settings.min_n,
                     period=daily.name if daily else None,
+                    unit=unit,
+                    passenger_rate=passenger_rate,
                 )
             )
         return points

@@ -32,15 +32,21 @@ RATE_FIELDS = (
     "coverage_s",
     "low_sample",
     "confidently_below",
+    "passenger_rate",
+    "passenger_low",
+    "passenger_high",
 )
-SHARES = frozenset({"rate", "low", "high", "adjusted_rate", "adjusted_low", "adjusted_high"})
+SHARES = frozenset(
+    {"rate", "low", "high", "adjusted_rate", "adjusted_low", "adjusted_high", "passenger_rate", "passenger_low",
+     "passenger_high"}
+)  # fmt: skip
 
 
 def rate_fields(
     point: RatePoint, confidently_below: bool, start: datetime | None = None, end: datetime | None = None
 ) -> dict[str, object]:
     """``point`` as :data:`RATE_FIELDS` (``start``/``end`` override the bucket's, e.g. cut to a report's period)."""
-    adjusted = point.adjusted
+    adjusted, carrying = point.adjusted, point.passenger_rate
     return {
         "start": start or point.start,
         "end": end or point.end,
@@ -60,6 +66,9 @@ def rate_fields(
         "coverage_s": point.coverage_s,
         "low_sample": point.low_sample,
         "confidently_below": confidently_below,
+        "passenger_rate": carrying.rate if carrying else None,
+        "passenger_low": carrying.low if carrying else None,
+        "passenger_high": carrying.high if carrying else None,
     }
 
 

@@ -9,7 +9,9 @@ that were new are counted, so a retried write or a spool replay adds nothing):
   rode a shared two-wheeler;
 - ``site_rollups``: the same without the camera, what the counts read (at 300 cameras over 62 sites,
   a fifth of the rows: a 90-day daily series of every site sums 0.4 million rows, not 1.9 million);
-- ``outcome_totals``: per site, category and outcome, all time (the scrape's counters).
+- ``outcome_totals``: per site, category and outcome, all time (the scrape's counters);
+- ``trip_rollups``: trips (two-wheelers that carried riders) per UTC hour, site, category and
+  per-vehicle outcome, and how many carried two or more riders: what per-vehicle rates read.
 
 :func:`count_rows` answers from the rollups whenever an hour is the finest thing the question asks
 about (buckets of whole hours or days, zones whose offsets are whole hours, daily periods starting
@@ -39,9 +41,31 @@ from vision.store.schema import (
     observations_table,
     outcome_totals_table,
     site_rollups_table,
+    trip_rollups_table,
+    trips_table,
 )
 
 HOUR = 3600
+
+
+@dataclass(frozen=True)
+class Unit:
+    """What is counted: its raw rows, the site-hour rollup that sums them, and what makes one "shared"."""
+
+    name: str
+    raw: sa.Table
+    rollup: sa.Table
+    shared_column: str  # a row is shared when this column is >= 2
+
+    def shared(self, columns: Any) -> sa.ColumnElement[Any]:
+        return sa.func.sum(sa.case((columns[self.shared_column] >= 2, 1), else_=0))
+
+
+# People: one observation per head or face; shared = rode a two-wheeler with another head.
+PERSONS = Unit("person", observations_table, site_rollups_table, "riders_on_vehicle")
+# Vehicles: one trip per two-wheeler that carried riders; shared = carried passengers.
+TRIPS = Unit("trip", trips_table, trip_rollups_table, "riders")
+UNITS = {unit.name: unit for unit in (PERSONS, TRIPS)}
 
 
 @dataclass(frozen=True)
@@ -78,6 +102,7 @@ class CountQuery:
     exclude_site_ids: Collection[str] = ()
     utc_offsets: Sequence[tuple[float, float, int]] = ()
     daily: tuple[int, int] | None = None
+    unit: str = PERSONS.name  # "person" (observations) or "trip" (per vehicle)
 
     def hourly(self) -> bool:
         """Whether every observation of one UTC hour lands in one bucket: then rollups can answer."""
@@ -144,8 +169,41 @@ def add(connection: Connection, inserted: Sequence[dict[str, Any]]) -> None:
     _add_to(connection, outcome_totals_table, totals, ("n",))
 
 
+def add_trips(connection: Connection, inserted: Sequence[dict[str, Any]]) -> None:
+    """Count trip rows the caller has just inserted, in its transaction."""
+    by_site: dict[tuple[float, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for row in inserted:
+        counts = by_site[(math.floor(row["ended_at"] / HOUR) * HOUR, row["site_id"], row["category"], row["outcome"])]
+        counts[0] += 1
+        counts[1] += int(row["riders"] >= 2)
+    rows = [
+        {"hour": hour, "site_id": site, "category": category, "outcome": outcome, "n": n, "shared": s}
+        for (hour, site, category, outcome), (n, s) in sorted(by_site.items())
+    ]
+    _add_to(connection, trip_rollups_table, rows, ("n", "shared"))
+
+
 def rebuild(connection: Connection) -> int:
-    """Recount both rollups from the raw rows (in the caller's transaction); returns the rollup rows written."""
+    """Recount every rollup from the raw rows (in the caller's transaction); returns the camera-hour rows written."""
+    written = rebuild_observation_rollups(connection)
+    rebuild_trip_rollups(connection)
+    return written
+
+
+def rebuild_trip_rollups(connection: Connection) -> None:
+    """Recount ``trip_rollups`` from the trips (schema 7 on)."""
+    t = trips_table.c
+    hour = FloorDiv(t.ended_at, _number(HOUR)) * _number(HOUR)
+    trips = sa.select(hour, t.site_id, t.category, t.outcome, sa.func.count(), TRIPS.shared(t)).group_by(
+        hour, t.site_id, t.category, t.outcome
+    )
+    connection.execute(sa.delete(trip_rollups_table))
+    columns = ["hour", "site_id", "category", "outcome", "n", "shared"]
+    connection.execute(sa.insert(trip_rollups_table).from_select(columns, trips))
+
+
+def rebuild_observation_rollups(connection: Connection) -> int:
+    """Recount the observations' rollups (schema 6 on: its migration fills them so); returns the camera-hour rows."""
     o = observations_table.c
     hour = FloorDiv(o.ended_at, _number(HOUR)) * _number(HOUR)
     shared = sa.func.sum(sa.case((o.riders_on_vehicle >= 2, 1), else_=0))
@@ -170,8 +228,9 @@ def rebuild(connection: Connection) -> int:
 
 
 def _select(query: CountQuery, source: sa.Table, start: float, end: float) -> sa.Select[Any]:
-    """The count query over ``[start, end)`` of raw rows (``observations``) or of rollups (whole hours)."""
-    raw = source is observations_table
+    """The count query over ``[start, end)`` of the unit's raw rows or of its rollups (whole hours)."""
+    unit = UNITS[query.unit]
+    raw = source is unit.raw
     c = source.c
     time = c.ended_at if raw else c.hour
     offsets = query.utc_offsets
@@ -196,7 +255,7 @@ def _select(query: CountQuery, source: sa.Table, start: float, end: float) -> sa
         group = [offset, bucket] if len(offsets) > 1 else [bucket]
     if raw:
         n: sa.ColumnElement[Any] = sa.func.count()
-        shared: sa.ColumnElement[Any] = sa.func.sum(sa.case((c.riders_on_vehicle >= 2, 1), else_=0))
+        shared: sa.ColumnElement[Any] = unit.shared(c)
     else:
         n, shared = sa.func.sum(c.n), sa.func.sum(c.shared)
     statement = (
@@ -228,15 +287,12 @@ def _select(query: CountQuery, source: sa.Table, start: float, end: float) -> sa
 def count_rows(connection: Connection, query: CountQuery, rollups: bool = True) -> list[CountRow]:
     """Counts for ``query``: whole hours from the rollups when :meth:`CountQuery.hourly`, the rest from raw
     rows (all of it from raw rows with ``rollups=False``: the truth the tests compare with)."""
-    parts: list[tuple[sa.Table, float, float]] = [(observations_table, query.start, query.end)]
+    unit = UNITS[query.unit]
+    parts: list[tuple[sa.Table, float, float]] = [(unit.raw, query.start, query.end)]
     if rollups and query.hourly():
         first, last = math.ceil(query.start / HOUR) * HOUR, math.floor(query.end / HOUR) * HOUR
         if first < last:
-            parts = [
-                (observations_table, query.start, first),
-                (site_rollups_table, first, last),
-                (observations_table, last, query.end),
-            ]
+            parts = [(unit.raw, query.start, first), (unit.rollup, first, last), (unit.raw, last, query.end)]
     totals: dict[tuple[str, str, int, int, str], list[int]] = defaultdict(lambda: [0, 0])
     for source, start, end in parts:
         if start >= end:

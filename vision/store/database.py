@@ -62,12 +62,15 @@ from vision.store.schema import (
     observations_table,
     runs_table,
     sites_table,
+    trips_table,
     workers_table,
 )
 from vision.tracking.observation import Observation
+from vision.tracking.trip import Trip
 
-SCHEMA_VERSION = 6
-REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005", 6: "0006"}  # schema_version -> Alembic revision
+SCHEMA_VERSION = 7
+# schema_version -> Alembic revision
+REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005", 6: "0006", 7: "0007"}
 MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 7_406_113  # pg_advisory_xact_lock key: one process migrates at a time
 NEVER = -1e18  # alert_state.last_sent_at of an alert never sent (finite: a REAL column everywhere)
@@ -262,6 +265,26 @@ def observation_row(run_id: int, observation: Observation, worker_id: str | None
     }
 
 
+def trip_row(run_id: int, trip: Trip, worker_id: str | None = None) -> dict[str, Any]:
+    """The ``trips`` row of a finished trip (also what a spool keeps, as JSON)."""
+    return {
+        "run_id": run_id,
+        "camera_id": trip.camera_id,
+        "site_id": trip.site_id,
+        "category": trip.category,
+        "vehicle_track_id": trip.vehicle_track_id,
+        "started_at": epoch(trip.started_at),
+        "ended_at": epoch(trip.ended_at),
+        "riders": trip.riders,
+        "compliant": trip.compliant,
+        "non_compliant": trip.non_compliant,
+        "undetermined": trip.undetermined,
+        "outcome": trip.outcome.value,
+        "trip_key": trip.key,
+        "worker_id": worker_id,
+    }
+
+
 REFUSALS = (
     "password authentication failed",
     "authentication failed",
@@ -446,6 +469,19 @@ class Store:
         keys = set(_insert_new_keys(connection, observations_table, rows, "obs_key"))
         inserted = [row for row in rows if row.get("obs_key") in keys]
         counts.add(connection, inserted)
+        return len(inserted)
+
+    def add_trips(self, run_id: int, trips: Sequence[Trip], worker_id: str | None = None) -> int:
+        """Write finished trips in one transaction; returns how many were new (a retried key is skipped)."""
+        with self._begin() as connection:
+            return self.insert_trip_rows(connection, [trip_row(run_id, t, worker_id) for t in trips])
+
+    @staticmethod
+    def insert_trip_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> int:
+        """Insert the trip rows whose key is new and count exactly those in ``trip_rollups``; returns how many."""
+        keys = set(_insert_new_keys(connection, trips_table, rows, "trip_key"))
+        inserted = [row for row in rows if row.get("trip_key") in keys]
+        counts.add_trips(connection, inserted)
         return len(inserted)
 
     def rebuild_rollups(self) -> int:
@@ -972,8 +1008,10 @@ class Store:
         exclude_site_ids: Collection[str] = (),
         utc_offsets: Sequence[tuple[float, float, int]] = (),
         daily: tuple[int, int] | None = None,
+        unit: str = "person",
     ) -> list[CountRow]:
-        """Observation counts per site, category, local bucket and outcome, for ``start <= ended_at < end``.
+        """Observation counts per site, category, local bucket and outcome, for ``start <= ended_at < end``
+        (``unit="trip"``: trips per vehicle outcome, ``shared`` counting those that carried passengers).
 
         ``utc_offsets`` are ``(from, to, offset_s)`` spans (epoch seconds, in order) of the sites'
         zone; none means UTC. Buckets are aligned to local midnight, hour or minute in that zone
@@ -993,6 +1031,7 @@ class Store:
             exclude_site_ids,
             utc_offsets,
             daily,
+            unit,
         )
         return self.counts_of(query)
 

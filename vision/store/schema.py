@@ -242,6 +242,43 @@ outcome_totals_table = sa.Table(  # schema 6: all-time counts per site, category
 )
 
 
+trips_table = sa.Table(  # schema 7: one two-wheeler's trip and its riders' verdicts (vision/tracking/trip.py)
+    "trips",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.Integer, nullable=False),
+    sa.Column("camera_id", sa.String(64), nullable=False),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("category", sa.String(16), nullable=False),
+    sa.Column("vehicle_track_id", sa.Integer, nullable=False),  # its riders' observations name it too
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("ended_at", sa.Float, nullable=False),
+    sa.Column("riders", sa.Integer, nullable=False),  # >= 2: carrying passengers
+    sa.Column("compliant", sa.Integer, nullable=False),
+    sa.Column("non_compliant", sa.Integer, nullable=False),
+    sa.Column("undetermined", sa.Integer, nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),  # per vehicle: any rider non-compliant, or all compliant
+    sa.Column("trip_key", sa.String(64), nullable=False),
+    sa.Column("worker_id", sa.String(128)),
+    sa.Column("lease_generation", sa.Integer),
+    sa.Index("ix_trips_site_time", "site_id", "category", "ended_at"),
+    sa.Index("ix_trips_time", "ended_at"),
+    sa.Index("uq_trips_key", "trip_key", unique=True),
+)
+
+trip_rollups_table = sa.Table(  # schema 7: trips per UTC hour, site, category and outcome (as site_rollups)
+    "trip_rollups",
+    metadata,
+    sa.Column("hour", sa.Float, nullable=False),
+    sa.Column("site_id", sa.String(64), nullable=False),
+    sa.Column("category", sa.String(16), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("shared", sa.Integer, nullable=False),  # of them, riders >= 2 (carrying passengers)
+    sa.PrimaryKeyConstraint("hour", "site_id", "category", "outcome"),
+)
+
+
 def epoch(moment: datetime) -> float:
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment.isoformat()}: the store needs zone-aware times")

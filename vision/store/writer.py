@@ -53,9 +53,10 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, Statement
 
 from vision.errors import VisionError
 from vision.evidence.writer import EvidenceFile
-from vision.store.database import Store, observation_row
+from vision.store.database import Store, observation_row, trip_row
 from vision.store.schema import epoch
 from vision.tracking.observation import Observation
+from vision.tracking.trip import Trip
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,11 @@ OBSERVATION_FIELDS = (
     "obs_key", "worker_id", "lease_generation",
 )  # fmt: skip
 OPTIONAL_FIELDS = frozenset({"zone", "vehicle_track_id", "riders_on_vehicle", "worker_id", "lease_generation"})
+# A trip in the journal (type "trip", from version 2 on): one two-wheeler and its riders' verdicts.
+TRIP_FIELDS = (
+    "run_id", "camera_id", "site_id", "category", "vehicle_track_id", "started_at", "ended_at", "riders",
+    "compliant", "non_compliant", "undetermined", "outcome", "trip_key", "worker_id", "lease_generation",
+)  # fmt: skip
 
 
 class JournalRecordError(ValueError):
@@ -101,6 +107,17 @@ def observation_columns(record: dict[str, Any]) -> dict[str, Any]:
     return {name: fields.get(name) for name in OBSERVATION_FIELDS}
 
 
+def trip_columns(record: dict[str, Any]) -> dict[str, Any]:
+    """The store row of a journalled trip; a missing field is an error."""
+    fields = record.get("trip")
+    if not isinstance(fields, dict):
+        raise JournalRecordError("trip record without its fields ('trip')")
+    missing = [name for name in TRIP_FIELDS if name not in fields and name not in OPTIONAL_FIELDS]
+    if missing:
+        raise JournalRecordError(f"trip {fields.get('trip_key')} lacks {', '.join(missing)}")
+    return {name: fields.get(name) for name in TRIP_FIELDS}
+
+
 def content_error(error: BaseException) -> bool:
     """True for an error that the record itself causes (retrying cannot help); False for the database's
     own trouble (unreachable, refusing, timing out), which is retried."""
@@ -127,7 +144,7 @@ class WriterMetrics:
         )
         self.written = Counter(
             "vision_store_written_records",
-            "Records written to the store, by kind (observation, uptime).",
+            "Records written to the store, by kind (observation, trip, uptime).",
             ["kind"],
             registry=registry,
         )
@@ -267,6 +284,23 @@ class StoreWriter:
                 ]
             )
             self.observations_journaled += len(observations)
+
+    def trips(self, run_id: int, trips: Sequence[Trip]) -> None:
+        """Journal finished trips (two-wheelers and their riders); stored exactly once, like observations."""
+        if trips:
+            self._append(
+                [
+                    {
+                        "t": "trip",
+                        "v": JOURNAL_VERSION,
+                        "trip": {
+                            **trip_row(run_id, trip, self.worker_id),
+                            "lease_generation": self._lease_generation(trip.camera_id),
+                        },
+                    }
+                    for trip in trips
+                ]
+            )
 
     def camera_up(self, run_id: int, camera_id: str, at: datetime) -> str:
         """Journal a new up-interval; returns its key for :meth:`camera_heartbeat` and :meth:`camera_down`."""
@@ -435,12 +469,12 @@ class StoreWriter:
         records: list[tuple[int, dict[str, Any]]],
         unreadable: list[tuple[int, dict[str, Any], str]],
         pending: _Pending,
-    ) -> tuple[int, int, int] | None:
+    ) -> tuple[int, int, int, int] | None:
         """Write ``records`` one transaction each; dead-letter the ones refused for their content.
 
         Returns the summed counts; None when the database itself failed midway: what was written is
         committed, the rest stays in the journal for the retry."""
-        totals = (0, 0, 0)
+        totals = (0, 0, 0, 0)
         refused: list[tuple[dict[str, Any], str]] = []
         try:
             self._write([], pending)
@@ -464,7 +498,7 @@ class StoreWriter:
                     return None
                 refused.append((record, f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"))
             else:
-                totals = (totals[0] + counts[0], totals[1] + counts[1], totals[2] + counts[2])
+                totals = (totals[0] + counts[0], totals[1] + counts[1], totals[2] + counts[2], totals[3] + counts[3])
             written_to = offset
         self._dead_letter(refused)
         return totals
@@ -486,7 +520,7 @@ class StoreWriter:
                 DEAD_LETTER,
             )
 
-    def _succeeded(self, written: int, duplicates: int, uptime: int, started: float) -> None:
+    def _succeeded(self, written: int, duplicates: int, uptime: int, trips: int, started: float) -> None:
         self.metrics.batch_seconds.observe(time.perf_counter() - started)
         if self._failures_in_row:
             log.info("store reachable again; writing the spool (%d record(s))", self._backlog)
@@ -494,30 +528,37 @@ class StoreWriter:
         self.metrics.store_up.set(1)
         self.metrics.written.labels("observation").inc(written)
         self.metrics.written.labels("uptime").inc(uptime)
+        self.metrics.written.labels("trip").inc(trips)
         self.metrics.duplicates.inc(duplicates)
         self.observations_written += written
 
-    def _write(self, records: list[dict[str, Any]], pending: _Pending) -> tuple[int, int, int]:
+    def _write(self, records: list[dict[str, Any]], pending: _Pending) -> tuple[int, int, int, int]:
         """Write ``records`` and ``pending`` in one transaction; returns (observations written, duplicates,
-        up-interval changes). Records of a lease another worker was granted before their time
+        up-interval changes, trips written). Records of a lease another worker was granted before their time
         (fenced) are not written: they go to the dead letters."""
-        unknown = {record["t"] for record in records} - {"obs", "up", "down", "evidence", "evidence_gone"}
+        unknown = {record["t"] for record in records} - {"obs", "trip", "up", "down", "evidence", "evidence_gone"}
         if unknown:
             raise JournalRecordError(f"unknown journal record type {sorted(unknown)}")
         observations = [(record, observation_columns(record)) for record in records if record["t"] == "obs"]
+        trips = [(record, trip_columns(record)) for record in records if record["t"] == "trip"]
         uptime = [record for record in records if record["t"] in ("up", "down")]
         evidence_ops = [record for record in records if record["t"] in ("evidence", "evidence_gone")]
         fenced: list[tuple[dict[str, Any], str]] = []
         with self.store._begin() as connection:
             checks = [(row["camera_id"], row.get("lease_generation"), row["ended_at"]) for _, row in observations]
+            checks += [(row["camera_id"], row.get("lease_generation"), row["ended_at"]) for _, row in trips]
             checks += [(r["camera"], r.get("lease"), r["at"]) for r in uptime if r["t"] == "up"]
             stale = iter(self.store.stale(connection, checks))
-            kept_rows = []
-            for record, row in observations:
-                if next(stale):
-                    fenced.append((record, f"stale lease: generation {row['lease_generation']} of {row['camera_id']}"))
-                else:
-                    kept_rows.append(row)
+            kept_rows: list[dict[str, Any]] = []
+            kept_trips: list[dict[str, Any]] = []
+            for kept, rows in ((kept_rows, observations), (kept_trips, trips)):
+                for record, row in rows:
+                    if next(stale):
+                        fenced.append(
+                            (record, f"stale lease: generation {row['lease_generation']} of {row['camera_id']}")
+                        )
+                    else:
+                        kept.append(row)
             uptime_ops = []
             for r in uptime:
                 if r["t"] == "up" and next(stale):
@@ -528,11 +569,12 @@ class StoreWriter:
                 )
             uptime_ops += [("beat", key, None, None, at, None, None) for key, at in pending.heartbeats.items()]
             written = self.store.insert_observation_rows(connection, kept_rows)
+            trips_written = self.store.insert_trip_rows(connection, kept_trips)
             self.store.uptime_ops(connection, uptime_ops)
             self.store.evidence_ops(connection, evidence_ops)
             self.store.status_upserts(connection, self._own_statuses(connection, pending.statuses))
         self._dead_letter(fenced)
-        return written, len(kept_rows) - written, len(uptime_ops)
+        return written, len(kept_rows) - written, len(uptime_ops), trips_written
 
     def _own_statuses(self, connection: Any, statuses: dict[str, dict[str, object]]) -> dict[str, dict[str, object]]:
         """A worker's status rows only for cameras whose lease it holds (another's must not be overwritten)."""

@@ -52,9 +52,9 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(16), primary_key=True),
         sa.Column("n", sa.BigInteger, nullable=False),
     )
-    from vision.store.counts import rebuild
+    from vision.store.counts import rebuild_observation_rollups
 
-    rebuild(op.get_bind())
+    rebuild_observation_rollups(op.get_bind())
 
 
 def downgrade() -> None:
