@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -124,6 +124,30 @@ class ComplianceCollector(Collector):
                 low.add_metric(values, float(point.estimate.low or 0.0))
                 high.add_metric(values, float(point.estimate.high or 0.0))
         yield from (rate, low, high, decided)
+        yield from self._per_vehicle(now, labels, window)
+
+    def _per_vehicle(self, now: datetime, labels: list[str], window: str) -> Iterator[Metric]:
+        """The rolling window per two-wheeler (trips of riders-only cameras): the unit a ticket is written for."""
+        rate = GaugeMetricFamily(
+            "vision_vehicle_compliance_rate",
+            "Share of decided trips whose every rider wore the gear (a trip with one non-compliant rider is"
+            " non-compliant)" + window,
+            labels=labels,
+        )
+        carrying = GaugeMetricFamily(
+            "vision_passenger_carrying_rate", "Share of trips with two or more riders" + window, labels=labels
+        )
+        trips = GaugeMetricFamily(
+            "vision_trips", "Two-wheelers that carried riders (each once)" + window, labels=labels
+        )
+        for point in self._rates.rates(now - self._window, now, unit="vehicle"):
+            values = [point.site_id, point.category]
+            trips.add_metric(values, float(point.compliant + point.non_compliant + point.undetermined))
+            if point.estimate.rate is not None:
+                rate.add_metric(values, point.estimate.rate)
+            if point.passenger_rate is not None and point.passenger_rate.rate is not None:
+                carrying.add_metric(values, point.passenger_rate.rate)
+        yield from (rate, carrying, trips)
 
 
 class WorkersCollector(Collector):

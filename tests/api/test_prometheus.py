@@ -36,6 +36,12 @@ def test_compliance_counters_and_rates_parse(client):
     assert observations[("market", "undetermined")] == 3
     rates = {s.labels["site"]: s.value for s in families["vision_compliance_rate"].samples}
     assert rates == pytest.approx({"gate": 0.3, "market": 0.9})
+    # Per two-wheeler (api_support.gate_trips): 6 of 11 decided trips compliant, 7 of 12 carrying passengers.
+    assert {s.labels["site"]: s.value for s in families["vision_trips"].samples} == {"gate": 12}
+    per_vehicle = {s.labels["site"]: s.value for s in families["vision_vehicle_compliance_rate"].samples}
+    assert per_vehicle == pytest.approx({"gate": 6 / 11})
+    carrying = {s.labels["site"]: s.value for s in families["vision_passenger_carrying_rate"].samples}
+    assert carrying == pytest.approx({"gate": 7 / 12})
 
 
 def test_non_riders_are_an_outcome_label_but_never_in_the_rate(client, store):
