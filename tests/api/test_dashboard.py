@@ -23,6 +23,7 @@ from vision.i18n import messages
 from vision.outcome import Outcome
 from vision.store import open_store
 from vision.tracking import Observation
+from vision.tracking.trip import Trip
 
 ROOT = Path(__file__).resolve().parents[2]
 vendor_web_assets = load_script("vendor_web_assets")
@@ -74,6 +75,26 @@ def store(tmp_path):
     start = (datetime.now(UTC) - timedelta(days=40)).replace(hour=8, minute=0, second=0, microsecond=0)
     store.add_observations(run, observations("harbour-gate", "harbour-cam", "helmet", harbour, start))
     store.add_observations(run, observations("old-town-square", "square-cam", "mask", square, start))
+    # The harbour's two-wheelers: 15 of 20 trips with every rider helmeted, 6 of 20 carrying a passenger.
+    trips = []
+    for index in range(20):
+        ended = start + timedelta(hours=7 * index, seconds=30)
+        riders, bare = (2 if index % 10 < 3 else 1), int(index % 4 == 3)
+        trips.append(
+            Trip(
+                "harbour-cam",
+                "harbour-gate",
+                "helmet",
+                index,
+                ended - timedelta(seconds=5),
+                ended,
+                riders,
+                riders - bare,
+                bare,
+                0,
+            )  # fmt: skip
+        )
+    store.add_trips(run, trips)
     common = {"fps": 5.0, "frames_read": 900, "frames_processed": 450, "frames_dropped": 0}
     store.set_camera_status("harbour-cam", state="up", reconnects=2, last_frame_wall_at=time.time() - 3, **common)
     store.register_worker("worker-east", "box-1", 4242, capacity=4, version="test")
@@ -132,6 +153,7 @@ def test_dashboard_renders_sites_rates_map_and_trend(chromium, dashboard_url, tm
     assert "Harbour gate" in dom and "Old town square" in dom
     assert '<h1 id="page-title">Helmet wearing and mask wearing</h1>' in dom  # titles from /api/v1/categories
     assert "80.0 %" in dom and "60.0 %" in dom  # the rates, summed over the days with data
+    assert "75.0 %" in dom and "passengers: 30.0 % [14.5, 51.9] of 20 trips" in dom  # per two-wheeler (unit=vehicle)
     assert "all data of the last 365 days" in dom  # nothing in the last 24 h: the caption says what is shown
     assert dom.count(">low n<") == 1  # the square's 20 decided observations are under min_n = 25
     assert "1 down" in dom and "10 min" in dom  # camera health: the square's camera is down, last frame 10 min ago
@@ -176,6 +198,7 @@ def test_the_dashboard_speaks_the_browsers_language(chromium, dashboard_url, tmp
     assert '<html lang="zh-CN">' in dom
     assert '<h1 id="page-title">头盔佩戴和口罩佩戴</h1>' in dom  # category titles through the catalogue
     assert "80.0%" in dom and "最近 365 天的全部数据" in dom and "1 台离线" in dom
+    assert "载人：20 车次中占 30.0% [14.5, 51.9]" in dom
     assert re.search(r'<div id="errors"[^>]*hidden', dom)
     # No message of the catalogue is left in English on the page (attributes and script aside).
     body = re.sub(r"<script.*?</script>|<[^>]+>", " ", dom.split("<body", 1)[1], flags=re.S)

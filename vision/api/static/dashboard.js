@@ -69,6 +69,7 @@ export async function loadRates() {
         from: rows.length ? toDate(rows[0].window_start) : new Date(now - minutes * 60000),
         to: rows.length ? toDate(rows[0].window_end) : now,
       };
+      await loadVehicles(state.shown.from, state.shown.to);
       return;
     }
     // Nothing in the default window (e.g. a replayed demo at fixed past times): show all data.
@@ -104,6 +105,15 @@ export async function loadRates() {
     dataTo: points.length ? new Date(Math.max(...points.map((p) => toDate(p.end).getTime()))) : null,
   };
   if (response.series.length) state.confidence = response.series[0].confidence;
+  await loadVehicles(from, now);
+}
+
+// Per two-wheeler over the window shown (unit=vehicle: each trip once; helmet per vehicle and passenger
+// carrying), from the API like every other figure.
+async function loadVehicles(from, to) {
+  const span = `from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`;
+  const body = await getJSON(`${API}/compliance/series?bucket=range&unit=vehicle&${span}`);
+  state.vehicles = new Map(body.series.filter((s) => s.points.length).map((s) => [`${s.site_id}|${s.category}`, s.points[0]]));
 }
 
 

@@ -16,6 +16,7 @@ export const state = {
   sites: [],
   sitesLoaded: false,
   rows: [], // {site_id, category, threshold, confidently_below, point}
+  vehicles: new Map(), // "site|category" -> the per-vehicle point (unit=vehicle) over the same window
   window: "1440",
   userChoseWindow: false,
   fellBackFrom: null,

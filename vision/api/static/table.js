@@ -1,6 +1,6 @@
 // The sites table and its caption: each site and category with rate, interval, n, target, status and cameras.
 import { $, el } from "./dom.js";
-import { WINDOW_LABELS, ZONE, dayText, fmtAge, fmtRange, interval, pct, stateName, t, wholePct } from "./i18n.js";
+import { WINDOW_LABELS, ZONE, dayText, fmtAge, fmtRange, interval, pct, pctBare, stateName, t, wholePct } from "./i18n.js";
 import { ALL_DAYS, cameraHealth, categoryTitle, siteById, state, statusOf } from "./state.js";
 import { selectSite } from "./trend.js";
 
@@ -83,16 +83,33 @@ export function healthCells(cameras) {
   ];
 }
 
+// Per two-wheeler (a trip of a riders-only camera): helmet per vehicle with its interval, and the share of
+// trips carrying passengers, with the trips behind them.
+export function perVehicleCell(v) {
+  if (!v) return el("td", { class: "muted", text: "–", title: t("No two-wheeler trips in this window.") });
+  const trips = v.compliant + v.non_compliant + v.undetermined;
+  const cell = el("td", { class: "rate" });
+  if (v.rate === null) cell.append(el("span", { class: "muted", text: t("no decided trips") }));
+  else cell.append(el("strong", { text: pct(v.rate) }), " ", interval(v));
+  const carrying = v.passenger_rate === null ? "–" : `${pct(v.passenger_rate)} [${pctBare(v.passenger_low)}, ${pctBare(v.passenger_high)}]`;
+  cell.append(el("span", { class: "sub", text: t("passengers: {rate} of {n} trips", { rate: carrying, n: trips }) }));
+  cell.title = t("Each two-wheeler once: compliant when every rider wore a helmet.");
+  return cell;
+}
+
+// A row spanning the whole table spans its header's columns, counted, not a hand-kept number.
+const columnCount = (body) => String(body.closest("table").tHead.rows[0].cells.length);
+
 export function renderTable() {
   const body = $("sites-body");
   if (!state.sitesLoaded && !state.rows.length) {
     const message = state.errors.get("sites") || t("Loading sites…");
-    body.replaceChildren(el("tr", {}, el("td", { colspan: "10", class: state.errors.has("sites") ? "health-bad" : "muted", text: message })));
+    body.replaceChildren(el("tr", {}, el("td", { colspan: columnCount(body), class: state.errors.has("sites") ? "health-bad" : "muted", text: message })));
     return;
   }
   const rows = tableRows();
   if (!rows.length) {
-    body.replaceChildren(el("tr", {}, el("td", { colspan: "10", class: "muted", text: t("No sites configured.") })));
+    body.replaceChildren(el("tr", {}, el("td", { colspan: columnCount(body), class: "muted", text: t("No sites configured.") })));
     return;
   }
   body.replaceChildren(
@@ -112,6 +129,7 @@ export function renderTable() {
           rateCell.append(el("span", { class: "sub", text: t("adjusted for detector error: {rate}", { rate: pct(p.adjusted_rate) }), title: t("Rogan-Gladen corrected rate") }));
         }
       }
+      const vehicleCell = perVehicleCell(state.vehicles.get(`${site.id}|${category}`));
       const statusCell = el("td", {}, el("span", { class: "status" }, el("span", { class: `dot s-${status.key}`, "aria-hidden": "true" }), status.label));
       if (row.confidently_below) {
         statusCell.append(el("br"), el("span", { class: "badge confident", text: t("▼ confidently below"), title: t("The whole interval is under the target.") }));
@@ -123,6 +141,7 @@ export function renderTable() {
         nameCell,
         el("td", { text: category ? categoryTitle(category) : "–", title: category || "" }),
         rateCell,
+        vehicleCell,
         el("td", { class: "num", text: p ? String(p.n) : "–" }),
         el("td", { class: "num", text: p ? String(p.undetermined) : "–" }),
         el("td", { class: "num", text: row.threshold ? wholePct(row.threshold) : "–" }),
