@@ -18,6 +18,7 @@ from vision.reports.build import Period, parse_time
 from vision.reports.cli import add_report_parser
 from vision.store import open_store
 from vision.tracking import Observation
+from vision.tracking.trip import Trip
 
 T0 = datetime(2026, 11, 2, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -102,6 +103,16 @@ def config_path(tmp_path, models_dir):
             Observation("cam-north", "north", "helmet", track, ended, ended, Outcome.NON_COMPLIANT, 9, 0.8, 1.0, 50)
         )
     store.add_observations(run, observations)
+    # North's two-wheelers on day 2: three trips, one carrying a bare-headed passenger.
+    trips = [(2, 2, 0), (1, 1, 0), (2, 1, 1)]
+    store.add_trips(
+        run,
+        [
+            Trip("cam-north", "north", "helmet", 70 + i, T0 + DAY + timedelta(hours=9, minutes=i),
+                 T0 + DAY + timedelta(hours=9, minutes=i, seconds=8), riders, compliant, bare, 0)
+            for i, (riders, compliant, bare) in enumerate(trips)
+        ],
+    )  # fmt: skip
     up = store.camera_up(run, "cam-north", T0 + timedelta(hours=6))
     store.camera_down(up, T0 + timedelta(hours=8, minutes=30), "stream ended")
     store.close()
@@ -141,6 +152,11 @@ def test_html_report_is_self_contained_and_agrees_with_the_rate_service(config_p
     assert (points["north"].non_rider, points["north"].passengers, points["north"].n) == (4, 3, 200)
     assert "<th>undetermined</th><th>non-rider</th><th>passengers</th>" in html
     assert "<td>133</td><td>67</td><td>3</td><td>4</td><td>3</td>" in html  # north's counts in the site table
+    # Per two-wheeler: north's three trips, two with every rider helmeted, two carrying a passenger.
+    vehicles = html.split("<h2>Per two-wheeler</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "<th>trips</th><th>every rider compliant</th><th>carrying passengers</th>" in vehicles
+    assert '<td>3</td><td class="flag">66.7 %' in vehicles and "n=3" in vehicles and ", 2/3</small>" in vehicles
+    assert "East" not in vehicles, "a site without trips has no per-vehicle row"
     for point in points.values():
         row = f"<td>{point.estimate.rate:.1%}</td><td>{point.estimate.low * 100:.1f}–{point.estimate.high * 100:.1f}%"
         assert row + f"</td><td>{point.n}</td><td>{point.compliant}</td><td>{point.non_compliant}</td>" in html
@@ -176,7 +192,16 @@ def test_html_report_is_self_contained_and_agrees_with_the_rate_service(config_p
 def test_csv_has_a_row_per_site_and_day_and_adds_up(config_path, tmp_path):
     out = tmp_path / "report.csv"
     assert run_report(config_path, "--from", FROM, "--to", TO, "--format", "csv", "--out", out, "-q") == 0
-    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    every = list(csv.DictReader(io.StringIO(out.read_text())))
+    rows = [row for row in every if row["unit"] == "person"]
+    (vehicles,) = [row for row in every if row["unit"] == "vehicle"]  # north's trips, over the whole period
+    assert (vehicles["site_id"], vehicles["bucket"], vehicles["compliant"], vehicles["non_compliant"]) == (
+        "north",
+        "range",
+        "2",
+        "1",
+    )
+    assert vehicles["passengers"] == "2" and float(vehicles["passenger_rate"]) == pytest.approx(2 / 3)
     assert [(r["site_id"], r["start"][:10]) for r in rows if r["site_id"] == "north"] == [
         ("north", f"2026-11-0{day}") for day in (2, 3, 4, 5)
     ]

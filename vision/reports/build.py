@@ -125,6 +125,7 @@ class SiteReport:
     periods: tuple[DailyPeriodReport, ...] = ()
     audit: AuditReport | None = None
     threshold: float = 0.9  # the site's target
+    per_vehicle: RatePoint | None = None  # the whole period per two-wheeler (unit="vehicle"), None without trips
 
 
 @dataclass(frozen=True)
@@ -428,6 +429,9 @@ def build_report(
                 periods=tuple(daily_reports),
                 audit=audit,
                 threshold=rates.threshold(site_id),
+                per_vehicle=_one(
+                    rates.rates(period.start, period.end, None, site_id=site_id, category=cat, unit="vehicle")
+                ),
             )
         )
     categories = sorted({site.category for site in reports})

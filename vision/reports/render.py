@@ -36,7 +36,7 @@ from vision.reports.build import (
     format_p,
 )
 
-CSV_COLUMNS = ("site_id", "site_name", "category", "bucket", "period", "confidence", *RATE_FIELDS)
+CSV_COLUMNS = ("site_id", "site_name", "category", "unit", "bucket", "period", "confidence", *RATE_FIELDS)
 
 COMPLIANT_COLOUR = "#2b6cb0"
 LOW_SAMPLE_COLOUR = "#dd6b20"
@@ -68,8 +68,10 @@ def render_csv(report: Report) -> str:
     Times are ISO 8601 with the site's offset; shares in [0, 1]; ``period`` is empty for whole-day
     buckets and names the daily period (``morning_peak``) for its rows.
 
-    Counts are observations: ``undetermined`` and ``non_rider`` are beside the rate (not in ``n``);
-    ``passengers`` (decided heads that shared a two-wheeler) are part of ``n``.
+    Counts are observations (``unit`` person): ``undetermined`` and ``non_rider`` are beside the rate
+    (not in ``n``); ``passengers`` (decided heads that shared a two-wheeler) are part of ``n``. Last, a
+    row per site over the whole period per two-wheeler (``unit`` vehicle, ``bucket`` range: trips, the
+    helmet rate per vehicle and ``passenger_rate``).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -78,10 +80,11 @@ def render_csv(report: Report) -> str:
     rows += [
         (site, "day", daily.name, point) for site in report.sites for daily in site.periods for point in daily.per_day
     ]
+    rows += [(site, "range", "", site.per_vehicle) for site in report.sites if site.per_vehicle is not None]
     for site, bucket, period_name, point in rows:
         start, end = _window(point, report.period)
         whose: dict[str, object] = {"site_id": site.site_id, "site_name": site.site_name, "category": site.category}
-        whose |= {"bucket": bucket, "period": period_name, "confidence": report.confidence}
+        whose |= {"unit": point.unit, "bucket": bucket, "period": period_name, "confidence": report.confidence}
         below = confidently_below(point, site.threshold)
         writer.writerow(csv_row(whose | rate_fields(point, below, start, end), CSV_COLUMNS))
     return buffer.getvalue()
@@ -337,11 +340,15 @@ def _site_table(report: Report, tr: Translator) -> str:
             f"<td>{point.non_rider}</td><td>{point.passengers}</td>"
             f"<td>{format_duration(point.coverage_s)}</td><td>{flag}</td><td>{adjusted_text}</td></tr>"
         )
-    head = "".join(
+    return f"<table><thead><tr>{_head(headers)}</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+
+
+def _head(headers: list[str]) -> str:
+    """Header cells of a site table: the site and category columns are text, the rest numbers."""
+    return "".join(
         f'<th class="text">{escape(h)}</th>' if index < 2 else f"<th>{escape(h)}</th>"
         for index, h in enumerate(headers)
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
 
 
 def _ranking_section(report: Report, tr: Translator) -> str:
@@ -407,6 +414,35 @@ def _comparison_section(report: Report, tr: Translator) -> str:
         f"<th>{escape(tr('before'))}</th><th>{escape(tr('after'))}</th>"
         f"<th>{escape(tr('difference (points)'))}</th><th>{escape(level)}</th><th>p</th>"
         f'<th class="text">{escape(tr("in words"))}</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>"
+    )
+
+
+def _vehicle_section(report: Report, tr: Translator) -> str:
+    """Per two-wheeler (sites whose cameras count riders' trips): helmet per vehicle and passenger carrying."""
+    sites = [site for site in report.sites if site.per_vehicle is not None]
+    if not sites:
+        return ""
+    rows = []
+    for site in sites:
+        point = site.per_vehicle
+        assert point is not None
+        carrying = point.passenger_rate
+        trips = point.compliant + point.non_compliant + point.undetermined
+        rows.append(
+            f'<tr><td class="text">{escape(site.site_name)}<br><small>{escape(site.site_id)}</small></td>'
+            f'<td class="text">{escape(category_title(site.category, tr))}</td><td>{trips}</td>'
+            f"{_rate_cell(point, tr)}"
+            f"<td>{tr.percent(carrying.rate if carrying else None)}<br><small>{_interval(carrying, tr)},"
+            f" {point.passengers}/{trips}</small></td></tr>"
+        )
+    headers = [tr("site"), tr("category"), tr("trips"), tr("every rider compliant"), tr("carrying passengers")]
+    intro = tr(
+        "Each two-wheeler that carried riders counts once (a trip): compliant when every rider was judged compliant,"
+        " non-compliant when any rider was (one ticket); trips with a rider nobody could judge are beside the rate."
+    )
+    return (
+        f"<h2>{escape(tr('Per two-wheeler'))}</h2><p>{escape(intro)}</p>"
+        f"<table><thead><tr>{_head(headers)}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
 
@@ -559,6 +595,7 @@ def render_html(report: Report, title: str | None = None, progress: bool = False
             notes
             + f"<h2>{escape(tr('Per site'))}</h2>"
             + _site_table(report, tr)
+            + _vehicle_section(report, tr)
             + f"<h2>{escape(tr('Ranking'))}</h2>"
             + _ranking_section(report, tr)
             + f"<h2>{escape(tr('Before and after'))}</h2>"
