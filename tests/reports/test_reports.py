@@ -155,7 +155,7 @@ def test_html_report_is_self_contained_and_agrees_with_the_rate_service(config_p
     # Per two-wheeler: north's three trips, two with every rider helmeted, two carrying a passenger.
     vehicles = html.split("<h2>Per two-wheeler</h2>", 1)[1].split("<h2>", 1)[0]
     assert "<th>trips</th><th>every rider compliant</th><th>carrying passengers</th>" in vehicles
-    assert '<td>3</td><td class="flag">66.7 %' in vehicles and "n=3" in vehicles and ", 2/3</small>" in vehicles
+    assert '<td>3</td><td class="flag">66.7%' in vehicles and "n=3" in vehicles and ", 2/3</small>" in vehicles
     assert "East" not in vehicles, "a site without trips has no per-vehicle row"
     for point in points.values():
         row = f"<td>{point.estimate.rate:.1%}</td><td>{point.estimate.low * 100:.1f}–{point.estimate.high * 100:.1f}%"
