@@ -239,7 +239,8 @@ def test_the_report_and_the_api_write_a_rate_alike(config_path, tmp_path):
 
     out = tmp_path / "report.csv"
     assert run_report(config_path, "--from", FROM, "--to", TO, "--format", "csv", "--out", out, "-q") == 0
-    report = {(r["site_id"], r["start"]): r for r in csv.DictReader(io.StringIO(out.read_text())) if not r["period"]}
+    rows = csv.DictReader(io.StringIO(out.read_text()))
+    report = {(r["site_id"], r["start"]): r for r in rows if not r["period"] and r["unit"] == "person"}
     config = load_config(config_path)
     store = open_store(config.store.url)
     try:
