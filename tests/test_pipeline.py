@@ -247,3 +247,41 @@ def test_detaching_a_stalled_camera_never_stops_the_others(tmp_path, data_dir):
         runner.join(timeout=60)
         stuck.stop()
         fine.stop()
+
+
+@pytest.mark.parametrize(("clip", "trips"), [("two-riders-pan.mp4", 1), ("two-riders-parked.mp4", 0)])
+def test_a_rider_and_a_passenger_make_one_trip_and_a_parked_scooter_none(tmp_path, clip, trips):
+    """The default helmet camera (riders only, riders-first detection, the served model) on a campus-gate frame
+    with a helmeted rider and a bare-headed passenger on one scooter: moving, one trip of two riders that
+    carries a passenger, counted once; parked (the same frame, still), no trip and two non-riders."""
+    spec = ROOT / "models" / "helmet.yaml"
+    config_path = write_config(tmp_path, [{"id": "cam", "source": str(CLIPS / clip), "detect_fps": 10}])
+    config = yaml.safe_load(config_path.read_text())
+    config["cameras"][0] |= {"model": str(spec), "riders_only": True, "start_time": "2026-11-02T08:00:00+08:00"}
+    config["tracking"] = {}  # the tracker's defaults
+    config_path.write_text(yaml.safe_dump(config))
+    pipeline, run_id = run_pipeline(config_path)
+    assert pipeline.summary()["cam"]["trips"] == trips
+    store = open_store(load_config(config_path).store.url)
+    try:
+        from datetime import datetime
+
+        from vision.compliance.rates import RateService
+
+        start, end = (
+            datetime.fromisoformat("2026-11-02T07:00:00+08:00"),
+            datetime.fromisoformat("2026-11-02T09:00+08:00"),
+        )
+        vehicles = RateService(store).rates(start, end, unit="vehicle")
+        outcomes = sorted(row.outcome for row in store.observations(limit=100))
+    finally:
+        store.close()
+    if trips:
+        (point,) = vehicles
+        assert (point.compliant + point.non_compliant + point.undetermined, point.passengers) == (1, 1)
+        assert point.non_compliant == 1, "the passenger's bare head makes the trip non-compliant"
+        # Both heads rode it (their verdicts are the model's: at 20 px it calls the rider's helmet bare too).
+        assert len(outcomes) == 2 and Outcome.NON_RIDER not in outcomes and Outcome.NON_COMPLIANT in outcomes
+    else:
+        assert vehicles == []
+        assert outcomes == [Outcome.NON_RIDER, Outcome.NON_RIDER]
