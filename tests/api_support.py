@@ -66,7 +66,7 @@ def gate_trips() -> list[Trip]:
                 compliant,
                 non_compliant,
                 undetermined,
-            )  # fmt: skip
+            )
         )
     return trips
 

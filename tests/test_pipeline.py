@@ -260,7 +260,7 @@ def test_a_rider_and_a_passenger_make_one_trip_and_a_parked_scooter_none(tmp_pat
     config["cameras"][0] |= {"model": str(spec), "riders_only": True, "start_time": "2026-11-02T08:00:00+08:00"}
     config["tracking"] = {}  # the tracker's defaults
     config_path.write_text(yaml.safe_dump(config))
-    pipeline, run_id = run_pipeline(config_path)
+    pipeline, _ = run_pipeline(config_path)
     assert pipeline.summary()["cam"]["trips"] == trips
     store = open_store(load_config(config_path).store.url)
     try:

@@ -92,7 +92,7 @@ def store(tmp_path):
                 riders - bare,
                 bare,
                 0,
-            )  # fmt: skip
+            )
         )
     store.add_trips(run, trips)
     common = {"fps": 5.0, "frames_read": 900, "frames_processed": 450, "frames_dropped": 0}
