@@ -25,3 +25,15 @@ def test_no_module_names_a_category_or_a_class_outside_the_registry():
             if pattern.search(line.split("#")[0]):
                 found.append(f"{path.relative_to(PACKAGE.parent)}:{number}: {line.strip()}")
     assert found == [], "branch on the registry's facts (vision/categories.py), not on names:\n" + "\n".join(found)
+
+
+def test_every_class_has_a_role():
+    from vision.categories import Category, CategoryInfo, Role, category_info
+
+    helmet = category_info("helmet")
+    assert helmet.role_of("two_wheeler") is Role.VEHICLE
+    assert helmet.role_of("with_helmet") is helmet.role_of("without_helmet") is Role.SUBJECT
+    phones = CategoryInfo(
+        Category.HELMET, "t", "riders", vehicle_classes=("two_wheeler",), attribute_classes=("phone",)
+    )
+    assert phones.role_of("phone") is Role.ATTRIBUTE and phones.outcome_of("phone") is None

@@ -27,6 +27,19 @@ class Category(StrEnum):
     MASK = "mask"
 
 
+class Role(StrEnum):
+    """What a class's boxes are to the tracker.
+
+    - ``subject``: a person's head or face, tracked as one person with one verdict (its class's outcome);
+    - ``vehicle``: a two-wheeler, tracked on its own; a trip when subjects ride it, never a verdict;
+    - ``attribute``: an object that belongs to a subject (a phone in a rider's hand), never a person.
+    """
+
+    SUBJECT = "subject"
+    VEHICLE = "vehicle"
+    ATTRIBUTE = "attribute"
+
+
 @dataclass(frozen=True)
 class CategoryInfo:
     """The facts of one category.
@@ -39,6 +52,8 @@ class CategoryInfo:
             map more (``outcomes`` in ``models/*.yaml``).
         vehicle_classes: classes that box a vehicle a subject rides, never a verdict (empty when
             the category has none).
+        attribute_classes: classes that box an object belonging to a subject (a phone), never a
+            person of their own.
         riders_only_default: whether a camera counts only heads linked to a moving vehicle track by
             default, when its model boxes vehicles (``cameras[].riders_only``).
         blur_judged_default: whether evidence pixelates the judged person too by default
@@ -50,12 +65,22 @@ class CategoryInfo:
     subject: str
     class_outcomes: Mapping[str, Outcome] = field(default_factory=dict)
     vehicle_classes: tuple[str, ...] = ()
+    attribute_classes: tuple[str, ...] = ()
     riders_only_default: bool = False
     blur_judged_default: bool = False
 
     def outcome_of(self, class_name: str) -> Outcome | None:
         """The verdict a class name implies in this category, or None for a vehicle or unknown class."""
         return self.class_outcomes.get(class_name)
+
+    def role_of(self, class_name: str) -> Role:
+        """The class's role here: vehicle or attribute when the category names it so, else subject (a model's
+        spec may map more subject classes to outcomes than the category's datasets use)."""
+        if class_name in self.vehicle_classes:
+            return Role.VEHICLE
+        if class_name in self.attribute_classes:
+            return Role.ATTRIBUTE
+        return Role.SUBJECT
 
 
 CATEGORIES: Mapping[Category, CategoryInfo] = MappingProxyType(

@@ -81,6 +81,7 @@ def categories() -> list[schemas.CategoryInfo]:
             compliant_classes=[c for c, o in info.class_outcomes.items() if o is Outcome.COMPLIANT],
             non_compliant_classes=[c for c, o in info.class_outcomes.items() if o is Outcome.NON_COMPLIANT],
             vehicle_classes=list(info.vehicle_classes),
+            attribute_classes=list(info.attribute_classes),
             riders_only_default=info.riders_only_default,
         )
         for info in CATEGORIES.values()

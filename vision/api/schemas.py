@@ -24,6 +24,9 @@ class CategoryInfo(_Out):
     compliant_classes: list[str] = Field(description="Detector classes that count as compliant.")
     non_compliant_classes: list[str] = Field(description="Detector classes that count as non-compliant.")
     vehicle_classes: list[str] = Field(description="Classes that box a vehicle a subject rides (no verdict).")
+    attribute_classes: list[str] = Field(
+        [], description="Classes that box an object belonging to a subject, e.g. a phone (never a person)."
+    )
     riders_only_default: bool = Field(description="Whether its cameras count only riders of moving vehicles.")
 
 

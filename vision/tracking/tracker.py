@@ -11,11 +11,14 @@ with per-class operating thresholds reports a bare face at 0.2 where it reports 
 with raw scores the tracker's activation threshold and the vote would drop or outvote the
 low-threshold class and bias rates toward "compliant".
 
-Vehicle classes (the category's ``vehicle_classes``, e.g. ``two_wheeler``) are tracked by a second
-ByteTrack and never vote. At a ``riders_only`` camera each head track is linked to the vehicle
-track it rides (:mod:`vision.tracking.riders`); a head that rode no moving vehicle becomes a
-``non_rider`` observation, counted apart from the rate. The verdict itself is the injected
-:class:`~vision.tracking.policy.VerdictPolicy` (default: the weighted vote).
+Each class has a role in its category (:class:`~vision.categories.Role`): subjects (heads, faces)
+are the persons tracked here; vehicles (the category's ``vehicle_classes``, e.g. ``two_wheeler``)
+are tracked by a second ByteTrack and never vote; attributes (a phone) are never a person. At a
+``riders_only`` camera each head track is linked to the vehicle track it rides
+(:mod:`vision.tracking.riders`), and the rider rule (:class:`~vision.tracking.policy.RidersOnly`) makes
+a head that rode no moving vehicle a ``non_rider`` observation, counted apart from the rate. The verdict
+itself is the injected :class:`~vision.tracking.policy.VerdictPolicy` (default: the weighted vote). A
+vehicle whose riders' tracks have all finished ends as one :class:`~vision.tracking.trip.Trip`.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import numpy as np
 import supervision as sv
 from trackers import ByteTrackTracker
 
-from vision.categories import category_info
+from vision.categories import Role, category_info
 from vision.config import Camera, Gates, Tracking
 from vision.detectors.base import ModelInfo
 from vision.detectors.boxes import nms
@@ -139,8 +142,10 @@ class VerdictTracker:
         self.camera = camera
         self.tracking = tracking
         self.keep_evidence = keep_evidence
-        vehicle_names = set(category_info(camera.category).vehicle_classes)
-        self._is_vehicle = np.array([name in vehicle_names for name in info.class_names], dtype=bool)
+        roles = [category_info(camera.category).role_of(name) for name in info.class_names]
+        self._is_vehicle = np.array([role is Role.VEHICLE for role in roles], dtype=bool)
+        # Attributes (a phone) belong to a person and are never one: kept out of the person tracks.
+        self._is_subject = np.array([role is Role.SUBJECT for role in roles], dtype=bool)
         self.riders_only = riders_only(camera, info)
         vote = policy or WeightedVote(tracking.min_frames, tracking.min_size_px)
         self.policy: VerdictPolicy = RidersOnly(vote) if self.riders_only else vote
@@ -209,7 +214,7 @@ class VerdictTracker:
         if self._vehicle_tracker is not None:
             is_vehicle = self._is_vehicle[detections.class_ids]
             vehicle_ids, vehicle_xyxy = self._update_vehicles(detections[is_vehicle], time)
-            detections = detections[~is_vehicle]
+        detections = detections[self._is_subject[detections.class_ids]]
         comparable = self._info.comparable_scores(detections.scores, detections.class_ids)
         if len(detections) > 1:
             keep_ids = np.sort(nms(detections.xyxy, comparable.astype(np.float32), None, DUPLICATE_IOU))
