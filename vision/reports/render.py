@@ -20,6 +20,7 @@ from html import escape as attribute
 from tqdm import tqdm
 
 from vision import __version__
+from vision.categories import N_
 from vision.compliance.clock import bucket_windows
 from vision.compliance.rates import BUCKET_SECONDS, RatePoint, confidently_below
 from vision.compliance.rows import RATE_FIELDS, csv_row, rate_fields
@@ -298,22 +299,47 @@ def _bucket(report: Report, tr: Translator) -> str:
     return tr(BUCKET_NAMES[report.bucket])
 
 
+# The site table's columns: a header and the rate-row fields (vision/compliance/rows.py) it shows.
+SITE_COLUMNS = (
+    (N_("rate"), ("rate",)),
+    (N_("{level} interval"), ("low", "high")),
+    (N_("n (decided)"), ("n",)),
+    (N_("compliant"), ("compliant",)),
+    (N_("non-compliant"), ("non_compliant",)),
+    (N_("undetermined"), ("undetermined",)),
+    (N_("non-rider"), ("non_rider",)),
+    (N_("passengers"), ("passengers",)),
+    (N_("coverage (h:mm)"), ("coverage_s",)),
+    (N_("low sample"), ("low_sample",)),
+    (N_("adjusted rate"), ("adjusted_rate", "adjusted_low", "adjusted_high")),
+)
+
+
+def _share(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def html_cell(names: tuple[str, ...], fields: dict[str, object], tr: Translator) -> str:
+    """The HTML text of one site-table cell: the same fields as the CSV and API rows, written for a reader."""
+    first = fields[names[0]]
+    if names[0] in ("low", "adjusted_rate"):
+        low, high = _share(fields[names[-2]]), _share(fields[names[-1]])
+        interval = "–" if low is None or high is None else f"{tr.number(low * 100, 1)}–{tr.percent(high)}"
+        if names[0] == "low":
+            return interval
+        return "–" if first is None else f"{tr.percent(_share(first))}<br><small>{interval}</small>"
+    if names[0] == "rate":
+        return tr.percent(_share(first))
+    if names[0] == "coverage_s":
+        return format_duration(_share(first) or 0.0)
+    if names[0] == "low_sample":
+        return f'<span class="flag">{escape(tr("low sample"))}</span>' if first else ""
+    return str(first)
+
+
 def _site_table(report: Report, tr: Translator) -> str:
-    headers = [
-        tr("site"),
-        tr("category"),
-        tr("rate"),
-        tr("{level} interval").format(level=f"{report.confidence:.0%}"),
-        tr("n (decided)"),
-        tr("compliant"),
-        tr("non-compliant"),
-        tr("undetermined"),
-        tr("non-rider"),
-        tr("passengers"),
-        tr("coverage (h:mm)"),
-        tr("low sample"),
-        tr("adjusted rate"),
-    ]
+    headers = [tr("site"), tr("category")]
+    headers += [tr(header).format(level=f"{report.confidence:.0%}") for header, _ in SITE_COLUMNS]
     rows = []
     for site in report.sites:
         point = site.total
@@ -326,20 +352,9 @@ def _site_table(report: Report, tr: Translator) -> str:
                 f"{escape(tr('no observations in this period'))}</td></tr>"
             )
             continue
-        adjusted = point.adjusted
-        adjusted_text = (
-            "–"
-            if adjusted is None or adjusted.rate is None
-            else (f"{tr.percent(adjusted.rate)}<br><small>{_interval(adjusted, tr)}</small>")
-        )
-        flag = f'<span class="flag">{escape(tr("low sample"))}</span>' if point.low_sample else ""
-        rows.append(
-            f'<tr><td class="text">{name}</td><td class="text">{category}</td>'
-            f"<td>{tr.percent(point.estimate.rate)}</td><td>{_interval(point.estimate, tr)}</td><td>{point.n}</td>"
-            f"<td>{point.compliant}</td><td>{point.non_compliant}</td><td>{point.undetermined}</td>"
-            f"<td>{point.non_rider}</td><td>{point.passengers}</td>"
-            f"<td>{format_duration(point.coverage_s)}</td><td>{flag}</td><td>{adjusted_text}</td></tr>"
-        )
+        fields = rate_fields(point, confidently_below(point, site.threshold))
+        cells = "".join(f"<td>{html_cell(names, fields, tr)}</td>" for _, names in SITE_COLUMNS)
+        rows.append(f'<tr><td class="text">{name}</td><td class="text">{category}</td>{cells}</tr>')
     return f"<table><thead><tr>{_head(headers)}</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
 
 
