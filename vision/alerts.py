@@ -1,4 +1,6 @@
-"""Webhook alerts: a site confidently below its target, or a camera silent for too long.
+"""Webhook alerts: a site confidently below its target, or a camera silent for too long; per two-wheeler, when
+configured, trips confidently below ``alerts.vehicle_threshold`` or carrying passengers above
+``alerts.max_passenger_carrying``.
 
 "Confidently below" means the upper bound of the rate's interval is under the site's threshold
 and the rate stands on at least ``compliance.min_n`` decided observations: a dip that chance alone
@@ -18,7 +20,7 @@ import urllib.request
 from datetime import datetime, timedelta
 
 from vision.compliance.clock import Clock, wall_clock
-from vision.compliance.rates import RateService, RateSettings
+from vision.compliance.rates import RateService, RateSettings, confidently_below
 from vision.config import VisionConfig
 from vision.store import Store
 
@@ -89,6 +91,7 @@ class AlertNotifier:
                     },
                 )
             )
+        due += self._per_vehicle(now, window)
         statuses = self.store.camera_statuses()
         limit = self.config.alerts.camera_down_after_s
         for camera in self.store.cameras():  # as the workers synced them: every replica sees the same
@@ -128,6 +131,61 @@ class AlertNotifier:
             else:
                 self.store.unclaim_alert(key, previous)  # not delivered: due again at the next check
         return sent
+
+    def _per_vehicle(self, now: datetime, window: timedelta) -> list[tuple[str, dict[str, object]]]:
+        """Per two-wheeler over the rolling window: helmet per vehicle under ``alerts.vehicle_threshold``, and
+        passenger carrying over ``alerts.max_passenger_carrying``, each only where the interval says so."""
+        settings = self.config.alerts
+        if settings.vehicle_threshold is None and settings.max_passenger_carrying is None:
+            return []
+        due: list[tuple[str, dict[str, object]]] = []
+        for point in self.rates.rates(now - window, now, unit="vehicle"):
+            where = {"site": point.site_id, "category": point.category, "window_start": point.start.isoformat(),
+                     "window_end": now.isoformat()}  # fmt: skip
+            limit = settings.vehicle_threshold
+            if limit is not None and confidently_below(point, limit):
+                rate, high = point.estimate.rate or 0.0, point.estimate.high or 0.0
+                due.append(
+                    (
+                        f"vehicle:{point.site_id}:{point.category}",
+                        where
+                        | {
+                            "kind": "vehicle_rate_below_threshold",
+                            "rate": rate,
+                            "interval": [point.estimate.low, high],
+                            "n": point.n,
+                            "threshold": limit,
+                            "message": f"{point.category} per two-wheeler at {point.site_id} is {rate:.0%} of trips"
+                            f" (95% interval up to {high:.0%}, n={point.n}), below {limit:.0%}",
+                        },
+                    )
+                )
+            carrying, most = point.passenger_rate, settings.max_passenger_carrying
+            trips = point.compliant + point.non_compliant + point.undetermined
+            if (
+                most is not None
+                and carrying is not None
+                and carrying.low is not None
+                and carrying.low > most
+                and trips >= self.rates.settings.min_n
+            ):
+                share = carrying.rate or 0.0
+                due.append(
+                    (
+                        f"passengers:{point.site_id}:{point.category}",
+                        where
+                        | {
+                            "kind": "passenger_carrying_above_limit",
+                            "rate": share,
+                            "interval": [carrying.low, carrying.high],
+                            "n": trips,
+                            "threshold": most,
+                            "message": f"{share:.0%} of two-wheelers at {point.site_id} carry passengers (95% interval"
+                            f" from {carrying.low:.0%}, {trips} trips), above {most:.0%}",
+                        },
+                    )
+                )
+        return due
 
     def run(self, stop: threading.Event) -> None:
         """Check until ``stop`` is set (run it in its own thread)."""

@@ -372,6 +372,20 @@ class Alerts(_Model):
     check_every_s: float = Field(60, ge=1, le=3600)
     cooldown_minutes: float = Field(60, ge=0, description="No repeat alert for the same site or camera sooner.")
     camera_down_after_s: float = Field(300, ge=1, description="Alert when a camera has delivered nothing this long.")
+    vehicle_threshold: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="Per two-wheeler: alert when the share of trips whose every rider was compliant is confidently"
+        " below this (off when unset).",
+    )
+    max_passenger_carrying: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="Alert when the share of trips carrying two or more riders is confidently above this, the"
+        " interval's lower bound over it on at least compliance.min_n trips (off when unset).",
+    )
 
 
 class Store(_Model):

@@ -78,6 +78,21 @@ def test_confidently_low_site_and_silent_camera_alert_once_per_cooldown(tmp_path
     ]
 
 
+def test_per_vehicle_alerts_when_configured(tmp_path, store, receiver):
+    """api_support.gate_trips: 6 of 11 decided trips with every rider helmeted (up to ~80 %), 7 of 12 carrying
+    a passenger (from ~32 %)."""
+    quiet = {"camera_down_after_s": 10_000}
+    assert not [b for b in notifier(tmp_path, store, receiver.url, **quiet).check(NOW) if "vehicle" in b["kind"]]
+    loose = notifier(tmp_path, store, receiver.url, vehicle_threshold=0.3, max_passenger_carrying=0.5, **quiet)
+    assert loose.check(NOW) == [], "7 of 12 is not confidently above 50 %, 6 of 11 not confidently below 30 %"
+    alerts = notifier(tmp_path, store, receiver.url, vehicle_threshold=0.9, max_passenger_carrying=0.2, **quiet)
+    sent = {body["kind"]: body for body in alerts.check(NOW + timedelta(seconds=1))}
+    vehicle, carrying = sent["vehicle_rate_below_threshold"], sent["passenger_carrying_above_limit"]
+    assert vehicle["site"] == "gate" and vehicle["n"] == 11 and vehicle["rate"] == pytest.approx(6 / 11)
+    assert carrying["n"] == 12 and carrying["rate"] == pytest.approx(7 / 12) and carrying["interval"][0] > 0.2
+    assert "carry passengers" in carrying["message"]
+
+
 def test_small_samples_do_not_alert(tmp_path, store, receiver):
     config = make_config(
         tmp_path, compliance={"min_n": 50}, alerts={"webhook_url": receiver.url, "camera_down_after_s": 10_000}
