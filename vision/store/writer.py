@@ -96,26 +96,25 @@ def upgrade(record: dict[str, Any]) -> dict[str, Any]:
     return {**record, "v": JOURNAL_VERSION}
 
 
+def _columns(record: dict[str, Any], key: str, names: tuple[str, ...], what: str, id_field: str) -> dict[str, Any]:
+    """The store row of a journalled ``what`` whose fields are under ``record[key]``; a missing field is an error."""
+    fields = record.get(key)
+    if not isinstance(fields, dict):
+        raise JournalRecordError(f"{what} record without its fields ('{key}')")
+    missing = [name for name in names if name not in fields and name not in OPTIONAL_FIELDS]
+    if missing:
+        raise JournalRecordError(f"{what} {fields.get(id_field)} lacks {', '.join(missing)}")
+    return {name: fields.get(name) for name in names}
+
+
 def observation_columns(record: dict[str, Any]) -> dict[str, Any]:
     """The store row of a journalled observation (current version); a missing field is an error."""
-    fields = record.get("obs")
-    if not isinstance(fields, dict):
-        raise JournalRecordError("observation record without its fields ('obs')")
-    missing = [name for name in OBSERVATION_FIELDS if name not in fields and name not in OPTIONAL_FIELDS]
-    if missing:
-        raise JournalRecordError(f"observation {fields.get('obs_key')} lacks {', '.join(missing)}")
-    return {name: fields.get(name) for name in OBSERVATION_FIELDS}
+    return _columns(record, "obs", OBSERVATION_FIELDS, "observation", "obs_key")
 
 
 def trip_columns(record: dict[str, Any]) -> dict[str, Any]:
     """The store row of a journalled trip; a missing field is an error."""
-    fields = record.get("trip")
-    if not isinstance(fields, dict):
-        raise JournalRecordError("trip record without its fields ('trip')")
-    missing = [name for name in TRIP_FIELDS if name not in fields and name not in OPTIONAL_FIELDS]
-    if missing:
-        raise JournalRecordError(f"trip {fields.get('trip_key')} lacks {', '.join(missing)}")
-    return {name: fields.get(name) for name in TRIP_FIELDS}
+    return _columns(record, "trip", TRIP_FIELDS, "trip", "trip_key")
 
 
 def content_error(error: BaseException) -> bool:
