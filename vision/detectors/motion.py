@@ -394,17 +394,7 @@ class RegionPlanner:
         if not vehicle.any():
             return []
         boxes, scores = found.xyxy[vehicle], found.scores[vehicle]
-        widths, heights = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
-        reach = np.stack(
-            [
-                boxes[:, 0] - widths * self.riders.margin,
-                boxes[:, 1] - heights * self.riders.above,
-                boxes[:, 2] + widths * self.riders.margin,
-                boxes[:, 3],
-            ],
-            axis=1,
-        ).astype(np.float32)
-        reach = self._inside_roi(reach[np.argsort(-scores, kind="stable")], frame_shape)
+        reach = self._inside_roi(rider_reach(boxes, self.riders)[np.argsort(-scores, kind="stable")], frame_shape)
         if self._changed is not None:
             reach = reach[(box_iou(reach, self._changed) > 0).any(axis=1)]
         scale = self.magnification(frame_shape[0])
@@ -413,10 +403,7 @@ class RegionPlanner:
             x0, y0, x1, y1 = (float(v) for v in box)
             if any(c.x <= x0 and c.y <= y0 and x1 <= c.x + c.width and y1 <= c.y + c.height for c in crops):
                 continue
-            side = max(RIDER_MIN_SIDE_PX, math.ceil(max(x1 - x0, y1 - y0) / 32) * 32)
-            square = square_around(box, side, frame_shape, self._roi)
-            input_size = min(self._input_size, max(RIDER_MIN_INPUT_PX, math.ceil(side * scale / 32) * 32))
-            crops.append(Region(square.x, square.y, square.width, square.height, input_size=input_size))
+            crops.append(rider_square(box, frame_shape, self._roi, scale, self._input_size))
         budget = max(0, self.settings.max_crops - 1)
         if len(crops) > budget:
             self.skipped += len(crops) - budget
@@ -437,6 +424,34 @@ class RegionPlanner:
             axis=1,
         )
         return clipped[(clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])]
+
+
+def rider_reach(vehicles: npt.NDArray[np.float32], riders: Riders) -> npt.NDArray[np.float32]:
+    """``(N, 4)`` where the riders' heads of ``vehicles`` (xyxy) can be: each box widened by ``riders.margin``
+    of its width on each side and raised by ``riders.above`` of its height (the rider rule's geometry)."""
+    widths, heights = vehicles[:, 2] - vehicles[:, 0], vehicles[:, 3] - vehicles[:, 1]
+    return np.stack(
+        [
+            vehicles[:, 0] - widths * riders.margin,
+            vehicles[:, 1] - heights * riders.above,
+            vehicles[:, 2] + widths * riders.margin,
+            vehicles[:, 3],
+        ],
+        axis=1,
+    ).astype(np.float32)
+
+
+def rider_square(
+    reach: npt.NDArray[np.float32], frame_shape: tuple[int, int], roi: Region | None, scale: float, max_input: int
+) -> Region:
+    """The square a rider's ``reach`` (xyxy, inside the frame) is cut as, at native resolution (side rounded up to
+    32, at least ``RIDER_MIN_SIDE_PX``), with the input size it is run at: its side times ``scale`` (at most
+    ``max_input``). Training data cut by ``scripts/build_helmet_data.py --rider-crops`` uses it too."""
+    x0, y0, x1, y1 = (float(v) for v in reach)
+    side = max(RIDER_MIN_SIDE_PX, math.ceil(max(x1 - x0, y1 - y0) / 32) * 32)
+    square = square_around((x0, y0, x1, y1), side, frame_shape, roi)
+    input_size = min(max_input, max(RIDER_MIN_INPUT_PX, math.ceil(side * scale / 32) * 32))
+    return Region(square.x, square.y, square.width, square.height, input_size=input_size)
 
 
 def _padded(boxes: npt.NDArray[np.float32], pad: float) -> npt.NDArray[np.float32]:
