@@ -45,6 +45,11 @@ Reproducible: a fixed seed, and the same inputs give byte-identical labels. What
    better than its boxes). It holds 231 bare heads in train, four times gate-camera's, at the
    sizes a wide camera sees. ``--gate-id-copies N`` lists each train frame N times (links, same
    labels); ``--gate-camera-id ''`` leaves the set out (the build before stage 10).
+6. **rider crops** (``--rider-crops``, off by default): each train two-wheeler's rider square of
+   gate-camera (teacher two-wheelers) and gate-camera-id (labelled ones), cut and magnified exactly
+   as ``detection.mode: riders`` serves it (``vision.detectors.motion.rider_square``: a 360p frame's
+   rider at 3×, a 1080p one's at 1×). The served path shows the head stage these crops; the frames
+   above show it 360p heads at 21 px and squares of 1080p frames, never a magnified, blurred rider.
 
 Why these, measured on val in ``models/README.md``: letterboxing whole 1080p frames to 640
 leaves heads at ~10 px, and the COCO start has seen few heads that small; close-ups alone
@@ -78,6 +83,8 @@ from render_small import (
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from vision.config import Riders  # noqa: E402
+from vision.detectors.motion import RIDER_MAX_MAGNIFICATION, rider_reach, rider_square  # noqa: E402
 from vision.detectors.regions import Region, square_around  # noqa: E402
 from vision.evaluation.voc import LabelledImage, load_voc  # noqa: E402
 
@@ -278,6 +285,34 @@ class Writer:
         return summary
 
 
+NATIVE_FRAME_HEIGHT = 1080  # models/helmet.yaml's native_frame_height: a rider crop's magnification is this / height
+
+
+def rider_crops(item: Labelled, vehicle_classes: frozenset[str]) -> list[Labelled]:
+    """Each labelled two-wheeler's rider square cut as ``detection.mode: riders`` serves it (its reach, rounded
+    square, magnified by native_frame_height / frame height in [1, 3], at most 640) with its labels: the head
+    stage learns crops as it will be shown them. Crops without a head are left out."""
+    shape = item.image.shape[:2]
+    vehicles = np.array([box for box, label in zip(item.xyxy, item.labels, strict=True) if label in vehicle_classes])
+    if not len(vehicles):
+        return []
+    scale = min(RIDER_MAX_MAGNIFICATION, max(1.0, NATIVE_FRAME_HEIGHT / shape[0]))
+    reach = rider_reach(vehicles.astype(np.float32), Riders())
+    reach[:, [0, 2]] = reach[:, [0, 2]].clip(0, shape[1])
+    reach[:, [1, 3]] = reach[:, [1, 3]].clip(0, shape[0])
+    crops = []
+    for box in reach:
+        square = rider_square(box, shape, None, scale, CROP)
+        cropped = crop_labels(item, square)
+        if not any(label in HEAD_CLASSES for label in cropped.labels):
+            continue
+        size = square.input_size or CROP
+        factor = size / max(square.width, square.height)
+        image = cv2.resize(cropped.image, None, fx=factor, fy=factor, interpolation=cv2.INTER_LINEAR)
+        crops.append(Labelled(image, (cropped.xyxy * factor).astype(np.float32), cropped.labels))
+    return crops
+
+
 def render_small_onto(
     writer: Writer,
     kind: str,
@@ -320,6 +355,7 @@ def build(
     close_up_copies: int = 1,
     gate_id: Path | None = None,
     gate_id_copies: int = 1,
+    rider_crop_sets: bool = False,
 ) -> dict[str, object]:
     if face_images and faces is None:
         raise SystemExit("--faces needs the face-mask dataset (--face-mask)")
@@ -367,6 +403,17 @@ def build(
                     writer.add(
                         split, "gate-camera-id", f"gateid_{item.name}{suffix}", labelled, source_image=item.image_path
                     )
+    if rider_crop_sets:
+        # Train only (val stays comparable with earlier builds), after every random draw above: the rest of
+        # the build is unchanged. gate-camera's two-wheelers are the teacher's, gate-camera-id's its labels'.
+        vehicles = frozenset({"two_wheeler"})
+        sources = [("gate", gate_train)]
+        if gate_id is not None:
+            sources.append(("gateid", [with_teacher(item, None) for item in load_voc(gate_id, "train.txt")]))
+        for prefix, items in sources:
+            for number, labelled in enumerate(items):
+                for index, crop in enumerate(rider_crops(labelled, vehicles)):
+                    writer.add("train", "rider-crops", f"riders_{prefix}_{number:04d}_{index}", crop)
     faces_meta: dict[str, object] = {"images": 0}
     if face_images:
         # Its own random stream, drawn after everything above: a build without faces is unchanged.
@@ -398,6 +445,11 @@ def build(
             **({"faces": faces_meta} if face_images else {}),
             **({"close_up_copies": close_up_copies} if close_up_copies != 1 else {}),
             **({"gate-camera-id": str(gate_id), "gate_id_copies": gate_id_copies} if gate_id is not None else {}),
+            **(
+                {"rider_crops": {"native_frame_height": NATIVE_FRAME_HEIGHT, "riders": Riders().model_dump()}}
+                if rider_crop_sets
+                else {}
+            ),
             "rendered_head_px": list(head_px),
             "teacher": {
                 "file": "yolo11n-coco-int8-openvino/yolo11n.xml",
@@ -450,6 +502,13 @@ def main() -> int:
         metavar="N",
         help="list each gate-camera-id train frame N times (default: 1)",
     )
+    parser.add_argument(
+        "--rider-crops",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="add each train two-wheeler's rider square, cut and magnified as riders-first detection serves it"
+        " (gate-camera and gate-camera-id; default: off)",
+    )
     args = parser.parse_args()
     if args.close_up_copies < 1 or args.gate_id_copies < 1:
         parser.error("--close-up-copies and --gate-id-copies must be at least 1")
@@ -467,6 +526,7 @@ def main() -> int:
         close_up_copies=args.close_up_copies,
         gate_id=args.gate_camera_id if str(args.gate_camera_id) not in ("", ".") else None,
         gate_id_copies=args.gate_id_copies,
+        rider_crop_sets=args.rider_crops,
     )
     print(json.dumps(summary, indent=1))
     return 0
