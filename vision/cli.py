@@ -217,19 +217,22 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def format_cameras_table(summary: dict[str, dict[str, object]]) -> str:
-    """Per camera: frames, where it detected, detector crops per frame, observations, non-riders, passengers."""
+    """Per camera: frames, where it detected, detector crops per frame, observations, non-riders, trips, passengers."""
     header = (
         f"{'camera':<20} {'state':<9} {'frames':>7} {'detection':<9} {'crops/frame':>11} {'no-inference':>12} "
-        f"{'observations':>12} {'non-rider':>9} {'passengers':>10}"
+        f"{'observations':>12} {'non-rider':>9} {'trips':>6} {'passengers':>10}"
     )
     lines = [header, "-" * len(header)]
     for camera_id, info in summary.items():
         lines.append(
             f"{camera_id:<20} {info['state']!s:<9} {info['frames_processed']:>7} {info['detection']!s:<9} "
             f"{info['regions_per_frame']:>11} {info['frames_without_inference']:>12} {info['observations']:>12} "
-            f"{info['non_rider']:>9} {info['vehicles_with_passengers']:>10}"
+            f"{info['non_rider']:>9} {info['trips']:>6} {info['vehicles_with_passengers']:>10}"
         )
-    lines.append("passengers: two-wheelers that carried two or more heads; no-inference: frames where nothing moved")
+    lines.append(
+        "trips: two-wheelers that carried riders (each once); passengers: those that carried two or more heads;"
+        " no-inference: frames where nothing moved"
+    )
     return "\n".join(lines)
 
 
