@@ -161,6 +161,6 @@ def test_an_hourly_query_reads_whole_hours_from_the_rollups(store):
     with store.engine.begin() as connection:
         connection.execute(sa.text("DELETE FROM observations"))
     whole = CountQuery(hour.timestamp(), (hour + timedelta(hours=1)).timestamp(), None)
-    assert sum(row.count for row in store.counts_of(whole)) == 3, "whole hours: the rollups"
+    assert sum(row.n for row in store.counts_of(whole)) == 3, "whole hours: the rollups"
     cut = CountQuery((hour + timedelta(minutes=5)).timestamp(), (hour + timedelta(hours=1)).timestamp(), None)
-    assert sum(row.count for row in store.counts_of(cut)) == 0, "a cut hour: the raw rows"
+    assert sum(row.n for row in store.counts_of(cut)) == 0, "a cut hour: the raw rows"

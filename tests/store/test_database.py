@@ -152,7 +152,7 @@ def test_counts_say_how_many_rode_a_shared_two_wheeler(store):
         ],
     )
     rows = store.counts(T0, T0 + timedelta(hours=1), None)
-    assert {(row.outcome, row.count, row.shared_vehicle) for row in rows} == {
+    assert {(row.outcome, row.n, row.shared_vehicle) for row in rows} == {
         (Outcome.COMPLIANT, 3, 1),
         (Outcome.NON_COMPLIANT, 1, 1),
         (Outcome.UNDETERMINED, 1, 1),
@@ -341,7 +341,7 @@ def test_trips_are_stored_once_and_rate_per_vehicle(store):
 
         query = CountQuery(T0.timestamp() - 3600, T0.timestamp() + 7200, 3600, unit="trip")
         assert count_rows(connection, query) == count_rows(connection, query, rollups=False)
-        assert sum(row.count for row in count_rows(connection, query)) == 4
+        assert sum(row.n for row in count_rows(connection, query)) == 4
     store.rebuild_rollups()
     (again,) = RateService(store).rates(T0, T0 + timedelta(hours=1), unit="vehicle")
     assert again == point

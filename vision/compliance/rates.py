@@ -297,7 +297,7 @@ class RateService:
             if tally is None:
                 tally = counts[key] = [0] * (len(_TALLY) + 1)
                 window_of_key[key] = window
-            tally[_TALLY[row.outcome]] += row.count
+            tally[_TALLY[row.outcome]] += row.n
             if per_vehicle or row.outcome in (Outcome.COMPLIANT, Outcome.NON_COMPLIANT):
                 tally[-1] += row.shared_vehicle
         camera_site = {c.id: (c.site_id, c.category) for c in self.store.cameras()}
