@@ -300,7 +300,7 @@ def count_rows(connection: Connection, query: CountQuery, rollups: bool = True) 
             continue
         # All rows at once, as plain tuples: a 90-day daily series of a city is 17 k rows, and fetching them
         # one by one, by column name, took longer than the query.
-        rows = connection.execute(_select(query, source, start, end)).fetchall()
+        rows: Sequence[tuple[Any, ...]] = connection.execute(_select(query, source, start, end)).fetchall()
         for site, category, bucket, offset, outcome, n, shared in rows:
             counts = totals[(site, category, int(bucket), int(offset), outcome)]
             counts[0] += int(n)
