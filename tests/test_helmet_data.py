@@ -207,3 +207,19 @@ def test_close_up_copies_list_each_train_photo_again_and_change_nothing_else(dat
         original = (tmp_path / "twice" / "annotations" / f"bike_{photo}.xml").read_text()
         copy = (tmp_path / "twice" / "annotations" / f"bike_{photo}_copy1.xml").read_text()
         assert copy.replace(f"bike_{photo}_copy1", f"bike_{photo}") == original
+
+
+def test_rider_crops_are_cut_and_magnified_as_riders_first_serves_them():
+    """A 640x360 frame (a campus-gate camera): each two-wheeler's rider square, magnified 3x (1080 / 360), with
+    its rider's head kept and scaled; a two-wheeler with no head on it gives no crop."""
+    image = np.zeros((360, 640, 3), np.uint8)
+    boxes = np.array(
+        [[300, 200, 360, 260], [310, 170, 325, 186], [40, 300, 100, 350]], np.float32
+    )  # a scooter, its rider's head above it, a parked scooter alone
+    item = render_small.Labelled(image, boxes, ["two_wheeler", "without_helmet", "two_wheeler"])
+    (crop,) = build_helmet_data.rider_crops(item, frozenset({"two_wheeler"}))
+    # The reach is 90 x 150 px (0.25 of the width each side, 1.5 heights above): a 160 px square, run at 480.
+    assert crop.image.shape[:2] == (480, 480)
+    head = crop.xyxy[crop.labels.index("without_helmet")]
+    np.testing.assert_allclose(head[2] - head[0], 15 * 3, atol=0.01)
+    assert "two_wheeler" in crop.labels, "the vehicle stays labelled in its own crop"
