@@ -20,7 +20,7 @@ import urllib.request
 from datetime import datetime, timedelta
 
 from vision.compliance.clock import Clock, wall_clock
-from vision.compliance.rates import RateService, RateSettings, confidently_below
+from vision.compliance.rates import RateService, RateSettings
 from vision.config import VisionConfig
 from vision.store import Store
 
@@ -143,7 +143,7 @@ class AlertNotifier:
             where = {"site": point.site_id, "category": point.category, "window_start": point.start.isoformat(),
                      "window_end": now.isoformat()}  # fmt: skip
             limit = settings.vehicle_threshold
-            if limit is not None and confidently_below(point, limit):
+            if limit is not None and self.rates.confidently_below(point):
                 rate, high = point.estimate.rate or 0.0, point.estimate.high or 0.0
                 due.append(
                     (

@@ -257,10 +257,13 @@ def format_rates_table(points, rates) -> str:  # points: list[RatePoint], rates:
         if row["low_sample"]:
             notes.append("low sample")
         if row["confidently_below"]:
-            notes.append(f"below target {rates.threshold(point.site_id):.0%} (confident)")
+            notes.append(f"below target {rates.threshold(point.site_id, point.unit):.0%} (confident)")
         if row["adjusted_rate"] is not None:
             notes.append(f"adjusted {row['adjusted_rate']:.1%}")
-        if row["passengers"]:
+        if row["passenger_rate"] is not None:  # per vehicle: the share of trips carrying passengers
+            carrying = f"{row['passenger_rate']:.1%} [{row['passenger_low']:.1%}, {row['passenger_high']:.1%}]"
+            notes.append(f"carrying passengers {carrying} ({row['passengers']} trip(s))")
+        elif row["passengers"]:
             notes.append(f"{row['passengers']} passenger(s)")
         minutes, seconds = divmod(round(point.coverage_s), 60)
         lines.append(
@@ -374,11 +377,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if info["error"]:
             print(f"camera {camera_id}: {info['state']}: {info['error']}", file=sys.stderr)
     rates = RateService.from_config(store, config)
-    points = rates.rates(datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC), run_id=run_id)
+    always = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
+    points = rates.rates(*always, run_id=run_id)
     print(f"\nrun {run_id}: cameras")
     print(format_cameras_table(pipeline.summary()))
     print(f"\nrun {run_id}: compliance per site (this run's observations)")
     print(format_rates_table(points, rates) if points else "no observations")
+    trips = rates.rates(
+        datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC), run_id=run_id, unit="vehicle"
+    )
+    if trips:
+        print(f"\nrun {run_id}: per two-wheeler (this run's trips: compliant when every rider was)")
+        print(format_rates_table(trips, rates))
     store.close()
     return 0
 

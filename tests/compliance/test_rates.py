@@ -6,6 +6,7 @@ run on both databases, so both give the same series.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -156,3 +157,18 @@ def test_one_service_answers_for_thresholds_and_zones():
     assert str(service.zone("gate")) == "Asia/Shanghai"
     assert str(service.zone("harbour")) == "America/New_York"
     assert service.threshold("gate") == CONFIG.alerts.default_threshold
+
+
+def test_a_per_vehicle_point_is_judged_against_the_vehicle_target_when_one_is_set():
+    from vision.compliance.rates import RatePoint
+    from vision.compliance.stats import wilson_interval
+
+    start = datetime(2026, 11, 2, tzinfo=UTC)
+    trips = RatePoint("gate", "helmet", start, start + timedelta(hours=1), 30, 20, 0, 0, 10,
+                      wilson_interval(30, 50), None, 3600.0, False, unit="vehicle")  # fmt: skip
+    lenient = RateService(None, RateSettings(thresholds={"gate": 0.5}))  # type: ignore[arg-type]
+    assert lenient.threshold("gate", "vehicle") == 0.5 and not lenient.confidently_below(trips)
+    strict = RateService(None, RateSettings(thresholds={"gate": 0.5}, vehicle_threshold=0.8))  # type: ignore[arg-type]
+    assert strict.threshold("gate", "vehicle") == 0.8 and strict.threshold("gate") == 0.5
+    assert strict.confidently_below(trips), "30 of 50 trips (interval up to ~73 %) is under 80 %"
+    assert not strict.confidently_below(replace(trips, unit="person")), "people keep the site's 50 %"

@@ -119,6 +119,7 @@ class RateSettings:
     thresholds: Mapping[str, float] = field(default_factory=dict)
     default_threshold: float = 0.9
     min_audit_marks: int = 30
+    vehicle_threshold: float | None = None  # per two-wheeler's target (alerts.vehicle_threshold); None: the site's
 
     @classmethod
     def from_config(cls, config: VisionConfig, errors: Mapping[str, DetectorError] | None = None) -> RateSettings:
@@ -133,6 +134,7 @@ class RateSettings:
             thresholds={site.id: site.threshold for site in config.sites if site.threshold},
             default_threshold=config.alerts.default_threshold,
             min_audit_marks=config.compliance.min_audit_marks,
+            vehicle_threshold=config.alerts.vehicle_threshold,
         )
 
 
@@ -157,13 +159,16 @@ class RateService:
         """The site's time zone (its own, else the deployment's)."""
         return self.settings.site_zones.get(site_id, self.settings.zone)
 
-    def threshold(self, site_id: str) -> float:
+    def threshold(self, site_id: str, unit: str = "person") -> float:
+        """The site's target; per vehicle, ``alerts.vehicle_threshold`` when it is set."""
+        if unit == "vehicle" and self.settings.vehicle_threshold is not None:
+            return self.settings.vehicle_threshold
         return self.settings.thresholds.get(site_id, self.settings.default_threshold)
 
     def confidently_below(self, point: RatePoint) -> bool:
-        """Whether the point's whole interval lies under its site's target, on enough observations: the
-        one rule alerts, the API (its points, current rates and the dashboard's badge) and reports use."""
-        return confidently_below(point, self.threshold(point.site_id))
+        """Whether the point's whole interval lies under its target, on enough observations: the one rule
+        alerts, the API (its points, current rates and the dashboard's badge) and reports use."""
+        return confidently_below(point, self.threshold(point.site_id, point.unit))
 
     def period(self, name: str) -> DailyPeriod:
         """The named daily period; VisionError listing the configured ones when unknown."""

@@ -126,6 +126,7 @@ class SiteReport:
     audit: AuditReport | None = None
     threshold: float = 0.9  # the site's target
     per_vehicle: RatePoint | None = None  # the whole period per two-wheeler (unit="vehicle"), None without trips
+    vehicle_threshold: float = 0.9  # its target (alerts.vehicle_threshold, else the site's)
 
 
 @dataclass(frozen=True)
@@ -432,6 +433,7 @@ def build_report(
                 per_vehicle=_one(
                     rates.rates(period.start, period.end, None, site_id=site_id, category=cat, unit="vehicle")
                 ),
+                vehicle_threshold=rates.threshold(site_id, "vehicle"),
             )
         )
     categories = sorted({site.category for site in reports})

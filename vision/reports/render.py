@@ -86,7 +86,7 @@ def render_csv(report: Report) -> str:
         start, end = _window(point, report.period)
         whose: dict[str, object] = {"site_id": site.site_id, "site_name": site.site_name, "category": site.category}
         whose |= {"unit": point.unit, "bucket": bucket, "period": period_name, "confidence": report.confidence}
-        below = confidently_below(point, site.threshold)
+        below = confidently_below(point, site.vehicle_threshold if point.unit == "vehicle" else site.threshold)
         writer.writerow(csv_row(whose | rate_fields(point, below, start, end), CSV_COLUMNS))
     return buffer.getvalue()
 
