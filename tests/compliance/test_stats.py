@@ -123,3 +123,13 @@ def test_lang_reiczigel_covers_the_true_rate_at_least_93_percent(compliance, sen
         covered += corrected.low <= compliance <= corrected.high
     assert trials > 2500
     assert covered / trials >= 0.93, f"coverage {covered / trials:.3f} over {trials} simulated sites"
+
+
+def test_the_docstring_examples_hold():
+    """The examples in the statistics' docstrings are run, not just read (no --doctest-modules here)."""
+    import doctest
+
+    from vision.compliance import stats
+
+    result = doctest.testmod(stats)
+    assert result.attempted >= 2 and result.failed == 0

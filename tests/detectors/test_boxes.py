@@ -75,3 +75,12 @@ def test_nms_fixed_cases(class_ids, iou, max_detections, expected):
 
 def test_nms_empty():
     assert nms(np.zeros((0, 4), np.float32), np.zeros(0, np.float32), None, 0.5).tolist() == []
+
+
+def test_the_docstring_examples_hold():
+    import doctest
+
+    from vision.detectors import boxes
+
+    result = doctest.testmod(boxes)
+    assert result.attempted >= 1 and result.failed == 0
