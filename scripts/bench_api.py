@@ -278,10 +278,10 @@ def city(args: argparse.Namespace) -> int:
         "report, 30 d, one site": report,
     }
     results: dict[str, dict[str, dict[str, float]]] = {"rollups": {}, "raw rows (before)": {}}
-    original_count_rows, original_totals = counts_module.count_rows, store.outcome_totals
+    original_tally_rows, original_totals = counts_module.tally_rows, store.outcome_totals
     for variant in results:
-        if variant != "rollups":  # the code before rollups: every count from raw rows
-            counts_module.count_rows = lambda connection, query, rollups=True: original_count_rows(
+        if variant != "rollups":  # the code before rollups: every count from raw rows (count_rows reads tallies)
+            counts_module.tally_rows = lambda connection, query, rollups=True: original_tally_rows(
                 connection, query, False
             )  # type: ignore[assignment]
             store.outcome_totals = lambda: old_outcome_totals(store)  # type: ignore[method-assign]
@@ -293,7 +293,7 @@ def city(args: argparse.Namespace) -> int:
                 if time.monotonic() > budget:
                     break
             results[variant][name] = {"n": len(times), "p50": statistics.median(times), "p95": percentile(times, 95)}
-    counts_module.count_rows, store.outcome_totals = original_count_rows, original_totals  # type: ignore[method-assign]
+    counts_module.tally_rows, store.outcome_totals = original_tally_rows, original_totals  # type: ignore[method-assign]
     server.should_exit = True
     print(f"\n{rows} observations, {args.cameras} cameras, {CITY_SITES} sites, {args.days} days (PostgreSQL)\n")
     print("| request | rollups p50 ms | p95 ms | raw rows (before) p50 ms | p95 ms |")

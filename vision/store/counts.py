@@ -285,16 +285,25 @@ def _select(query: CountQuery, source: sa.Table, start: float, end: float) -> sa
     return statement
 
 
-def count_rows(connection: Connection, query: CountQuery, rollups: bool = True) -> list[CountRow]:
-    """Counts for ``query``: whole hours from the rollups when :meth:`CountQuery.hourly`, the rest from raw
-    rows (all of it from raw rows with ``rollups=False``: the truth the tests compare with)."""
+# Where an outcome's count sits in a tally (its shared count sits len(Outcome) places further on).
+OUTCOME_SLOTS = {outcome.value: slot for slot, outcome in enumerate(Outcome)}
+TallyKey = tuple[str, str, int, int]  # site, category, bucket, UTC offset (as in CountRow)
+
+
+def tally_rows(connection: Connection, query: CountQuery, rollups: bool = True) -> dict[TallyKey, list[int]]:
+    """Counts for ``query`` as one tally per site, category, bucket and offset: ``n`` of each outcome in
+    :class:`Outcome` order, then how many of them were shared, in the same order (rate points read these;
+    :func:`count_rows` is the same counts a row per outcome). Whole hours come from the rollups when
+    :meth:`CountQuery.hourly`, the rest from raw rows (all of it from raw rows with ``rollups=False``: the
+    truth the tests compare with)."""
     unit = UNITS[query.unit]
     parts: list[tuple[sa.Table, float, float]] = [(unit.raw, query.start, query.end)]
     if rollups and query.hourly():
         first, last = math.ceil(query.start / HOUR) * HOUR, math.floor(query.end / HOUR) * HOUR
         if first < last:
             parts = [(unit.raw, query.start, first), (unit.rollup, first, last), (unit.raw, last, query.end)]
-    totals: dict[tuple[str, str, int, int, str], list[int]] = defaultdict(lambda: [0, 0])
+    size = len(OUTCOME_SLOTS)
+    tallies: dict[TallyKey, list[int]] = {}
     for source, start, end in parts:
         if start >= end:
             continue
@@ -302,14 +311,26 @@ def count_rows(connection: Connection, query: CountQuery, rollups: bool = True) 
         # one by one, by column name, took longer than the query.
         rows: Sequence[tuple[Any, ...]] = connection.execute(_select(query, source, start, end)).fetchall()
         for site, category, bucket, offset, outcome, n, shared in rows:
-            counts = totals[(site, category, int(bucket), int(offset), outcome)]
-            counts[0] += int(n)
-            counts[1] += int(shared or 0)
-    outcomes = {outcome.value: outcome for outcome in Outcome}
-    return [
-        CountRow(site, category, bucket, offset, outcomes[outcome], n, shared)
-        for (site, category, bucket, offset, outcome), (n, shared) in sorted(totals.items())
+            key = (site, category, int(bucket), int(offset))
+            tally = tallies.get(key)
+            if tally is None:
+                tally = tallies[key] = [0] * (2 * size)
+            slot = OUTCOME_SLOTS[outcome]
+            tally[slot] += int(n)
+            tally[size + slot] += int(shared or 0)
+    return tallies
+
+
+def count_rows(connection: Connection, query: CountQuery, rollups: bool = True) -> list[CountRow]:
+    """:func:`tally_rows` as a row per outcome that occurred, in order of site, category, bucket, offset and outcome."""
+    size = len(OUTCOME_SLOTS)
+    rows = [
+        CountRow(site, category, bucket, offset, outcome, tally[slot], tally[size + slot])
+        for (site, category, bucket, offset), tally in tally_rows(connection, query, rollups).items()
+        for outcome, slot in zip(Outcome, range(size), strict=True)
+        if tally[slot]
     ]
+    return sorted(rows, key=lambda row: (row.site_id, row.category, row.bucket, row.utc_offset_s, row.outcome.value))
 
 
 def outcome_totals(connection: Connection) -> list[tuple[str, str, str, int]]:

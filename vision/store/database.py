@@ -40,7 +40,7 @@ from vision.config import VisionConfig
 from vision.errors import StoreRefusedError, VisionError
 from vision.outcome import Outcome
 from vision.store import counts
-from vision.store.counts import CountQuery, CountRow
+from vision.store.counts import CountQuery, CountRow, TallyKey
 from vision.store.schema import (
     _insert_new,
     _insert_new_keys,
@@ -1034,6 +1034,11 @@ class Store:
             unit,
         )
         return self.counts_of(query)
+
+    def tallies_of(self, query: CountQuery) -> dict[TallyKey, list[int]]:
+        """:meth:`counts_of` as one tally per site, category, bucket and offset (:func:`counts.tally_rows`)."""
+        with self._begin() as connection:
+            return counts.tally_rows(connection, query)
 
     def counts_of(self, query: CountQuery) -> list[CountRow]:
         """:meth:`counts` for a prepared query (whole hours from the rollups, see :mod:`vision.store.counts`)."""
