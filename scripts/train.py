@@ -1,18 +1,20 @@
 #!/usr/bin/env python3
 """Fine-tune a YOLO checkpoint on a PASCAL VOC folder, export it to ONNX and write its spec and card.
 
-Run with the helmet build environment (torch, ultralytics, onnx, onnxruntime, onnxslim)::
+Run with the `[train]` extra installed (torch, ultralytics, onnx, onnxruntime, onnxslim)::
 
-    build/venvs/helmet/bin/python scripts/train.py --data ../shared/datasets/face-mask \\
-        --classes with_mask without_mask mask_weared_incorrect --time-hours 1.1
+    .venv/bin/python scripts/train.py --data ../shared/datasets/face-mask \\
+        --classes with_mask without_mask mask_weared_incorrect --weights ../shared/weights/yolo11n-coco-fused.npz \\
+        --time-hours 1.1 --model-name mask-candidate --spec-name mask-candidate --models-dir build/candidates/mask
 
 Steps:
 
 1. **Convert** ``<data>/{train,val}.txt`` + ``annotations/*.xml`` to YOLO format under
    ``build/yolo-data/<name>/`` (images symlinked, one label ``.txt`` per image, ``data.yaml`` with
    the class names in the order given by ``--classes``). A VOC class not in ``--classes`` is an error.
-2. **Train** with ultralytics from ``--weights`` (default ``models/helmet-yolov12m.pt``, the helmet
-   checkpoint rewritten into the current ultralytics layout by ``scripts/build_models/helmet.py``).
+2. **Train** with ultralytics from ``--weights`` (default ``models/helmet-yolo11n.onnx``, the served
+   helmet model, rebuilt into a checkpoint; ``models/helmet-yolov12m.pt`` is the YOLOv12m checkpoint
+   that ``scripts/build_models/helmet.py`` rewrites into the current ultralytics layout).
    Its head has another class count, so ultralytics rebuilds the head and transfers the rest; the
    logged "Transferred N/M" count is checked (only the three class-output convolutions, 6 tensors,
    may be new). Every hyper-parameter lives in ``HyperParams`` and is written to
@@ -885,7 +887,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="VOC folder with train.txt/val.txt")
     parser.add_argument("--classes", nargs="+", required=True, help="class names, in class-id order")
     parser.add_argument("--name", default="mask", help="build/yolo-data/<name>, build/runs/<name>")
-    parser.add_argument("--weights", type=Path, default=ROOT / "models" / "helmet-yolov12m.pt")
+    parser.add_argument(
+        "--weights",
+        type=Path,
+        default=ROOT / "models" / "helmet-yolo11n.onnx",
+        help="where to start: a .pt checkpoint, one of our YOLO11n .onnx exports, the COCO .npz, or a model YAML"
+        " (default: the served helmet model)",
+    )
     parser.add_argument("--epochs", type=int, default=HyperParams.epochs)
     parser.add_argument("--time-hours", type=float, default=None, help="training budget; re-plans the epochs")
     parser.add_argument("--imgsz", type=int, default=HyperParams.imgsz)
@@ -904,8 +912,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resume", action="store_true", help="continue build/runs/<name>/weights/last.pt")
     parser.add_argument("--export-only", action="store_true", help="export the last run's best.pt, no training")
     parser.add_argument("--models-dir", type=Path, default=ROOT / "models")
-    parser.add_argument("--model-name", default="mask-yolov12m", help="<models-dir>/<model-name>.{onnx,md}")
-    parser.add_argument("--spec-name", default="mask-yolo", help="<models-dir>/<spec-name>.yaml")
+    # No defaults: a run that named no output would overwrite a served model's files in models/.
+    parser.add_argument("--model-name", required=True, help="<models-dir>/<model-name>.{onnx,md}")
+    parser.add_argument("--spec-name", required=True, help="<models-dir>/<spec-name>.yaml")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[train] %(message)s", stream=sys.stdout)
 
