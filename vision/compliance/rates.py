@@ -14,7 +14,7 @@ from vision.compliance.stats import RateEstimate, ValidationCounts, lang_reiczig
 from vision.config import VisionConfig
 from vision.errors import VisionError
 from vision.outcome import Outcome
-from vision.store.counts import CountQuery
+from vision.store.counts import OUTCOME_SLOTS, CountQuery
 from vision.store.database import AuditCounts, Store
 from vision.store.schema import from_epoch
 
@@ -96,10 +96,6 @@ def detector_errors(config: VisionConfig) -> dict[str, DetectorError]:
         if camera.category.value not in errors and (measured := measured_error(load_spec(camera.model))):
             errors[camera.category.value] = DetectorError(*measured)
     return errors
-
-
-# Where each outcome's count sits in a point's tally (the last slot: passengers).
-_TALLY = {outcome: index for index, outcome in enumerate(Outcome)}
 
 
 @dataclass(frozen=True)
@@ -289,7 +285,7 @@ class RateService:
         # Keyed by epoch seconds: datetimes of one zone compare by wall time, so the two 01:00 hours of
         # the night daylight saving ends would be one key. A window depends on the bucket alone, so it is
         # worked out once per bucket, not once per tally (a 90-day series of 62 sites: 5.6 k tallies, 91 days).
-        size = len(Outcome)
+        size = len(OUTCOME_SLOTS)
         counts: dict[tuple[str, str, float], list[int]] = {}
         windows: dict[tuple[int, int], tuple[tuple[datetime, datetime], float]] = {}
         window_of_key: dict[tuple[str, str, float], tuple[datetime, datetime]] = {}
@@ -307,7 +303,7 @@ class RateService:
             for slot in range(size):
                 point[slot] += tally[slot]
             shared = tally[size:]
-            decided = shared[_TALLY[Outcome.COMPLIANT]] + shared[_TALLY[Outcome.NON_COMPLIANT]]
+            decided = shared[OUTCOME_SLOTS[Outcome.COMPLIANT]] + shared[OUTCOME_SLOTS[Outcome.NON_COMPLIANT]]
             point[-1] += sum(shared) if per_vehicle else decided
         camera_site = {c.id: (c.site_id, c.category) for c in self.store.cameras()}
         # Every site's audit table in one query (a series of every site asks once, not once a site).
@@ -319,7 +315,8 @@ class RateService:
         for key, tally in counts.items():
             site, cat, _ = key
             window_start, window_end = window_of_key[key]
-            compliant, non_compliant = tally[_TALLY[Outcome.COMPLIANT]], tally[_TALLY[Outcome.NON_COMPLIANT]]
+            compliant = tally[OUTCOME_SLOTS[Outcome.COMPLIANT]]
+            non_compliant = tally[OUTCOME_SLOTS[Outcome.NON_COMPLIANT]]
             estimate = wilson_interval(compliant, compliant + non_compliant, settings.confidence)
             adjusted, source = (None, None) if per_vehicle else self._adjusted(cat, estimate, audits.get((site, cat)))
             trips = sum(tally[:-1])
@@ -332,8 +329,8 @@ class RateService:
                     end=window_end,
                     compliant=compliant,
                     non_compliant=non_compliant,
-                    undetermined=tally[_TALLY[Outcome.UNDETERMINED]],
-                    non_rider=tally[_TALLY[Outcome.NON_RIDER]],
+                    undetermined=tally[OUTCOME_SLOTS[Outcome.UNDETERMINED]],
+                    non_rider=tally[OUTCOME_SLOTS[Outcome.NON_RIDER]],
                     passengers=tally[-1],
                     estimate=estimate,
                     adjusted=adjusted,

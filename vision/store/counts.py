@@ -113,22 +113,33 @@ class CountQuery:
         return self.run_id is None and all(value % HOUR == 0 for value in whole)
 
 
+def _hour(row: dict[str, Any]) -> float:
+    return math.floor(row["ended_at"] / HOUR) * HOUR
+
+
+def _site_hours(rows: Sequence[dict[str, Any]], shared_column: str) -> list[dict[str, Any]]:
+    """Site-hour rollup increments of inserted rows (observations or trips; keys sorted: one lock order)."""
+    by_site: dict[tuple[float, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        counts = by_site[(_hour(row), row["site_id"], row["category"], row["outcome"])]
+        counts[0] += 1
+        counts[1] += int((row.get(shared_column) or 0) >= 2)
+    return [
+        {"hour": hour, "site_id": site, "category": category, "outcome": outcome, "n": n, "shared": s}
+        for (hour, site, category, outcome), (n, s) in sorted(by_site.items())
+    ]
+
+
 def _increments(
     rows: Sequence[dict[str, Any]],
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     """The camera-hour, site-hour and total increments of inserted observation rows (keys sorted: one lock order)."""
     hourly: dict[tuple[float, str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    by_site: dict[tuple[float, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     totals: dict[tuple[str, str, str], int] = defaultdict(int)
     for row in rows:
-        hour = math.floor(row["ended_at"] / HOUR) * HOUR
-        shared = int((row.get("riders_on_vehicle") or 0) >= 2)
-        counts = hourly[(hour, row["site_id"], row["category"], row["camera_id"], row["outcome"])]
+        counts = hourly[(_hour(row), row["site_id"], row["category"], row["camera_id"], row["outcome"])]
         counts[0] += 1
-        counts[1] += shared
-        site_counts = by_site[(hour, row["site_id"], row["category"], row["outcome"])]
-        site_counts[0] += 1
-        site_counts[1] += shared
+        counts[1] += int((row.get(PERSONS.shared_column) or 0) >= 2)
         totals[(row["site_id"], row["category"], row["outcome"])] += 1
     rollups = [
         {
@@ -142,15 +153,11 @@ def _increments(
         }
         for (hour, site, category, camera, outcome), (n, s) in sorted(hourly.items())
     ]
-    sites = [
-        {"hour": hour, "site_id": site, "category": category, "outcome": outcome, "n": n, "shared": s}
-        for (hour, site, category, outcome), (n, s) in sorted(by_site.items())
-    ]
     total_rows = [
         {"site_id": site, "category": category, "outcome": outcome, "n": n}
         for (site, category, outcome), n in sorted(totals.items())
     ]
-    return rollups, sites, total_rows
+    return rollups, _site_hours(rows, PERSONS.shared_column), total_rows
 
 
 def _add_to(connection: Connection, table: sa.Table, rows: list[dict[str, Any]], counters: Sequence[str]) -> None:
@@ -172,16 +179,7 @@ def add(connection: Connection, inserted: Sequence[dict[str, Any]]) -> None:
 
 def add_trips(connection: Connection, inserted: Sequence[dict[str, Any]]) -> None:
     """Count trip rows the caller has just inserted, in its transaction."""
-    by_site: dict[tuple[float, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for row in inserted:
-        counts = by_site[(math.floor(row["ended_at"] / HOUR) * HOUR, row["site_id"], row["category"], row["outcome"])]
-        counts[0] += 1
-        counts[1] += int(row["riders"] >= 2)
-    rows = [
-        {"hour": hour, "site_id": site, "category": category, "outcome": outcome, "n": n, "shared": s}
-        for (hour, site, category, outcome), (n, s) in sorted(by_site.items())
-    ]
-    _add_to(connection, trip_rollups_table, rows, ("n", "shared"))
+    _add_to(connection, trip_rollups_table, _site_hours(inserted, TRIPS.shared_column), ("n", "shared"))
 
 
 def rebuild(connection: Connection) -> int:

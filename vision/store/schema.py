@@ -220,17 +220,25 @@ observation_rollups_table = sa.Table(  # schema 6: kept by the writer with the r
     sa.PrimaryKeyConstraint("hour", "site_id", "category", "camera_id", "outcome"),
 )
 
-site_rollups_table = sa.Table(  # schema 6: the same per site (what every count reads: 5x fewer rows at a city)
-    "site_rollups",
-    metadata,
-    sa.Column("hour", sa.Float, nullable=False),
-    sa.Column("site_id", sa.String(64), nullable=False),
-    sa.Column("category", sa.String(16), nullable=False),
-    sa.Column("outcome", sa.String(16), nullable=False),
-    sa.Column("n", sa.Integer, nullable=False),
-    sa.Column("shared", sa.Integer, nullable=False),
-    sa.PrimaryKeyConstraint("hour", "site_id", "category", "outcome"),
-)
+
+def _site_hour_rollup(name: str) -> sa.Table:
+    """Counts per UTC hour, site, category and outcome, and how many of them were shared (what counts read)."""
+    return sa.Table(
+        name,
+        metadata,
+        sa.Column("hour", sa.Float, nullable=False),
+        sa.Column("site_id", sa.String(64), nullable=False),
+        sa.Column("category", sa.String(16), nullable=False),
+        sa.Column("outcome", sa.String(16), nullable=False),
+        sa.Column("n", sa.Integer, nullable=False),
+        sa.Column("shared", sa.Integer, nullable=False),
+        sa.PrimaryKeyConstraint("hour", "site_id", "category", "outcome"),
+    )
+
+
+# schema 6: observation_rollups per site (what every count reads: 5x fewer rows at a city); shared = heads
+# that rode a two-wheeler with another head.
+site_rollups_table = _site_hour_rollup("site_rollups")
 
 outcome_totals_table = sa.Table(  # schema 6: all-time counts per site, category and outcome (the scrape's)
     "outcome_totals",
@@ -266,17 +274,8 @@ trips_table = sa.Table(  # schema 7: one two-wheeler's trip and its riders' verd
     sa.Index("uq_trips_key", "trip_key", unique=True),
 )
 
-trip_rollups_table = sa.Table(  # schema 7: trips per UTC hour, site, category and outcome (as site_rollups)
-    "trip_rollups",
-    metadata,
-    sa.Column("hour", sa.Float, nullable=False),
-    sa.Column("site_id", sa.String(64), nullable=False),
-    sa.Column("category", sa.String(16), nullable=False),
-    sa.Column("outcome", sa.String(16), nullable=False),
-    sa.Column("n", sa.Integer, nullable=False),
-    sa.Column("shared", sa.Integer, nullable=False),  # of them, riders >= 2 (carrying passengers)
-    sa.PrimaryKeyConstraint("hour", "site_id", "category", "outcome"),
-)
+# schema 7: trips per UTC hour, site, category and per-vehicle outcome; shared = carrying passengers (riders >= 2).
+trip_rollups_table = _site_hour_rollup("trip_rollups")
 
 
 def epoch(moment: datetime) -> float:

@@ -335,6 +335,8 @@ class VerdictTracker:
 
     def _end_trips(self, final: bool) -> None:
         """A vehicle's trip ends when no open head track rides it (every rider's track has finished)."""
+        if not self._trip_riders:  # every frame asks: most have nothing pending
+            return
         riding = self._riders.vehicles_of(self._tracks) if not final else set()
         for vehicle_id in [v for v in self._trip_riders if v not in riding]:
             outcomes = self._trip_riders.pop(vehicle_id)
