@@ -16,7 +16,7 @@ IoU >= 0.3 (a 30 px head is matched loosely, as a tracker would):
   scoring of them, each shown with its surroundings, to look at what they are::
 
     .venv/bin/python scripts/detection_errors.py models/helmet.yaml \\
-        --voc ../shared/datasets/gate-camera --split val.txt --tiles --sheet build/analysis/gate-fp.png
+        --voc ../shared/datasets/gate-camera --split val.txt --detection tiles --sheet build/analysis/gate-fp.png
 
 On gate-camera val such a sheet shows why that set's precision is low for any model that boxes
 heads: only riders coming towards the camera are labelled there (its README: riders only), so
@@ -64,7 +64,7 @@ def analyse(
     spec_path: Path,
     voc: Path,
     split: str,
-    tiles: bool,
+    mode: str,
     sheet: Path | None,
     sheet_count: int,
     confused_sheet: Path | None = None,
@@ -72,10 +72,13 @@ def analyse(
     spec = load_spec(spec_path)
     detector = build_detector(spec)
     images = load_voc(voc, split)
-    predictions = predict_images(
-        detector, images, progress=False, detection=Detection(mode="tiles") if tiles else None
-    ).detections
     vehicles = vehicle_class_names()
+    # two-wheelers are looked for at the lowest threshold any of them is served at, as vision eval does
+    vehicle_conf = min((spec.class_conf.get(name, spec.conf) for name in vehicles), default=spec.conf)
+    predicted = predict_images(
+        detector, images, progress=False, detection=Detection(mode=mode), vehicle_conf=vehicle_conf
+    )
+    predictions = predicted.detections
     non_compliant = {
         name for name in detector.info.class_names if detector.info.outcome_of(name) is Outcome.NON_COMPLIANT
     }
@@ -112,7 +115,7 @@ def analyse(
     return {
         "spec": str(spec_path),
         "data": f"{voc} {split}",
-        "path": "tiles" if tiles else "whole",
+        "path": "/".join(sorted(set(predicted.modes))),
         "conf": spec.conf,
         "match_iou": MATCH_IOU,
         "labelled": {f"{label}: {what}": count for (label, what), count in sorted(labelled.items())},
@@ -174,7 +177,12 @@ def main() -> int:
     parser.add_argument("spec", type=Path)
     parser.add_argument("--voc", type=Path, nargs="+", required=True, help="one or more VOC folders")
     parser.add_argument("--split", default="val.txt")
-    parser.add_argument("--tiles", action="store_true", help="tile each frame at native resolution (the region path)")
+    parser.add_argument(
+        "--detection",
+        choices=("whole", "tiles", "riders", "auto"),
+        default="auto",
+        help="how each image is detected, as vision eval --detection (default auto: as a camera serves it)",
+    )
     parser.add_argument("--sheet", type=Path, help="write a contact sheet of the best unmatched detections (PNG)")
     parser.add_argument(
         "--confused-sheet",
@@ -188,7 +196,7 @@ def main() -> int:
     if len(args.voc) > 1 and (args.sheet or args.confused_sheet):
         parser.error("--sheet and --confused-sheet take one --voc")
     for voc in args.voc:
-        result = analyse(args.spec, voc, args.split, args.tiles, args.sheet, args.sheet_count, args.confused_sheet)
+        result = analyse(args.spec, voc, args.split, args.detection, args.sheet, args.sheet_count, args.confused_sheet)
         print(size_table(result) + "\n" if args.table else json.dumps(result, indent=1))
     return 0
 

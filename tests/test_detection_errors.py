@@ -18,7 +18,9 @@ detection_errors = load_script("detection_errors")
 def test_each_labelled_head_is_found_confused_or_missed(data_dir, tmp_path):
     voc = data_dir / "voc" / "wide"
     heads = [label for image in load_voc(voc, "val.txt") for label in image.labels if label != "two_wheeler"]
-    report = detection_errors.analyse(ROOT / "models" / "helmet.yaml", voc, "val.txt", True, tmp_path / "sheet.png", 40)
+    report = detection_errors.analyse(
+        ROOT / "models" / "helmet.yaml", voc, "val.txt", "tiles", tmp_path / "sheet.png", 40
+    )
     per_class = {
         name: sum(n for key, n in report["labelled"].items() if key.startswith(f"{name}:")) for name in set(heads)
     }
@@ -63,7 +65,7 @@ def test_the_confused_sheet_shows_every_head_found_only_as_the_other_class(data_
     # The served model gets this fixture's outcomes right, so its labels are swapped to make confusions.
     voc = _with_outcomes_swapped(data_dir / "voc" / "wide", tmp_path / "swapped")
     sheet = tmp_path / "confused.png"
-    report = detection_errors.analyse(ROOT / "models" / "helmet.yaml", voc, "val.txt", True, None, 40, sheet)
+    report = detection_errors.analyse(ROOT / "models" / "helmet.yaml", voc, "val.txt", "tiles", None, 40, sheet)
     confused = sum(n for key, n in report["labelled"].items() if key.endswith(": other class only"))
     assert confused, "with the outcomes swapped, heads the served model finds are found as the other class"
     rows = -(-min(confused, 40) // detection_errors.SHEET_COLUMNS)
