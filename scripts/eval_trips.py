@@ -26,6 +26,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -111,14 +112,17 @@ def main() -> int:
     args = parser.parse_args()
 
     args.out.mkdir(parents=True, exist_ok=True)
-    clip = args.out / "trips.mp4"
+    render = [
+        *("--voc", str(args.voc.resolve()), "--split", args.split, "--fps", str(args.fps), "--hold", str(args.hold)),
+        *("--gap", str(args.gap), "--size", args.size, "--fill", "0.91", "--pan", str(args.pan), "--crf", "20"),
+    ]
+    # A clip is reused only when it was rendered from the same set with the same settings (its name says so):
+    # a clip of other settings holds its images at other times, and every trip would be read against the wrong image.
+    clip = args.out / f"trips-{hashlib.sha256(' '.join(render).encode()).hexdigest()[:10]}.mp4"
     if not clip.exists():
         subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "make_demo_clip.py"), "--voc", str(args.voc), "--split", args.split,
-             "--out", str(clip), "--fps", str(args.fps), "--hold", str(args.hold), "--gap", str(args.gap),
-             "--size", args.size, "--fill", "0.91", "--pan", str(args.pan), "--crf", "20"],
-            check=True,
-        )  # fmt: skip
+            [sys.executable, str(ROOT / "scripts" / "make_demo_clip.py"), *render, "--out", str(clip)], check=True
+        )
     truth = json.loads(clip.with_suffix(".truth.json").read_text())
     database = args.out / "trips.db"
     database.unlink(missing_ok=True)
