@@ -15,7 +15,7 @@ from vision.compliance.clock import offset_spans
 from vision.outcome import Outcome
 from vision.store import open_store
 from vision.store.counts import CountQuery, count_rows
-from vision.store.schema import observation_rollups_table, outcome_totals_table, site_rollups_table
+from vision.store.schema import observation_rollups_table, outcome_totals_table, site_tallies_table, tally_column
 from vision.store.writer import JOURNAL, OFFSET, StoreWriter
 from vision.tracking import Observation
 
@@ -92,7 +92,9 @@ def assert_rollups_agree(store) -> None:
     with store.engine.connect() as connection:
         totals = connection.execute(sa.select(sa.func.sum(outcome_totals_table.c.n))).scalar_one()
         hourly = connection.execute(sa.select(sa.func.sum(observation_rollups_table.c.n))).scalar_one()
-        by_site = connection.execute(sa.select(sa.func.sum(site_rollups_table.c.n))).scalar_one()
+        by_site = connection.execute(
+            sa.select(sum(sa.func.sum(site_tallies_table.c[tally_column("n", outcome)]) for outcome in Outcome))
+        ).scalar_one()
     assert int(totals or 0) == int(hourly or 0) == int(by_site or 0) == store.count_observations()
 
 
@@ -138,15 +140,15 @@ def test_rebuild_recounts_what_the_writer_kept(store):
     store.add_observations(run, city_observations(400, seed=3))
     with store.engine.connect() as connection:
         kept = sorted(connection.execute(sa.select(observation_rollups_table)).all())
-        kept_sites = sorted(connection.execute(sa.select(site_rollups_table)).all())
+        kept_sites = sorted(connection.execute(sa.select(site_tallies_table)).all())
     # Rows written behind the writer's back (a bulk load, a restore) are only counted by a rebuild.
     with store.engine.begin() as connection:
-        connection.execute(sa.delete(site_rollups_table).where(site_rollups_table.c.site_id == "road"))
+        connection.execute(sa.delete(site_tallies_table).where(site_tallies_table.c.site_id == "road"))
     assert store.counts_of(queries()[1]) != raw_counts(store, queries()[1])
     assert store.rebuild_rollups() == len(kept)
     with store.engine.connect() as connection:
         assert sorted(connection.execute(sa.select(observation_rollups_table)).all()) == kept
-        assert sorted(connection.execute(sa.select(site_rollups_table)).all()) == kept_sites
+        assert sorted(connection.execute(sa.select(site_tallies_table)).all()) == kept_sites
     assert_rollups_agree(store)
 
 

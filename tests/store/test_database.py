@@ -214,7 +214,7 @@ def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_rows(store_url):
 
     upgraded = open_store(url)
     try:
-        assert upgraded.schema_version() == SCHEMA_VERSION == 7
+        assert upgraded.schema_version() == SCHEMA_VERSION == 8
         columns = {column["name"] for column in sa.inspect(upgraded.engine).get_columns("observations")}
         assert {"vehicle_track_id", "riders_on_vehicle", "obs_key", "worker_id"} <= columns
         (old,) = upgraded.observations()
@@ -235,7 +235,7 @@ def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_rows(store_url):
         (point,) = RateService(upgraded).rates(T0, T0 + timedelta(hours=1))
         assert (point.compliant, point.non_rider, point.passengers, point.n) == (2, 1, 1, 2)
         upgraded.migrate()  # idempotent: a second open finds the head revision and changes nothing
-        assert upgraded.schema_version() == 7
+        assert upgraded.schema_version() == 8
         with upgraded.engine.connect() as connection:  # the migrated schema is exactly the code's
             assert compare_metadata(MigrationContext.configure(connection), metadata) == []
     finally:
@@ -248,7 +248,7 @@ def test_a_store_written_by_the_previous_release_keeps_every_row(tmp_path):
     shutil.copy(DATA / "store-schema2.db", path)
     store = open_store(f"sqlite:///{path}")
     try:
-        assert store.schema_version() == 7
+        assert store.schema_version() == 8
         rows = store.observations(limit=100)
         assert len(rows) == 12 and [r.track_id for r in rows] == list(range(12))
         assert [r.riders_on_vehicle for r in rows[:5]] == [2, 1, 1, 1, 2]
@@ -278,12 +278,12 @@ def trip(minutes: float, compliant: int, non_compliant: int, undetermined: int =
                 non_compliant, undetermined)  # fmt: skip
 
 
-def test_a_schema_6_store_gains_trips_and_keeps_its_rows(store_url):
-    """Today's schema (6, rollups) upgraded to 7: the trips tables appear, the observations and their rollups stay."""
+def test_schema_5_to_8_counts_what_was_stored_before_and_after(store_url):
+    """A store of schema 5 (no rollups) upgraded step by step as releases did: revision 0006 counts its
+    observations into rollups, 0007 adds trips (one written by a schema-7 writer, with its rollup row), 0008
+    turns both rollups into tallies. Every count from before the upgrade still counts, and new rows add to it."""
     from alembic import command
     from alembic.config import Config
-
-    from vision.store.counts import rebuild_observation_rollups
 
     url = _emptied(store_url)
     engine = sa.create_engine(url)
@@ -291,28 +291,53 @@ def test_a_schema_6_store_gains_trips_and_keeps_its_rows(store_url):
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0006")
+        command.upgrade(config, "0005")
         connection.execute(
             sa.text(
                 "INSERT INTO observations (run_id, camera_id, site_id, category, track_id, started_at, ended_at,"
                 " outcome, frames, mean_confidence, vote_share, max_size_px, riders_on_vehicle)"
-                " VALUES (1, 'cam-a', 'gate', 'helmet', 1, :started, :ended, 'compliant', 10, 0.8, 1.0, 40.0, 1)"
+                " VALUES (1, 'cam-a', 'gate', 'helmet', :track, :started, :ended, :outcome, 10, 0.8, 1.0, 40.0,"
+                " :riders)"
             ),
-            {"started": T0.timestamp() + 55, "ended": T0.timestamp() + 60},
-        )
-        rebuild_observation_rollups(connection)  # as a schema-6 writer keeps them
+            [
+                {"track": 1, "started": T0.timestamp() + 55, "ended": T0.timestamp() + 60, "outcome": "compliant",
+                 "riders": 1},
+                {"track": 2, "started": T0.timestamp() + 65, "ended": T0.timestamp() + 70, "outcome": "non_compliant",
+                 "riders": 2},
+            ],
+        )  # fmt: skip
+        command.upgrade(config, "0006")
         assert "trips" not in sa.inspect(connection).get_table_names()
+        command.upgrade(config, "0007")
+        connection.execute(
+            sa.text(
+                "INSERT INTO trips (run_id, camera_id, site_id, category, vehicle_track_id, started_at, ended_at,"
+                " riders, compliant, non_compliant, undetermined, outcome, trip_key)"
+                " VALUES (1, 'cam-a', 'gate', 'helmet', 9, :started, :ended, 2, 1, 1, 0, 'non_compliant', 'k9')"
+            ),
+            {"started": T0.timestamp() + 50, "ended": T0.timestamp() + 70},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO trip_rollups (hour, site_id, category, outcome, n, shared)"
+                " VALUES (:hour, 'gate', 'helmet', 'non_compliant', 1, 1)"
+            ),
+            {"hour": T0.timestamp() // 3600 * 3600},
+        )
     engine.dispose()
     upgraded = open_store(url)
     try:
-        assert upgraded.schema_version() == SCHEMA_VERSION == 7
-        assert len(upgraded.observations()) == 1
+        assert upgraded.schema_version() == SCHEMA_VERSION == 8
+        assert len(upgraded.observations()) == 2
+        (people,) = RateService(upgraded).rates(T0, T0 + timedelta(hours=1))
+        assert (people.compliant, people.non_compliant, people.passengers) == (1, 1, 1), "counted before the upgrade"
         run = upgraded.start_run("demo.yaml", "test")
         assert upgraded.add_trips(run, [trip(2, 1, 1), trip(3, 1, 0, vehicle=2)]) == 2
-        (people,) = RateService(upgraded).rates(T0, T0 + timedelta(hours=1))
-        assert (people.compliant, people.n) == (1, 1), "the rows from before the upgrade still count"
         (vehicles,) = RateService(upgraded).rates(T0, T0 + timedelta(hours=1), unit="vehicle")
-        assert (vehicles.compliant, vehicles.non_compliant, vehicles.passengers) == (1, 1, 1)
+        assert (vehicles.compliant, vehicles.non_compliant, vehicles.passengers) == (1, 2, 2)
+        assert upgraded.rebuild_rollups() >= 1
+        (again,) = RateService(upgraded).rates(T0, T0 + timedelta(hours=1), unit="vehicle")
+        assert (again.compliant, again.non_compliant, again.passengers) == (1, 2, 2), "the tallies are the rows' count"
         with upgraded.engine.connect() as connection:
             assert compare_metadata(MigrationContext.configure(connection), metadata) == []
     finally:
@@ -335,7 +360,7 @@ def test_trips_are_stored_once_and_rate_per_vehicle(store):
     assert point.passengers == 2 and point.passenger_rate is not None
     assert point.passenger_rate.rate == pytest.approx(2 / 4), "passenger carrying: of every trip"
     assert point.adjusted is None and point.unit == "vehicle"
-    # Whole hours come from trip_rollups, the rest from the trips: both say the same.
+    # Whole hours come from trip_tallies, the rest from the trips: both say the same.
     with store.engine.connect() as connection:
         from vision.store.counts import CountQuery, count_rows
 

@@ -1,23 +1,25 @@
 """Counting observations: hourly rollups kept by the writer, and the one count query that reads them.
 
 Every rate, series, report and ``/metrics`` scrape is a count of observations per site, category,
-local bucket and outcome. A city's year is tens of millions of rows, so the writer keeps two
-rollups in the **same transaction** as the rows it inserts (:func:`add`, exactly once: only rows
+local bucket and outcome. A city's year is tens of millions of rows, so the writer keeps rollups
+in the **same transaction** as the rows it inserts (:func:`add`, exactly once: only rows
 that were new are counted, so a retried write or a spool replay adds nothing):
 
 - ``observation_rollups``: per UTC hour, site, category, camera and outcome, the count and how many
   rode a shared two-wheeler;
-- ``site_rollups``: the same without the camera, what the counts read (at 300 cameras over 62 sites,
-  a fifth of the rows: a 90-day daily series of every site sums 0.4 million rows, not 1.9 million);
+- ``site_tallies``: the same without the camera, what the counts read, one row per UTC hour, site
+  and category with a column per outcome (``n_compliant``, ``shared_compliant``, ...: the tally a
+  rate point is built from). At 300 cameras over 62 sites a 90-day daily series of every site sums
+  0.13 million rows, where a row per camera was 1.9 million and a row per outcome 0.4 million;
 - ``outcome_totals``: per site, category and outcome, all time (the scrape's counters);
-- ``trip_rollups``: trips (two-wheelers that carried riders) per UTC hour, site, category and
-  per-vehicle outcome, and how many carried two or more riders: what per-vehicle rates read.
+- ``trip_tallies``: trips (two-wheelers that carried riders) per UTC hour, site and category, a column
+  per per-vehicle outcome and how many carried two or more riders: what per-vehicle rates read.
 
 :func:`count_rows` answers from the rollups whenever an hour is the finest thing the question asks
 about (buckets of whole hours or days, zones whose offsets are whole hours, daily periods starting
 and ending on the hour), and from the raw rows for the part of the range that is not whole hours
 (the edges of a rolling window) and for everything else (a run, a half-hour zone, minutes). Raw
-rows stay the source of truth: :func:`rebuild` recounts both rollups from them (``vision
+rows stay the source of truth: :func:`rebuild` recounts every rollup from them (``vision
 rebuild-rollups``), and the tests compare the two on both dialects, after a spool replay too.
 """
 
@@ -34,37 +36,37 @@ from sqlalchemy.engine import Connection
 
 from vision.outcome import Outcome
 from vision.store.schema import (
+    TALLY_COLUMNS,
     FloorDiv,
     _dialect_insert,
     _number,
     observation_rollups_table,
     observations_table,
     outcome_totals_table,
-    site_rollups_table,
-    trip_rollups_table,
+    site_tallies_table,
+    tally_column,
+    trip_tallies_table,
     trips_table,
 )
 
 HOUR = 3600
+TALLY_KEYS = ["hour", "site_id", "category"]  # a site-hour tally's key, then its TALLY_COLUMNS
 
 
 @dataclass(frozen=True)
 class Unit:
-    """What is counted: its raw rows, the site-hour rollup that sums them, and what makes one "shared"."""
+    """What is counted: its raw rows, the site-hour tallies that sum them, and what makes one "shared"."""
 
     name: str
     raw: sa.Table
     rollup: sa.Table
     shared_column: str  # a row is shared when this column is >= 2
 
-    def shared(self, columns: Any) -> sa.ColumnElement[Any]:
-        return sa.func.sum(sa.case((columns[self.shared_column] >= 2, 1), else_=0))
-
 
 # People: one observation per head or face; shared = rode a two-wheeler with another head.
-PERSONS = Unit("person", observations_table, site_rollups_table, "riders_on_vehicle")
+PERSONS = Unit("person", observations_table, site_tallies_table, "riders_on_vehicle")
 # Vehicles: one trip per two-wheeler that carried riders; shared = carried passengers.
-TRIPS = Unit("trip", trips_table, trip_rollups_table, "riders")
+TRIPS = Unit("trip", trips_table, trip_tallies_table, "riders")
 UNITS = {unit.name: unit for unit in (PERSONS, TRIPS)}
 
 
@@ -118,15 +120,26 @@ def _hour(row: dict[str, Any]) -> float:
 
 
 def _site_hours(rows: Sequence[dict[str, Any]], shared_column: str) -> list[dict[str, Any]]:
-    """Site-hour rollup increments of inserted rows (observations or trips; keys sorted: one lock order)."""
-    by_site: dict[tuple[float, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    """Site-hour tally increments of inserted rows (observations or trips; keys sorted: one lock order)."""
+    by_site: dict[tuple[float, str, str], dict[str, Any]] = {}
     for row in rows:
-        counts = by_site[(_hour(row), row["site_id"], row["category"], row["outcome"])]
-        counts[0] += 1
-        counts[1] += int((row.get(shared_column) or 0) >= 2)
+        key = (_hour(row), row["site_id"], row["category"])
+        tally = by_site.get(key)
+        if tally is None:
+            tally = by_site[key] = {"hour": key[0], "site_id": key[1], "category": key[2]}
+            tally.update(dict.fromkeys(TALLY_COLUMNS, 0))
+        outcome = Outcome(row["outcome"])
+        tally[tally_column("n", outcome)] += 1
+        tally[tally_column("shared", outcome)] += int((row.get(shared_column) or 0) >= 2)
+    return [by_site[key] for key in sorted(by_site)]
+
+
+def _pivoted(columns: Any, n: sa.ColumnElement[Any], shared: sa.ColumnElement[Any]) -> list[sa.ColumnElement[Any]]:
+    """``n`` and ``shared`` summed into one column per outcome (the tallies' columns, in their order)."""
     return [
-        {"hour": hour, "site_id": site, "category": category, "outcome": outcome, "n": n, "shared": s}
-        for (hour, site, category, outcome), (n, s) in sorted(by_site.items())
+        sa.func.coalesce(sa.func.sum(sa.case((columns.outcome == outcome.value, value), else_=0)), 0)
+        for value in (n, shared)
+        for outcome in Outcome
     ]
 
 
@@ -173,13 +186,13 @@ def add(connection: Connection, inserted: Sequence[dict[str, Any]]) -> None:
     """Count observation rows the caller has just inserted, in its transaction."""
     rollups, sites, totals = _increments(inserted)
     _add_to(connection, observation_rollups_table, rollups, ("n", "shared"))
-    _add_to(connection, site_rollups_table, sites, ("n", "shared"))
+    _add_to(connection, site_tallies_table, sites, TALLY_COLUMNS)
     _add_to(connection, outcome_totals_table, totals, ("n",))
 
 
 def add_trips(connection: Connection, inserted: Sequence[dict[str, Any]]) -> None:
     """Count trip rows the caller has just inserted, in its transaction."""
-    _add_to(connection, trip_rollups_table, _site_hours(inserted, TRIPS.shared_column), ("n", "shared"))
+    _add_to(connection, trip_tallies_table, _site_hours(inserted, TRIPS.shared_column), TALLY_COLUMNS)
 
 
 def rebuild(connection: Connection) -> int:
@@ -190,40 +203,44 @@ def rebuild(connection: Connection) -> int:
 
 
 def rebuild_trip_rollups(connection: Connection) -> None:
-    """Recount ``trip_rollups`` from the trips (schema 7 on)."""
+    """Recount ``trip_tallies`` from the trips (schema 8 on)."""
     t = trips_table.c
     hour = FloorDiv(t.ended_at, _number(HOUR)) * _number(HOUR)
-    trips = sa.select(hour, t.site_id, t.category, t.outcome, sa.func.count(), TRIPS.shared(t)).group_by(
-        hour, t.site_id, t.category, t.outcome
+    shared = sa.case((t[TRIPS.shared_column] >= 2, 1), else_=0)
+    trips = sa.select(hour, t.site_id, t.category, *_pivoted(t, sa.literal_column("1"), shared)).group_by(
+        hour, t.site_id, t.category
     )
-    connection.execute(sa.delete(trip_rollups_table))
-    columns = ["hour", "site_id", "category", "outcome", "n", "shared"]
-    connection.execute(sa.insert(trip_rollups_table).from_select(columns, trips))
+    connection.execute(sa.delete(trip_tallies_table))
+    connection.execute(sa.insert(trip_tallies_table).from_select(TALLY_KEYS + TALLY_COLUMNS, trips))
 
 
 def rebuild_observation_rollups(connection: Connection) -> int:
-    """Recount the observations' rollups (schema 6 on: its migration fills them so); returns the camera-hour rows."""
+    """Recount the observations' rollups (schema 8 on); returns the camera-hour rows."""
     o = observations_table.c
     hour = FloorDiv(o.ended_at, _number(HOUR)) * _number(HOUR)
     shared = sa.func.sum(sa.case((o.riders_on_vehicle >= 2, 1), else_=0))
     connection.execute(sa.delete(observation_rollups_table))
-    connection.execute(sa.delete(site_rollups_table))
+    connection.execute(sa.delete(site_tallies_table))
     connection.execute(sa.delete(outcome_totals_table))
     hourly = sa.select(hour, o.site_id, o.category, o.camera_id, o.outcome, sa.func.count(), shared).group_by(
         hour, o.site_id, o.category, o.camera_id, o.outcome
     )
     columns = ["hour", "site_id", "category", "camera_id", "outcome", "n", "shared"]
     connection.execute(sa.insert(observation_rollups_table).from_select(columns, hourly))
-    r = observation_rollups_table.c
-    by_site = sa.select(r.hour, r.site_id, r.category, r.outcome, sa.func.sum(r.n), sa.func.sum(r.shared)).group_by(
-        r.hour, r.site_id, r.category, r.outcome
-    )
-    site_columns = ["hour", "site_id", "category", "outcome", "n", "shared"]
-    connection.execute(sa.insert(site_rollups_table).from_select(site_columns, by_site))
+    fill_site_tallies(connection)
     totals = sa.select(o.site_id, o.category, o.outcome, sa.func.count()).group_by(o.site_id, o.category, o.outcome)
     connection.execute(sa.insert(outcome_totals_table).from_select(["site_id", "category", "outcome", "n"], totals))
     # rowcount of INSERT ... SELECT is -1 on SQLite: count what is there.
     return int(connection.execute(sa.select(sa.func.count()).select_from(observation_rollups_table)).scalar_one())
+
+
+def fill_site_tallies(connection: Connection) -> None:
+    """Sum ``observation_rollups`` into ``site_tallies`` (empty before: a rebuild, or migration 0008)."""
+    r = observation_rollups_table.c
+    by_site = sa.select(r.hour, r.site_id, r.category, *_pivoted(r, r.n, r.shared)).group_by(
+        r.hour, r.site_id, r.category
+    )
+    connection.execute(sa.insert(site_tallies_table).from_select(TALLY_KEYS + TALLY_COLUMNS, by_site))
 
 
 def _select(query: CountQuery, source: sa.Table, start: float, end: float) -> sa.Select[Any]:
@@ -252,23 +269,14 @@ def _select(query: CountQuery, source: sa.Table, start: float, end: float) -> sa
         offset_column = offset
         # A constant in GROUP BY would read as a column position: group by the offset only when it varies.
         group = [offset, bucket] if len(offsets) > 1 else [bucket]
-    if raw:
-        n: sa.ColumnElement[Any] = sa.func.count()
-        shared: sa.ColumnElement[Any] = unit.shared(c)
+    if raw:  # pivoted here as the tallies are: a row per site, category and bucket, a column per outcome
+        values = _pivoted(c, sa.literal_column("1"), sa.case((c[unit.shared_column] >= 2, 1), else_=0))
     else:
-        n, shared = sa.func.sum(c.n), sa.func.sum(c.shared)
+        values = [sa.func.sum(c[column]) for column in TALLY_COLUMNS]
     statement = (
-        sa.select(
-            c.site_id,
-            c.category,
-            bucket.label("bucket"),
-            offset_column.label("utc_offset"),
-            c.outcome,
-            n.label("n"),
-            shared.label("shared"),
-        )
+        sa.select(c.site_id, c.category, bucket.label("bucket"), offset_column.label("utc_offset"), *values)
         .where(time >= _number(start), time < _number(end))
-        .group_by(c.site_id, c.category, *group, c.outcome)
+        .group_by(c.site_id, c.category, *group)
     )
     if query.daily is not None:
         statement = statement.where(local - FloorDiv(local, _number(86400)) * _number(86400) < _number(daily_length))
@@ -283,7 +291,8 @@ def _select(query: CountQuery, source: sa.Table, start: float, end: float) -> sa
     return statement
 
 
-# Where an outcome's count sits in a tally (its shared count sits len(Outcome) places further on).
+# Where an outcome's count sits in a tally (its shared count sits len(Outcome) places further on), as in
+# TALLY_COLUMNS.
 OUTCOME_SLOTS = {outcome.value: slot for slot, outcome in enumerate(Outcome)}
 TallyKey = tuple[str, str, int, int]  # site, category, bucket, UTC offset (as in CountRow)
 
@@ -300,22 +309,21 @@ def tally_rows(connection: Connection, query: CountQuery, rollups: bool = True) 
         first, last = math.ceil(query.start / HOUR) * HOUR, math.floor(query.end / HOUR) * HOUR
         if first < last:
             parts = [(unit.raw, query.start, first), (unit.rollup, first, last), (unit.raw, last, query.end)]
-    size = len(OUTCOME_SLOTS)
     tallies: dict[TallyKey, list[int]] = {}
     for source, start, end in parts:
         if start >= end:
             continue
-        # All rows at once, as plain tuples: a 90-day daily series of a city is 17 k rows, and fetching them
+        # All rows at once, as plain tuples: a 90-day daily series of a city is 5.6 k rows, and fetching them
         # one by one, by column name, took longer than the query.
         rows: Sequence[tuple[Any, ...]] = connection.execute(_select(query, source, start, end)).fetchall()
-        for site, category, bucket, offset, outcome, n, shared in rows:
+        for site, category, bucket, offset, *values in rows:
             key = (site, category, int(bucket), int(offset))
             tally = tallies.get(key)
             if tally is None:
-                tally = tallies[key] = [0] * (2 * size)
-            slot = OUTCOME_SLOTS[outcome]
-            tally[slot] += int(n)
-            tally[size + slot] += int(shared or 0)
+                tallies[key] = [int(value or 0) for value in values]
+            else:  # the same bucket from another part (raw rows at the edges of an hour)
+                for slot, value in enumerate(values):
+                    tally[slot] += int(value or 0)
     return tallies
 
 

@@ -68,9 +68,9 @@ from vision.store.schema import (
 from vision.tracking.observation import Observation
 from vision.tracking.trip import Trip
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # schema_version -> Alembic revision
-REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005", 6: "0006", 7: "0007"}
+REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005", 6: "0006", 7: "0007", 8: "0008"}
 MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 7_406_113  # pg_advisory_xact_lock key: one process migrates at a time
 NEVER = -1e18  # alert_state.last_sent_at of an alert never sent (finite: a REAL column everywhere)
@@ -478,7 +478,7 @@ class Store:
 
     @staticmethod
     def insert_trip_rows(connection: Connection, rows: Sequence[dict[str, Any]]) -> int:
-        """Insert the trip rows whose key is new and count exactly those in ``trip_rollups``; returns how many."""
+        """Insert the trip rows whose key is new and count exactly those in ``trip_tallies``; returns how many."""
         keys = set(_insert_new_keys(connection, trips_table, rows, "trip_key"))
         inserted = [row for row in rows if row.get("trip_key") in keys]
         counts.add_trips(connection, inserted)

@@ -15,6 +15,8 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from vision.outcome import Outcome
+
 metadata = sa.MetaData()
 
 meta_table = sa.Table(
@@ -221,24 +223,33 @@ observation_rollups_table = sa.Table(  # schema 6: kept by the writer with the r
 )
 
 
-def _site_hour_rollup(name: str) -> sa.Table:
-    """Counts per UTC hour, site, category and outcome, and how many of them were shared (what counts read)."""
+def tally_column(kind: str, outcome: Outcome) -> str:
+    """The column of a site-hour tally that holds ``kind`` (``n``: the count, ``shared``: how many of them were
+    shared) for ``outcome``: ``n_compliant``, ``shared_non_rider``, ..."""
+    return f"{kind}_{outcome.value}"
+
+
+TALLY_COLUMNS = [tally_column(kind, outcome) for kind in ("n", "shared") for outcome in Outcome]
+
+
+def _site_hour_tally(name: str) -> sa.Table:
+    """Counts per UTC hour, site and category: one column per outcome, and how many of each were shared (what
+    counts read). One row holds every outcome of its hour (schema 8): a city's 90-day series sums a third of the
+    rows a row per outcome made, and reads them as the tallies rate points are built from."""
     return sa.Table(
         name,
         metadata,
         sa.Column("hour", sa.Float, nullable=False),
         sa.Column("site_id", sa.String(64), nullable=False),
         sa.Column("category", sa.String(16), nullable=False),
-        sa.Column("outcome", sa.String(16), nullable=False),
-        sa.Column("n", sa.Integer, nullable=False),
-        sa.Column("shared", sa.Integer, nullable=False),
-        sa.PrimaryKeyConstraint("hour", "site_id", "category", "outcome"),
+        *(sa.Column(column, sa.Integer, nullable=False, server_default="0") for column in TALLY_COLUMNS),
+        sa.PrimaryKeyConstraint("hour", "site_id", "category"),
     )
 
 
-# schema 6: observation_rollups per site (what every count reads: 5x fewer rows at a city); shared = heads
-# that rode a two-wheeler with another head.
-site_rollups_table = _site_hour_rollup("site_rollups")
+# schema 8 (schema 6's site_rollups, a row per outcome): observation_rollups per site, what every count of people
+# reads; shared = heads that rode a two-wheeler with another head.
+site_tallies_table = _site_hour_tally("site_tallies")
 
 outcome_totals_table = sa.Table(  # schema 6: all-time counts per site, category and outcome (the scrape's)
     "outcome_totals",
@@ -274,8 +285,9 @@ trips_table = sa.Table(  # schema 7: one two-wheeler's trip and its riders' verd
     sa.Index("uq_trips_key", "trip_key", unique=True),
 )
 
-# schema 7: trips per UTC hour, site, category and per-vehicle outcome; shared = carrying passengers (riders >= 2).
-trip_rollups_table = _site_hour_rollup("trip_rollups")
+# schema 8 (schema 7's trip_rollups, a row per outcome): trips per UTC hour, site, category and per-vehicle
+# outcome; shared = carrying passengers (riders >= 2).
+trip_tallies_table = _site_hour_tally("trip_tallies")
 
 
 def epoch(moment: datetime) -> float:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from vision.store.schema import FloorDiv, _number
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
@@ -52,9 +54,34 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(16), primary_key=True),
         sa.Column("n", sa.BigInteger, nullable=False),
     )
-    from vision.store.counts import rebuild_observation_rollups
+    # Filled here by this revision's own SQL: the functions of vision.store.counts write the tables of the
+    # newest schema (schema 8 sums sites into site_tallies, made from observation_rollups by revision 0008).
+    observations = sa.table(
+        "observations",
+        *(sa.column(name) for name in ("ended_at", "site_id", "category", "camera_id", "outcome")),
+        sa.column("riders_on_vehicle"),
+    )
+    o = observations.c
+    hour = FloorDiv(o.ended_at, _number(3600)) * _number(3600)
+    shared = sa.func.sum(sa.case((o.riders_on_vehicle >= 2, 1), else_=0))
+    hourly = sa.select(hour, o.site_id, o.category, o.camera_id, o.outcome, sa.func.count(), shared).group_by(
+        hour, o.site_id, o.category, o.camera_id, o.outcome
+    )
+    columns = ["hour", "site_id", "category", "camera_id", "outcome", "n", "shared"]
+    _insert("observation_rollups", columns, hourly)
+    r = sa.table("observation_rollups", *map(sa.column, columns)).c
+    by_site = sa.select(r.hour, r.site_id, r.category, r.outcome, sa.func.sum(r.n), sa.func.sum(r.shared)).group_by(
+        r.hour, r.site_id, r.category, r.outcome
+    )
+    site_columns = ["hour", "site_id", "category", "outcome", "n", "shared"]
+    _insert("site_rollups", site_columns, by_site)
+    totals = sa.select(o.site_id, o.category, o.outcome, sa.func.count()).group_by(o.site_id, o.category, o.outcome)
+    total_columns = ["site_id", "category", "outcome", "n"]
+    _insert("outcome_totals", total_columns, totals)
 
-    rebuild_observation_rollups(op.get_bind())
+
+def _insert(table: str, columns: list[str], rows: sa.Select) -> None:
+    op.get_bind().execute(sa.insert(sa.table(table, *map(sa.column, columns))).from_select(columns, rows))
 
 
 def downgrade() -> None:
