@@ -24,7 +24,12 @@ is what ``decode`` measures::
 
     .venv/bin/python scripts/bench_capacity.py capacity --scene busy --height 1080 --cameras 1 2 3 4
     .venv/bin/python scripts/bench_capacity.py capacity --scene quiet --height 720 --cameras 8 12 16
-    .venv/bin/python scripts/bench_capacity.py capacity ... --old   # read() every frame, detection: motion
+    .venv/bin/python scripts/bench_capacity.py capacity ... --variants new spin old
+
+``--variants`` runs each camera count once per variant, one after the other: ``new`` is the
+default path; ``spin`` the same with ONNX Runtime's threads left spinning between calls (its
+default, ``spin_wait: true`` in the spec; ours is off); ``old`` is ``read()`` of every frame with
+the previous default detection, ``motion``.
 
 The streams are H.264 in MPEG-TS over HTTP on loopback (no RTSP server is installable from the
 package registries here; OpenCV decodes both through the same FFmpeg H.264 decoder), made from
@@ -54,6 +59,11 @@ from vision.sources.live import LiveSource
 ROOT = Path(__file__).resolve().parents[1]
 GATE = ROOT.parent / "shared" / "datasets" / "gate-camera" / "images"
 FPS = 25
+VARIANTS = {
+    "new": "new: grab/retrieve, detection auto",
+    "spin": "new, ONNX Runtime threads spinning between calls",
+    "old": "old: read() every frame, detection motion",
+}
 BITRATE = 4_000_000
 
 
@@ -320,9 +330,16 @@ def capacity(args: argparse.Namespace) -> int:
     server, base = serve(clip)
     results = []
     try:
-        for cameras in args.cameras:
+        for cameras, variant in ((cameras, variant) for cameras in args.cameras for variant in args.variants):
             folder = Path(tempfile.mkdtemp(prefix="capacity-", dir=args.out))
-            detection = {"detection": {"mode": "motion"}} if args.old else {}
+            detection = {"detection": {"mode": "motion"}} if variant == "old" else {}
+            model = ROOT / "models" / "helmet.yaml"
+            if variant == "spin":
+                spec = yaml.safe_load(model.read_text())
+                spec.update(spin_wait=True, path=str(model.parent / spec["path"]))
+                spec["evaluation"] = str(model.parent / spec["evaluation"])
+                model = folder / "helmet-spin.yaml"
+                model.write_text(yaml.safe_dump(spec))
             config = {
                 "sites": [{"id": "gate", "name": "Gate"}],
                 "cameras": [
@@ -331,7 +348,7 @@ def capacity(args: argparse.Namespace) -> int:
                         "site": "gate",
                         "source": f"{base}/cam{index}.ts",
                         "category": "helmet",
-                        "model": str(ROOT / "models" / "helmet.yaml"),
+                        "model": str(model),
                         "detect_fps": args.detect_fps,
                         **detection,
                     }
@@ -343,28 +360,32 @@ def capacity(args: argparse.Namespace) -> int:
             config_path = folder / "config.yaml"
             config_path.write_text(yaml.safe_dump(config))
             command = [sys.executable, __file__, "_run", str(config_path), str(args.seconds)]
-            if args.old:
+            if variant == "old":
                 command.append("--old")
             output = subprocess.run(command, capture_output=True, text=True, check=False)
             if output.returncode:
                 raise SystemExit(f"capacity run failed:\n{output.stderr[-3000:]}")
             run = json.loads(output.stdout.strip().splitlines()[-1])
             run["holds"] = run["detect_fps_min"] >= 0.9 * args.detect_fps
+            run = {"variant": variant, **run}
             results.append(run)
             print(json.dumps(run), flush=True)
     finally:
         server.kill()
-    held = [run["cameras"] for run in results if run["holds"]]
     summary = {
         "scene": args.scene,
         "height": args.height,
-        "path": "old: read() every frame, detection motion" if args.old else "new: grab/retrieve, detection auto",
         "detect_fps": args.detect_fps,
-        "largest_n_that_holds": max(held) if held else 0,
+        "largest_n_that_holds": {
+            VARIANTS[variant]: max(
+                (run["cameras"] for run in results if run["variant"] == variant and run["holds"]), default=0
+            )
+            for variant in args.variants
+        },
         "runs": results,
     }
     print(json.dumps({k: v for k, v in summary.items() if k != "runs"}))
-    name = f"capacity-{args.scene}-{args.height}p-{'old' if args.old else 'new'}.json"
+    name = f"capacity-{args.scene}-{args.height}p-{'-'.join(args.variants)}.json"
     (args.out / name).write_text(json.dumps(summary, indent=1) + "\n")
     return 0
 
@@ -400,7 +421,9 @@ def main() -> int:
     capacity_parser.add_argument("--cameras", type=int, nargs="+", default=[1, 2, 3, 4])
     capacity_parser.add_argument("--detect-fps", type=float, default=2.0)
     capacity_parser.add_argument("--seconds", type=float, default=30.0, help="measured time per camera count")
-    capacity_parser.add_argument("--old", action="store_true", help="read() every frame and detection: motion")
+    capacity_parser.add_argument(
+        "--variants", nargs="+", choices=tuple(VARIANTS), default=["new"], help="paths to run at each count"
+    )
     run_parser = commands.add_parser("_run", help=argparse.SUPPRESS)  # one capacity run, in a fresh process
     run_parser.add_argument("config", type=Path)
     run_parser.add_argument("seconds", type=float)

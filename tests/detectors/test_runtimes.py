@@ -4,6 +4,7 @@ tolerance its rounding allows), and the spec's rules for choosing a runtime."""
 
 import importlib.util
 
+import numpy as np
 import pytest
 from golden_support import assert_batch_equals_single_frames, assert_matches_helmet_golden
 
@@ -79,3 +80,37 @@ def test_openvino_names_a_corrupt_model_file(tmp_path):
 def test_class_conf_must_name_model_classes(tmp_path, models_dir):
     with pytest.raises(VisionError, match=r"class_conf name classes the model lacks: \['no_helmet'\]"):
         load_detector(helmet_spec(tmp_path, models_dir, class_conf={"no_helmet": 0.1}))
+
+
+def served_helmet_spec(tmp_path, models_dir, **fields) -> str:
+    """The served helmet model (YOLO11n, committed) with ``fields`` changed."""
+    import yaml
+
+    spec = yaml.safe_load((models_dir / "helmet.yaml").read_text())
+    spec.update(path=str(models_dir / spec["path"]), evaluation=None, threads=2, **fields)
+    path = tmp_path / "helmet-served.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    return str(path)
+
+
+def test_inference_threads_sleep_between_calls_unless_asked_to_spin(models_dir):
+    from vision.detectors.onnx_session import open_session
+
+    model = models_dir / "helmet-yolo11n.onnx"
+    options = open_session(model, threads=2).get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    spinning = open_session(model, threads=2, spin_wait=True).get_session_options()
+    with pytest.raises(RuntimeError):  # not set: ONNX Runtime's own default, which spins
+        spinning.get_session_config_entry("session.intra_op.allow_spinning")
+
+
+def test_spinning_or_not_detects_the_same(tmp_path, models_dir):
+    import cv2
+    from golden_support import DATA
+
+    frame = cv2.imread(str(DATA / "voc" / "helmet" / "images" / "BikesHelmets16.jpg"))
+    (asleep,) = load_detector(served_helmet_spec(tmp_path, models_dir)).detect([frame])
+    (spinning,) = load_detector(served_helmet_spec(tmp_path, models_dir, spin_wait=True)).detect([frame])
+    assert len(asleep) > 0
+    np.testing.assert_array_equal(asleep.xyxy, spinning.xyxy)
+    assert asleep.labels == spinning.labels

@@ -49,8 +49,8 @@ def _dims(shape: object) -> tuple[Dim, ...]:
 class OnnxRuntimeModel:
     """ONNX Runtime on the CPU, every graph optimisation on (``open_session``)."""
 
-    def __init__(self, path: Path, threads: int | None) -> None:
-        self._session = open_session(path, threads)
+    def __init__(self, path: Path, threads: int | None, spin_wait: bool = False) -> None:
+        self._session = open_session(path, threads, spin_wait)
         model_input = self._session.get_inputs()[0]
         self.input_name: str = model_input.name
         self.input_shape = _dims(model_input.shape)
@@ -111,11 +111,15 @@ def _ov_dims(shape: object) -> tuple[Dim, ...]:
 
 
 def open_model(
-    path: Path, threads: int | None, runtime: RuntimeName = "onnxruntime", precision: Precision = "f32"
+    path: Path,
+    threads: int | None,
+    runtime: RuntimeName = "onnxruntime",
+    precision: Precision = "f32",
+    spin_wait: bool = False,
 ) -> ModelRuntime:
-    """Open ``path`` on ``runtime``; ONNX Runtime only runs f32."""
+    """Open ``path`` on ``runtime``; ONNX Runtime only runs f32 (``spin_wait``: :func:`open_session`)."""
     if runtime == "openvino":
         return OpenVinoModel(path, threads, precision)
     if precision != "f32":
         raise VisionError(f"{path}: precision {precision} needs runtime 'openvino'; ONNX Runtime runs f32")
-    return OnnxRuntimeModel(path, threads)
+    return OnnxRuntimeModel(path, threads, spin_wait)

@@ -29,6 +29,12 @@ class _Spec(BaseModel):
     )
     conf: float = Field(0.25, ge=0.0, le=1.0, description="Operating score threshold.")
     threads: int | None = Field(None, ge=1, le=256, description="ONNX Runtime intra-op threads; all cores if unset.")
+    spin_wait: bool = Field(
+        False,
+        description="Let ONNX Runtime's inference threads spin between calls: a little less latency for one model "
+        "alone on a box, but a spinning thread holds a core that decoding and the other cameras need "
+        "(scripts/bench_capacity.py: quiet 720p cameras per box 14 without, 10 with).",
+    )
     eval_aliases: dict[str, str] = Field(
         default_factory=dict,
         description="Ground-truth class -> model class, for labelled sets that name classes differently.",

@@ -55,8 +55,8 @@ class TwoStageDetector:
 
     def __init__(self, spec: TwoStageSpec) -> None:
         self.spec = spec
-        self._faces = open_session(spec.face_model, spec.threads)
-        self._classifier = open_session(spec.classifier_model, spec.threads)
+        self._faces = open_session(spec.face_model, spec.threads, spec.spin_wait)
+        self._classifier = open_session(spec.classifier_model, spec.threads, spec.spin_wait)
         face_input = self._faces.get_inputs()[0]
         _, channels, height, width = face_input.shape
         if channels != 3 or not isinstance(height, int) or not isinstance(width, int):

@@ -68,7 +68,7 @@ class YoloOnnxDetector:
 
     def __init__(self, spec: YoloOnnxSpec) -> None:
         self.spec = spec
-        self._model = open_model(spec.path, spec.threads, spec.runtime, spec.precision)
+        self._model = open_model(spec.path, spec.threads, spec.runtime, spec.precision, spec.spin_wait)
         metadata = self._model.metadata
         if len(self._model.input_shape) != 4:
             raise VisionError(f"{spec.path}: expected an NCHW image input, got shape {self._model.input_shape}")
