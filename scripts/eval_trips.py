@@ -109,6 +109,9 @@ def main() -> int:
     parser.add_argument("--size", default="704x396", help="canvas: the set's 640x360 frames at their own scale")
     parser.add_argument("--pan", type=float, default=0.15, help="drift over one hold (so two-wheelers move)")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--tracking", type=json.loads, default={}, help="tracking settings of the run, e.g. '{\"match_buffer\": 0.3}'"
+    )
     args = parser.parse_args()
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -141,6 +144,7 @@ def main() -> int:
             }
         ],
         # The tracker's defaults (max_age_s 1.5): scenes are kept apart by a longer --gap instead.
+        "tracking": args.tracking,
         "store": {"url": f"sqlite:///{database.resolve()}"},
         "evidence": {"enabled": False},
     }
@@ -174,6 +178,7 @@ def main() -> int:
         "voc": str(args.voc),
         "split": args.split,
         "model": str(args.model),
+        "tracking": args.tracking,
         "images": len(labelled),
         "labelled_trips": len(truth_trips),
         "measured_trips": len(found_trips),

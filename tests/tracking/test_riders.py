@@ -14,7 +14,7 @@ from vision.errors import VisionError
 from vision.outcome import Outcome
 from vision.tracking import VerdictTracker
 from vision.tracking.policy import RidersOnly, TrackEvidence, WeightedVote
-from vision.tracking.riders import ride_matrix, riding_heads
+from vision.tracking.riders import RiderPiece, join_pieces, makes_trip, most_together, ride_matrix, riding_heads
 
 CLASSES = ("with_helmet", "without_helmet", "two_wheeler")
 INFO = ModelInfo(
@@ -120,6 +120,64 @@ def test_a_lone_helmeted_rider_is_a_compliant_trip_and_the_trip_waits_for_the_la
     assert len(tracker.finish()) == 1
     (trip,) = tracker.take_trips()
     assert trip.riders == 1 and trip.outcome is Outcome.COMPLIANT and not trip.carrying_passengers
+
+
+def passenger_seen_at(frames_seen: set[int], n: int = 40) -> list[Detections]:
+    """A two-wheeler crossing with a helmeted rider seen in every frame and a bare-headed passenger behind
+    them seen only in ``frames_seen``: a small head the detector finds, loses and finds again."""
+    frames = []
+    for i in range(n):
+        x = 200 + 20 * i
+        boxes = [(x, 400, x + 120, 520, 0.9, 2), (x + 20, 330, x + 50, 366, 0.8, 0)]
+        if i in frames_seen:
+            boxes.append((x + 65, 325, x + 95, 361, 0.8, 1))
+        frames.append(frame(*boxes))
+    return frames
+
+
+def test_a_passenger_lost_and_found_again_is_one_passenger():
+    # seen for 5 frames, lost for longer than max_age (two tracks), seen for 5 more
+    tracker = VerdictTracker(camera(), INFO, Tracking(), FPS)
+    trips: list = []
+    observations = run(tracker, passenger_seen_at(set(range(2, 7)) | set(range(20, 25))), trips=trips)
+    passenger_tracks = [o for o in observations if o.outcome is Outcome.NON_COMPLIANT]
+    assert len(passenger_tracks) == 2, "the person's own observations stay two tracks"
+    assert [o.riders_on_vehicle for o in observations if o.vehicle_track_id is not None] == [2, 2, 2]
+    (trip,) = trips
+    assert (trip.riders, trip.compliant, trip.non_compliant) == (2, 1, 1), "a rider and one passenger, not two"
+
+
+def test_a_passenger_seen_only_in_short_tracks_is_a_passenger_judged_on_all_of_them():
+    # three sightings of three frames each: every track is shorter than min_frames (the first detection
+    # only confirms it), so none has a verdict of its own; the vehicle still carried two heads at once,
+    # and the three tracks at one seat are one person whose pooled votes say bare-headed
+    tracker = VerdictTracker(camera(), INFO, Tracking(), FPS)
+    trips: list = []
+    observations = run(tracker, passenger_seen_at({3, 4, 5, 15, 16, 17, 27, 28, 29}), trips=trips)
+    assert sorted(o.frames for o in observations if o.outcome is Outcome.UNDETERMINED) == [2, 2, 2]
+    (trip,) = trips
+    assert (trip.riders, trip.compliant, trip.non_compliant) == (2, 1, 1)
+    assert trip.carrying_passengers and trip.outcome is Outcome.NON_COMPLIANT
+
+
+def piece(first: int, last: int, seat: tuple[float, float] = (0.0, -0.3), frames: int | None = None) -> RiderPiece:
+    return RiderPiece(first, last, frames or last - first + 1, seat, {Outcome.COMPLIANT: 1.0}, 30.0)
+
+
+def test_riders_are_the_heads_seen_together_and_pieces_at_one_seat_are_one_person():
+    rider = piece(0, 20)
+    fragments = [piece(2, 3, (0.3, -0.2)), piece(9, 10, (0.32, -0.25)), piece(15, 16, (0.29, -0.2))]
+    assert most_together([rider, *fragments]) == 2
+    persons = join_pieces([rider, *fragments])
+    assert sorted(len(person) for person in persons) == [1, 3], "the passenger's three pieces are one person"
+    # the rider's own track broken in two: one head at a time, one person
+    assert most_together([piece(0, 8), piece(10, 20)]) == 1 and len(join_pieces([piece(0, 8), piece(10, 20)])) == 1
+    # two heads seen together are never joined, whatever their seats
+    assert len(join_pieces([piece(0, 5), piece(5, 9)])) == 2
+    # a fragment at another seat is another person
+    assert len(join_pieces([piece(0, 4), piece(6, 9, (0.4, -0.3))])) == 2
+    assert makes_trip([piece(0, 1), piece(5, 5)], min_frames=3) is False, "a glimpse of a head makes no trip"
+    assert makes_trip([piece(0, 1), piece(5, 6)], min_frames=3) is True
 
 
 def test_someone_sitting_on_a_parked_two_wheeler_is_no_trip():

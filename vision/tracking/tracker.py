@@ -43,7 +43,7 @@ from vision.evidence.capture import BestView
 from vision.outcome import Outcome
 from vision.tracking.observation import Observation
 from vision.tracking.policy import RidersOnly, TrackEvidence, VerdictPolicy, WeightedVote
-from vision.tracking.riders import RiderLinks
+from vision.tracking.riders import RiderLinks, RiderPiece, join_pieces, makes_trip, most_together
 from vision.tracking.trip import Trip
 
 # Detections must appear in this many consecutive frames before ByteTrack gives them an id:
@@ -65,6 +65,7 @@ class _TrackState:
     last_seen: datetime
     first_anchor: tuple[float, float]
     last_anchor: tuple[float, float]
+    first_frame: int = 0
     last_frame: int = 0
     last_box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     frames: int = 0
@@ -73,6 +74,11 @@ class _TrackState:
     weights: defaultdict[Outcome, float] = field(default_factory=lambda: defaultdict(float))
     zones: Counter[str] = field(default_factory=Counter)
     best: BestView | None = None  # the detection its evidence will show
+
+
+def _piece(state: _TrackState, seat: tuple[float, float]) -> RiderPiece:
+    """A head track's part in a trip (``seat``: its place on the vehicle, ``RiderPiece.seat``)."""
+    return RiderPiece(state.first_frame, state.last_frame, state.frames, seat, dict(state.weights), state.max_size_px)
 
 
 class ZoneFilter:
@@ -149,9 +155,9 @@ class VerdictTracker:
         self.riders_only = riders_only(camera, info)
         vote = policy or WeightedVote(tracking.min_frames, tracking.min_size_px)
         self.policy: VerdictPolicy = RidersOnly(vote) if self.riders_only else vote
-        # Per vehicle track (ByteTrack id): the verdicts of its riders whose tracks have finished; a trip
-        # ends once no open head track rides it (take_trips).
-        self._trip_riders: dict[int, list[Outcome]] = {}
+        # Per vehicle track (ByteTrack id): the finished head tracks that rode it; a trip ends once no
+        # open head track rides it (take_trips), and counts the persons its pieces join into.
+        self._trip_riders: dict[int, list[RiderPiece]] = {}
         self._trips: list[Trip] = []
         self._riders = RiderLinks(camera.riders)
         self._outcome_by_class = [info.outcome_of(name) for name in info.class_names]
@@ -299,7 +305,7 @@ class VerdictTracker:
         point = (float(anchor[0]), float(anchor[1]))
         state = self._tracks.get(track_id)
         if state is None:
-            state = self._tracks[track_id] = _TrackState(time, time, point, point)
+            state = self._tracks[track_id] = _TrackState(time, time, point, point, first_frame=self._frame)
         state.last_seen, state.last_anchor, state.last_frame = time, point, self._frame
         score = float(detections.scores[index])
         x1, y1, x2, y2 = detections.xyxy[index]
@@ -339,10 +345,14 @@ class VerdictTracker:
             return
         riding = self._riders.vehicles_of(self._tracks) if not final else set()
         for vehicle_id in [v for v in self._trip_riders if v not in riding]:
-            outcomes = self._trip_riders.pop(vehicle_id)
+            pieces = self._trip_riders.pop(vehicle_id)
             vehicle = self._riders.vehicles.get(vehicle_id)
-            if vehicle is None or not outcomes:
+            if vehicle is None or not makes_trip(pieces, self.tracking.min_frames):
                 continue
+            # As many riders as heads were seen on it at once; their verdicts are those of the persons
+            # seen longest (there are at least as many persons as heads seen at once).
+            persons = sorted(join_pieces(pieces), key=lambda person: -sum(piece.frames for piece in person))
+            outcomes = [self._person_outcome(person, vehicle_id) for person in persons[: most_together(pieces)]]
             self._trips.append(
                 Trip(
                     camera_id=self.camera.id,
@@ -358,6 +368,20 @@ class VerdictTracker:
                 )
             )
 
+    def _person_outcome(self, pieces: list[RiderPiece], vehicle_id: int) -> Outcome:
+        """One rider's verdict from the head tracks joined into them: their votes pooled."""
+        weights: defaultdict[Outcome, float] = defaultdict(float)
+        for piece in pieces:
+            for outcome, weight in piece.weights.items():
+                weights[outcome] += weight
+        evidence = TrackEvidence(
+            dict(weights),
+            sum(piece.frames for piece in pieces),
+            max(piece.max_size_px for piece in pieces),
+            vehicle_track_id=vehicle_id,
+        )
+        return self.policy.decide(evidence)[0]
+
     def _public_id(self, raw_id: int) -> int:
         """A ByteTrack id (from 0 in each tracker) as the id stored: shifted past earlier attaches."""
         public = self._track_id_offset + raw_id
@@ -371,15 +395,18 @@ class VerdictTracker:
             if duration <= 0 or distance / duration < self._gates.min_speed_px_s:
                 self.gated_out += 1
                 return None
-        vehicle_id, riders = None, None
+        vehicle_id: int | None = None
+        riders: int | None = None
         if self.riders_only:
             open_heads = {head: other.frames for head, other in self._tracks.items()}
-            vehicle_id, riders = self._riders.finish(track_id, state.frames, open_heads, self.tracking.min_frames)
+            vehicle_id, still_open, seat = self._riders.finish(track_id, state.frames, open_heads)
+            if vehicle_id is not None:
+                pieces = self._trip_riders.setdefault(vehicle_id, [])
+                pieces.append(_piece(state, seat))
+                riders = most_together([*pieces, *(_piece(self._tracks[head], seat) for head in still_open)])
         outcome, share = self.policy.decide(
             TrackEvidence(dict(state.weights), state.frames, state.max_size_px, vehicle_track_id=vehicle_id)
         )
-        if vehicle_id is not None and state.frames >= self.tracking.min_frames:
-            self._trip_riders.setdefault(vehicle_id, []).append(outcome)
         return Observation(
             camera_id=self.camera.id,
             site_id=self.camera.site,

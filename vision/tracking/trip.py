@@ -16,9 +16,10 @@ class Trip:
     Attributes:
         started_at, ended_at: time zone-aware times of the vehicle track's first and last sighting.
         vehicle_track_id: the two-wheeler's track id (the ``vehicle_track_id`` of its riders' observations).
-        riders: head tracks that rode it for at least the tracker's ``min_frames`` (the driver and any
-            passengers; a one-frame fragment of a head is not a second person).
-        compliant, non_compliant, undetermined: those riders' verdicts (they add up to ``riders``).
+        riders: the most heads seen riding it at once (the driver and any passengers; a head lost and
+            found again as another track is still one person, ``vision.tracking.riders.most_together``).
+        compliant, non_compliant, undetermined: those riders' verdicts, each from the head tracks joined
+            into one person (``join_pieces``); they add up to ``riders``.
         key: the store's idempotency key, chosen when the trip ends (not part of equality).
     """
 
