@@ -33,7 +33,8 @@ the previous default detection, ``motion``.
 
 The streams are H.264 in MPEG-TS over HTTP on loopback (no RTSP server is installable from the
 package registries here; OpenCV decodes both through the same FFmpeg H.264 decoder), made from
-``../shared/datasets/gate-camera`` frames. Clips are 25 fps at about 3-4 Mbit/s, cached in
+``../shared/datasets/gate-camera`` frames. Clips are 25 fps at about 3-4 Mbit/s with an I-frame every
+2 s and no B-frames, as CCTV cameras send (``--b-frames``: libx264's own B-frames), cached in
 ``build/bench/``.
 """
 
@@ -67,8 +68,13 @@ VARIANTS = {
 BITRATE = 4_000_000
 
 
-def make_clip(path: Path, width: int, height: int, seconds: float, scene: str = "pan") -> Path:
-    """An H.264 clip of ``seconds`` at 25 fps (cached: made once per scene, size and length).
+def make_clip(path: Path, width: int, height: int, seconds: float, scene: str = "pan", b_frames: bool = False) -> Path:
+    """An H.264 clip of ``seconds`` at 25 fps, an I-frame every 2 s (cached: made once per scene, size,
+    length and kind).
+
+    Like a CCTV camera's stream, it has no B-frames (every frame after an I-frame is a P-frame that
+    the next one refers to, so a decoder can skip none); ``b_frames`` keeps libx264's own B-frames
+    (most of them referred to by no other frame).
 
     ``pan``: gate-camera frames slowly panned (every frame differs); ``quiet``: one gate frame with
     sensor noise and a small object crossing for a quarter of the clip; ``busy``: consecutive
@@ -87,7 +93,7 @@ def make_clip(path: Path, width: int, height: int, seconds: float, scene: str = 
         stream = container.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.bit_rate = BITRATE
-        stream.options = {"preset": "veryfast", "g": str(2 * FPS)}
+        stream.options = {"preset": "veryfast", "g": str(2 * FPS), **({} if b_frames else {"bf": "0"})}
         for index in range(total):
             if not sources:  # a moving synthetic scene
                 image = np.full((height, width, 3), 90, np.uint8)
@@ -324,8 +330,14 @@ def capacity(args: argparse.Namespace) -> int:
     """N live cameras of one scene through the pipeline, for each N asked; the largest N that holds."""
     import yaml
 
+    kind = "b" if args.b_frames else "ip"
     clip = make_clip(
-        args.out / f"capacity-{args.scene}-{args.height}p.mp4", args.height * 16 // 9, args.height, 20, args.scene
+        args.out / f"capacity-{args.scene}-{args.height}p-{kind}.mp4",
+        args.height * 16 // 9,
+        args.height,
+        20,
+        args.scene,
+        args.b_frames,
     )
     server, base = serve(clip)
     results = []
@@ -375,6 +387,7 @@ def capacity(args: argparse.Namespace) -> int:
     summary = {
         "scene": args.scene,
         "height": args.height,
+        "b_frames": args.b_frames,
         "detect_fps": args.detect_fps,
         "largest_n_that_holds": {
             VARIANTS[variant]: max(
@@ -385,15 +398,27 @@ def capacity(args: argparse.Namespace) -> int:
         "runs": results,
     }
     print(json.dumps({k: v for k, v in summary.items() if k != "runs"}))
-    name = f"capacity-{args.scene}-{args.height}p-{'-'.join(args.variants)}.json"
+    name = f"capacity-{args.scene}-{args.height}p-{'b' if args.b_frames else 'ip'}-{'-'.join(args.variants)}.json"
     (args.out / name).write_text(json.dumps(summary, indent=1) + "\n")
     return 0
 
 
 def decode(args: argparse.Namespace) -> int:
-    report: dict[str, object] = {"detect_fps": args.detect_fps, "stream_fps": FPS, "bitrate": BITRATE}
+    report: dict[str, object] = {
+        "detect_fps": args.detect_fps,
+        "stream_fps": FPS,
+        "bitrate": BITRATE,
+        "b_frames": args.b_frames,
+    }
     for width, height in ((1920, 1080), (1280, 720), (640, 360)):  # 640×360: a camera's detect sub-stream
-        clip = make_clip(args.out / f"decode-{height}p-{args.seconds:g}s.mp4", width, height, args.seconds)
+        kind = "b" if args.b_frames else "ip"
+        clip = make_clip(
+            args.out / f"decode-{height}p-{args.seconds:g}s-{kind}.mp4",
+            width,
+            height,
+            args.seconds,
+            b_frames=args.b_frames,
+        )
         entry: dict[str, object] = {"file": file_paths(clip, args.detect_fps)}
         if args.live:
             entry["live"] = live_paths(clip, args.detect_fps, args.live)
@@ -403,13 +428,16 @@ def decode(args: argparse.Namespace) -> int:
     sub_grab = report["360p"]["file"]["grab_and_retrieve_due_ms"]  # type: ignore[index]
     report["1080p_read_vs_360p_substream_grab"] = round(main_read / sub_grab, 2)
     print(json.dumps({"1080p_read_vs_360p_substream_grab": report["1080p_read_vs_360p_substream_grab"]}))
-    (args.out / "decode.json").write_text(json.dumps(report, indent=1) + "\n")
+    (args.out / f"decode-{'b' if args.b_frames else 'ip'}.json").write_text(json.dumps(report, indent=1) + "\n")
     return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench")
+    parser.add_argument(
+        "--b-frames", action="store_true", help="streams with libx264's B-frames (default: none, as cameras send)"
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     decode_parser = commands.add_parser("decode", help="decode CPU per camera: read() against grab/retrieve")
     decode_parser.add_argument("--detect-fps", type=float, default=2.0)
