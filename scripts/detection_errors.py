@@ -12,6 +12,10 @@ IoU >= 0.3 (a 30 px head is matched loosely, as a tracker would):
     .venv/bin/python scripts/detection_errors.py models/helmet.yaml --table \
         --voc ../shared/datasets/gate-camera ../shared/datasets/gate-camera-id ../shared/datasets/bike-helmet
 
+- on the riders path, per class, where the heads not found with the right class lie: inside a rider
+  square that was run (the two-wheeler was found, the head in its square was not: the model's miss)
+  or outside every square (its two-wheeler was not found: the vehicle pass's miss);
+
 - detections that match no label, by class, and (``--sheet``) a contact sheet of the best
   scoring of them, each shown with its surroundings, to look at what they are::
 
@@ -41,6 +45,8 @@ from vision.categories import vehicle_class_names  # noqa: E402
 from vision.config import Detection  # noqa: E402
 from vision.detectors import build_detector, load_spec  # noqa: E402
 from vision.detectors.boxes import box_iou  # noqa: E402
+from vision.detectors.motion import RegionPlanner  # noqa: E402
+from vision.detectors.regions import Region, detect_regions, merge_groups  # noqa: E402
 from vision.evaluation.runner import predict_images  # noqa: E402
 from vision.evaluation.voc import LabelledImage, load_voc  # noqa: E402
 from vision.outcome import Outcome  # noqa: E402
@@ -58,6 +64,23 @@ def size_bin(box: np.ndarray) -> str:
 
 SHEET_CELL = 160
 SHEET_COLUMNS = 8
+
+
+def rider_squares(detector, frame: np.ndarray, vehicle_conf: float) -> list[Region]:
+    """The rider squares the riders path runs on ``frame``: its first pass again, then the planner's squares."""
+    info = detector.info
+    planner = RegionPlanner(
+        Detection(mode="riders"), info.input_size, info.native_frame_height, None, vehicle_conf, True
+    )
+    plan = planner.plan(frame)
+    (first,) = detect_regions(detector, [frame], [plan], merge_groups(info.class_names))
+    return planner.rider_crops(first, frame.shape[:2])
+
+
+def in_any(box: np.ndarray, squares: list[Region]) -> bool:
+    """Whether the centre of ``box`` (xyxy) lies in one of ``squares``."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return any(s.x <= cx <= s.x + s.width and s.y <= cy <= s.y + s.height for s in squares)
 
 
 def analyse(
@@ -84,6 +107,7 @@ def analyse(
     }
     labelled: Counter[tuple[str, str]] = Counter()
     by_size: Counter[tuple[str, str, str]] = Counter()
+    not_found_where: Counter[tuple[str, str]] = Counter()
     unmatched: list[tuple[float, str, int, list[float]]] = []
     confused: list[tuple[float, str, int, list[float]]] = []
     for index, (image, dets) in enumerate(zip(images, predictions, strict=True)):
@@ -94,11 +118,16 @@ def analyse(
         gt_boxes = image.xyxy[gt_keep]
         gt_labels = [label for label, k in zip(image.labels, gt_keep, strict=True) if k]
         ious = box_iou(gt_boxes, boxes) if len(gt_boxes) and len(boxes) else np.zeros((len(gt_boxes), len(boxes)))
+        squares: list[Region] | None = None
         for row, label in enumerate(gt_labels):
             matches = np.flatnonzero(ious[row] >= MATCH_IOU) if ious.shape[1] else np.zeros(0, int)
             found = {names[j] for j in matches}
             what = "found" if label in found else "other class only" if found else "missed"
             labelled[(label, what)] += 1
+            if what != "found" and predicted.modes[index] == "riders":
+                if squares is None:
+                    squares = rider_squares(detector, cv2.imread(str(image.image_path)), vehicle_conf)
+                not_found_where[(label, "in a rider square" if in_any(gt_boxes[row], squares) else "in none")] += 1
             by_size[(label, size_bin(gt_boxes[row]), what)] += 1
             if found and label not in found:
                 best = max(matches, key=lambda j: scores[j])
@@ -127,6 +156,9 @@ def analyse(
             }
             for label in sorted({label for label, _, _ in by_size})
         },
+        "not_found_on_the_riders_path": {
+            f"{label}: {where}": count for (label, where), count in sorted(not_found_where.items())
+        },
         "unmatched": dict(Counter(name for _, name, _, _ in unmatched)),
         "unmatched_score_0.5_or_more": dict(Counter(name for score, name, _, _ in unmatched if score >= 0.5)),
     }
@@ -145,6 +177,9 @@ def size_table(report: dict) -> str:
             total = sum(counts.values())
             shares = " | ".join(f"{counts[what]} ({counts[what] / total:.0%})" for what in OUTCOMES)
             lines.append(f"| {label} | {name} | {total} | {shares} |")
+    if report["not_found_on_the_riders_path"]:
+        where = "; ".join(f"{key} {count}" for key, count in report["not_found_on_the_riders_path"].items())
+        lines += ["", f"Not found with the right class, by where the head lies: {where}"]
     return "\n".join(lines)
 
 

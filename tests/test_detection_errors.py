@@ -70,3 +70,17 @@ def test_the_confused_sheet_shows_every_head_found_only_as_the_other_class(data_
     assert confused, "with the outcomes swapped, heads the served model finds are found as the other class"
     rows = -(-min(confused, 40) // detection_errors.SHEET_COLUMNS)
     assert cv2.imread(str(sheet)).shape[:2] == (rows * detection_errors.SHEET_CELL, 8 * detection_errors.SHEET_CELL)
+
+
+def test_on_the_riders_path_every_head_not_found_lies_in_a_rider_square_or_in_none(data_dir):
+    voc = data_dir / "voc" / "wide"
+    report = detection_errors.analyse(ROOT / "models" / "helmet.yaml", voc, "val.txt", "riders", None, 0)
+    assert report["path"] == "riders"
+    for name in ("with_helmet", "without_helmet"):
+        not_found = sum(report["labelled"].get(f"{name}: {what}", 0) for what in ("other class only", "missed"))
+        where = {key: n for key, n in report["not_found_on_the_riders_path"].items() if key.startswith(f"{name}:")}
+        assert set(where) <= {f"{name}: in a rider square", f"{name}: in none"}
+        assert sum(where.values()) == not_found
+    assert detection_errors.size_table(report).count("Not found with the right class") == bool(
+        report["not_found_on_the_riders_path"]
+    )
