@@ -9,10 +9,11 @@ does) and not below the vehicle box's middle. Over the track: one vehicle track 
 over its life (a parked bicycle beside a standing guard is not ridden).
 
 Two or more heads linked to one vehicle are a rider and passengers; each observation records the
-vehicle's track id and how many heads rode it. A trip counts persons, not head tracks: a small head
-is often found, lost and found again as a new track (ByteTrack's prediction drifts off a 10 px box
-within a few frames), so the head tracks that rode one vehicle one after the other at the same seat
-are one rider (:func:`join_pieces`).
+vehicle's track id and how many heads rode it. Riders are counted as heads seen on the vehicle at
+once (:func:`most_together`), not as head tracks: a small head is often found, lost and found again
+as a new track (ByteTrack's prediction drifts off a 10 px box within a few frames). The head tracks
+that rode one vehicle one after the other at the same seat are one person, whose votes are pooled
+(:func:`join_pieces`).
 """
 
 from __future__ import annotations

@@ -403,6 +403,7 @@ class VerdictTracker:
             if vehicle_id is not None:
                 pieces = self._trip_riders.setdefault(vehicle_id, [])
                 pieces.append(_piece(state, seat))
+                # the heads still riding it count as seen so far (a seat does not matter to the count)
                 riders = most_together([*pieces, *(_piece(self._tracks[head], seat) for head in still_open)])
         outcome, share = self.policy.decide(
             TrackEvidence(dict(state.weights), state.frames, state.max_size_px, vehicle_track_id=vehicle_id)
