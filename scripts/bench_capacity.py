@@ -116,6 +116,11 @@ def make_clip(path: Path, width: int, height: int, seconds: float, scene: str = 
     return path
 
 
+def stream_kind(args: argparse.Namespace) -> str:
+    """The kind of stream in the names of clips and results: ``b`` with B-frames, ``ip`` without."""
+    return "b" if args.b_frames else "ip"
+
+
 def _digest(image: np.ndarray) -> str:
     return hashlib.sha1(image.tobytes()).hexdigest()
 
@@ -330,9 +335,8 @@ def capacity(args: argparse.Namespace) -> int:
     """N live cameras of one scene through the pipeline, for each N asked; the largest N that holds."""
     import yaml
 
-    kind = "b" if args.b_frames else "ip"
     clip = make_clip(
-        args.out / f"capacity-{args.scene}-{args.height}p-{kind}.mp4",
+        args.out / f"capacity-{args.scene}-{args.height}p-{stream_kind(args)}.mp4",
         args.height * 16 // 9,
         args.height,
         20,
@@ -398,7 +402,7 @@ def capacity(args: argparse.Namespace) -> int:
         "runs": results,
     }
     print(json.dumps({k: v for k, v in summary.items() if k != "runs"}))
-    name = f"capacity-{args.scene}-{args.height}p-{'b' if args.b_frames else 'ip'}-{'-'.join(args.variants)}.json"
+    name = f"capacity-{args.scene}-{args.height}p-{stream_kind(args)}-{'-'.join(args.variants)}.json"
     (args.out / name).write_text(json.dumps(summary, indent=1) + "\n")
     return 0
 
@@ -411,9 +415,8 @@ def decode(args: argparse.Namespace) -> int:
         "b_frames": args.b_frames,
     }
     for width, height in ((1920, 1080), (1280, 720), (640, 360)):  # 640×360: a camera's detect sub-stream
-        kind = "b" if args.b_frames else "ip"
         clip = make_clip(
-            args.out / f"decode-{height}p-{args.seconds:g}s-{kind}.mp4",
+            args.out / f"decode-{height}p-{args.seconds:g}s-{stream_kind(args)}.mp4",
             width,
             height,
             args.seconds,
@@ -428,7 +431,7 @@ def decode(args: argparse.Namespace) -> int:
     sub_grab = report["360p"]["file"]["grab_and_retrieve_due_ms"]  # type: ignore[index]
     report["1080p_read_vs_360p_substream_grab"] = round(main_read / sub_grab, 2)
     print(json.dumps({"1080p_read_vs_360p_substream_grab": report["1080p_read_vs_360p_substream_grab"]}))
-    (args.out / f"decode-{'b' if args.b_frames else 'ip'}.json").write_text(json.dumps(report, indent=1) + "\n")
+    (args.out / f"decode-{stream_kind(args)}.json").write_text(json.dumps(report, indent=1) + "\n")
     return 0
 
 

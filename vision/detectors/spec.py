@@ -33,7 +33,7 @@ class _Spec(BaseModel):
         False,
         description="Let ONNX Runtime's inference threads spin between calls: a little less latency for one model "
         "alone on a box, but a spinning thread holds a core that decoding and the other cameras need "
-        "(scripts/bench_capacity.py --variants new spin: 14-21 % more CPU a frame with it).",
+        "(scripts/bench_capacity.py --variants new spin: 16-28 % more CPU a frame with it).",
     )
     eval_aliases: dict[str, str] = Field(
         default_factory=dict,

@@ -62,6 +62,14 @@ class Unit:
     rollup: sa.Table
     shared_column: str  # a row is shared when this column is >= 2
 
+    def shared(self, row: dict[str, Any]) -> int:
+        """1 when the raw ``row`` (a dict) is shared, else 0."""
+        return int((row.get(self.shared_column) or 0) >= 2)
+
+    def shared_flag(self, columns: Any) -> sa.ColumnElement[Any]:
+        """The same in SQL, over the raw table's ``columns``."""
+        return sa.case((columns[self.shared_column] >= 2, 1), else_=0)
+
 
 # People: one observation per head or face; shared = rode a two-wheeler with another head.
 PERSONS = Unit("person", observations_table, site_tallies_table, "riders_on_vehicle")
@@ -119,7 +127,7 @@ def _hour(row: dict[str, Any]) -> float:
     return math.floor(row["ended_at"] / HOUR) * HOUR
 
 
-def _site_hours(rows: Sequence[dict[str, Any]], shared_column: str) -> list[dict[str, Any]]:
+def _site_hours(rows: Sequence[dict[str, Any]], unit: Unit) -> list[dict[str, Any]]:
     """Site-hour tally increments of inserted rows (observations or trips; keys sorted: one lock order)."""
     by_site: dict[tuple[float, str, str], dict[str, Any]] = {}
     for row in rows:
@@ -130,7 +138,7 @@ def _site_hours(rows: Sequence[dict[str, Any]], shared_column: str) -> list[dict
             tally.update(dict.fromkeys(TALLY_COLUMNS, 0))
         outcome = Outcome(row["outcome"])
         tally[tally_column("n", outcome)] += 1
-        tally[tally_column("shared", outcome)] += int((row.get(shared_column) or 0) >= 2)
+        tally[tally_column("shared", outcome)] += unit.shared(row)
     return [by_site[key] for key in sorted(by_site)]
 
 
@@ -152,7 +160,7 @@ def _increments(
     for row in rows:
         counts = hourly[(_hour(row), row["site_id"], row["category"], row["camera_id"], row["outcome"])]
         counts[0] += 1
-        counts[1] += int((row.get(PERSONS.shared_column) or 0) >= 2)
+        counts[1] += PERSONS.shared(row)
         totals[(row["site_id"], row["category"], row["outcome"])] += 1
     rollups = [
         {
@@ -170,7 +178,7 @@ def _increments(
         {"site_id": site, "category": category, "outcome": outcome, "n": n}
         for (site, category, outcome), n in sorted(totals.items())
     ]
-    return rollups, _site_hours(rows, PERSONS.shared_column), total_rows
+    return rollups, _site_hours(rows, PERSONS), total_rows
 
 
 def _add_to(connection: Connection, table: sa.Table, rows: list[dict[str, Any]], counters: Sequence[str]) -> None:
@@ -192,7 +200,7 @@ def add(connection: Connection, inserted: Sequence[dict[str, Any]]) -> None:
 
 def add_trips(connection: Connection, inserted: Sequence[dict[str, Any]]) -> None:
     """Count trip rows the caller has just inserted, in its transaction."""
-    _add_to(connection, trip_tallies_table, _site_hours(inserted, TRIPS.shared_column), TALLY_COLUMNS)
+    _add_to(connection, trip_tallies_table, _site_hours(inserted, TRIPS), TALLY_COLUMNS)
 
 
 def rebuild(connection: Connection) -> int:
@@ -206,8 +214,7 @@ def rebuild_trip_rollups(connection: Connection) -> None:
     """Recount ``trip_tallies`` from the trips (schema 8 on)."""
     t = trips_table.c
     hour = FloorDiv(t.ended_at, _number(HOUR)) * _number(HOUR)
-    shared = sa.case((t[TRIPS.shared_column] >= 2, 1), else_=0)
-    trips = sa.select(hour, t.site_id, t.category, *_pivoted(t, sa.literal_column("1"), shared)).group_by(
+    trips = sa.select(hour, t.site_id, t.category, *_pivoted(t, sa.literal_column("1"), TRIPS.shared_flag(t))).group_by(
         hour, t.site_id, t.category
     )
     connection.execute(sa.delete(trip_tallies_table))
@@ -218,7 +225,7 @@ def rebuild_observation_rollups(connection: Connection) -> int:
     """Recount the observations' rollups (schema 8 on); returns the camera-hour rows."""
     o = observations_table.c
     hour = FloorDiv(o.ended_at, _number(HOUR)) * _number(HOUR)
-    shared = sa.func.sum(sa.case((o.riders_on_vehicle >= 2, 1), else_=0))
+    shared = sa.func.sum(PERSONS.shared_flag(o))
     connection.execute(sa.delete(observation_rollups_table))
     connection.execute(sa.delete(site_tallies_table))
     connection.execute(sa.delete(outcome_totals_table))
@@ -270,7 +277,7 @@ def _select(query: CountQuery, source: sa.Table, start: float, end: float) -> sa
         # A constant in GROUP BY would read as a column position: group by the offset only when it varies.
         group = [offset, bucket] if len(offsets) > 1 else [bucket]
     if raw:  # pivoted here as the tallies are: a row per site, category and bucket, a column per outcome
-        values = _pivoted(c, sa.literal_column("1"), sa.case((c[unit.shared_column] >= 2, 1), else_=0))
+        values = _pivoted(c, sa.literal_column("1"), unit.shared_flag(c))
     else:
         values = [sa.func.sum(c[column]) for column in TALLY_COLUMNS]
     statement = (
