@@ -41,7 +41,7 @@ def test_good_config_loads_and_resolves_relative_paths(tmp_path):
     ("replace", "by", "expected"),
     [
         ("[0, 0], [100, 0], [100, 100]", "[0, 0], [100, 0]", "cameras[0].zones[0].polygon: needs at least 3 points"),
-        ("category: helmet", "category: hats", "cameras[0].category: Input should be 'helmet' or 'mask'"),
+        ("category: helmet", "category: hats", "category: 'hats' is not one of helmet, mask, phone"),
         ("site: gate-1\n", "site: gate-9\n", "cameras[0].site: unknown site 'gate-9'"),
         ("id: cam-2", "id: cam-1", "cameras: ids repeat: ['cam-1']"),
         ("lat: 52.1, ", "", "sites[0]: give both lat and lon, or neither"),

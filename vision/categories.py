@@ -7,7 +7,7 @@ entry here, not a new ``if`` in six modules.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -25,6 +25,7 @@ class Category(StrEnum):
 
     HELMET = "helmet"
     MASK = "mask"
+    PHONE = "phone"
 
 
 class Role(StrEnum):
@@ -54,6 +55,10 @@ class CategoryInfo:
             the category has none).
         attribute_classes: classes that box an object belonging to a subject (a phone), never a
             person of their own.
+        violation_attribute: the attribute whose presence on a subject is the violation (phone:
+            ``cell_phone``). Such a category judges the subjects another category on the same camera
+            tracks (the riders' heads of ``helmet``), by that attribute, not by the subject's class; it
+            is never a camera's first category (``cameras[].categories``).
         riders_only_default: whether a camera counts only heads linked to a moving vehicle track by
             default, when its model boxes vehicles (``cameras[].riders_only``).
         blur_judged_default: whether evidence pixelates the judged person too by default
@@ -66,6 +71,7 @@ class CategoryInfo:
     class_outcomes: Mapping[str, Outcome] = field(default_factory=dict)
     vehicle_classes: tuple[str, ...] = ()
     attribute_classes: tuple[str, ...] = ()
+    violation_attribute: str | None = None
     riders_only_default: bool = False
     blur_judged_default: bool = False
 
@@ -81,6 +87,17 @@ class CategoryInfo:
         if class_name in self.attribute_classes:
             return Role.ATTRIBUTE
         return Role.SUBJECT
+
+
+def roles_on(categories: Sequence[Category], class_names: Sequence[str]) -> list[Role]:
+    """Each class's role on a camera measuring ``categories``: a vehicle or attribute when any of them names it
+    so, else a subject (one model boxes the classes of every category on the camera)."""
+    infos = [category_info(category) for category in categories]
+    roles = []
+    for name in class_names:
+        named = {info.role_of(name) for info in infos}
+        roles.append(next((role for role in (Role.VEHICLE, Role.ATTRIBUTE) if role in named), Role.SUBJECT))
+    return roles
 
 
 CATEGORIES: Mapping[Category, CategoryInfo] = MappingProxyType(
@@ -107,6 +124,15 @@ CATEGORIES: Mapping[Category, CategoryInfo] = MappingProxyType(
                 }
             ),
             blur_judged_default=True,
+        ),
+        Category.PHONE: CategoryInfo(
+            category=Category.PHONE,
+            title=N_("Phone use while riding"),
+            subject=N_("riders"),
+            vehicle_classes=("two_wheeler",),
+            attribute_classes=("cell_phone",),
+            violation_attribute="cell_phone",
+            riders_only_default=True,
         ),
     }
 )

@@ -192,7 +192,12 @@ class Camera(_Model):
         description="Live cameras: a lower-resolution sub-stream (or other USB index) that detection reads instead "
         "of `source`; `source` is then never opened. Zones, roi and region sizes are in this stream's pixels.",
     )
-    category: Category
+    categories: tuple[Category, ...] = Field(
+        min_length=1,
+        description="What the camera measures, each with its own rate: the first is its model's category (`category: "
+        "helmet` is short for `categories: [helmet]`); more share its decode, detector pass and tracks, e.g. "
+        "`[helmet, phone]` (phone use judges the helmet category's riders, so it comes after it).",
+    )
     model: Path = Field(description="Detector spec (.yaml), relative to the config file.")
     detect_fps: float = Field(5.0, gt=0, le=120, description="Frames per second sent to the detector.")
     every_nth: int | None = Field(
@@ -211,6 +216,45 @@ class Camera(_Model):
     )
     riders: Riders = Riders()
     enabled: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_category_is_a_list(cls, data: object) -> object:
+        if isinstance(data, dict) and "category" in data:
+            if "categories" in data:
+                raise ValueError("give category or categories, not both")
+            if data["category"] not in {category.value for category in Category}:
+                known = ", ".join(category.value for category in Category)
+                raise ValueError(f"category: {data['category']!r} is not one of {known}")
+            data = {**data, "categories": [data["category"]]}
+            del data["category"]
+        return data
+
+    @property
+    def category(self) -> Category:
+        """The camera's first category: the one its model measures (``detectors.spec``'s ``category``)."""
+        return self.categories[0]
+
+    @field_validator("categories")
+    @classmethod
+    def _categories_can_share(cls, value: tuple[Category, ...]) -> tuple[Category, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError(f"a category is named twice: {[c.value for c in value]}")
+        if (first := category_info(value[0])).violation_attribute is not None:
+            raise ValueError(
+                f"{first.category.value} judges the riders another category tracks: list it after helmet "
+                f"(categories: [helmet, {first.category.value}])"
+            )
+        for category in value[1:]:
+            info = category_info(category)
+            if info.violation_attribute is None:
+                raise ValueError(
+                    f"{category.value} after {value[0].value}: a camera measures one category by its model's classes "
+                    "(the first); the others are judged by an attribute on its subjects (phone)"
+                )
+            if not category_info(value[0]).vehicle_classes and info.vehicle_classes:
+                raise ValueError(f"{category.value} judges riders: {value[0].value} has no two-wheelers")
+        return value
 
     @field_validator("start_time")
     @classmethod

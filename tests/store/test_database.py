@@ -214,7 +214,7 @@ def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_rows(store_url):
 
     upgraded = open_store(url)
     try:
-        assert upgraded.schema_version() == SCHEMA_VERSION == 8
+        assert upgraded.schema_version() == SCHEMA_VERSION == 9
         columns = {column["name"] for column in sa.inspect(upgraded.engine).get_columns("observations")}
         assert {"vehicle_track_id", "riders_on_vehicle", "obs_key", "worker_id"} <= columns
         (old,) = upgraded.observations()
@@ -235,7 +235,7 @@ def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_rows(store_url):
         (point,) = RateService(upgraded).rates(T0, T0 + timedelta(hours=1))
         assert (point.compliant, point.non_rider, point.passengers, point.n) == (2, 1, 1, 2)
         upgraded.migrate()  # idempotent: a second open finds the head revision and changes nothing
-        assert upgraded.schema_version() == 8
+        assert upgraded.schema_version() == 9
         with upgraded.engine.connect() as connection:  # the migrated schema is exactly the code's
             assert compare_metadata(MigrationContext.configure(connection), metadata) == []
     finally:
@@ -248,7 +248,7 @@ def test_a_store_written_by_the_previous_release_keeps_every_row(tmp_path):
     shutil.copy(DATA / "store-schema2.db", path)
     store = open_store(f"sqlite:///{path}")
     try:
-        assert store.schema_version() == 8
+        assert store.schema_version() == 9
         rows = store.observations(limit=100)
         assert len(rows) == 12 and [r.track_id for r in rows] == list(range(12))
         assert [r.riders_on_vehicle for r in rows[:5]] == [2, 1, 1, 1, 2]
@@ -327,7 +327,7 @@ def test_schema_5_to_8_counts_what_was_stored_before_and_after(store_url):
     engine.dispose()
     upgraded = open_store(url)
     try:
-        assert upgraded.schema_version() == SCHEMA_VERSION == 8
+        assert upgraded.schema_version() == SCHEMA_VERSION == 9
         assert len(upgraded.observations()) == 2
         (people,) = RateService(upgraded).rates(T0, T0 + timedelta(hours=1))
         assert (people.compliant, people.non_compliant, people.passengers) == (1, 1, 1), "counted before the upgrade"
@@ -519,3 +519,52 @@ def test_a_refusal_fails_at_once_where_an_unreachable_server_is_waited_for(passw
         open_store(unreachable, wait_s=2)
     assert not isinstance(waited.value, StoreRefusedError)
     assert time.monotonic() - started >= 2, "an unreachable server is waited for"
+
+
+def test_schema_8_cameras_measure_their_one_category_after_the_upgrade(store_url):
+    """Revision 0009 lists each camera's categories: a schema-8 camera row measures its one category, and its
+    uptime still covers that category's rates; a camera written afterwards with [helmet, phone] covers both."""
+    from alembic import command
+    from alembic.config import Config
+
+    url = _emptied(store_url)
+    engine = sa.create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0008")
+        connection.execute(
+            sa.text("INSERT INTO cameras (id, site_id, category, model, enabled) VALUES (:id, 'gate', :c, 'm', true)"),
+            [{"id": "cam-a", "c": "helmet"}, {"id": "cam-m", "c": "mask"}],
+        )
+    engine.dispose()
+    upgraded = open_store(url)
+    try:
+        assert upgraded.schema_version() == SCHEMA_VERSION == 9
+        assert {(c.id, c.categories) for c in upgraded.cameras()} == {("cam-a", ("helmet",)), ("cam-m", ("mask",))}
+        run = upgraded.start_run("demo.yaml", "test")
+        phone = observation(10, Outcome.NON_COMPLIANT, category="phone")
+        upgraded.add_observations(run, [observation(10, Outcome.COMPLIANT), phone])
+        up = upgraded.camera_up(run, "cam-a", T0)
+        upgraded.camera_down(up, T0 + timedelta(minutes=30), "stream ended")
+        points = RateService(upgraded).rates(T0, T0 + timedelta(hours=1))
+        assert [(p.category, p.coverage_s) for p in points] == [("helmet", 1800), ("phone", 0)]
+        upgraded.sync_config(
+            VisionConfig.model_validate(
+                {
+                    "sites": [{"id": "gate", "name": "Gate"}],
+                    "cameras": [
+                        {"id": "cam-a", "site": "gate", "source": "a.mp4", "categories": ["helmet", "phone"],
+                         "model": "m.yaml"}
+                    ],
+                }
+            )
+        )  # fmt: skip
+        assert next(c for c in upgraded.cameras() if c.id == "cam-a").categories == ("helmet", "phone")
+        points = RateService(upgraded).rates(T0, T0 + timedelta(hours=1))
+        assert [(p.category, p.coverage_s) for p in points] == [("helmet", 1800), ("phone", 1800)]
+        with upgraded.engine.connect() as connection:
+            assert compare_metadata(MigrationContext.configure(connection), metadata) == []
+    finally:
+        upgraded.close()

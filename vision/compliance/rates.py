@@ -305,7 +305,7 @@ class RateService:
             shared = tally[size:]
             decided = shared[OUTCOME_SLOTS[Outcome.COMPLIANT]] + shared[OUTCOME_SLOTS[Outcome.NON_COMPLIANT]]
             point[-1] += sum(shared) if per_vehicle else decided
-        camera_site = {c.id: (c.site_id, c.category) for c in self.store.cameras()}
+        camera_site = {c.id: [(c.site_id, category) for category in c.categories] for c in self.store.cameras()}
         # Every site's audit table in one query (a series of every site asks once, not once a site).
         audits = {} if per_vehicle else {k: self._usable_audit(c) for k, c in self.store.all_audit_counts().items()}
         coverage = self._coverage(
@@ -348,7 +348,7 @@ class RateService:
     def _coverage(
         windows: Mapping[tuple[str, str, float], tuple[datetime, datetime]],
         uptime: list[tuple[str, float, float]],
-        camera_site: Mapping[str, tuple[str, str]],
+        camera_site: Mapping[str, list[tuple[str, str]]],
         zone: tzinfo,
         daily: DailyPeriod | None,
         start: datetime,
@@ -358,8 +358,9 @@ class RateService:
         ``[start, end)``, and to each day's period when ``daily``): per site, every window against every
         up-interval of its cameras at once, as arrays."""
         intervals: dict[tuple[str, str] | None, list[tuple[float, float]]] = defaultdict(list)
-        for camera, up_from, up_to in uptime:
-            intervals[camera_site.get(camera)].append((up_from, up_to))
+        for camera, up_from, up_to in uptime:  # a camera's uptime covers each category it measures
+            for site_category in camera_site.get(camera, ()):
+                intervals[site_category].append((up_from, up_to))
         keys_by_site: dict[tuple[str, str], list[tuple[str, str, float]]] = defaultdict(list)
         for key in windows:
             keys_by_site[(key[0], key[1])].append(key)

@@ -11,7 +11,14 @@ from pathlib import Path
 
 from vision.detectors.base import Category, Detector, Frame, ModelInfo
 from vision.detectors.detections import Detections
-from vision.detectors.spec import DetectorSpec, TwoStageSpec, UltralyticsSpec, YoloOnnxSpec, load_spec
+from vision.detectors.spec import (
+    DetectorSpec,
+    TwoStageSpec,
+    UltralyticsSpec,
+    WithAttributesSpec,
+    YoloOnnxSpec,
+    load_spec,
+)
 from vision.errors import VisionError
 
 
@@ -33,10 +40,17 @@ def _two_stage(spec: TwoStageSpec) -> Detector:
     return TwoStageDetector(spec)
 
 
+def _with_attributes(spec: WithAttributesSpec) -> Detector:
+    from vision.detectors.attributes import AttributeDetector
+
+    return AttributeDetector(spec, load_detector(spec.base))
+
+
 BACKENDS: dict[str, Callable[..., Detector]] = {
     "yolo_onnx": _yolo_onnx,
     "ultralytics": _ultralytics,
     "two_stage": _two_stage,
+    "with_attributes": _with_attributes,
 }
 
 

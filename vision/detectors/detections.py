@@ -54,6 +54,18 @@ class Detections:
             class_names=tuple(class_names),
         )
 
+    @classmethod
+    def concatenated(cls, parts: Sequence[Detections], class_names: Sequence[str]) -> Detections:
+        """One :class:`Detections` holding every box of ``parts`` (of the same class list, ``class_names``)."""
+        if not parts:
+            return cls.empty(class_names)
+        return cls(
+            np.concatenate([part.xyxy for part in parts]),
+            np.concatenate([part.scores for part in parts]),
+            np.concatenate([part.class_ids for part in parts]),
+            tuple(class_names),
+        )
+
     def __len__(self) -> int:
         return len(self.scores)
 

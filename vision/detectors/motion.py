@@ -53,6 +53,7 @@ import numpy.typing as npt
 
 from vision.categories import vehicle_class_names
 from vision.config import Detection, Motion, Riders
+from vision.detectors.attributes import AttributeFinder
 from vision.detectors.base import Detector, Frame
 from vision.detectors.boxes import box_iou
 from vision.detectors.detections import Detections
@@ -488,6 +489,11 @@ def detect_planned(
         height, width = frame.shape[:2]
         whole = (Region(0, 0, width, height), found)  # already in frame pixels
         merged.append(merge_region_detections([whole, *frame_parts], (height, width), class_groups))
+    if isinstance(detector, AttributeFinder):  # phones in the same rider squares (a second, attribute model)
+        names = detector.info.class_names
+        found_attributes = detector.find_attributes(frames, crops)
+        pairs = zip(merged, found_attributes, strict=True)
+        merged = [Detections.concatenated([one, more], names) for one, more in pairs]
     return merged, costs
 
 

@@ -52,7 +52,7 @@ class _Spec(BaseModel):
 
     def missing_weights(self) -> list[Path]:
         """The weight files this spec names that are not on disk."""
-        names = ("path", "face_model", "classifier_model")
+        names = ("path", "face_model", "classifier_model", "attribute_model")
         files = [value for name in names if isinstance(value := getattr(self, name, None), Path)]
         return [file for file in files if not file.is_file()]
 
@@ -124,7 +124,32 @@ class TwoStageSpec(_Spec):
     max_detections: int = Field(200, ge=1, le=10000)
 
 
-DetectorSpec = Annotated[YoloOnnxSpec | UltralyticsSpec | TwoStageSpec, Field(discriminator="type")]
+class WithAttributesSpec(_Spec):
+    """A detector spec's classes plus attributes (a phone) that a second YOLO model finds in the rider crops of
+    ``detection.mode: riders``: the base boxes heads and two-wheelers on the frame and in each rider's square,
+    and the attribute model looks for its classes in the same squares (what ``categories: [helmet, phone]``
+    judges). Attributes are found only in rider crops: a phone is too small to find on a whole wide frame."""
+
+    type: Literal["with_attributes"] = "with_attributes"
+    base: Path = Field(description="The detector spec (.yaml) of the subjects and vehicles, e.g. helmet.yaml.")
+    attribute_model: Path = Field(description="A YOLO .onnx export that boxes the attributes (e.g. COCO's).")
+    attribute_classes: dict[str, str] = Field(
+        min_length=1,
+        description="Attribute model class -> the class name the categories use, e.g. {'cell phone': cell_phone}; "
+        "its other classes are ignored.",
+    )
+    attribute_conf: float = Field(0.2, ge=0.0, le=1.0, description="Score an attribute box needs.")
+    attribute_scale: float = Field(
+        2.0, ge=1.0, le=4.0, description="A rider square is magnified this much for the attribute model."
+    )
+    attribute_input_size: int = Field(
+        640, ge=64, le=2048, multiple_of=32, description="The largest input the attribute model is run at, px."
+    )
+
+
+DetectorSpec = Annotated[
+    YoloOnnxSpec | UltralyticsSpec | TwoStageSpec | WithAttributesSpec, Field(discriminator="type")
+]
 _SPEC_ADAPTER: TypeAdapter[DetectorSpec] = TypeAdapter(DetectorSpec)  # type: ignore[arg-type, unused-ignore]  # mypy sees the Annotated union as a value here, depending on import order
 
 
@@ -133,7 +158,7 @@ def parse_spec(data: dict[str, object], base_dir: Path) -> DetectorSpec:
     spec = _SPEC_ADAPTER.validate_python(data)
     updates = {
         name: base_dir / value
-        for name in ("path", "face_model", "classifier_model", "evaluation")
+        for name in ("path", "face_model", "classifier_model", "evaluation", "base", "attribute_model")
         if isinstance(value := getattr(spec, name, None), Path) and not value.is_absolute()
     }
     return spec.model_copy(update=updates) if updates else spec

@@ -68,9 +68,9 @@ from vision.store.schema import (
 from vision.tracking.observation import Observation
 from vision.tracking.trip import Trip
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 # schema_version -> Alembic revision
-REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005", 6: "0006", 7: "0007", 8: "0008"}
+REVISIONS = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005", 6: "0006", 7: "0007", 8: "0008", 9: "0009"}
 MIGRATIONS = Path(__file__).with_name("migrations")
 _PG_MIGRATION_LOCK = 7_406_113  # pg_advisory_xact_lock key: one process migrates at a time
 NEVER = -1e18  # alert_state.last_sent_at of an alert never sent (finite: a REAL column everywhere)
@@ -89,11 +89,14 @@ class SiteRow:
 
 @dataclass(frozen=True)
 class CameraRow:
+    """A configured camera; ``categories``: every category it measures (``category``, its model's, first)."""
+
     id: str
     site_id: str
     category: str
     model: str
     enabled: bool = True
+    categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -434,6 +437,7 @@ class Store:
                         "id": camera.id,
                         "site_id": camera.site,
                         "category": camera.category.value,
+                        "categories": json.dumps([category.value for category in camera.categories]),
                         "model": str(camera.model),
                         "enabled": camera.enabled,
                     },
@@ -1093,7 +1097,7 @@ class Store:
     def cameras(self) -> list[CameraRow]:
         with self._begin() as connection:
             return [
-                CameraRow(**row._mapping)
+                CameraRow(**{**row._mapping, "categories": tuple(json.loads(row.categories))})
                 for row in connection.execute(sa.select(cameras_table).order_by(cameras_table.c.id))
             ]
 

@@ -41,9 +41,10 @@ cameras_table = sa.Table(
     metadata,
     sa.Column("id", sa.String(64), primary_key=True),
     sa.Column("site_id", sa.String(64), nullable=False),
-    sa.Column("category", sa.String(16), nullable=False),
+    sa.Column("category", sa.String(16), nullable=False),  # its first category (its model's)
     sa.Column("model", sa.Text, nullable=False),
     sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),  # schema 3
+    sa.Column("categories", sa.Text, nullable=False),  # schema 9: JSON list of every category it measures
 )
 
 runs_table = sa.Table(

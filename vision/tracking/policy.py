@@ -9,7 +9,7 @@ relation between two objects) is a new policy, not a new branch in the tracker.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from vision.outcome import Outcome
@@ -19,12 +19,14 @@ from vision.outcome import Outcome
 class TrackEvidence:
     """What one track collected: vote weight per outcome, frames seen, largest box short side (px), and
     the objects linked to it: ``vehicle_track_id``, the two-wheeler track it rode (None: none, or the
-    camera does not link riders)."""
+    camera does not link riders); ``attributes``, per attribute class (``cell_phone``), the frames in
+    which such a box was linked to it."""
 
     weights: Mapping[Outcome, float]
     frames: int
     max_size_px: float
     vehicle_track_id: int | None = None
+    attributes: Mapping[str, int] = field(default_factory=dict)
 
 
 class VerdictPolicy(Protocol):
@@ -56,6 +58,31 @@ class WeightedVote:
             return Outcome.UNDETERMINED, 0.0
         outcome = max(judged, key=lambda o: (judged[o], o is Outcome.NON_COMPLIANT))
         return outcome, judged[outcome] / total
+
+
+@dataclass(frozen=True)
+class AttributeSeen:
+    """The presence rule of an attribute category (phone use): a subject with ``attribute`` linked in at least
+    ``min_linked_frames`` of its frames, and at least ``min_share`` of them, is non-compliant; one seen long and
+    large enough without it is compliant (the share is that of frames without it). One frame's box is not enough:
+    a phone detector's single false positive on a hand or a mirror would ticket the rider.
+
+    Tracks seen in fewer than ``min_frames`` frames or never at ``min_size_px`` are undetermined, as in the vote.
+    """
+
+    attribute: str
+    min_frames: int
+    min_size_px: float
+    min_linked_frames: int = 2
+    min_share: float = 0.2
+
+    def decide(self, evidence: TrackEvidence) -> tuple[Outcome, float]:
+        if evidence.frames < self.min_frames or evidence.max_size_px < self.min_size_px:
+            return Outcome.UNDETERMINED, 0.0
+        share = evidence.attributes.get(self.attribute, 0) / evidence.frames
+        if evidence.attributes.get(self.attribute, 0) >= self.min_linked_frames and share >= self.min_share:
+            return Outcome.NON_COMPLIANT, share
+        return Outcome.COMPLIANT, 1.0 - share
 
 
 @dataclass(frozen=True)

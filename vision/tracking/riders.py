@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections import Counter, OrderedDict
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -54,6 +54,7 @@ class RiderPiece:
             centre in its widths, and down from its top in its heights (negative: above the box).
         weights: the head track's vote weight per outcome.
         max_size_px: its largest box short side, px.
+        attributes: per attribute class, the frames such a box was linked to it (``TrackEvidence.attributes``).
     """
 
     first_frame: int
@@ -62,6 +63,7 @@ class RiderPiece:
     seat: tuple[float, float]
     weights: Mapping[Outcome, float]
     max_size_px: float
+    attributes: Mapping[str, int] = field(default_factory=dict)
 
 
 def join_pieces(pieces: Sequence[RiderPiece], same_seat: float = SAME_SEAT) -> list[list[RiderPiece]]:

@@ -33,7 +33,7 @@ import numpy as np
 import supervision as sv
 from trackers import ByteTrackTracker
 
-from vision.categories import Role, category_info
+from vision.categories import Category, Role, category_info, roles_on
 from vision.config import Camera, Gates, Tracking
 from vision.detectors.base import ModelInfo
 from vision.detectors.boxes import nms
@@ -41,8 +41,9 @@ from vision.detectors.detections import Detections
 from vision.errors import VisionError
 from vision.evidence.capture import BestView
 from vision.outcome import Outcome
+from vision.tracking.attributes import owners
 from vision.tracking.observation import Observation
-from vision.tracking.policy import RidersOnly, TrackEvidence, VerdictPolicy, WeightedVote
+from vision.tracking.policy import AttributeSeen, RidersOnly, TrackEvidence, VerdictPolicy, WeightedVote
 from vision.tracking.riders import RiderLinks, RiderPiece, join_pieces, makes_trip, most_together
 from vision.tracking.trip import Trip
 
@@ -73,12 +74,21 @@ class _TrackState:
     max_size_px: float = 0.0
     weights: defaultdict[Outcome, float] = field(default_factory=lambda: defaultdict(float))
     zones: Counter[str] = field(default_factory=Counter)
+    attributes: Counter[str] = field(default_factory=Counter)  # attribute class -> frames linked to this track
     best: BestView | None = None  # the detection its evidence will show
 
 
 def _piece(state: _TrackState, seat: tuple[float, float]) -> RiderPiece:
     """A head track's part in a trip (``seat``: its place on the vehicle, ``RiderPiece.seat``)."""
-    return RiderPiece(state.first_frame, state.last_frame, state.frames, seat, dict(state.weights), state.max_size_px)
+    return RiderPiece(
+        state.first_frame,
+        state.last_frame,
+        state.frames,
+        seat,
+        dict(state.weights),
+        state.max_size_px,
+        dict(state.attributes),
+    )
 
 
 class ZoneFilter:
@@ -148,13 +158,29 @@ class VerdictTracker:
         self.camera = camera
         self.tracking = tracking
         self.keep_evidence = keep_evidence
-        roles = [category_info(camera.category).role_of(name) for name in info.class_names]
+        roles = roles_on(camera.categories, info.class_names)
         self._is_vehicle = np.array([role is Role.VEHICLE for role in roles], dtype=bool)
-        # Attributes (a phone) belong to a person and are never one: kept out of the person tracks.
+        # Attributes (a phone) belong to a person and are never one: kept out of the person tracks and
+        # linked to the person whose head reaches them (vision.tracking.attributes).
         self._is_subject = np.array([role is Role.SUBJECT for role in roles], dtype=bool)
+        self._is_attribute = np.array([role is Role.ATTRIBUTE for role in roles], dtype=bool)
         self.riders_only = riders_only(camera, info)
         vote = policy or WeightedVote(tracking.min_frames, tracking.min_size_px)
-        self.policy: VerdictPolicy = RidersOnly(vote) if self.riders_only else vote
+        # One verdict per category the camera measures, on the same tracks: the first by its model's classes,
+        # the others (phone use) by an attribute linked to the track.
+        self.policies: dict[Category, VerdictPolicy] = {camera.category: vote}
+        for category in camera.categories[1:]:
+            attribute = category_info(category).violation_attribute
+            assert attribute is not None  # the config allows only attribute categories after the first
+            if attribute not in info.class_names:
+                raise VisionError(
+                    f"camera {camera.id}: {category.value} needs a model that boxes {attribute}; "
+                    f"{info.name} has classes {', '.join(info.class_names)}"
+                )
+            self.policies[category] = AttributeSeen(attribute, tracking.min_frames, tracking.min_size_px)
+        if self.riders_only:
+            self.policies = {category: RidersOnly(inner) for category, inner in self.policies.items()}
+        self.policy: VerdictPolicy = self.policies[camera.category]
         # Per vehicle track (ByteTrack id): the finished head tracks that rode it; a trip ends once no
         # open head track rides it (take_trips), and counts the persons its pieces join into.
         self._trip_riders: dict[int, list[RiderPiece]] = {}
@@ -220,6 +246,7 @@ class VerdictTracker:
         if self._vehicle_tracker is not None:
             is_vehicle = self._is_vehicle[detections.class_ids]
             vehicle_ids, vehicle_xyxy = self._update_vehicles(detections[is_vehicle], time)
+        attributes = detections[self._is_attribute[detections.class_ids]]
         detections = detections[self._is_subject[detections.class_ids]]
         comparable = self._info.comparable_scores(detections.scores, detections.class_ids)
         if len(detections) > 1:
@@ -263,9 +290,19 @@ class VerdictTracker:
             head_rows.append(int(index))
         if self.riders_only and head_ids and len(vehicle_ids):
             self._riders.link(np.asarray(head_ids, np.int64), detections.xyxy[head_rows], vehicle_ids, vehicle_xyxy)
+        if head_ids and len(attributes):
+            self._link_attributes(head_ids, detections.xyxy[head_rows], attributes)
         finished = self._finish_stale()
         self.unsettled |= any(state.frames < self.tracking.min_frames for state in self._tracks.values())
         return finished
+
+    def _link_attributes(self, head_ids: list[int], head_xyxy: np.ndarray, attributes: Detections) -> None:
+        """Count, for each head track seen this frame, the attribute classes whose boxes it owns (once a frame)."""
+        owner = owners(head_xyxy.astype(np.float32), attributes.xyxy.astype(np.float32))
+        names = self._info.class_names
+        linked = {(head_ids[row], names[attributes.class_ids[index]]) for index, row in enumerate(owner) if row >= 0}
+        for track_id, name in linked:
+            self._tracks[track_id].attributes[name] += 1
 
     def _update_vehicles(self, vehicles: Detections, time: datetime) -> tuple[np.ndarray, np.ndarray]:
         """Track this frame's vehicle boxes; ``(ids (V,), xyxy (V, 4))`` of the confirmed ones."""
@@ -321,7 +358,7 @@ class VerdictTracker:
         stale = [
             track_id for track_id, state in self._tracks.items() if self._frame - state.last_frame > self.max_age_frames
         ]
-        finished = [obs for track_id in stale if (obs := self._observation(track_id, self._tracks.pop(track_id)))]
+        finished = [obs for track_id in stale for obs in self._observations(track_id, self._tracks.pop(track_id))]
         self._end_trips(final=False)
         return finished
 
@@ -329,8 +366,7 @@ class VerdictTracker:
         """Close every open track (at shutdown or end of file) and return their observations."""
         observations = []
         for track_id in list(self._tracks):
-            if obs := self._observation(track_id, self._tracks.pop(track_id)):
-                observations.append(obs)
+            observations += self._observations(track_id, self._tracks.pop(track_id))
         self._end_trips(final=True)
         return observations
 
@@ -352,35 +388,23 @@ class VerdictTracker:
             # As many riders as heads were seen on it at once; their verdicts are those of the persons
             # seen longest (there are at least as many persons as heads seen at once).
             persons = sorted(join_pieces(pieces), key=lambda person: -sum(piece.frames for piece in person))
-            outcomes = [self._person_outcome(person, vehicle_id) for person in persons[: most_together(pieces)]]
-            self._trips.append(
-                Trip(
-                    camera_id=self.camera.id,
-                    site_id=self.camera.site,
-                    category=self.camera.category.value,
-                    vehicle_track_id=self._public_id(vehicle_id),
-                    started_at=vehicle.first_seen,
-                    ended_at=vehicle.last_seen,
-                    riders=len(outcomes),
-                    compliant=outcomes.count(Outcome.COMPLIANT),
-                    non_compliant=outcomes.count(Outcome.NON_COMPLIANT),
-                    undetermined=outcomes.count(Outcome.UNDETERMINED),
+            riders = [_pooled(person, vehicle_id) for person in persons[: most_together(pieces)]]
+            for category, policy in self.policies.items():  # one trip per category measured
+                outcomes = [policy.decide(evidence)[0] for evidence in riders]
+                self._trips.append(
+                    Trip(
+                        camera_id=self.camera.id,
+                        site_id=self.camera.site,
+                        category=category.value,
+                        vehicle_track_id=self._public_id(vehicle_id),
+                        started_at=vehicle.first_seen,
+                        ended_at=vehicle.last_seen,
+                        riders=len(outcomes),
+                        compliant=outcomes.count(Outcome.COMPLIANT),
+                        non_compliant=outcomes.count(Outcome.NON_COMPLIANT),
+                        undetermined=outcomes.count(Outcome.UNDETERMINED),
+                    )
                 )
-            )
-
-    def _person_outcome(self, pieces: list[RiderPiece], vehicle_id: int) -> Outcome:
-        """One rider's verdict from the head tracks joined into them: their votes pooled."""
-        weights: defaultdict[Outcome, float] = defaultdict(float)
-        for piece in pieces:
-            for outcome, weight in piece.weights.items():
-                weights[outcome] += weight
-        evidence = TrackEvidence(
-            dict(weights),
-            sum(piece.frames for piece in pieces),
-            max(piece.max_size_px for piece in pieces),
-            vehicle_track_id=vehicle_id,
-        )
-        return self.policy.decide(evidence)[0]
 
     def _public_id(self, raw_id: int) -> int:
         """A ByteTrack id (from 0 in each tracker) as the id stored: shifted past earlier attaches."""
@@ -388,13 +412,14 @@ class VerdictTracker:
         self.last_track_id = max(self.last_track_id, public)
         return public
 
-    def _observation(self, track_id: int, state: _TrackState) -> Observation | None:
+    def _observations(self, track_id: int, state: _TrackState) -> list[Observation]:
+        """A finished track's observations, one per category the camera measures (none if a gate dropped it)."""
         duration = (state.last_seen - state.first_seen).total_seconds()
         if self._gates.min_speed_px_s is not None:
             distance = math.dist(state.first_anchor, state.last_anchor)
             if duration <= 0 or distance / duration < self._gates.min_speed_px_s:
                 self.gated_out += 1
-                return None
+                return []
         vehicle_id: int | None = None
         riders: int | None = None
         if self.riders_only:
@@ -405,23 +430,50 @@ class VerdictTracker:
                 pieces.append(_piece(state, seat))
                 # the heads still riding it count as seen so far (a seat does not matter to the count)
                 riders = most_together([*pieces, *(_piece(self._tracks[head], seat) for head in still_open)])
-        outcome, share = self.policy.decide(
-            TrackEvidence(dict(state.weights), state.frames, state.max_size_px, vehicle_track_id=vehicle_id)
+        evidence = TrackEvidence(
+            dict(state.weights),
+            state.frames,
+            state.max_size_px,
+            vehicle_track_id=vehicle_id,
+            attributes=dict(state.attributes),
         )
-        return Observation(
-            camera_id=self.camera.id,
-            site_id=self.camera.site,
-            category=self.camera.category.value,
-            track_id=self._public_id(track_id),
-            started_at=state.first_seen,
-            ended_at=state.last_seen,
-            outcome=outcome,
-            frames=state.frames,
-            mean_confidence=state.score_sum / state.frames,
-            vote_share=share,
-            max_size_px=state.max_size_px,
-            zone=state.zones.most_common(1)[0][0] if state.zones else None,
-            vehicle_track_id=None if vehicle_id is None else self._public_id(vehicle_id),
-            riders_on_vehicle=riders,
-            evidence=state.best,
-        )
+        observations = []
+        for category, policy in self.policies.items():
+            outcome, share = policy.decide(evidence)
+            observations.append(
+                Observation(
+                    camera_id=self.camera.id,
+                    site_id=self.camera.site,
+                    category=category.value,
+                    track_id=self._public_id(track_id),
+                    started_at=state.first_seen,
+                    ended_at=state.last_seen,
+                    outcome=outcome,
+                    frames=state.frames,
+                    mean_confidence=state.score_sum / state.frames,
+                    vote_share=share,
+                    max_size_px=state.max_size_px,
+                    zone=state.zones.most_common(1)[0][0] if state.zones else None,
+                    vehicle_track_id=None if vehicle_id is None else self._public_id(vehicle_id),
+                    riders_on_vehicle=riders,
+                    evidence=state.best,
+                )
+            )
+        return observations
+
+
+def _pooled(pieces: list[RiderPiece], vehicle_id: int) -> TrackEvidence:
+    """One rider's evidence from the head tracks joined into them: votes, frames and linked attributes pooled."""
+    weights: defaultdict[Outcome, float] = defaultdict(float)
+    attributes: Counter[str] = Counter()
+    for piece in pieces:
+        for outcome, weight in piece.weights.items():
+            weights[outcome] += weight
+        attributes.update(piece.attributes)
+    return TrackEvidence(
+        dict(weights),
+        sum(piece.frames for piece in pieces),
+        max(piece.max_size_px for piece in pieces),
+        vehicle_track_id=vehicle_id,
+        attributes=dict(attributes),
+    )
