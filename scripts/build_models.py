@@ -96,8 +96,12 @@ def _make_venv(step: BuildStep, keep: bool) -> Path:
 # Large alternatives the repository does not carry (git ignores them, so the tracked tree stays small
 # enough to travel to a GPU machine): built here on demand, and checked against the digest of the
 # byte-reproducible build that was measured.
-BUILT_ON_DEMAND = {
+BUILT_ON_DEMAND: dict[str, str | None] = {
     "helmet-yolov12m.onnx": "f330f30baa97a05cdd939e204a6abea99dc50598fabac8d65841c3e83cd7a520",
+    # COCO's YOLO11n for the phone attribute (models/helmet-phone.yaml), exported from ../shared/weights by
+    # scripts/coco_start.py --export-onnx: not byte-reproducible (ultralytics stamps the export's date), so
+    # not checked by digest.
+    "coco-yolo11n.onnx": None,
 }
 
 
@@ -105,7 +109,9 @@ def check_built_on_demand(models_dir: Path = MODELS_DIR) -> None:
     """Fail if a built-on-demand model on disk is not byte-identical to the one that was measured."""
     for name, expected in BUILT_ON_DEMAND.items():
         path = models_dir / name
-        if path.is_file() and (digest := hashlib.sha256(path.read_bytes()).hexdigest()) != expected:
+        if expected is None or not path.is_file():
+            continue
+        if (digest := hashlib.sha256(path.read_bytes()).hexdigest()) != expected:
             raise SystemExit(f"{path}: SHA-256 {digest}, expected {expected} (not the build that was measured)")
 
 

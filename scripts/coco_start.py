@@ -32,6 +32,10 @@ Usage (the training environment)::
     .venv/bin/python scripts/coco_start.py --npz ../shared/weights/yolo11n-coco-fused.npz \\
         --openvino ../shared/weights/yolo11n-coco-int8-openvino/yolo11n.xml \\
         --images ../shared/datasets/bike-helmet/images --out build/coco/yolo11n-coco.pt
+    .venv/bin/python scripts/coco_start.py --npz ../shared/weights/yolo11n-coco-fused.npz \\
+        --openvino ../shared/weights/yolo11n-coco-int8-openvino/yolo11n.xml \\
+        --images ../shared/datasets/bike-helmet/images --out build/coco/yolo11n-coco.pt \\
+        --export-onnx models/coco-yolo11n.onnx   # the phone model of models/helmet-phone.yaml
     .venv/bin/python scripts/coco_start.py --onnx models/helmet-yolo11n.onnx \\
         --images ../shared/datasets/bike-helmet/images --out build/onnx-start/helmet-yolo11n.pt
 """
@@ -394,6 +398,27 @@ def make_onnx_start_checkpoint(
     return meta
 
 
+def export_coco_onnx(checkpoint: Path, openvino_xml: Path, out: Path) -> Path:
+    """The COCO start checkpoint as a dynamic-shape ONNX detector named with COCO's classes (read from the
+    OpenVINO export's ``metadata.yaml``): the attribute model of ``models/helmet-phone.yaml`` (``cell phone``)."""
+    import shutil
+    import tempfile
+
+    import yaml
+    from ultralytics import YOLO
+
+    names = yaml.safe_load((openvino_xml.parent / "metadata.yaml").read_text())["names"]
+    saved = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    saved["model"].names = {int(key): str(value) for key, value in names.items()}
+    with tempfile.TemporaryDirectory() as folder:
+        named = Path(folder) / out.with_suffix(".pt").name
+        torch.save(saved, named)
+        exported = Path(YOLO(str(named)).export(format="onnx", imgsz=INPUT_SIZE, dynamic=True, simplify=True))
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(exported, out)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group(required=True)
@@ -403,6 +428,11 @@ def main() -> int:
     parser.add_argument("--images", type=Path, required=True, help="a folder of training images (calibration)")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--calibration", type=int, default=200)
+    parser.add_argument(
+        "--export-onnx",
+        type=Path,
+        help="with --npz: also write the COCO model as ONNX with COCO's class names (e.g. models/coco-yolo11n.onnx)",
+    )
     args = parser.parse_args()
     images = sorted(args.images.glob("*.jpg"))
     if args.onnx:
@@ -411,6 +441,8 @@ def main() -> int:
         parser.error("--npz needs --openvino (the model its load is checked against)")
     else:
         meta = make_start_checkpoint(args.npz, args.openvino, images, args.out, args.calibration)
+        if args.export_onnx:
+            meta["onnx"] = str(export_coco_onnx(args.out, args.openvino, args.export_onnx))
     print(json.dumps(meta, indent=1))
     return 0
 

@@ -285,3 +285,45 @@ def test_a_rider_and_a_passenger_make_one_trip_and_a_parked_scooter_none(tmp_pat
     else:
         assert vehicles == []
         assert outcomes == [Outcome.NON_RIDER, Outcome.NON_RIDER]
+
+
+def test_helmets_and_phone_use_on_one_camera_share_its_decode_tracks_and_trip(tmp_path):
+    """A helmet camera that also measures phone use (``categories: [helmet, phone]``, models/helmet-phone.yaml:
+    the served helmet model, and COCO's YOLO11n looking for phones in its rider squares) on a bike-helmet photo
+    of a bare-headed rider on the phone with a bare-headed passenger, panning: one decode of the clip, two
+    persons with a verdict each per category, the driver's phone use, and one trip per category."""
+    from spec_support import require_built_model
+
+    spec = require_built_model("helmet-phone.yaml")
+    config_path = write_config(
+        tmp_path, [{"id": "cam", "source": str(CLIPS / "phone-rider-pan.mp4"), "detect_fps": 10}]
+    )
+    config = yaml.safe_load(config_path.read_text())
+    camera = config["cameras"][0]
+    del camera["category"]
+    camera |= {"categories": ["helmet", "phone"], "model": str(spec), "riders_only": True}
+    camera["start_time"] = "2026-11-02T08:00:00+08:00"
+    config["tracking"] = {}  # the tracker's defaults
+    config_path.write_text(yaml.safe_dump(config))
+    pipeline, _ = run_pipeline(config_path)
+    summary = pipeline.summary()["cam"]
+    assert summary["frames_read"] == 45, "the clip is decoded once for both categories"
+    assert (summary["trips"], summary["detection"]) == (1, "riders")
+    store = open_store(load_config(config_path).store.url)
+    try:
+        from datetime import datetime
+
+        from vision.compliance.rates import RateService
+
+        rows = store.observations(limit=100)
+        hour = datetime.fromisoformat("2026-11-02T08:00:00+08:00")
+        vehicles = RateService(store).rates(hour, hour.replace(hour=9), unit="vehicle")
+    finally:
+        store.close()
+    helmet = {row.track_id: row.outcome for row in rows if row.category == "helmet"}
+    phone = {row.track_id: row.outcome for row in rows if row.category == "phone"}
+    assert helmet.keys() == phone.keys() and len(helmet) == 2, "the same two persons, judged once per category"
+    assert sorted(phone.values()) == [Outcome.COMPLIANT, Outcome.NON_COMPLIANT], "the driver is on the phone"
+    assert sorted(helmet.values()) == [Outcome.NON_COMPLIANT] * 2
+    per_vehicle = {point.category: (point.non_compliant, point.passengers) for point in vehicles}
+    assert per_vehicle == {"helmet": (1, 1), "phone": (1, 1)}, "one trip carrying a passenger, in each category"

@@ -466,7 +466,8 @@ class Pipeline:
         trips = runtime.tracker.take_trips()
         if trips:
             self._writer.trips(self.run_id, trips)
-            runtime.trips += len(trips)
+            # a two-wheeler has a trip per category measured: the summary counts vehicles (the first category's)
+            runtime.trips += sum(trip.category == runtime.camera.category for trip in trips)
         if not observations:
             return
         self._writer.observations(self.run_id, observations)
@@ -475,7 +476,8 @@ class Pipeline:
                 if o.evidence is not None:
                     self.evidence.submit(o.key, o.site_id, o.ended_at, o.evidence, runtime.capture)
         runtime.observations += len(observations)
-        runtime.non_rider += sum(o.outcome is Outcome.NON_RIDER for o in observations)
+        first = runtime.camera.category  # a person has an observation per category: counted once, as the first's
+        runtime.non_rider += sum(o.outcome is Outcome.NON_RIDER and o.category == first for o in observations)
         runtime.vehicles_with_passengers.update(
             o.vehicle_track_id
             for o in observations

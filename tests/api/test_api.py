@@ -186,7 +186,7 @@ def test_observations_show_the_vehicle_they_rode(client, store):
             "/api/v1/compliance/current",
             {"category": "hats"},
             422,
-            "Input should be 'helmet' or 'mask'",
+            "Input should be 'helmet', 'mask' or 'phone'",
         ),
     ],
 )
@@ -198,7 +198,10 @@ def test_bad_parameters_get_a_clear_4xx(client, path, params, status, message):
 
 def test_categories_come_from_the_category_registry(client):
     by_id = {c["id"]: c for c in client.get("/api/v1/categories").json()}
-    assert set(by_id) == {"helmet", "mask"}
+    assert set(by_id) == {"helmet", "mask", "phone"}
+    phone = by_id["phone"]
+    assert phone["violation_attribute"] == "cell_phone" and phone["attribute_classes"] == ["cell_phone"]
+    assert by_id["helmet"]["violation_attribute"] is None
     assert by_id["helmet"]["vehicle_classes"] == ["two_wheeler"] and by_id["helmet"]["riders_only_default"]
     assert by_id["mask"]["non_compliant_classes"] == ["without_mask", "mask_weared_incorrect"]
     assert by_id["helmet"]["title"] == "Helmet wearing"

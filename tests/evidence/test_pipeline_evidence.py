@@ -268,7 +268,7 @@ def test_bad_review_requests_are_named(demo):
     answer = client.post(
         "/api/v1/audit/samples", json={**body, "from": "2026-11-02T00:00:00Z", "category": "seatbelt"}, headers=auth
     )
-    assert answer.status_code == 422 and "'helmet' or 'mask'" in answer.text
+    assert answer.status_code == 422 and "'helmet', 'mask' or 'phone'" in answer.text
     first = store.observations(limit=1)[0]
     answer = client.put(f"/api/v1/audit/marks/{first.id}", json={"mark": "maybe"}, headers=auth)
     assert answer.status_code == 422

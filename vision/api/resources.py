@@ -62,6 +62,7 @@ def list_cameras(ctx: ApiContext) -> list[schemas.Camera]:
             id=c.id,
             site_id=c.site_id,
             category=c.category,
+            categories=list(c.categories),
             health=camera_health(statuses.get(c.id), now_s),
             worker_id=holders.get(c.id),
         )
@@ -82,6 +83,7 @@ def categories() -> list[schemas.CategoryInfo]:
             non_compliant_classes=[c for c, o in info.class_outcomes.items() if o is Outcome.NON_COMPLIANT],
             vehicle_classes=list(info.vehicle_classes),
             attribute_classes=list(info.attribute_classes),
+            violation_attribute=info.violation_attribute,
             riders_only_default=info.riders_only_default,
         )
         for info in CATEGORIES.values()

@@ -27,6 +27,11 @@ class CategoryInfo(_Out):
     attribute_classes: list[str] = Field(
         [], description="Classes that box an object belonging to a subject, e.g. a phone (never a person)."
     )
+    violation_attribute: str | None = Field(
+        None,
+        description="The attribute whose presence on a subject is the violation (phone: cell_phone); such a category "
+        "judges the subjects of the camera's first category and is listed after it (cameras[].categories).",
+    )
     riders_only_default: bool = Field(description="Whether its cameras count only riders of moving vehicles.")
 
 
@@ -46,7 +51,8 @@ class CameraHealth(_Out):
 class Camera(_Out):
     id: str
     site_id: str
-    category: str
+    category: str = Field(description="Its first category: the one its model measures.")
+    categories: list[str] = Field(description="Every category it measures (the first, then e.g. phone).")
     health: CameraHealth
     worker_id: str | None = Field(None, description="The worker holding its lease now (None: vision run, or unowned).")
 

@@ -26,7 +26,14 @@ export async function loadCategories() {
   if (state.categories) return;
   const list = await getJSON(`${API}/categories`);
   state.categories = Object.fromEntries(list.map((c) => [c.id, c]));
-  const titles = list.map((c) => t(c.title));
+  showHeading();
+}
+
+// The page's title names the categories the sites' cameras measure (every known one before the sites load).
+function showHeading() {
+  const measured = new Set((state.sites || []).flatMap((s) => s.cameras.flatMap((c) => c.categories)));
+  const known = Object.values(state.categories || {});
+  const titles = known.filter((c) => !measured.size || measured.has(c.id)).map((c) => t(c.title));
   let heading = t("Compliance");
   if (titles.length) {
     const [first, ...rest] = titles;
@@ -52,6 +59,7 @@ export async function loadPeriods() {
 
 export async function loadSites() {
   state.sites = await getJSON(`${API}/sites`);
+  showHeading();
   state.sitesLoaded = true;
 }
 
