@@ -116,3 +116,27 @@ def test_all_problems_are_reported_at_once(tmp_path):
 def test_unreadable_configs(tmp_path, text, expected):
     with pytest.raises(ConfigError, match=expected):
         load_config(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("categories", "model", "refused"),
+    [
+        ("[helmet, phone]", "helmet.yaml", True),
+        ("[helmet, phone]", "helmet-phone.yaml", False),
+        ("[helmet]", "helmet.yaml", False),
+    ],
+)
+def test_phone_use_needs_a_model_that_boxes_phones(tmp_path, categories, model, refused):
+    """Read from the spec's files alone (no detector is built): the served YOLO's class names, a with_attributes
+    spec's base and attribute classes."""
+    from vision.config import check_files
+
+    spec = Path(__file__).resolve().parents[1] / "models" / model
+    text = f"""
+sites: [{{id: gate-1, name: School gate}}]
+cameras:
+  - {{id: cam-1, site: gate-1, source: "rtsp://127.0.0.1:8554/cam", categories: {categories}, model: {spec}}}
+"""
+    problems = [p for p in check_files(load_config(write(tmp_path, text))) if "boxes no" in p]
+    expected = f"cameras[0].model: {spec} boxes no cell_phone, which phone needs (e.g. models/helmet-phone.yaml)"
+    assert problems == ([expected] if refused else [])

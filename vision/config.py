@@ -596,7 +596,7 @@ def _resolve_paths(camera: Camera, base: Path) -> Camera:
 
 def check_files(config: VisionConfig) -> list[str]:
     """Problems that need the disk: detector specs that do not load or measure the wrong category."""
-    from vision.detectors.spec import load_spec
+    from vision.detectors.spec import boxed_classes, load_spec
 
     problems = []
     for index, camera in enumerate(config.cameras):
@@ -609,6 +609,12 @@ def check_files(config: VisionConfig) -> list[str]:
             problems.append(
                 f"cameras[{index}].model: {camera.model} measures {spec.category.value},"
                 f" camera is {camera.category.value}"
+            )
+        wanted = {info.violation_attribute for c in camera.categories if (info := category_info(c)).violation_attribute}
+        if wanted and (boxed := boxed_classes(spec)) is not None and (missing := sorted(wanted - boxed)):
+            problems.append(
+                f"cameras[{index}].model: {camera.model} boxes no {', '.join(missing)}, which "
+                f"{', '.join(c.value for c in camera.categories[1:])} needs (e.g. models/helmet-phone.yaml)"
             )
         if isinstance(camera.source, str) and not is_stream_url(camera.source) and not Path(camera.source).exists():
             problems.append(f"cameras[{index}].source: file or folder not found: {camera.source}")

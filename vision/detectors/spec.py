@@ -191,6 +191,22 @@ def load_spec(model: str | Path) -> DetectorSpec:
         raise VisionError(f"{path}: {problems}") from error
 
 
+def boxed_classes(spec: DetectorSpec) -> frozenset[str] | None:
+    """The class names a spec's detector boxes, read from its files without building it (a YOLO export's
+    metadata; a with_attributes spec's base and attribute classes), or None when that needs the backend."""
+    if isinstance(spec, WithAttributesSpec):
+        base = boxed_classes(load_spec(spec.base))
+        return None if base is None else base | frozenset(spec.attribute_classes.values())
+    if isinstance(spec, YoloOnnxSpec) and spec.path.is_file():
+        import onnxruntime
+
+        from vision.detectors.onnx_session import parse_class_names
+
+        names = onnxruntime.InferenceSession(str(spec.path)).get_modelmeta().custom_metadata_map.get("names")
+        return None if names is None else frozenset(parse_class_names(names, spec.path))
+    return None
+
+
 def measured_error(spec: DetectorSpec) -> tuple[float, float] | None:
     """``(sensitivity, specificity)`` of the verdicts from the spec's evaluation file, if it has both."""
     import json
