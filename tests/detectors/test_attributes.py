@@ -84,3 +84,24 @@ def test_the_base_pass_alone_boxes_no_attribute():
     detector = build_detector(spec())
     (found,) = detector.detect([first_frame("two-riders-pan.mp4")])
     assert "head_again" not in found.labels
+
+
+def test_thresholds_and_outcomes_belong_to_the_base_spec():
+    with pytest.raises(ValueError, match="conf: the base spec's"):
+        spec(conf=0.3)
+
+
+def test_vision_eval_scores_the_base_classes_as_the_base_spec_does():
+    """The attribute classes are not in a helmet set's labels: a with_attributes spec scores as its base, at the
+    base's own thresholds (a wrapper that ran the base at its operating score would lose the low-score half of
+    the precision-recall curve), and is timed with its attribute pass."""
+    from vision.detectors import load_spec
+    from vision.evaluation.runner import evaluate_spec
+    from vision.evaluation.voc import load_voc
+
+    images = load_voc(ROOT / "tests" / "data" / "voc" / "wide")
+    riders = Detection(mode="riders")
+    base = evaluate_spec(load_spec(spec().base), images, progress=False, measure_speed=False, detection=riders)
+    whole = evaluate_spec(spec(), images, progress=False, measure_speed=True, detection=riders)
+    assert whole.classes == base.classes
+    assert whole.ms_per_image is not None

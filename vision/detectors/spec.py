@@ -146,6 +146,15 @@ class WithAttributesSpec(_Spec):
         640, ge=64, le=2048, multiple_of=32, description="The largest input the attribute model is run at, px."
     )
 
+    @model_validator(mode="after")
+    def _thresholds_are_the_base_s(self) -> WithAttributesSpec:
+        if misplaced := sorted(self.model_fields_set & {"conf", "outcomes", "eval_aliases", "evaluation"}):
+            raise ValueError(
+                f"{', '.join(misplaced)}: the base spec's ({self.base.name}) apply to its classes; set them there "
+                "(attribute_conf is the attribute model's threshold)"
+            )
+        return self
+
 
 DetectorSpec = Annotated[
     YoloOnnxSpec | UltralyticsSpec | TwoStageSpec | WithAttributesSpec, Field(discriminator="type")

@@ -13,8 +13,9 @@ from tqdm import tqdm
 
 from vision.categories import vehicle_class_names
 from vision.config import Detection, Riders
-from vision.detectors import Detections, Detector, DetectorSpec, build_detector
+from vision.detectors import Detections, Detector, DetectorSpec, build_detector, load_spec
 from vision.detectors.motion import detect_still
+from vision.detectors.spec import WithAttributesSpec
 from vision.errors import VisionError
 from vision.evaluation.metrics import EvalReport, evaluate
 from vision.evaluation.voc import LabelledImage
@@ -82,7 +83,14 @@ def evaluate_spec(
     two-wheeler are scored (:func:`~vision.tracking.riders.riding_heads`, at the operating
     threshold for vehicles): the heads a ``riders_only`` camera counts, for labels that box riders
     alone; the speed stays that of the detector.
+
+    A ``with_attributes`` spec is scored as its base (the labelled heads and vehicles, at the base's own
+    thresholds), and timed whole, its attribute pass included; its attributes are measured on their own
+    labels (``scripts/eval_phone.py``).
     """
+    timed = spec
+    if isinstance(spec, WithAttributesSpec):
+        spec = load_spec(spec.base)
     class_conf = getattr(spec, "class_conf", {})
     floor = min(spec.conf, AP_SCORE_FLOOR, *class_conf.values())
     low = {"conf": floor, "class_conf": {}} if class_conf else {"conf": floor}
@@ -109,7 +117,7 @@ def evaluate_spec(
         report = replace(report, tiled_images=sum(mode != "whole" for mode in predicted.modes))
     if not measure_speed:
         return report
-    operating = build_detector(spec)
+    operating = build_detector(timed)
     predict_images(operating, images[:1], False, detection, vehicle_conf)  # warm-up: first-run allocations
     timings = predict_images(operating, images, progress, detection, vehicle_conf).ms
     return replace(report, ms_per_image=statistics.median(timings))
