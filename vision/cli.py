@@ -36,10 +36,11 @@ def _spec_with_overrides(args: argparse.Namespace):  # -> DetectorSpec
         if field not in type(spec).model_fields:
             raise VisionError(f"--{field.replace('_', '-')} does not apply to a {spec.type} detector")
     try:
-        return type(spec).model_validate({**spec.model_dump(), **updates})
+        return type(spec).model_validate({**spec.model_dump(exclude_unset=True), **updates})
     except ValidationError as error:
         first = error.errors()[0]
-        raise VisionError(f"--{first['loc'][0]}: {first['msg']}") from error
+        where = f"--{first['loc'][0]}" if first["loc"] else f"--model {args.model}"
+        raise VisionError(f"{where}: {first['msg']}") from error
 
 
 def _cmd_detect(args: argparse.Namespace) -> int:
