@@ -1,18 +1,24 @@
 #!/usr/bin/env python3
 """How many cameras one box serves, and what decoding costs: two benchmarks, each side by side in one run.
 
-``decode``: ``read()`` every frame (the old live path) against ``grab()`` every frame and
-``retrieve()`` only the frames due at ``detect_fps`` (the live and file sources now)::
+``decode``: ``read()`` every frame (the old live path) against OpenCV's ``grab()`` every frame and
+``retrieve()`` only the frames due at ``detect_fps`` (the file sources, and live ones before PyAV), and
+PyAV skipping the frames no other frame needs while none is due and converting only due ones (the live
+sources now)::
 
     .venv/bin/python scripts/bench_capacity.py decode [--live 20]
 
 1. **File** (one thread, CPU time of this process): every frame through ``read()``, against
-   ``grab()`` every frame plus ``retrieve()`` of those due at ``--detect-fps``. The frames delivered
-   by both are compared pixel for pixel (same frames, same pixels).
+   ``grab()`` every frame plus ``retrieve()`` of those due at ``--detect-fps``, and against the live
+   sources' PyAV reader (``PyAVCapture``) due by the same clock. ``read()`` and ``grab()`` deliver the
+   same frames, compared pixel for pixel; PyAV's are compared by frame number (its colour conversion is
+   not OpenCV's), and on a stream with B-frames may be a frame or two off (a skipped B-frame cannot be
+   delivered; the next decoded frame is).
 2. **Live** (``--live SECONDS``): the clip is served over loopback HTTP as MPEG-TS by a child process
    paced at its bitrate, and a real :class:`~vision.sources.live.LiveSource` reads it for that long,
-   polled at ``--detect-fps``; then the same with its reader replaced by the old ``read()`` loop.
-   CPU time of this process (the server is another) per second of stream.
+   polled at ``--detect-fps``: with PyAV (the default), with OpenCV's grab/retrieve, and with the old
+   ``read()`` loop, one after the other. CPU time of this process (the server is another) per second
+   of stream.
 
 ``capacity``: N live cameras of a quiet or a busy school-gate scene (1080p or 720p) run through
 the real pipeline (``vision run``'s ``Pipeline``, default helmet model, ``detect_fps: 2``) for
@@ -41,6 +47,7 @@ package registries here; OpenCV decodes both through the same FFmpeg H.264 decod
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -55,7 +62,7 @@ import av
 import cv2
 import numpy as np
 
-from vision.sources.live import LiveSource
+from vision.sources.live import LiveSource, PyAVCapture
 
 ROOT = Path(__file__).resolve().parents[1]
 GATE = ROOT.parent / "shared" / "datasets" / "gate-camera" / "images"
@@ -129,7 +136,7 @@ def file_paths(clip: Path, detect_fps: float) -> dict[str, object]:
     """CPU ms per stream frame for read() of every frame, and grab() of every frame + retrieve() of due ones."""
     period = 1.0 / detect_fps
 
-    def run(convert_all: bool) -> tuple[float, int, list[str]]:
+    def run(convert_all: bool) -> tuple[float, int, list[tuple[int, str]]]:
         capture = cv2.VideoCapture(str(clip))
         next_due, index, delivered = 0.0, 0, []
         start = time.process_time()
@@ -146,32 +153,70 @@ def file_paths(clip: Path, detect_fps: float) -> dict[str, object]:
                     next_due += period
                 if not convert_all:
                     ok, image = capture.retrieve()
-                delivered.append(_digest(image))
+                delivered.append((index, _digest(image)))
             index += 1
         spent = time.process_time() - start
         capture.release()
         return spent, index, delivered
 
+    def run_pyav() -> tuple[float, list[int]]:
+        capture = PyAVCapture(str(clip), 10.0, 10.0)
+        next_due, index, delivered = 0.0, 0, []
+
+        def due() -> bool:
+            return index / FPS + 1e-6 >= next_due
+
+        start = time.process_time()
+        while True:
+            alive, image = capture.read(due)
+            if not alive:
+                break
+            if image is not None:
+                while next_due <= index / FPS + 1e-6:
+                    next_due += period
+                delivered.append(round((capture.last_time_s or 0.0) * FPS))
+            index += 1
+        spent = time.process_time() - start
+        capture.release()
+        return spent, delivered
+
     run(False)  # warm the page cache and the codec
     read_s, frames, read_frames = run(True)
     grab_s, _, grab_frames = run(False)
+    pyav_s, pyav_frames = run_pyav()
+    offsets = [abs(a - b) for a, (b, _) in zip(pyav_frames, read_frames, strict=False)]
     return {
         "frames": frames,
         "delivered": len(grab_frames),
         "same_frames_delivered": read_frames == grab_frames,
+        "pyav_delivered": len(pyav_frames),
+        "pyav_most_frames_off": max(offsets, default=0),
         "read_every_frame_ms": round(1000 * read_s / frames, 2),
         "grab_and_retrieve_due_ms": round(1000 * grab_s / frames, 2),
+        "pyav_skip_and_convert_due_ms": round(1000 * pyav_s / frames, 2),
         "speed_up": round(read_s / grab_s, 2),
+        "speed_up_pyav": round(read_s / pyav_s, 2),
         "cores_per_camera_read": round(read_s / frames * FPS, 3),
         "cores_per_camera_grab": round(grab_s / frames * FPS, 3),
+        "cores_per_camera_pyav": round(pyav_s / frames * FPS, 3),
     }
 
 
 class ReadEveryFrameSource(LiveSource):
     """The old reader: ``read()`` converts every frame of the stream, then most are dropped."""
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **{**kwargs, "decoder": "opencv"})  # type: ignore[arg-type]
+
     def _wanted(self) -> bool:
         return True
+
+
+class GrabSource(LiveSource):
+    """The live reader before PyAV: OpenCV's ``grab()`` of every frame, ``retrieve()`` of due ones."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **{**kwargs, "decoder": "opencv"})  # type: ignore[arg-type]
 
 
 SERVER = """
@@ -223,7 +268,12 @@ def live_paths(clip: Path, detect_fps: float, seconds: float) -> dict[str, objec
     try:
         url = f"{base}/stream.ts"
         results = {}
-        for name, kind in (("grab_and_retrieve_due", LiveSource), ("read_every_frame", ReadEveryFrameSource)):
+        variants = (
+            ("pyav_skip_and_convert_due", LiveSource),
+            ("grab_and_retrieve_due", GrabSource),
+            ("read_every_frame", ReadEveryFrameSource),
+        )
+        for name, kind in variants:
             source = kind("bench", url, detect_fps, threading.Event())
             source.start()
             while source.poll() is None:  # connected and a first frame decoded
@@ -241,9 +291,9 @@ def live_paths(clip: Path, detect_fps: float, seconds: float) -> dict[str, objec
                 "frames_converted": health["frames_converted"],
                 "frames_taken_per_s": round(taken / wall, 2),
             }
-        results["speed_up"] = round(
-            results["read_every_frame"]["cpu_cores"] / results["grab_and_retrieve_due"]["cpu_cores"], 2
-        )
+        read = results["read_every_frame"]["cpu_cores"]
+        results["speed_up"] = round(read / results["grab_and_retrieve_due"]["cpu_cores"], 2)
+        results["speed_up_pyav"] = round(read / results["pyav_skip_and_convert_due"]["cpu_cores"], 2)
         return results
     finally:
         server.kill()
@@ -462,8 +512,9 @@ def main() -> int:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.command == "_run":
-        if args.old:  # the reader before grab/retrieve: every frame converted
+        if args.old:  # the reader before grab/retrieve and PyAV: OpenCV, every frame converted
             LiveSource._wanted = ReadEveryFrameSource._wanted  # type: ignore[method-assign]
+            LiveSource.__init__ = functools.partialmethod(LiveSource.__init__, decoder="opencv")  # type: ignore[assignment, method-assign]
         print(json.dumps(capacity_run(args.config, args.seconds, warm_up_s=8.0)))
         return 0
     return decode(args) if args.command == "decode" else capacity(args)

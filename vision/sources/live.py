@@ -1,14 +1,17 @@
 """Live sources: USB cameras and RTSP/RTMP/HTTP(S)/MJPEG streams.
 
-A reader thread takes every frame the stream delivers (``grab``: the packet is decoded, so the
-stream never backs up) but converts to pixels (``retrieve``) only a frame the detector will take:
-the first one after the ``detect_fps`` throttle says the next is due. For a 1080p H.264 camera at
-25 fps detected at 2 fps that is 1.3x less CPU than ``read()`` of every frame, and a 360p
-sub-stream (``detect_source``) 5x less (``scripts/bench_capacity.py decode``). The newest
-converted frame wins; falling behind therefore drops (and counts) frames instead of queueing
-stale ones. A failed connect, a broken stream and a
-stall all lead to the same path: release, wait with capped exponential backoff, reconnect. A
-frame is never invented to fill a gap.
+A reader thread takes every packet the stream delivers (so the stream never backs up) but does only
+the work a frame the detector will take needs. Streams are read with PyAV (FFmpeg): while no frame is
+due, a frame that no other frame refers to (a B-frame) is not decoded at all (``skip_frame``), the
+others are decoded (later frames need them) but not converted, and the first frame after the
+``detect_fps`` throttle says the next is due is converted to pixels. USB cameras (and
+``decoder="opencv"``) use OpenCV's ``grab()``/``retrieve()``, the same rule without the skipping. For
+a 1080p H.264 camera at 25 fps detected at 2 fps that is 1.5x less CPU than ``read()`` of every frame
+on a stream without B-frames (every P-frame is a reference), about 1.9x on one with them, and a 360p
+sub-stream (``detect_source``) less still (``scripts/bench_capacity.py decode``). The newest converted
+frame wins; falling behind therefore drops (and counts) frames instead of queueing stale ones. A failed
+connect, a broken stream and a stall all lead to the same path: release, wait with capped exponential
+backoff, reconnect. A frame is never invented to fill a gap.
 """
 
 from __future__ import annotations
@@ -16,10 +19,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal, Protocol
 
+import av
 import cv2
+import numpy as np
+import numpy.typing as npt
 
 from vision.sources.base import Frame, FrameAnalyser, SourceHealth, SourceState
 
@@ -39,6 +47,72 @@ class Reconnect:
         return min(self.max_s, self.initial_s * 2 ** max(0, failures - 1))
 
 
+class Capture(Protocol):
+    """One open stream, read a frame at a time."""
+
+    def read(self, wanted: Callable[[], bool]) -> tuple[bool, npt.NDArray[np.uint8] | None]:
+        """Take the stream's next frame: ``(False, None)`` when the stream ended or failed; else ``(True, the frame
+        as BGR pixels)`` if ``wanted()`` says the detector will take it, ``(True, None)`` if not."""
+        ...
+
+    def release(self) -> None: ...
+
+
+class OpenCVCapture:
+    """OpenCV's FFmpeg backend: every frame decoded (``grab``), the wanted ones converted (``retrieve``)."""
+
+    def __init__(self, capture: cv2.VideoCapture) -> None:
+        self._capture = capture
+
+    def read(self, wanted: Callable[[], bool]) -> tuple[bool, npt.NDArray[np.uint8] | None]:
+        if not self._capture.grab():
+            return False, None
+        if not wanted():
+            return True, None
+        ok, image = self._capture.retrieve()
+        if not ok or image is None or image.size == 0:
+            return False, None
+        return True, image
+
+    def release(self) -> None:
+        self._capture.release()
+
+
+class PyAVCapture:
+    """PyAV: a packet demuxed and decoded at a time; while the detector wants no frame, frames that no other frame
+    refers to are skipped undecoded (``skip_frame = NONREF``), and only wanted frames are converted to BGR."""
+
+    def __init__(self, url: str, open_timeout_s: float, read_timeout_s: float) -> None:
+        options = {"rtsp_transport": "tcp"} if url.startswith("rtsp") else {}
+        self._container = av.open(url, options=options, timeout=(open_timeout_s, read_timeout_s))
+        try:
+            stream = self._container.streams.video[0]
+        except IndexError:
+            self._container.close()
+            raise
+        self._codec = stream.codec_context
+        self._packets: Iterator[av.Packet] = self._container.demux(stream)
+        self.last_time_s: float | None = None  # the presentation time of the frame ``read`` last returned
+
+    def read(self, wanted: Callable[[], bool]) -> tuple[bool, npt.NDArray[np.uint8] | None]:
+        try:
+            for packet in self._packets:
+                if packet.size == 0:  # the demuxer's flush packet at the end of the stream
+                    continue
+                self._codec.skip_frame = "DEFAULT" if wanted() else "NONREF"
+                frames = self._codec.decode(packet)
+                if not frames or not wanted():
+                    return True, None
+                self.last_time_s = frames[-1].time
+                return True, frames[-1].to_ndarray(format="bgr24")
+        except (av.FFmpegError, OSError, EOFError) as error:
+            log.debug("stream read failed: %s", type(error).__name__)  # its text may hold the URL's password
+        return False, None
+
+    def release(self) -> None:
+        self._container.close()
+
+
 class LiveSource:
     """Newest-frame-wins reader for a camera index or a stream URL."""
 
@@ -50,8 +124,12 @@ class LiveSource:
         frame_ready: threading.Event,
         reconnect: Reconnect | None = None,
         analyse: FrameAnalyser | None = None,
+        decoder: Literal["pyav", "opencv"] = "pyav",
     ) -> None:
+        """``decoder``: how a stream URL is read (a USB index always through OpenCV): ``pyav`` skips the frames
+        no other frame needs while none is due; ``opencv`` decodes every frame (``grab``)."""
         self.camera_id = camera_id
+        self.decoder = decoder
         self._analyse = analyse
         self.target = target
         self.health = SourceHealth()
@@ -108,19 +186,31 @@ class LiveSource:
     def _current(self, generation: int) -> bool:
         return generation == self._generation and not self._stop.is_set()
 
-    def _open(self) -> cv2.VideoCapture:
-        timeout_ms = int(self._reconnect.open_timeout_s * 1000)
-        if isinstance(self.target, int):
-            return cv2.VideoCapture(self.target)
-        params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
-        return cv2.VideoCapture(self.target, cv2.CAP_FFMPEG, params)
+    def _open(self) -> Capture | None:
+        """The stream opened, or None when it cannot be (unreachable, refused, not a video)."""
+        timeout_s = self._reconnect.open_timeout_s
+        if isinstance(self.target, int) or self.decoder == "opencv":
+            if isinstance(self.target, int):
+                capture = cv2.VideoCapture(self.target)
+            else:
+                timeout_ms = int(timeout_s * 1000)
+                params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
+                capture = cv2.VideoCapture(self.target, cv2.CAP_FFMPEG, params)
+            if capture.isOpened():
+                return OpenCVCapture(capture)
+            capture.release()
+            return None
+        try:
+            return PyAVCapture(self.target, timeout_s, timeout_s)
+        except (av.FFmpegError, OSError, IndexError, EOFError) as error:
+            log.debug("camera %s: open failed: %s", self.camera_id, type(error).__name__)
+            return None
 
     def _read_loop(self, generation: int) -> None:
         failures = 0
         while self._current(generation):
             capture = self._open()
-            if not capture.isOpened():
-                capture.release()
+            if capture is None:
                 failures += 1
                 self._down(f"cannot connect to {self._describe()}", failures, generation)
                 continue
@@ -130,17 +220,14 @@ class LiveSource:
             log.info("camera %s: connected to %s", self.camera_id, self._describe())
             reason = "stopped"
             while self._current(generation):
-                if not capture.grab():
+                alive, image = capture.read(self._wanted)
+                if not alive:
                     reason = f"stream from {self._describe()} ended or failed to decode"
                     break
                 index, self._index = self._index, self._index + 1
-                if not self._wanted():
+                if image is None:
                     self.health.count(read=1, dropped=1)
                     continue
-                ok, image = capture.retrieve()
-                if not ok or image is None or image.size == 0:
-                    reason = f"stream from {self._describe()} ended or failed to decode"
-                    break
                 self._publish(index, image)
             capture.release()
             if self._current(generation):
