@@ -274,14 +274,16 @@ def live_paths(clip: Path, detect_fps: float, seconds: float) -> dict[str, objec
             ("read_every_frame", ReadEveryFrameSource),
         )
         for name, kind in variants:
-            source = kind("bench", url, detect_fps, threading.Event())
+            ready = threading.Event()
+            source = kind("bench", url, detect_fps, ready)
             source.start()
             while source.poll() is None:  # connected and a first frame decoded
                 time.sleep(0.01)
             start_cpu, start, taken = time.process_time(), time.monotonic(), 0
-            while time.monotonic() - start < seconds:
+            while time.monotonic() - start < seconds:  # woken by a converted frame, as the pipeline's loop is
+                ready.wait(0.5)
+                ready.clear()
                 taken += source.poll() is not None
-                time.sleep(0.01)
             cpu, wall = time.process_time() - start_cpu, time.monotonic() - start
             health = source.health.snapshot()
             source.stop()
