@@ -6,8 +6,8 @@ due, a frame that no other frame refers to (a B-frame) is not decoded at all (``
 others are decoded (later frames need them) but not converted, and the first frame after the
 ``detect_fps`` throttle says the next is due is converted to pixels. USB cameras (and
 ``decoder="opencv"``) use OpenCV's ``grab()``/``retrieve()``, the same rule without the skipping. For
-a 1080p H.264 camera at 25 fps detected at 2 fps that is 1.5x less CPU than ``read()`` of every frame
-on a stream without B-frames (every P-frame is a reference), about 1.9x on one with them, and a 360p
+a 1080p H.264 camera at 25 fps detected at 2 fps that is 1.4x less CPU than ``read()`` of every frame
+on a live stream without B-frames (every P-frame is a reference), 1.8-1.9x on one with them, and a 360p
 sub-stream (``detect_source``) less still (``scripts/bench_capacity.py decode``). The newest converted
 frame wins; falling behind therefore drops (and counts) frames instead of queueing stale ones. A failed
 connect, a broken stream and a stall all lead to the same path: release, wait with capped exponential
