@@ -3,6 +3,8 @@
 import shutil
 import threading
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -195,6 +197,25 @@ def _emptied(url: str) -> str:
     return url
 
 
+@contextmanager
+def _released(url: str, revision: str) -> Iterator[tuple[sa.Connection, Callable[[str], None]]]:
+    """The store at ``url`` as a release left it: migrated to ``revision`` only; yields a connection in one
+    transaction and a function that upgrades it to a later revision in that transaction, as later releases did."""
+    from alembic import command
+    from alembic.config import Config
+
+    engine = sa.create_engine(url)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            yield connection, lambda later: command.upgrade(config, later)
+    finally:
+        engine.dispose()
+
+
 def test_a_version_1_store_is_upgraded_in_place_and_keeps_its_rows(store_url):
     url = _emptied(store_url)
     _pre_alembic_store(url, 1)
@@ -282,16 +303,8 @@ def test_schema_5_to_8_counts_what_was_stored_before_and_after(store_url):
     """A store of schema 5 (no rollups) upgraded step by step as releases did: revision 0006 counts its
     observations into rollups, 0007 adds trips (one written by a schema-7 writer, with its rollup row), 0008
     turns both rollups into tallies. Every count from before the upgrade still counts, and new rows add to it."""
-    from alembic import command
-    from alembic.config import Config
-
     url = _emptied(store_url)
-    engine = sa.create_engine(url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0005")
+    with _released(url, "0005") as (connection, upgrade):
         connection.execute(
             sa.text(
                 "INSERT INTO observations (run_id, camera_id, site_id, category, track_id, started_at, ended_at,"
@@ -306,9 +319,9 @@ def test_schema_5_to_8_counts_what_was_stored_before_and_after(store_url):
                  "riders": 2},
             ],
         )  # fmt: skip
-        command.upgrade(config, "0006")
+        upgrade("0006")
         assert "trips" not in sa.inspect(connection).get_table_names()
-        command.upgrade(config, "0007")
+        upgrade("0007")
         connection.execute(
             sa.text(
                 "INSERT INTO trips (run_id, camera_id, site_id, category, vehicle_track_id, started_at, ended_at,"
@@ -324,7 +337,6 @@ def test_schema_5_to_8_counts_what_was_stored_before_and_after(store_url):
             ),
             {"hour": T0.timestamp() // 3600 * 3600},
         )
-    engine.dispose()
     upgraded = open_store(url)
     try:
         assert upgraded.schema_version() == SCHEMA_VERSION == 9
@@ -524,21 +536,12 @@ def test_a_refusal_fails_at_once_where_an_unreachable_server_is_waited_for(passw
 def test_schema_8_cameras_measure_their_one_category_after_the_upgrade(store_url):
     """Revision 0009 lists each camera's categories: a schema-8 camera row measures its one category, and its
     uptime still covers that category's rates; a camera written afterwards with [helmet, phone] covers both."""
-    from alembic import command
-    from alembic.config import Config
-
     url = _emptied(store_url)
-    engine = sa.create_engine(url)
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0008")
+    with _released(url, "0008") as (connection, _):
         connection.execute(
             sa.text("INSERT INTO cameras (id, site_id, category, model, enabled) VALUES (:id, 'gate', :c, 'm', true)"),
             [{"id": "cam-a", "c": "helmet"}, {"id": "cam-m", "c": "mask"}],
         )
-    engine.dispose()
     upgraded = open_store(url)
     try:
         assert upgraded.schema_version() == SCHEMA_VERSION == 9
