@@ -115,3 +115,22 @@ def test_attribute_rule(frames, linked, expected):
     policy = AttributeSeen("cell_phone", min_frames=3, min_size_px=16)
     evidence = TrackEvidence({Outcome.COMPLIANT: 1.0}, frames, 30.0, attributes={"cell_phone": linked})
     assert policy.decide(evidence)[0] is expected
+
+
+def test_a_phone_use_verdict_s_evidence_is_the_frame_that_shows_the_phone_best():
+    """The helmet verdict's evidence is the head's best detection; the phone verdict's, the frame where the phone
+    linked to that head scored highest (frame 7 here), so the ticket's picture shows the phone."""
+    tracker = VerdictTracker(camera(), INFO, Tracking(), FPS, keep_evidence=True)
+    frames = ride(20, phone_at=set(range(3, 12)), passenger=False)
+    frames = [
+        Detections(f.xyxy, np.where(f.class_ids == 3, 0.9 if i == 7 else 0.4, f.scores), f.class_ids, CLASSES)
+        for i, f in enumerate(frames)
+    ]
+    observations = []
+    for index, detections in enumerate([*frames, *[frame()] * 10]):
+        image = np.full((4, 4, 3), index, np.uint8)  # each frame's pixels say which frame it is
+        observations += tracker.update(detections, T0 + timedelta(seconds=index / FPS), image)
+    by_category = {o.category: o for o in observations}
+    assert by_category["phone"].outcome is Outcome.NON_COMPLIANT
+    assert by_category["phone"].evidence.frame[0, 0, 0] == 7
+    assert by_category["helmet"].evidence is not None

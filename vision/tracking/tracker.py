@@ -76,6 +76,8 @@ class _TrackState:
     zones: Counter[str] = field(default_factory=Counter)
     attributes: Counter[str] = field(default_factory=Counter)  # attribute class -> frames linked to this track
     best: BestView | None = None  # the detection its evidence will show
+    # per attribute class, the frame where it was seen best on this track: a phone-use verdict's evidence shows it
+    attribute_views: dict[str, BestView] = field(default_factory=dict)
 
 
 def _piece(state: _TrackState, seat: tuple[float, float]) -> RiderPiece:
@@ -291,18 +293,32 @@ class VerdictTracker:
         if self.riders_only and head_ids and len(vehicle_ids):
             self._riders.link(np.asarray(head_ids, np.int64), detections.xyxy[head_rows], vehicle_ids, vehicle_xyxy)
         if head_ids and len(attributes):
-            self._link_attributes(head_ids, detections.xyxy[head_rows], attributes)
+            for track_id, name, score, row in self._link_attributes(head_ids, detections.xyxy[head_rows], attributes):
+                state = self._tracks[track_id]
+                seen = state.attribute_views.get(name)
+                if image is not None and self.keep_evidence and (seen is None or score > seen.score):
+                    state.attribute_views[name] = BestView(image, every_head, int(positions[head_rows[row]]), score)
         finished = self._finish_stale()
         self.unsettled |= any(state.frames < self.tracking.min_frames for state in self._tracks.values())
         return finished
 
-    def _link_attributes(self, head_ids: list[int], head_xyxy: np.ndarray, attributes: Detections) -> None:
-        """Count, for each head track seen this frame, the attribute classes whose boxes it owns (once a frame)."""
+    def _link_attributes(
+        self, head_ids: list[int], head_xyxy: np.ndarray, attributes: Detections
+    ) -> list[tuple[int, str, float, int]]:
+        """Count, for each head track seen this frame, the attribute classes whose boxes it owns (once a frame);
+        returns ``(track id, class, best score, the head's row in head_ids)`` of each link counted."""
         owner = owners(head_xyxy.astype(np.float32), attributes.xyxy.astype(np.float32))
         names = self._info.class_names
-        linked = {(head_ids[row], names[attributes.class_ids[index]]) for index, row in enumerate(owner) if row >= 0}
-        for track_id, name in linked:
+        best: dict[tuple[int, str], tuple[float, int]] = {}
+        for index, row in enumerate(owner):
+            if row >= 0:
+                key = (head_ids[row], names[attributes.class_ids[index]])
+                score = float(attributes.scores[index])
+                if key not in best or score > best[key][0]:
+                    best[key] = (score, int(row))
+        for track_id, name in best:
             self._tracks[track_id].attributes[name] += 1
+        return [(track_id, name, score, row) for (track_id, name), (score, row) in best.items()]
 
     def _update_vehicles(self, vehicles: Detections, time: datetime) -> tuple[np.ndarray, np.ndarray]:
         """Track this frame's vehicle boxes; ``(ids (V,), xyxy (V, 4))`` of the confirmed ones."""
@@ -440,6 +456,9 @@ class VerdictTracker:
         observations = []
         for category, policy in self.policies.items():
             outcome, share = policy.decide(evidence)
+            view = state.best
+            if (attribute := category_info(category).violation_attribute) and outcome is Outcome.NON_COMPLIANT:
+                view = state.attribute_views.get(attribute, view)  # the frame that shows the phone
             observations.append(
                 Observation(
                     camera_id=self.camera.id,
@@ -456,7 +475,7 @@ class VerdictTracker:
                     zone=state.zones.most_common(1)[0][0] if state.zones else None,
                     vehicle_track_id=None if vehicle_id is None else self._public_id(vehicle_id),
                     riders_on_vehicle=riders,
-                    evidence=state.best,
+                    evidence=view,
                 )
             )
         return observations
