@@ -2,9 +2,9 @@
 """How many cameras one box serves, and what decoding costs: two benchmarks, each side by side in one run.
 
 ``decode``: ``read()`` every frame (the old live path) against OpenCV's ``grab()`` every frame and
-``retrieve()`` only the frames due at ``detect_fps`` (the file sources, and live ones before PyAV), and
-PyAV skipping the frames no other frame needs while none is due and converting only due ones (the live
-sources now)::
+``retrieve()`` only the frames due at ``detect_fps`` (the file and live sources' default), and PyAV
+skipping the frames no other frame needs while none is due and converting only due ones (a camera's
+``decoder: pyav``)::
 
     .venv/bin/python scripts/bench_capacity.py decode [--live 20]
 
@@ -16,7 +16,7 @@ sources now)::
    delivered; the next decoded frame is).
 2. **Live** (``--live SECONDS``): the clip is served over loopback HTTP as MPEG-TS by a child process
    paced at its bitrate, and a real :class:`~vision.sources.live.LiveSource` reads it for that long,
-   polled at ``--detect-fps``: with PyAV (the default), with OpenCV's grab/retrieve, and with the old
+   polled at ``--detect-fps``: with PyAV, with OpenCV's grab/retrieve (the default), and with the old
    ``read()`` loop, one after the other. CPU time of this process (the server is another) per second
    of stream.
 
@@ -33,9 +33,10 @@ is what ``decode`` measures::
     .venv/bin/python scripts/bench_capacity.py capacity ... --variants new spin old
 
 ``--variants`` runs each camera count once per variant, one after the other: ``new`` is the
-default path; ``spin`` the same with ONNX Runtime's threads left spinning between calls (its
-default, ``spin_wait: true`` in the spec; ours is off); ``old`` is ``read()`` of every frame with
-the previous default detection, ``motion``, and spinning threads.
+default path; ``pyav`` the same with every camera read by PyAV (``decoder: pyav``); ``spin`` the
+same with ONNX Runtime's threads left spinning between calls (its default, ``spin_wait: true`` in
+the spec; ours is off); ``old`` is ``read()`` of every frame with the previous default detection,
+``motion``, and spinning threads.
 
 The streams are H.264 in MPEG-TS over HTTP on loopback (no RTSP server is installable from the
 package registries here; OpenCV decodes both through the same FFmpeg H.264 decoder), made from
@@ -68,7 +69,8 @@ ROOT = Path(__file__).resolve().parents[1]
 GATE = ROOT.parent / "shared" / "datasets" / "gate-camera" / "images"
 FPS = 25
 VARIANTS = {
-    "new": "new: grab/retrieve, detection auto",
+    "new": "new: OpenCV grab/retrieve reader, detection auto",
+    "pyav": "new with the PyAV reader (decoder: pyav)",
     "spin": "new, ONNX Runtime threads spinning between calls",
     "old": "old: read() every frame, detection motion, threads spinning",
 }
@@ -212,11 +214,11 @@ class ReadEveryFrameSource(LiveSource):
         return True
 
 
-class GrabSource(LiveSource):
-    """The live reader before PyAV: OpenCV's ``grab()`` of every frame, ``retrieve()`` of due ones."""
+class PyAVSource(LiveSource):
+    """A camera with ``decoder: pyav``: non-reference frames skipped undecoded while none is due."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **{**kwargs, "decoder": "opencv"})  # type: ignore[arg-type]
+        super().__init__(*args, **{**kwargs, "decoder": "pyav"})  # type: ignore[arg-type]
 
 
 SERVER = """
@@ -269,8 +271,8 @@ def live_paths(clip: Path, detect_fps: float, seconds: float) -> dict[str, objec
         url = f"{base}/stream.ts"
         results = {}
         variants = (
-            ("pyav_skip_and_convert_due", LiveSource),
-            ("grab_and_retrieve_due", GrabSource),
+            ("pyav_skip_and_convert_due", PyAVSource),
+            ("grab_and_retrieve_due", LiveSource),
             ("read_every_frame", ReadEveryFrameSource),
         )
         for name, kind in variants:
@@ -430,6 +432,8 @@ def capacity(args: argparse.Namespace) -> int:
             command = [sys.executable, __file__, "_run", str(config_path), str(args.seconds)]
             if variant == "old":
                 command.append("--old")
+            if variant == "pyav":
+                command.append("--pyav")
             output = subprocess.run(command, capture_output=True, text=True, check=False)
             if output.returncode:
                 raise SystemExit(f"capacity run failed:\n{output.stderr[-3000:]}")
@@ -511,12 +515,14 @@ def main() -> int:
     run_parser.add_argument("config", type=Path)
     run_parser.add_argument("seconds", type=float)
     run_parser.add_argument("--old", action="store_true")
+    run_parser.add_argument("--pyav", action="store_true")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.command == "_run":
-        if args.old:  # the reader before grab/retrieve and PyAV: OpenCV, every frame converted
+        if args.pyav:  # every camera with decoder: pyav
+            LiveSource.__init__ = functools.partialmethod(LiveSource.__init__, decoder="pyav")  # type: ignore[assignment, method-assign]
+        if args.old:  # the reader before grab/retrieve: every frame converted
             LiveSource._wanted = ReadEveryFrameSource._wanted  # type: ignore[method-assign]
-            LiveSource.__init__ = functools.partialmethod(LiveSource.__init__, decoder="opencv")  # type: ignore[assignment, method-assign]
         print(json.dumps(capacity_run(args.config, args.seconds, warm_up_s=8.0)))
         return 0
     return decode(args) if args.command == "decode" else capacity(args)

@@ -199,6 +199,12 @@ class Camera(_Model):
         "`[helmet, phone]` (phone use judges the helmet category's riders, so it comes after it).",
     )
     model: Path = Field(description="Detector spec (.yaml), relative to the config file.")
+    decoder: Literal["opencv", "pyav"] = Field(
+        "opencv",
+        description="How a stream is read: opencv decodes every frame and converts the due ones; pyav also skips "
+        "decoding B-frames while no frame is due (1.8-2.1x less decoding on streams with B-frames, none saved on "
+        "IP-only streams, and more reader work: fewer quiet cameras per box; scripts/bench_capacity.py).",
+    )
     detect_fps: float = Field(5.0, gt=0, le=120, description="Frames per second sent to the detector.")
     every_nth: int | None = Field(
         None, ge=1, description="Files only: use every n-th frame instead of detect_fps throttling."

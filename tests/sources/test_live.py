@@ -51,9 +51,12 @@ def test_unreachable_at_start_then_recovers_without_restart(image):
         camera.stop()
 
 
-def test_server_that_stops_and_comes_back_is_reconnected(image):
+@pytest.mark.parametrize("decoder", ["opencv", "pyav"])
+def test_server_that_stops_and_comes_back_is_reconnected(image, decoder):
     camera = MjpegCamera(image).start()
-    source = LiveSource("cam", camera.url, detect_fps=10, frame_ready=threading.Event(), reconnect=FAST)
+    source = LiveSource(
+        "cam", camera.url, detect_fps=10, frame_ready=threading.Event(), reconnect=FAST, decoder=decoder
+    )
     source.start()
     try:
         assert poll_frame(source) is not None
@@ -74,11 +77,14 @@ def test_server_that_stops_and_comes_back_is_reconnected(image):
         camera.stop()
 
 
-def test_a_stalled_stream_is_detected_and_reconnected(image):
+@pytest.mark.parametrize("decoder", ["opencv", "pyav"])
+def test_a_stalled_stream_is_detected_and_reconnected(image, decoder):
     camera = MjpegCamera(image).start()
     # The read timeout (open_timeout_s) is longer than the stall limit: only the watchdog can notice.
     watchdog_first = Reconnect(initial_s=0.2, max_s=1.0, open_timeout_s=6.0, stall_timeout_s=1.5)
-    source = LiveSource("cam", camera.url, detect_fps=10, frame_ready=threading.Event(), reconnect=watchdog_first)
+    source = LiveSource(
+        "cam", camera.url, detect_fps=10, frame_ready=threading.Event(), reconnect=watchdog_first, decoder=decoder
+    )
     source.start()
     try:
         assert poll_frame(source) is not None
@@ -95,9 +101,10 @@ def test_a_stalled_stream_is_detected_and_reconnected(image):
         camera.stop()
 
 
-def test_only_the_newest_frame_is_kept_and_drops_are_counted(image):
+@pytest.mark.parametrize("decoder", ["opencv", "pyav"])
+def test_only_the_newest_frame_is_kept_and_drops_are_counted(image, decoder):
     camera = MjpegCamera(image, fps=30).start()
-    source = LiveSource("cam", camera.url, detect_fps=2, frame_ready=threading.Event(), reconnect=FAST)
+    source = LiveSource("cam", camera.url, detect_fps=2, frame_ready=threading.Event(), reconnect=FAST, decoder=decoder)
     source.start()
     try:
         first = poll_frame(source)

@@ -29,9 +29,11 @@ def open_source(
     sees each delivered frame on the source's reader thread (the planner's motion).
     """
     if camera.detect_source is not None:
-        return LiveSource(camera.id, camera.detect_source, camera.detect_fps, frame_ready, reconnect, analyse)
+        return LiveSource(
+            camera.id, camera.detect_source, camera.detect_fps, frame_ready, reconnect, analyse, camera.decoder
+        )
     if isinstance(camera.source, int) or is_stream_url(camera.source):
-        return LiveSource(camera.id, camera.source, camera.detect_fps, frame_ready, reconnect, analyse)
+        return LiveSource(camera.id, camera.source, camera.detect_fps, frame_ready, reconnect, analyse, camera.decoder)
     return FileSource(
         camera.id,
         Path(camera.source),

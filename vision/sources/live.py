@@ -1,14 +1,15 @@
 """Live sources: USB cameras and RTSP/RTMP/HTTP(S)/MJPEG streams.
 
-A reader thread takes every packet the stream delivers (so the stream never backs up) but does only
-the work a frame the detector will take needs. Streams are read with PyAV (FFmpeg): while no frame is
-due, a frame that no other frame refers to (a B-frame) is not decoded at all (``skip_frame``), the
-others are decoded (later frames need them) but not converted, and the first frame after the
-``detect_fps`` throttle says the next is due is converted to pixels. USB cameras (and
-``decoder="opencv"``) use OpenCV's ``grab()``/``retrieve()``, the same rule without the skipping. For
-a 1080p H.264 camera at 25 fps detected at 2 fps that is 1.4x less CPU than ``read()`` of every frame
-on a live stream without B-frames (every P-frame is a reference), 1.8-1.9x on one with them, and a 360p
-sub-stream (``detect_source``) less still (``scripts/bench_capacity.py decode``). The newest converted
+A reader thread takes every frame the stream delivers (so the stream never backs up) but does only
+the work a frame the detector will take needs. By default (``decoder: opencv``) OpenCV decodes every
+frame (``grab``) and converts to pixels (``retrieve``) only the first one after the ``detect_fps``
+throttle says the next is due: for a 1080p H.264 camera at 25 fps detected at 2 fps, 1.4x less CPU
+than ``read()`` of every frame. ``decoder: pyav`` reads the stream with PyAV (FFmpeg): while no frame
+is due, a frame no other frame refers to (a B-frame) is not decoded at all (``skip_frame``); on a
+stream with B-frames decoding costs 1.8-2.1x less than ``read()``, on an IP-only one (every P-frame a
+reference) no less than OpenCV's, and its reader does more Python work per packet, which cost 2 of 12
+quiet 720p cameras on a 2-core box (``scripts/bench_capacity.py``). A 360p sub-stream
+(``detect_source``) is the lever that works on any camera. The newest converted
 frame wins; falling behind therefore drops (and counts) frames instead of queueing stale ones. A failed
 connect, a broken stream and a stall all lead to the same path: release, wait with capped exponential
 backoff, reconnect. A frame is never invented to fill a gap.
@@ -124,10 +125,10 @@ class LiveSource:
         frame_ready: threading.Event,
         reconnect: Reconnect | None = None,
         analyse: FrameAnalyser | None = None,
-        decoder: Literal["pyav", "opencv"] = "pyav",
+        decoder: Literal["opencv", "pyav"] = "opencv",
     ) -> None:
-        """``decoder``: how a stream URL is read (a USB index always through OpenCV): ``pyav`` skips the frames
-        no other frame needs while none is due; ``opencv`` decodes every frame (``grab``)."""
+        """``decoder``: how a stream URL is read (a USB index always through OpenCV): ``opencv`` decodes every
+        frame (``grab``); ``pyav`` skips the frames no other frame needs while none is due."""
         self.camera_id = camera_id
         self.decoder = decoder
         self._analyse = analyse
