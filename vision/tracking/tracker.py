@@ -19,6 +19,11 @@ are tracked by a second ByteTrack and never vote; attributes (a phone) are never
 a head that rode no moving vehicle a ``non_rider`` observation, counted apart from the rate. The verdict
 itself is the injected :class:`~vision.tracking.policy.VerdictPolicy` (default: the weighted vote). A
 vehicle whose riders' tracks have all finished ends as one :class:`~vision.tracking.trip.Trip`.
+
+A camera measuring several categories (``categories: [helmet, phone]``) tracks each person once; each
+attribute box is linked to the head that reaches it (:mod:`vision.tracking.attributes`), and a finished
+track or trip gives one observation or trip per category, each by its own policy (phone use:
+:class:`~vision.tracking.policy.AttributeSeen`).
 """
 
 from __future__ import annotations
