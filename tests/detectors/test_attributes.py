@@ -105,3 +105,10 @@ def test_vision_eval_scores_the_base_classes_as_the_base_spec_does():
     whole = evaluate_spec(spec(), images, progress=False, measure_speed=True, detection=riders)
     assert whole.classes == base.classes
     assert whole.ms_per_image is not None
+
+
+def test_threads_given_to_the_spec_reach_its_base_model():
+    """The pipeline gives each spec that sets none the threads of the models sharing the box: both sessions of a
+    with_attributes spec get them."""
+    detector = build_detector(spec(threads=1))
+    assert detector._model.spec.threads == 1 and detector._base.spec.threads == 1

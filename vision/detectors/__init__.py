@@ -43,7 +43,15 @@ def _two_stage(spec: TwoStageSpec) -> Detector:
 def _with_attributes(spec: WithAttributesSpec) -> Detector:
     from vision.detectors.attributes import AttributeDetector
 
-    return AttributeDetector(spec, load_detector(spec.base))
+    base = load_spec(spec.base)
+    # The runtime settings given to the whole spec (the pipeline sets threads from the models sharing the box)
+    # reach its base too, unless the base sets its own.
+    shared = {
+        name: getattr(spec, name)
+        for name in ("threads", "spin_wait")
+        if name in spec.model_fields_set and name not in base.model_fields_set
+    }
+    return AttributeDetector(spec, build_detector(base.model_copy(update=shared)))
 
 
 BACKENDS: dict[str, Callable[..., Detector]] = {
