@@ -78,7 +78,7 @@ def cut_clip(source: Path, frames: int, out: Path) -> list:
 
 def write_spec(model: Path, input_size: int | None, folder: Path) -> Path:
     spec = yaml.safe_load(model.read_text())
-    for key in ("path", "face_model", "classifier_model", "evaluation"):
+    for key in load_spec(model).path_fields():
         if key in spec:
             spec[key] = str((model.parent / spec[key]).resolve())
     if input_size and spec.get("type") == "yolo_onnx":

@@ -28,16 +28,10 @@ def git_ignores(path: Path) -> bool:
     return subprocess.run(["git", "check-ignore", "-q", str(path)], cwd=path.parent).returncode == 0
 
 
-def weights_of(spec) -> list[Path]:
-    """The weight files a spec names (a with_attributes spec's base is another spec, not weights)."""
-    keys = ("path", "face_model", "classifier_model", "attribute_model")
-    return [getattr(spec, key) for key in keys if hasattr(spec, key)]
-
-
 def test_every_spec_loads_and_names_committed_files_or_files_it_builds(models_dir):
     for spec_path in sorted(models_dir.glob("*.yaml")):
         spec = load_spec(spec_path)
-        weights = weights_of(spec)
+        weights = spec.weight_files()
         assert weights, spec_path.name
         for path in [*weights, *([spec.evaluation] if spec.evaluation else [])]:
             assert path.resolve().parent == models_dir.resolve(), f"{spec_path.name}: {path} outside models/"
@@ -52,5 +46,5 @@ def test_built_on_demand_models_are_the_ones_build_models_knows(models_dir):
     from script_support import load_script
 
     build_models = load_script("build_models")
-    built = {p.name for s in models_dir.glob("*.yaml") if (spec := load_spec(s)).build for p in weights_of(spec)}
+    built = {p.name for s in models_dir.glob("*.yaml") if (spec := load_spec(s)).build for p in spec.weight_files()}
     assert built == set(build_models.BUILT_ON_DEMAND)

@@ -18,6 +18,9 @@ from vision.detectors.runtimes import Precision, RuntimeName
 from vision.errors import VisionError
 from vision.outcome import Outcome
 
+# Path fields that are not model weights: a spec's measured figures, and a with_attributes spec's base spec.
+NOT_WEIGHTS = frozenset({"evaluation", "base"})
+
 
 class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -50,11 +53,20 @@ class _Spec(BaseModel):
         "alternatives, e.g. `python scripts/build_models.py --only helmet`); named when the file is missing.",
     )
 
+    @classmethod
+    def path_fields(cls) -> tuple[str, ...]:
+        """The fields that name a file (relative ones are resolved against the spec's folder): read from the
+        field types, so a new backend's files need no list kept by hand."""
+        return tuple(name for name, info in cls.model_fields.items() if info.annotation in (Path, Path | None))
+
+    def weight_files(self) -> list[Path]:
+        """The model files this spec names (not its evaluation, nor a base spec)."""
+        names = [name for name in self.path_fields() if name not in NOT_WEIGHTS]
+        return [value for name in names if isinstance(value := getattr(self, name), Path)]
+
     def missing_weights(self) -> list[Path]:
         """The weight files this spec names that are not on disk."""
-        names = ("path", "face_model", "classifier_model", "attribute_model")
-        files = [value for name in names if isinstance(value := getattr(self, name, None), Path)]
-        return [file for file in files if not file.is_file()]
+        return [file for file in self.weight_files() if not file.is_file()]
 
 
 class YoloOnnxSpec(_Spec):
@@ -167,8 +179,8 @@ def parse_spec(data: dict[str, object], base_dir: Path) -> DetectorSpec:
     spec = _SPEC_ADAPTER.validate_python(data)
     updates = {
         name: base_dir / value
-        for name in ("path", "face_model", "classifier_model", "evaluation", "base", "attribute_model")
-        if isinstance(value := getattr(spec, name, None), Path) and not value.is_absolute()
+        for name in spec.path_fields()
+        if isinstance(value := getattr(spec, name), Path) and not value.is_absolute()
     }
     return spec.model_copy(update=updates) if updates else spec
 
