@@ -11,9 +11,12 @@ The schema changes through Alembic revisions (``vision/store/migrations/versions
 :meth:`Store.migrate` whenever a ``vision`` command opens a store: 0001 the first schema, 0002
 rider linking (``observations.vehicle_track_id``, ``riders_on_vehicle``), 0003 many workers
 (leases, worker health, shared alert state, idempotency keys), 0004 evidence and audits, 0005 fencing
-tokens and evidence in the store, 0006 the hourly rollups (:mod:`vision.store.counts`). ``meta.schema_version`` mirrors
-the revision as a number (1, 2, 3) for stores written before Alembic, which are stamped and
-upgraded in place.
+tokens and evidence in the store, 0006 the hourly rollups (:mod:`vision.store.counts`), 0007 trips, 0008
+tallies, 0009 each camera's categories. ``meta.schema_version`` mirrors the revision as a number (1, 2, 3)
+for stores written before Alembic, which are stamped and upgraded in place.
+
+Workers and leases live in :mod:`vision.store.leases` (mixed into :class:`Store`); the counts' queries in
+:mod:`vision.store.counts`; the tables in :mod:`vision.store.schema`.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import time
 import uuid
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +44,7 @@ from vision.errors import StoreRefusedError, VisionError
 from vision.outcome import Outcome
 from vision.store import counts
 from vision.store.counts import CountQuery, CountRow, TallyKey
+from vision.store.leases import Leases
 from vision.store.schema import (
     _insert_new,
     _insert_new_keys,
@@ -49,21 +53,17 @@ from vision.store.schema import (
     audit_items_table,
     audit_marks_table,
     audit_samples_table,
-    camera_leases_table,
     camera_status_table,
     camera_uptime_table,
     cameras_table,
-    database_now,
     epoch,
     evidence_blobs_table,
     evidence_table,
-    lease_grants_table,
     meta_table,
     observations_table,
     runs_table,
     sites_table,
     trips_table,
-    workers_table,
 )
 from vision.tracking.observation import Observation
 from vision.tracking.trip import Trip
@@ -114,52 +114,6 @@ class CameraStatus:
     last_error: str | None
     updated_at: float
     worker_id: str | None = None
-
-
-@dataclass(frozen=True)
-class WorkerRow:
-    """A worker's latest heartbeat; ``heartbeat_age_s`` is measured on the database's clock."""
-
-    id: str
-    host: str
-    pid: int
-    version: str
-    capacity: int
-    started_at: float
-    heartbeat_at: float
-    state: str
-    cameras_held: int
-    spool_records: int
-    observations: int
-    heartbeat_age_s: float
-
-
-@dataclass(frozen=True)
-class LeaseRow:
-    """Who holds a camera; ``worker_id`` None or ``expires_in_s`` <= 0 means it is free to claim."""
-
-    camera_id: str
-    worker_id: str | None
-    expires_in_s: float
-
-
-@dataclass(frozen=True)
-class LeaseRound:
-    """What one :meth:`Store.lease_round` found and did, for one worker.
-
-    ``held``: cameras this worker holds after the round (renewed or newly claimed); ``acquired``:
-    the ones claimed in this round; ``excess``: held cameras beyond its fair share, to stop and
-    then :meth:`Store.release_leases`; ``share``: how many it should hold; ``live_workers``:
-    workers whose heartbeat is younger than the lease; ``generations``: each held camera's lease
-    generation, the fencing token the worker's writes for it carry.
-    """
-
-    held: frozenset[str]
-    acquired: frozenset[str]
-    excess: tuple[str, ...]
-    share: int
-    live_workers: int
-    generations: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -304,7 +258,7 @@ def refused(error: OperationalError) -> bool:
     return any(words in message for words in REFUSALS)
 
 
-class Store:
+class Store(Leases):
     """Reads and writes the observation store. Thread-safe: each call takes its own connection."""
 
     def __init__(self, engine: Engine) -> None:
@@ -553,183 +507,6 @@ class Store:
     def status_upserts(connection: Connection, statuses: dict[str, dict[str, object]]) -> None:
         for camera_id, values in statuses.items():
             _upsert(connection, camera_status_table, {"camera_id": camera_id, **values}, key="camera_id")
-
-    # --- workers and leases -------------------------------------------------------------------
-    def register_worker(self, worker_id: str, host: str, pid: int, capacity: int, version: str) -> None:
-        """Announce (or re-announce after a restart) a worker: state ``up``, heartbeat now."""
-        with self._begin() as connection:
-            now = database_now(connection)
-            values = {
-                "host": host,
-                "pid": pid,
-                "capacity": capacity,
-                "version": version,
-                "started_at": now,
-                "heartbeat_at": now,
-                "state": "up",
-                "cameras_held": 0,
-                "spool_records": 0,
-                "observations": 0,
-            }
-            _upsert(connection, workers_table, {"id": worker_id, **values})
-
-    def lease_round(
-        self,
-        worker_id: str,
-        camera_ids: Collection[str],
-        capacity: int,
-        lease_s: float,
-        *,
-        claim: bool,
-        spool_records: int = 0,
-        observations: int = 0,
-    ) -> LeaseRound:
-        """One heartbeat of a worker, in one transaction on the database's clock.
-
-        Renews every lease the worker holds (also ones from before its restart), computes its fair
-        share ``min(capacity, ceil(cameras / live workers))``, and, if ``claim``, takes free or
-        expired leases up to that share (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers
-        claiming at once never wait on each other or take the same camera; the conditional UPDATE
-        makes it safe on SQLite too). Leases beyond the share are returned as ``excess``, not
-        dropped: the worker stops those cameras first, then releases them, so two workers never
-        count one camera at once.
-        """
-        cameras = sorted(set(camera_ids))
-        lease, w = camera_leases_table.c, workers_table.c
-        with self._begin() as connection:
-            now = database_now(connection)
-            _insert_new(
-                connection,
-                camera_leases_table,
-                [{"camera_id": c, "worker_id": None, "acquired_at": None, "expires_at": 0.0} for c in cameras],
-                "camera_id",
-            )
-            generations = {
-                row.camera_id: row.generation
-                for row in connection.execute(
-                    sa.update(camera_leases_table)
-                    .where(lease.worker_id == worker_id, lease.camera_id.in_(cameras))
-                    .values(expires_at=now + lease_s)
-                    .returning(lease.camera_id, lease.generation)
-                )
-            }
-            held = set(generations)
-            connection.execute(sa.update(workers_table).where(w.id == worker_id).values(heartbeat_at=now, state="up"))
-            live = int(
-                connection.execute(
-                    sa.select(sa.func.count()).where(w.state == "up", w.heartbeat_at > now - lease_s)
-                ).scalar_one()
-            )
-            share = min(capacity, math.ceil(len(cameras) / max(live, 1)))
-            acquired: set[str] = set()
-            if claim and len(held) < share:
-                free = (lease.worker_id.is_(None)) | (lease.expires_at <= now)
-                candidates = [
-                    row.camera_id
-                    for row in connection.execute(
-                        sa.select(lease.camera_id)
-                        .where(lease.camera_id.in_(cameras), free)
-                        .order_by(lease.camera_id)
-                        .limit(share - len(held))
-                        .with_for_update(skip_locked=True)
-                    )
-                ]
-                if candidates:
-                    claimed = {
-                        row.camera_id: row.generation
-                        for row in connection.execute(
-                            sa.update(camera_leases_table)
-                            .where(lease.camera_id.in_(candidates), free)
-                            .values(
-                                worker_id=worker_id,
-                                acquired_at=now,
-                                expires_at=now + lease_s,
-                                generation=lease.generation + 1,
-                            )
-                            .returning(lease.camera_id, lease.generation)
-                        )
-                    }
-                    if claimed:
-                        grants = [
-                            {"camera_id": c, "generation": g, "worker_id": worker_id, "granted_at": now}
-                            for c, g in claimed.items()
-                        ]
-                        connection.execute(sa.insert(lease_grants_table), grants)
-                    acquired = set(claimed)
-                    generations.update(claimed)
-            held |= acquired
-            excess = tuple(sorted(held - acquired, reverse=True)[: max(0, len(held) - share)])
-            connection.execute(
-                sa.update(workers_table)
-                .where(w.id == worker_id)
-                .values(cameras_held=len(held), spool_records=spool_records, observations=observations)
-            )
-        return LeaseRound(frozenset(held), frozenset(acquired), excess, share, live, generations)
-
-    @staticmethod
-    def stale(connection: Connection, writes: Sequence[tuple[str, int | None, float]]) -> list[bool]:
-        """For ``(camera_id, lease_generation, at)`` writes: True where a later claim of the camera was
-        granted at or before ``at`` (epoch s), so the write comes from a worker that no longer held it.
-        A write without a generation (``vision run``) is never stale."""
-        cameras = sorted({camera for camera, generation, _ in writes if generation is not None})
-        if not cameras:
-            return [False] * len(writes)
-        g = lease_grants_table.c
-        grants: dict[str, list[tuple[int, float]]] = {}
-        for row in connection.execute(
-            sa.select(g.camera_id, g.generation, g.granted_at).where(g.camera_id.in_(cameras))
-        ):
-            grants.setdefault(row.camera_id, []).append((row.generation, row.granted_at))
-        return [
-            generation is not None
-            and any(later > generation and granted <= at for later, granted in grants.get(camera, ()))
-            for camera, generation, at in writes
-        ]
-
-    @staticmethod
-    def lease_holders(connection: Connection, camera_ids: Collection[str]) -> dict[str, str | None]:
-        """Camera -> the worker holding its lease now (None: free), for cameras that have a lease row."""
-        lease = camera_leases_table.c
-        rows = connection.execute(
-            sa.select(lease.camera_id, lease.worker_id).where(lease.camera_id.in_(sorted(camera_ids)))
-        )
-        return {row.camera_id: row.worker_id for row in rows}
-
-    def release_leases(self, worker_id: str, camera_ids: Collection[str]) -> None:
-        """Give cameras back (free at once), after their tracks were closed and written."""
-        lease = camera_leases_table.c
-        with self._begin() as connection:
-            connection.execute(
-                sa.update(camera_leases_table)
-                .where(lease.worker_id == worker_id, lease.camera_id.in_(sorted(camera_ids)))
-                .values(worker_id=None, expires_at=0.0)
-            )
-
-    def worker_stopped(self, worker_id: str, observations: int = 0, spool_records: int = 0) -> None:
-        """A worker that shut down cleanly: its leases are free now, not after they expire."""
-        with self._begin() as connection:
-            connection.execute(
-                sa.update(camera_leases_table)
-                .where(camera_leases_table.c.worker_id == worker_id)
-                .values(worker_id=None, expires_at=0.0)
-            )
-            connection.execute(
-                sa.update(workers_table)
-                .where(workers_table.c.id == worker_id)
-                .values(state="stopped", cameras_held=0, observations=observations, spool_records=spool_records)
-            )
-
-    def workers(self) -> list[WorkerRow]:
-        with self._begin() as connection:
-            now = database_now(connection)
-            rows = connection.execute(sa.select(workers_table).order_by(workers_table.c.id))
-            return [WorkerRow(**row._mapping, heartbeat_age_s=max(0.0, now - row.heartbeat_at)) for row in rows]
-
-    def leases(self) -> list[LeaseRow]:
-        with self._begin() as connection:
-            now = database_now(connection)
-            rows = connection.execute(sa.select(camera_leases_table).order_by(camera_leases_table.c.camera_id))
-            return [LeaseRow(row.camera_id, row.worker_id, row.expires_at - now) for row in rows]
 
     # --- evidence and audits ------------------------------------------------------------------
     @staticmethod
