@@ -14,8 +14,9 @@ from vision.compliance.stats import RateEstimate, ValidationCounts, lang_reiczig
 from vision.config import VisionConfig
 from vision.errors import VisionError
 from vision.outcome import Outcome
+from vision.store.audits import AuditCounts
 from vision.store.counts import OUTCOME_SLOTS, CountQuery
-from vision.store.database import AuditCounts, Store
+from vision.store.database import Store
 from vision.store.schema import from_epoch
 
 BUCKET_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}

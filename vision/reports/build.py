@@ -22,7 +22,8 @@ from vision.errors import VisionError
 from vision.evidence.writer import open_sink
 from vision.i18n import Translator
 from vision.outcome import Outcome
-from vision.store.database import AuditCounts, Store
+from vision.store.audits import AuditCounts
+from vision.store.database import Store
 
 REPORT_BUCKETS = ("hour", "day")
 BUCKET_NAMES = {"minute": N_("minute"), "hour": N_("hour"), "day": N_("day")}
