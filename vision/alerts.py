@@ -19,6 +19,7 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
 
+from vision.categories import category_info
 from vision.compliance.clock import Clock, wall_clock
 from vision.compliance.rates import RateService, RateSettings
 from vision.config import VisionConfig
@@ -162,8 +163,12 @@ class AlertNotifier:
                 )
             carrying, most = point.passenger_rate, settings.max_passenger_carrying
             trips = point.compliant + point.non_compliant + point.undetermined
+            # A camera measuring helmets and phone use has a trip per category for each two-wheeler: passengers
+            # are the trips', alerted once, under the category that tracks the riders (not phone use's).
+            attribute_judged = category_info(point.category).violation_attribute is not None
             if (
-                most is not None
+                not attribute_judged
+                and most is not None
                 and carrying is not None
                 and carrying.low is not None
                 and carrying.low > most

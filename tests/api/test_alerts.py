@@ -93,6 +93,23 @@ def test_per_vehicle_alerts_when_configured(tmp_path, store, receiver):
     assert "carry passengers" in carrying["message"]
 
 
+def test_passengers_alert_once_for_a_camera_that_also_measures_phone_use(tmp_path, store, receiver):
+    """The gate's two-wheelers judged for phone use too (a trip per category for each, as a [helmet, phone]
+    camera stores them): passenger carrying is the trips', alerted once, under helmet."""
+    from dataclasses import replace
+
+    from api_support import gate_trips
+
+    run = store.start_run("demo.yaml", "test")
+    store.add_trips(run, [replace(trip, category="phone", compliant=trip.riders, non_compliant=0, undetermined=0)
+                          for trip in gate_trips()])  # fmt: skip
+    alerts = notifier(tmp_path, store, receiver.url, max_passenger_carrying=0.2, camera_down_after_s=10_000)
+    sent = [
+        body for body in alerts.check(NOW + timedelta(seconds=1)) if body["kind"] == "passenger_carrying_above_limit"
+    ]
+    assert [body["category"] for body in sent] == ["helmet"]
+
+
 def test_small_samples_do_not_alert(tmp_path, store, receiver):
     config = make_config(
         tmp_path, compliance={"min_n": 50}, alerts={"webhook_url": receiver.url, "camera_down_after_s": 10_000}
