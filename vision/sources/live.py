@@ -7,8 +7,8 @@ throttle says the next is due: for a 1080p H.264 camera at 25 fps detected at 2 
 than ``read()`` of every frame. ``decoder: pyav`` reads the stream with PyAV (FFmpeg): while no frame
 is due, a frame no other frame refers to (a B-frame) is not decoded at all (``skip_frame``); on a
 stream with B-frames decoding costs 1.8-2.1x less than ``read()``, on an IP-only one (every P-frame a
-reference) no less than OpenCV's, and a 2-core box held 10 quiet 720p cameras with it against 12 with
-OpenCV (``scripts/bench_capacity.py``; docs/performance.md). A 360p sub-stream
+reference) no less than OpenCV's; a 2-core box held 7 busy 1080p cameras with it against 6, but 10-12
+quiet 720p ones against 12 (``scripts/bench_capacity.py``; docs/performance.md). A 360p sub-stream
 (``detect_source``) is the lever that works on any camera. The newest converted
 frame wins; falling behind therefore drops (and counts) frames instead of queueing stale ones. A failed
 connect, a broken stream and a stall all lead to the same path: release, wait with capped exponential
