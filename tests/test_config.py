@@ -140,3 +140,19 @@ cameras:
     problems = [p for p in check_files(load_config(write(tmp_path, text))) if "boxes no" in p]
     expected = f"cameras[0].model: {spec} boxes no cell_phone, which phone needs (e.g. models/helmet-phone.yaml)"
     assert problems == ([expected] if refused else [])
+
+
+def test_a_corrupt_model_file_is_named_by_check_config(tmp_path):
+    from vision.config import check_files
+
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "broken.onnx").write_bytes(b"not a model")
+    (tmp_path / "configs" / "broken.yaml").write_text("type: yolo_onnx\npath: broken.onnx\n")
+    text = """
+sites: [{id: gate-1, name: School gate}]
+cameras:
+  - {id: cam-1, site: gate-1, source: missing.mp4, categories: [helmet, phone], model: broken.yaml}
+"""
+    problems = check_files(load_config(write(tmp_path, text)))
+    assert any(p.startswith("cameras[0].model: cannot load ONNX model") for p in problems), problems
+    assert any(p.startswith("cameras[0].source: file or folder not found") for p in problems), problems

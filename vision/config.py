@@ -618,7 +618,12 @@ def check_files(config: VisionConfig) -> list[str]:
                 f" camera is {camera.category.value}"
             )
         wanted = {info.violation_attribute for c in camera.categories if (info := category_info(c)).violation_attribute}
-        if wanted and (boxed := boxed_classes(spec)) is not None and (missing := sorted(wanted - boxed)):
+        try:
+            boxed = boxed_classes(spec) if wanted else None
+        except VisionError as error:  # a corrupt model file: named, and the camera's other checks still run
+            problems.append(f"cameras[{index}].model: {error}")
+            boxed = None
+        if boxed is not None and (missing := sorted(wanted - boxed)):
             problems.append(
                 f"cameras[{index}].model: {camera.model} boxes no {', '.join(missing)}, which "
                 f"{', '.join(c.value for c in camera.categories[1:])} needs (e.g. models/helmet-phone.yaml)"

@@ -219,11 +219,9 @@ def boxed_classes(spec: DetectorSpec) -> frozenset[str] | None:
         base = boxed_classes(load_spec(spec.base))
         return None if base is None else base | frozenset(spec.attribute_classes.values())
     if isinstance(spec, YoloOnnxSpec) and spec.path.is_file():
-        import onnxruntime
+        from vision.detectors.onnx_session import model_metadata, open_session, parse_class_names
 
-        from vision.detectors.onnx_session import parse_class_names
-
-        names = onnxruntime.InferenceSession(str(spec.path)).get_modelmeta().custom_metadata_map.get("names")
+        names = model_metadata(open_session(spec.path, threads=1)).get("names")  # a bad file: VisionError
         return None if names is None else frozenset(parse_class_names(names, spec.path))
     return None
 
