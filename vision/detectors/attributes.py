@@ -17,7 +17,7 @@ import numpy as np
 
 from vision.detectors.base import Detector, Frame, ModelInfo
 from vision.detectors.detections import Detections
-from vision.detectors.regions import Region
+from vision.detectors.regions import Region, detect_parts
 from vision.detectors.spec import WithAttributesSpec, YoloOnnxSpec
 from vision.detectors.yolo_onnx import YoloOnnxDetector
 from vision.errors import VisionError
@@ -83,18 +83,16 @@ class AttributeDetector:
 
     def find_attributes(self, frames: Sequence[Frame], regions: Sequence[Sequence[Region]]) -> list[Detections]:
         names = self._info.class_names
-        by_size: dict[int, list[tuple[int, Region]]] = {}
-        for index, frame_regions in enumerate(regions):
-            for region in frame_regions:
-                by_size.setdefault(self._input_size(region), []).append((index, region))
-        parts: list[list[Detections]] = [[] for _ in frames]
-        for size, owners in by_size.items():
-            found = self._model.detect([region.crop(frames[index]) for index, region in owners], size)
-            for (index, region), detections in zip(owners, found, strict=True):
+        magnified = [[dataclasses.replace(r, input_size=self._input_size(r)) for r in rs] for rs in regions]
+        found = []
+        for frame_parts in detect_parts(self._model, frames, magnified):  # batched per input size, as head crops
+            shifted = []
+            for region, detections in frame_parts:
                 class_ids = self._class_map[detections.class_ids]
                 keep = class_ids >= 0
                 offset = np.array([region.x, region.y, region.x, region.y], dtype=np.float32)
-                parts[index].append(
+                shifted.append(
                     Detections(detections.xyxy[keep] + offset, detections.scores[keep], class_ids[keep], names)
                 )
-        return [Detections.concatenated(frame_parts, names) for frame_parts in parts]
+            found.append(Detections.concatenated(shifted, names))
+        return found
