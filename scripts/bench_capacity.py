@@ -205,10 +205,7 @@ def file_paths(clip: Path, detect_fps: float) -> dict[str, object]:
 
 
 class ReadEveryFrameSource(LiveSource):
-    """The old reader: ``read()`` converts every frame of the stream, then most are dropped."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **{**kwargs, "decoder": "opencv"})  # type: ignore[arg-type]
+    """The old reader: ``read()`` converts every frame of the stream, then most are dropped (OpenCV, the default)."""
 
     def _wanted(self) -> bool:
         return True
