@@ -17,7 +17,6 @@ import argparse
 import contextlib
 import os
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
@@ -28,14 +27,11 @@ import yaml
 from ultralytics import YOLO
 from ultralytics.utils import ROOT as ULTRALYTICS_ROOT
 
+from vision.detectors.spec import YoloOnnxSpec, load_spec
+from vision.detectors.yolo_onnx import YoloOnnxDetector
+from vision.evaluation.timing import letterboxed_frames, ort_runner, time_alternating
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from bench_runtimes import letterboxed_frames, ort_runner, time_alternating  # noqa: E402
-
-from vision.detectors.spec import YoloOnnxSpec, load_spec  # noqa: E402
-from vision.detectors.yolo_onnx import YoloOnnxDetector  # noqa: E402
 
 FAMILY_YAML = {"yolo11": "11/yolo11.yaml", "yolo12": "12/yolo12.yaml", "yolov8": "v8/yolov8.yaml"}
 

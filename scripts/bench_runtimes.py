@@ -20,38 +20,16 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import statistics
-import time
-from collections.abc import Callable
 from pathlib import Path
 
-import cv2
 import numpy as np
 import numpy.typing as npt
-import onnxruntime as ort
 
 from vision.detectors.runtimes import OpenVinoModel
 from vision.detectors.spec import YoloOnnxSpec, load_spec
-from vision.detectors.yolo_onnx import YoloOnnxDetector
+from vision.evaluation.timing import Runner, letterboxed_frames, ort_runner, time_alternating
 
 ROOT = Path(__file__).resolve().parents[1]
-LEVELS = {
-    "disabled": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
-    "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
-    "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
-    "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL,
-}
-Runner = Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]]
-
-
-def ort_runner(path: Path, level: str, threads: int) -> Runner:
-    options = ort.SessionOptions()
-    options.graph_optimization_level = LEVELS[level]
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    name = session.get_inputs()[0].name
-    return lambda batch: session.run(None, {name: batch})[0]
 
 
 def output_difference(
@@ -64,32 +42,6 @@ def output_difference(
     box = np.abs(reference[:, :4] - other[:, :4])[box_keep]
     score = np.abs(reference[:, 4:] - other[:, 4:])[score_keep]
     return (float(box.max()) if box.size else 0.0, float(score.max()) if score.size else 0.0)
-
-
-def letterboxed_frames(spec: YoloOnnxSpec, images: Path, threads: int) -> list[npt.NDArray[np.float32]]:
-    """Every ``.jpg`` in ``images`` as the spec's detector feeds it to the network: ``(1, 3, H, W)`` each."""
-    detector = YoloOnnxDetector(spec.model_copy(update={"threads": threads}))
-    batches = [detector.preprocess([cv2.imread(str(p))])[0] for p in sorted(images.glob("*.jpg"))]
-    if not batches:
-        raise SystemExit(f"no .jpg images in {images}")
-    return batches
-
-
-def time_alternating(
-    runners: dict[str, Runner], batches: list[npt.NDArray[np.float32]], repeats: int
-) -> dict[str, list[float]]:
-    """Seconds per call of every runner, alternating between them frame by frame (after one warm-up pass)."""
-    for run in runners.values():
-        for batch in batches:
-            run(batch)
-    samples: dict[str, list[float]] = {name: [] for name in runners}
-    for _ in range(repeats):
-        for batch in batches:
-            for name, run in runners.items():
-                start = time.perf_counter()
-                run(batch)
-                samples[name].append(time.perf_counter() - start)
-    return samples
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ Writes one PASCAL VOC folder (default ``build/helmet-wide``) with classes ``with
 Reproducible: a fixed seed, and the same inputs give byte-identical labels. What goes in:
 
 1. **bike-helmet** train/val photos as they are, their head labels plus the COCO teacher's
-   two-wheelers (``render_small.Teacher``: bicycle + motorcycle >= 0.4, vehicle box only).
+   two-wheelers (``vision.training.synthesis.Teacher``: bicycle + motorcycle >= 0.4, vehicle box only).
    ``--close-up-copies N`` lists each train photo N times (links, same labels): the close-ups are
    422 of 1,023 train images, and the stages trained after the first lost bare-head AP on them
    while gaining at the gate, so this weighs them more without touching the rest of the build.
@@ -29,7 +29,7 @@ Reproducible: a fixed seed, and the same inputs give byte-identical labels. What
    build, the one the committed model was trained on, leaves the frames as recorded.
 3. **rendered** (train only): each bike-helmet train photo shrunk so its median head is 12-32 px
    and pasted, 2-3 to a square, onto a random 640 px square of a gate-camera train frame
-   (``render_small.compose``), for small heads of every kind on the camera's own background.
+   (``vision.training.synthesis.compose``), for small heads of every kind on the camera's own background.
 4. **faces** (``--faces N``, off by default; train only): N face-mask train photos (street and
    market scenes: every face under a fifth of the height, ``small_faces``; a seeded draw), every
    labelled face, masked or not, becoming a bare head (``face_heads``), as they are and rendered
@@ -68,26 +68,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from render_small import (
-    HEAD_CLASSES,
-    PERSON_CONF,
-    Labelled,
-    Teacher,
-    compose,
-    with_teacher,
-    write_voc,
-)
+from vision.config import Riders
+from vision.detectors.motion import RIDER_MAX_MAGNIFICATION, rider_reach, rider_square
+from vision.detectors.regions import Region, square_around
+from vision.evaluation.voc import LabelledImage, load_voc, write_voc
+from vision.training.synthesis import HEAD_CLASSES, PERSON_CONF, Labelled, Teacher, compose, with_teacher
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from vision.config import Riders  # noqa: E402
-from vision.detectors.motion import RIDER_MAX_MAGNIFICATION, rider_reach, rider_square  # noqa: E402
-from vision.detectors.regions import Region, square_around  # noqa: E402
-from vision.evaluation.voc import LabelledImage, load_voc  # noqa: E402
-
 SHARED = ROOT.parent / "shared" / "datasets"
 CROP = 640
 MIN_VISIBLE = 0.6  # share of a box that must lie inside a crop for it to stay labelled

@@ -19,13 +19,7 @@ from pathlib import Path
 
 import cv2
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from render_small import write_voc  # noqa: E402
-
-from vision.evaluation.voc import load_voc  # noqa: E402
+from vision.evaluation.voc import load_voc, write_voc
 
 
 def resize_voc(voc: Path, split: str | None, width: int, out: Path) -> int:

@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 from script_support import load_script
 
+from vision.evaluation.voc import write_voc
+
 eval_trips = load_script("eval_trips")
-render_small = load_script("render_small")
 
 
 def test_riders_per_labelled_two_wheeler_follow_the_rider_geometry(tmp_path):
@@ -24,6 +25,6 @@ def test_riders_per_labelled_two_wheeler_follow_the_rider_geometry(tmp_path):
         np.float32,
     )
     labels = ["two_wheeler", "with_helmet", "without_helmet", "two_wheeler", "without_helmet"]
-    render_small.write_voc(tmp_path / "annotations", "gate", "gate.jpg", (360, 640), boxes, labels)
+    write_voc(tmp_path / "annotations", "gate", "gate.jpg", (360, 640), boxes, labels)
     (tmp_path / "val.txt").write_text("gate\n")
     assert eval_trips.labelled_trips(tmp_path, "val.txt") == {"gate": [(2, 1)]}

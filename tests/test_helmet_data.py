@@ -1,4 +1,4 @@
-"""The helmet training data scripts: teacher two-wheelers merged with head labels, crops, rendering small."""
+"""scripts/build_helmet_data.py: the helmet training set's crops, bystanders, faces as heads and rider crops."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from script_support import load_script
 
 from spec_support import require_built_model
 from vision.evaluation.voc import load_voc
+from vision.training import synthesis
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
-TEACHER_XML = ROOT.parent / "shared" / "weights" / "yolo11n-coco-int8-openvino" / "yolo11n.xml"
+TEACHER_XML = synthesis.TEACHER_XML
 
 
-render_small = load_script("render_small")
-build_helmet_data = load_script("build_helmet_data")  # imports render_small by name
+build_helmet_data = load_script("build_helmet_data")
 
 
 @pytest.fixture(scope="module")
@@ -25,48 +25,18 @@ def teacher():
     if not TEACHER_XML.is_file():
         pytest.skip(f"needs the COCO teacher at {TEACHER_XML} (../shared/weights, not present on this machine)")
     pytest.importorskip("openvino", reason="the teacher runs on OpenVINO (the [openvino] extra)")
-    return render_small.Teacher()
-
-
-def test_teacher_two_wheelers_are_merged_with_the_head_labels(data_dir, teacher, tmp_path):
-    item = next(i for i in load_voc(data_dir / "voc" / "helmet") if i.name == "BikesHelmets9")
-    labelled = render_small.with_teacher(item, teacher)
-    heads = [label for label in labelled.labels if label in render_small.HEAD_CLASSES]
-    assert heads == list(item.labels), "the helmet labels stay as they are, first"
-    vehicles = labelled.xyxy[[label == "two_wheeler" for label in labelled.labels]]
-    assert len(vehicles) >= 1, "the rider's motorcycle is found by the COCO teacher"
-    # Each head of this photo sits on top of a vehicle box (COCO boxes the vehicle, not the rider).
-    head = labelled.xyxy[0]
-    assert any(v[0] - 0.25 * (v[2] - v[0]) <= (head[0] + head[2]) / 2 <= v[2] + 0.25 * (v[2] - v[0]) for v in vehicles)
-    render_small.write_voc(
-        tmp_path / "annotations", "x", item.image_path.name, item.size, labelled.xyxy, labelled.labels
-    )
-    (tmp_path / "images").mkdir()
-    (tmp_path / "images" / item.image_path.name).symlink_to(item.image_path)
-    (again,) = load_voc(tmp_path)
-    assert list(again.labels) == labelled.labels
-    np.testing.assert_allclose(again.xyxy, labelled.xyxy, atol=0.06)
+    return synthesis.Teacher()
 
 
 def test_crop_keeps_boxes_mostly_inside_and_shifts_them(data_dir):
     image = np.zeros((1080, 1920, 3), np.uint8)
-    item = render_small.Labelled(
+    item = synthesis.Labelled(
         image, np.array([[700, 100, 730, 136], [620, 100, 650, 136]], np.float32), ["with_helmet", "without_helmet"]
     )
     crop = build_helmet_data.crop_labels(item, build_helmet_data.Region(640, 0, 640, 640))
     assert crop.image.shape == (640, 640, 3)
     assert crop.labels == ["with_helmet"], "a head only a third inside the crop is dropped"
     np.testing.assert_allclose(crop.xyxy[0], [60, 100, 90, 136])
-
-
-def test_rendering_small_puts_heads_at_the_asked_size(data_dir):
-    items = [render_small.with_teacher(item, None) for item in load_voc(data_dir / "voc" / "helmet")]
-    background = render_small.Labelled(np.full((1080, 1920, 3), 90, np.uint8), np.zeros((0, 4), np.float32), [])
-    frame, placed = render_small.compose(background, items, [20.0] * len(items), np.random.default_rng(0))
-    assert placed == len(items)
-    sides = np.sqrt((frame.xyxy[:, 2] - frame.xyxy[:, 0]) * (frame.xyxy[:, 3] - frame.xyxy[:, 1]))
-    assert 14 <= float(np.median(sides)) <= 26
-    assert sorted(frame.labels) == sorted(label for item in items for label in item.labels)
 
 
 def test_committed_wide_frames_are_a_voc_folder(data_dir):
@@ -85,7 +55,7 @@ def _textured(height: int, width: int) -> np.ndarray:
 def test_a_person_without_a_labelled_head_has_head_and_shoulders_blurred():
     image = _textured(400, 600)
     rider_head = [110.0, 40.0, 140.0, 70.0]
-    item = render_small.Labelled(
+    item = synthesis.Labelled(
         image,
         np.array([rider_head, [80, 120, 200, 220]], np.float32),
         ["with_helmet", "two_wheeler"],
@@ -105,7 +75,7 @@ def test_a_person_without_a_labelled_head_has_head_and_shoulders_blurred():
 def test_a_labelled_head_inside_a_bystander_region_keeps_its_pixels():
     image = _textured(300, 300)
     head = [120.0, 20.0, 150.0, 50.0]  # a rider's head just beside a pedestrian's shoulders
-    item = render_small.Labelled(
+    item = synthesis.Labelled(
         image, np.array([head], np.float32), ["without_helmet"], people=np.array([[60, 0, 120, 200]], np.float32)
     )
     # the head's centre (135) lies outside the pedestrian's widened box (48..132): a bystander
@@ -117,14 +87,14 @@ def test_a_labelled_head_inside_a_bystander_region_keeps_its_pixels():
 def test_the_teacher_finds_the_people_of_a_gate_frame(teacher):
     gate = ROOT.parent / "shared" / "datasets" / "gate-camera"
     item = next(i for i in load_voc(gate, "train.txt") if "11_30-13_00_MP4-0007_" in i.name)
-    labelled = render_small.with_teacher(item, teacher)
+    labelled = synthesis.with_teacher(item, teacher)
     regions = build_helmet_data.bystander_regions(labelled)
     # The pillion passenger (head unlabelled, cut by the frame's top) is the one person to hide.
     assert len(regions) == 1
     x0, y0, x1, y1 = regions[0]
     assert y0 < 300 and x1 - x0 > 200, "a near person's head and shoulders"
     hidden, _ = build_helmet_data.hide_bystanders(labelled)
-    (head,) = labelled.xyxy[[label in render_small.HEAD_CLASSES for label in labelled.labels]].astype(int)
+    (head,) = labelled.xyxy[[label in synthesis.HEAD_CLASSES for label in labelled.labels]].astype(int)
     np.testing.assert_array_equal(
         hidden.image[head[1] : head[3], head[0] : head[2]], labelled.image[head[1] : head[3], head[0] : head[2]]
     )
@@ -133,7 +103,7 @@ def test_the_teacher_finds_the_people_of_a_gate_frame(teacher):
 
 def test_a_face_becomes_a_bare_head_drawn_round_it():
     image = np.zeros((100, 200, 3), np.uint8)
-    item = render_small.Labelled(
+    item = synthesis.Labelled(
         image,
         np.array([[50, 40, 70, 60], [0, 0, 10, 10], [10, 10, 90, 90]], np.float32),
         ["with_mask", "mask_weared_incorrect", "two_wheeler"],
@@ -216,7 +186,7 @@ def test_rider_crops_are_cut_and_magnified_as_riders_first_serves_them():
     boxes = np.array(
         [[300, 200, 360, 260], [310, 170, 325, 186], [40, 300, 100, 350]], np.float32
     )  # a scooter, its rider's head above it, a parked scooter alone
-    item = render_small.Labelled(image, boxes, ["two_wheeler", "without_helmet", "two_wheeler"])
+    item = synthesis.Labelled(image, boxes, ["two_wheeler", "without_helmet", "two_wheeler"])
     (crop,) = build_helmet_data.rider_crops(item, frozenset({"two_wheeler"}))
     # The reach is 90 x 150 px (0.25 of the width each side, 1.5 heights above): a 160 px square, run at 480.
     assert crop.image.shape[:2] == (480, 480)

@@ -1,10 +1,15 @@
-"""PASCAL VOC folders: ``images/`` + ``annotations/*.xml``, optionally narrowed by a list of base names."""
+"""PASCAL VOC folders: ``images/`` + ``annotations/*.xml``, optionally narrowed by a list of base names.
+
+Read for ``vision eval``; written (``write_voc``) by the scripts that make training and check sets.
+"""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import numpy as np
 import numpy.typing as npt
@@ -98,3 +103,21 @@ def load_voc(root: Path, split: Path | str | None = None) -> list[LabelledImage]
     if not xml_paths:
         raise VisionError(f"{root}: no annotations to evaluate")
     return [parse_annotation(path, images_dir) for path in xml_paths]
+
+
+def write_voc(
+    annotations: Path, name: str, filename: str, size: tuple[int, int], boxes: npt.ArrayLike, labels: Sequence[str]
+) -> None:
+    """Write ``annotations/<name>.xml``: one PASCAL VOC annotation (``size`` is ``(height, width)``, ``boxes``
+    ``(M, 4)`` xyxy pixels, ``M`` labels), read back by ``parse_annotation``."""
+    height, width = size
+    objects = "".join(
+        f"<object><name>{escape(label)}</name><difficult>0</difficult><bndbox>"
+        f"<xmin>{x0:.1f}</xmin><ymin>{y0:.1f}</ymin><xmax>{x1:.1f}</xmax><ymax>{y1:.1f}</ymax></bndbox></object>"
+        for (x0, y0, x1, y1), label in zip(np.asarray(boxes, dtype=np.float64).reshape(-1, 4), labels, strict=True)
+    )
+    annotations.mkdir(parents=True, exist_ok=True)
+    (annotations / f"{name}.xml").write_text(
+        f"<annotation><filename>{escape(filename)}</filename><size><width>{width}</width><height>{height}</height>"
+        f"<depth>3</depth></size>{objects}</annotation>\n"
+    )
