@@ -122,13 +122,12 @@ def main() -> int:
         exported = YOLO(str(args.out)).export(format="onnx", dynamic=True, opset=17, imgsz=args.imgsz, simplify=True)
         print(f"wrote {exported}")
     if args.export:
-        sys.path.insert(0, str(ROOT / "scripts"))
-        import train
+        from vision.training.onnx_export import CHECK_IMAGES, export_checked
 
-        images = sorted(args.check_images.iterdir())[: train.CHECK_IMAGES]
+        images = sorted(args.check_images.iterdir())[:CHECK_IMAGES]
         if not images:
             raise SystemExit(f"--check-images: no images in {args.check_images}")
-        report = train.export_onnx(args.out, args.export, args.imgsz, images)
+        report = export_checked(args.out, args.export, args.imgsz, images)
         print(json.dumps({"export": str(args.export), **report}))
     return 0
 

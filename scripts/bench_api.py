@@ -50,13 +50,12 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from vision.config import load_config
+from vision.outcome import Outcome
+from vision.store import open_store
+from vision.tracking import Observation
 
-from vision.config import load_config  # noqa: E402
-from vision.outcome import Outcome  # noqa: E402
-from vision.store import open_store  # noqa: E402
-from vision.tracking import Observation  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:

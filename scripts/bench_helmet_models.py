@@ -27,10 +27,9 @@ from pathlib import Path
 
 import cv2
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from vision.detectors import build_detector, load_spec
 
-from vision.detectors import build_detector, load_spec  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 IMAGES = [ROOT / "tests" / "data" / "voc" / "helmet" / "images", ROOT / "tests" / "data" / "voc" / "wide" / "images"]
 

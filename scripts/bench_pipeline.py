@@ -40,16 +40,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import yaml
+from prometheus_client import CollectorRegistry
+
+from vision.config import load_config
+from vision.detectors import build_detector, load_spec
+from vision.pipeline import Pipeline
+from vision.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from prometheus_client import CollectorRegistry  # noqa: E402
-
-from vision.config import load_config  # noqa: E402
-from vision.detectors import build_detector, load_spec  # noqa: E402
-from vision.pipeline import Pipeline  # noqa: E402
-from vision.store import open_store  # noqa: E402
 
 DETECT_FPS = 5.0
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -143,7 +144,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         python = _make_venv(step, keep=args.keep_venvs)
         print(f"[{step.name}] running {step.script.relative_to(ROOT)}", flush=True)
-        subprocess.run([str(python), str(step.script), "--out", str(MODELS_DIR)], check=True, cwd=ROOT)
+        # The step's pinned venv holds its own torch and ultralytics, not this package: it imports the
+        # package's export helpers (vision.training, numpy/onnx/torch only) from the source tree.
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        subprocess.run([str(python), str(step.script), "--out", str(MODELS_DIR)], check=True, cwd=ROOT, env=env)
     check_built_on_demand()
     print(f"wrote {write_checksums().relative_to(ROOT)}")
     return 0

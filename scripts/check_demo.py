@@ -16,8 +16,6 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 import sqlalchemy as sa
 
 from vision.compliance.rates import RateService, RateSettings

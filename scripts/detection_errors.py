@@ -38,18 +38,17 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from vision.categories import vehicle_class_names
+from vision.config import Detection
+from vision.detectors import build_detector, load_spec
+from vision.detectors.boxes import box_iou
+from vision.detectors.motion import RegionPlanner
+from vision.detectors.regions import Region, detect_regions, merge_groups
+from vision.evaluation.runner import predict_images
+from vision.evaluation.voc import LabelledImage, load_voc
+from vision.outcome import Outcome
 
-from vision.categories import vehicle_class_names  # noqa: E402
-from vision.config import Detection  # noqa: E402
-from vision.detectors import build_detector, load_spec  # noqa: E402
-from vision.detectors.boxes import box_iou  # noqa: E402
-from vision.detectors.motion import RegionPlanner  # noqa: E402
-from vision.detectors.regions import Region, detect_regions, merge_groups  # noqa: E402
-from vision.evaluation.runner import predict_images  # noqa: E402
-from vision.evaluation.voc import LabelledImage, load_voc  # noqa: E402
-from vision.outcome import Outcome  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 MATCH_IOU = 0.3
 SIZE_BINS = ((0, 16, "< 16"), (16, 24, "16-24"), (24, 32, "24-32"), (32, float("inf"), ">= 32"))

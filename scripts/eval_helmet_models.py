@@ -35,13 +35,12 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from vision.config import Detection, Riders
+from vision.detectors import build_detector, load_spec
+from vision.evaluation.runner import evaluate_spec
+from vision.evaluation.voc import load_voc
 
-from vision.config import Detection, Riders  # noqa: E402
-from vision.detectors import build_detector, load_spec  # noqa: E402
-from vision.evaluation.runner import evaluate_spec  # noqa: E402
-from vision.evaluation.voc import load_voc  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 SHARED = ROOT.parent / "shared" / "datasets"
 TILES = Detection(mode="tiles")

@@ -23,11 +23,10 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from vision.detectors import Detector, load_detector
+from vision.evaluation.voc import LabelledImage, load_voc
 
-from vision.detectors import Detector, load_detector  # noqa: E402
-from vision.evaluation.voc import LabelledImage, load_voc  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 MIN_FACE_SHARE = 0.7  # of the face's area inside the head box
 MAX_AREA_RATIO = 6.0  # a box over 6 faces in area is a person or a group, not this face's head

@@ -14,16 +14,14 @@ longer in the code is removed so the catalogue never grows stale.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+
+from vision.i18n import DOMAIN, LANGUAGES, babel_locale, catalogue_path, extract_messages
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from babel.messages.catalog import Catalog  # noqa: E402
-from babel.messages.pofile import read_po, write_po  # noqa: E402
-
-from vision.i18n import DOMAIN, LANGUAGES, babel_locale, catalogue_path, extract_messages  # noqa: E402
 
 
 def main() -> int:

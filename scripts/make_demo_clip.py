@@ -28,8 +28,6 @@ import av
 import cv2
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from vision.categories import outcome_by_name
 from vision.evaluation.voc import load_voc
 

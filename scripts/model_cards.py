@@ -24,14 +24,13 @@ from pathlib import Path
 
 import onnxruntime
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from vision import __version__
+from vision.config import Detection
+from vision.detectors import load_spec
+from vision.evaluation.runner import evaluate_spec
+from vision.evaluation.voc import load_voc
 
-from vision import __version__  # noqa: E402
-from vision.config import Detection  # noqa: E402
-from vision.detectors import load_spec  # noqa: E402
-from vision.evaluation.runner import evaluate_spec  # noqa: E402
-from vision.evaluation.voc import load_voc  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DATASETS = ROOT.parent / "shared" / "datasets"
 

@@ -35,12 +35,11 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from vision.detectors.spec import YoloOnnxSpec, load_spec
+from vision.detectors.yolo_onnx import YoloOnnxDetector
+from vision.evaluation.voc import load_voc
 
-from vision.detectors.spec import YoloOnnxSpec, load_spec  # noqa: E402
-from vision.detectors.yolo_onnx import YoloOnnxDetector  # noqa: E402
-from vision.evaluation.voc import load_voc  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class LetterboxedImages(CalibrationDataReader):

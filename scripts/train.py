@@ -59,7 +59,6 @@ import argparse
 import atexit
 import csv
 import dataclasses
-import importlib.util
 import json
 import logging
 import re
@@ -71,7 +70,6 @@ import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 THREADS_DEFAULT = 2
@@ -83,31 +81,23 @@ os.environ["YOLO_CONFIG_DIR"] = _CONFIG_DIR
 os.environ.setdefault("OMP_NUM_THREADS", str(THREADS_DEFAULT))
 atexit.register(shutil.rmtree, _CONFIG_DIR, ignore_errors=True)
 
-import onnx  # noqa: E402
 import torch  # noqa: E402
 import ultralytics  # noqa: E402
 import ultralytics.utils  # noqa: E402
 import ultralytics.utils.torch_utils  # noqa: E402
 import yaml  # noqa: E402
 from ultralytics import YOLO  # noqa: E402
-from ultralytics.nn.tasks import torch_safe_load  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from vision.categories import outcome_by_name, vehicle_class_names  # noqa: E402
+from vision.training.coco_start import make_onnx_start_checkpoint, make_start_checkpoint  # noqa: E402
+from vision.training.onnx_export import CHECK_IMAGES, OPSET, export_checked  # noqa: E402
 
-HELMET_BUILD = ROOT / "scripts" / "build_models" / "helmet.py"
-COCO_START = ROOT / "scripts" / "coco_start.py"
+ROOT = Path(__file__).resolve().parents[1]
 COCO_CHECKPOINT = ROOT / "build" / "coco" / "yolo11n-coco.pt"
 COCO_OPENVINO = ROOT.parent / "shared" / "weights" / "yolo11n-coco-int8-openvino" / "yolo11n.xml"
 ONNX_START_DIR = ROOT / "build" / "onnx-start"  # checkpoints rebuilt from our ONNX exports (--weights X.onnx)
-OPSET = 17
-CONF = 0.25
-IOU = 0.7
+CONF, IOU = 0.25, 0.7  # the written spec's score threshold and NMS IoU
 NEW_HEAD_TENSORS = 6  # weight + bias of the class-output conv at each of the three scales
-MAX_FP16_STORAGE_DIFF = 1e-3  # fp32 vs fp16-storage ONNX, raw outputs (boxes px, scores)
-CHECK_IMAGES = 16  # val images used to check the ONNX export
 LOG = logging.getLogger("train")
 
 
@@ -349,73 +339,6 @@ def epoch_times(results_csv: Path) -> tuple[int, list[float]]:
     cumulative = [float(row["time"]) for row in rows]
     per_epoch = [b - a if b >= a else b for a, b in zip([0.0, *cumulative[:-1]], cumulative, strict=True)]
     return len(rows), per_epoch
-
-
-# --------------------------------------------------------------------------------------------
-# ONNX export with fp16 weight storage
-# --------------------------------------------------------------------------------------------
-
-
-def _helmet_build() -> ModuleType:
-    """``scripts/build_models/helmet.py`` as a module (its fp16-storage and check helpers)."""
-    spec = importlib.util.spec_from_file_location("build_models_helmet", HELMET_BUILD)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot import {HELMET_BUILD}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-def export_onnx(best: Path, out_file: Path, imgsz: int, check_images: list[Path]) -> dict[str, Any]:
-    """Export ``best`` to ``out_file``; fp16 weight storage if it reproduces the fp32 export."""
-    helmet = _helmet_build()
-    ckpt, _ = torch_safe_load(str(best))
-    model = ckpt.get("ema") or ckpt["model"]
-    with tempfile.TemporaryDirectory(prefix="train-onnx-") as tmp:
-        staged = Path(tmp) / best.name
-        shutil.copyfile(best, staged)
-        fp32_file = Path(
-            YOLO(str(staged)).export(format="onnx", imgsz=imgsz, opset=OPSET, dynamic=True, simplify=True, device="cpu")
-        )
-        fp32_model = onnx.load(str(fp32_file))
-        kept_props = [p for p in fp32_model.metadata_props if p.key != "date"]  # reproducible bytes
-        del fp32_model.metadata_props[:]
-        fp32_model.metadata_props.extend(kept_props)
-        onnx.save(fp32_model, str(fp32_file))
-
-        fp16_model = onnx.load(str(fp32_file))
-        storage = helmet.store_weights_fp16(fp16_model, helmet.bn_fold_factors(model))
-        onnx.checker.check_model(fp16_model)
-        fp16_file = Path(tmp) / "fp16-storage.onnx"
-        onnx.save(fp16_model, str(fp16_file))
-
-        batch = helmet.letterboxed_batch(check_images, imgsz)
-        raw32 = helmet.ort_raw_output(helmet.ort_session(fp32_file), batch)
-        raw16 = helmet.ort_raw_output(helmet.ort_session(fp16_file), batch)
-        diff = helmet.raw_diff(raw32, raw16)
-        same, box, score = helmet.compare_detections(helmet.detections(raw32), helmet.detections(raw16))
-        lossless = storage.rounded == storage.rounded_lossless
-        ok = same and diff.boxes < MAX_FP16_STORAGE_DIFF and diff.scores < MAX_FP16_STORAGE_DIFF
-        report = {
-            "fp32_mb": round(fp32_file.stat().st_size / 1e6, 1),
-            "fp16_storage": ok,
-            "folded_bn_weights": storage.folded,
-            "rounded_weights": storage.rounded,
-            "rounded_lossless": storage.rounded_lossless,
-            "fp32_vs_fp16_storage": str(diff),
-            "detections_identical": same,
-            "detections_max_diff": {"box_px": box, "score": score},
-            "check_images": len(check_images),
-            "lossless_by_construction": lossless,
-        }
-        LOG.info("fp32 vs fp16-storage ONNX on %d val images: %s; NMS detections identical %s", len(batch), diff, same)
-        if not ok:
-            LOG.warning("fp16 weight storage changed the outputs: keeping the fp32 export")
-        shutil.copyfile(fp16_file if ok else fp32_file, out_file)
-        report["onnx_mb"] = round(out_file.stat().st_size / 1e6, 1)
-        report["io"] = helmet.describe_io(onnx.load(str(out_file)))
-    return report
 
 
 # --------------------------------------------------------------------------------------------
@@ -821,16 +744,6 @@ def checkpoint_summary(weights: Path) -> dict[str, Any]:
     return {"family": family, "parameters": sum(p.numel() for p in model.parameters())}
 
 
-def _coco_start() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("coco_start", COCO_START)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot import {COCO_START}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def onnx_start_checkpoint(onnx_file: Path, data: Path) -> dict[str, Any]:
     """Rebuild a trainable checkpoint from one of our YOLO11n ONNX exports (checked against it in ONNX
     Runtime) at ``build/onnx-start/<stem>.pt``; its record for the card.
@@ -840,7 +753,7 @@ def onnx_start_checkpoint(onnx_file: Path, data: Path) -> dict[str, Any]:
     train_names = (data / "train.txt").read_text().split()
     images = [data / "images" / f"{name}.jpg" for name in train_names]  # BatchNorm sees training images only
     out = ONNX_START_DIR / f"{onnx_file.stem}.pt"
-    meta = _coco_start().make_onnx_start_checkpoint(onnx_file.resolve(), images, out)
+    meta = make_onnx_start_checkpoint(onnx_file.resolve(), images, out)
     meta["onnx"] = str(onnx_file)
     LOG.info("ONNX start %s: load check %s", out, meta["check"])
     return meta
@@ -848,12 +761,11 @@ def onnx_start_checkpoint(onnx_file: Path, data: Path) -> dict[str, Any]:
 
 def coco_start_checkpoint(npz: Path, data: Path) -> dict[str, Any]:
     """Build ``build/coco/yolo11n-coco.pt`` from the COCO npz (checked against OpenVINO); its record for the card."""
-    module = _coco_start()
     images = sorted((data / "images").glob("*.jpg"))
     # The load check compares with an int8 model: on photos of ordinary COCO scenes (helmet-wide's
     # bike-helmet photos, ``bike_*``) its activation rounding moves scores least.
     photos = sorted((data / "images").glob("bike_*.jpg")) or images
-    meta = module.make_start_checkpoint(npz.resolve(), COCO_OPENVINO, images, COCO_CHECKPOINT, check=photos[-8:])
+    meta = make_start_checkpoint(npz.resolve(), COCO_OPENVINO, images, COCO_CHECKPOINT, check=photos[-8:])
     meta["npz"] = str(npz)
     meta["openvino"] = (
         str(COCO_OPENVINO.relative_to(ROOT.parent)) if COCO_OPENVINO.is_relative_to(ROOT.parent) else str(COCO_OPENVINO)
@@ -1001,7 +913,7 @@ def main(argv: list[str] | None = None) -> int:
     best = run_dir / "weights" / "best.pt"
     val_images = sorted((yolo_dir / "images" / "val").iterdir())[:CHECK_IMAGES]
     onnx_file = models_dir / f"{args.model_name}.onnx"
-    run["export"] = export_onnx(best, onnx_file, hp.imgsz, val_images)
+    run["export"] = export_checked(best, onnx_file, hp.imgsz, val_images)
     LOG.info("wrote %s: %s", onnx_file, run["export"])
     run_json.write_text(json.dumps(run, indent=1) + "\n")
 

@@ -48,7 +48,6 @@ import sys
 import tempfile
 import time
 import types
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,20 +63,34 @@ os.environ["YOLO_OFFLINE"] = "1"
 os.environ["YOLO_CONFIG_DIR"] = _CONFIG_DIR
 atexit.register(shutil.rmtree, _CONFIG_DIR, ignore_errors=True)
 
-import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import torch  # noqa: E402
 import ultralytics  # noqa: E402
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 from ultralytics import YOLO  # noqa: E402
-from ultralytics.data.augment import LetterBox  # noqa: E402
 from ultralytics.nn.modules.block import AAttn  # noqa: E402
-from ultralytics.nn.modules.conv import Conv  # noqa: E402
 from ultralytics.nn.tasks import DetectionModel, torch_safe_load  # noqa: E402
-from ultralytics.utils.nms import non_max_suppression  # noqa: E402
 from ultralytics.utils.torch_utils import intersect_dicts  # noqa: E402
+
+# Shared with scripts/train.py's export; scripts/build_models.py puts the repository on this step's PYTHONPATH.
+from vision.training.onnx_export import (  # noqa: E402
+    CONF,
+    IMGSZ,
+    IOU,
+    MAX_FP16_STORAGE_DIFF,
+    OPSET,
+    THREADS,
+    bn_fold_factors,
+    compare_detections,
+    describe_io,
+    detections,
+    letterboxed_batch,
+    ort_raw_output,
+    ort_session,
+    raw_diff,
+    store_weights_fp16,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL_NAME = "helmet-yolov12m"
@@ -88,36 +101,10 @@ EXPECTED_NAMES = {0: "With Helmet", 1: "Without Helmet"}
 IMAGES_DIR = ROOT / "tests" / "data" / "voc" / "helmet" / "images"
 GOLDEN_FILE = ROOT / "tests" / "data" / "golden" / "helmet_ultralytics.json"
 
-IMGSZ = 640
-OPSET = 17
-CONF = 0.25
-IOU = 0.7
-THREADS = 2
 TIMING_RUNS = 10
 
 MAX_REWRITE_DIFF_PX = 1e-2  # fork forward (original) vs stock ultralytics (rewritten), raw outputs
-MAX_FP16_STORAGE_DIFF = 1e-3  # fp32 ONNX vs fp16-storage ONNX, raw outputs (boxes in px, scores)
 MAX_GOLDEN_BOX_DIFF_PX = 1.0  # ultralytics predict on the .pt vs on the final .onnx
-
-
-@dataclass(frozen=True)
-class RawDiff:
-    """Largest absolute difference between two raw ``(B, 4 + nc, N)`` detector outputs.
-
-    ``*_confident`` only over anchors whose best class score reaches ``CONF`` in either output,
-    i.e. the anchors that can become detections.
-    """
-
-    boxes: float
-    scores: float
-    boxes_confident: float
-    scores_confident: float
-
-    def __str__(self) -> str:
-        return (
-            f"boxes {self.boxes:.2e} px, scores {self.scores:.2e} (anchors with score >= {CONF}: "
-            f"boxes {self.boxes_confident:.2e} px, scores {self.scores_confident:.2e})"
-        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -259,19 +246,6 @@ def test_images() -> list[Path]:
     return images
 
 
-def letterboxed_batch(paths: list[Path], imgsz: int = IMGSZ) -> np.ndarray:
-    """Square ``imgsz`` letterbox (ultralytics' LetterBox, pad 114), RGB, /255, NCHW float32."""
-    letterbox = LetterBox(new_shape=(imgsz, imgsz), auto=False)
-    batch = []
-    for path in paths:
-        image = cv2.imread(str(path))
-        if image is None:
-            raise SystemExit(f"cannot read {path}")
-        padded = letterbox(image=image)
-        batch.append(padded[..., ::-1].transpose(2, 0, 1).astype(np.float32) / 255.0)
-    return np.ascontiguousarray(np.stack(batch))
-
-
 def torch_raw_output(model: torch.nn.Module, images: np.ndarray) -> np.ndarray:
     """Raw ``(B, 4 + nc, N)`` output of an ultralytics DetectionModel in eval mode, one image at a time."""
     outs = []
@@ -280,39 +254,6 @@ def torch_raw_output(model: torch.nn.Module, images: np.ndarray) -> np.ndarray:
             pred = model(torch.from_numpy(image[None]))
             outs.append((pred[0] if isinstance(pred, (list, tuple)) else pred).float().numpy())
     return np.concatenate(outs)
-
-
-def raw_diff(a: np.ndarray, b: np.ndarray) -> RawDiff:
-    if a.shape != b.shape:
-        raise AssertionError(f"output shapes differ: {a.shape} vs {b.shape}")
-    diff = np.abs(a.astype(np.float64) - b.astype(np.float64))
-    confident = np.maximum(a[:, 4:].max(1), b[:, 4:].max(1)) >= CONF  # (B, N)
-    box_diff, score_diff = diff[:, :4].max(1), diff[:, 4:].max(1)  # (B, N)
-    return RawDiff(
-        boxes=float(box_diff.max()),
-        scores=float(score_diff.max()),
-        boxes_confident=float(box_diff[confident].max(initial=0.0)),
-        scores_confident=float(score_diff[confident].max(initial=0.0)),
-    )
-
-
-def detections(raw: np.ndarray) -> list[np.ndarray]:
-    """ultralytics NMS (conf 0.25, IoU 0.7) on raw outputs -> per image ``(n, 6)`` xyxy/score/class."""
-    kept = non_max_suppression(torch.from_numpy(raw.copy()), CONF, IOU, max_det=300)
-    return [k.numpy() for k in kept]
-
-
-def compare_detections(a: list[np.ndarray], b: list[np.ndarray]) -> tuple[bool, float, float]:
-    """Whether both detection lists have the same boxes (count and classes), and max box/score diff."""
-    same, box, score = True, 0.0, 0.0
-    for da, db in zip(a, b, strict=True):
-        if da.shape != db.shape or not np.array_equal(da[:, 5], db[:, 5]):
-            same = False
-            continue
-        if len(da):
-            box = max(box, float(np.abs(da[:, :4] - db[:, :4]).max()))
-            score = max(score, float(np.abs(da[:, 4] - db[:, 4]).max()))
-    return same, box, score
 
 
 # --------------------------------------------------------------------------------------------
@@ -328,117 +269,6 @@ def export_onnx(pt_file: Path, work_dir: Path) -> Path:
         format="onnx", imgsz=IMGSZ, opset=OPSET, dynamic=True, simplify=True, device="cpu"
     )
     return Path(exported)
-
-
-@dataclass(frozen=True)
-class Fp16Storage:
-    """What ``store_weights_fp16`` did: initializers per treatment and the values they hold."""
-
-    folded: int  # fp16 conv weight x fp32 BN scale: exactly the fp32 weight the export folded
-    rounded: int  # plain fp16 (not a BN-folded conv weight)
-    rounded_lossless: int  # of those, already exactly representable in fp16
-    kept: int  # 1-D / scalar float32 initializers (biases) kept as they are
-    values_fp16: int
-    values_fp32: int
-
-
-def bn_fold_factors(model: DetectionModel) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """For each ``Conv`` (conv + BatchNorm) of ``model``: ONNX initializer name -> (fp16 weight, fp32 scale).
-
-    ultralytics' export fuses BN into the conv (``torch.nn.utils.fusion.fuse_conv_bn_weights``):
-    ``w = w16 * (gamma * rsqrt(var + eps))`` computed in fp32, where ``w16`` is the checkpoint's fp16
-    weight. Storing ``w16`` and the per-channel scale reproduces ``w`` bit for bit.
-    """
-    factors = {}
-    for name, module in model.named_modules():
-        if isinstance(module, Conv) and isinstance(getattr(module, "bn", None), torch.nn.BatchNorm2d):
-            bn = module.bn
-            scale = bn.weight.detach().float() * torch.rsqrt(bn.running_var.detach().float() + bn.eps)
-            weight = module.conv.weight.detach()
-            if weight.dtype != torch.float16:
-                continue
-            shape = (-1,) + (1,) * (weight.ndim - 1)
-            factors[f"{name}.conv.weight"] = (weight.numpy(), scale.reshape(shape).numpy())
-    return factors
-
-
-def store_weights_fp16(model: onnx.ModelProto, factors: dict[str, tuple[np.ndarray, np.ndarray]]) -> Fp16Storage:
-    """Store the float32 weight initializers as float16, followed by ``Cast(to=FLOAT)`` (and ``Mul``).
-
-    Compute stays fp32: the added nodes have only initializer inputs, so ONNX Runtime constant-folds
-    them when the session is created. A BN-folded conv weight whose checkpoint factors reproduce it
-    exactly is stored as ``Cast(w16) * scale`` (lossless); any other weight is rounded to fp16; 1-D
-    and scalar initializers (biases, constants: ~0.2 % of the values) stay float32.
-    """
-    graph = model.graph
-    graph_inputs = {i.name for i in graph.input}
-    initializers: list[onnx.TensorProto] = []
-    nodes: list[onnx.NodeProto] = []
-    folded = rounded = rounded_lossless = kept = values_fp16 = values_fp32 = 0
-    for init in graph.initializer:
-        if init.data_type != TensorProto.FLOAT:
-            initializers.append(init)
-            continue
-        if init.name in graph_inputs:
-            raise ValueError(f"initializer {init.name} is also a graph input")
-        array = numpy_helper.to_array(init)
-        if array.ndim < 2:
-            initializers.append(init)
-            kept += 1
-            values_fp32 += array.size
-            continue
-        half_name = f"{init.name}__fp16"
-        weight16, scale = factors.get(init.name, (None, None))
-        if (
-            weight16 is not None
-            and weight16.shape == array.shape
-            and np.array_equal(weight16.astype(np.float32) * scale, array)
-        ):
-            scale_name = f"{init.name}__bn_scale"
-            initializers += [
-                numpy_helper.from_array(weight16, name=half_name),
-                numpy_helper.from_array(scale.astype(np.float32), name=scale_name),
-            ]
-            nodes += [
-                helper.make_node(
-                    "Cast", [half_name], [f"{init.name}__fp32"], name=f"{init.name}__cast", to=TensorProto.FLOAT
-                ),
-                helper.make_node("Mul", [f"{init.name}__fp32", scale_name], [init.name], name=f"{init.name}__scale"),
-            ]
-            folded += 1
-            values_fp32 += scale.size
-        else:
-            half = array.astype(np.float16)
-            if not np.isfinite(half).all():
-                raise ValueError(f"initializer {init.name} overflows float16")
-            initializers.append(numpy_helper.from_array(half, name=half_name))
-            nodes.append(
-                helper.make_node("Cast", [half_name], [init.name], name=f"{init.name}__cast", to=TensorProto.FLOAT)
-            )
-            rounded += 1
-            rounded_lossless += int(np.array_equal(half.astype(np.float32), array))
-        values_fp16 += array.size
-    graph_nodes = list(graph.node)
-    graph.ClearField("initializer")
-    graph.initializer.extend(initializers)
-    graph.ClearField("node")
-    graph.node.extend([*nodes, *graph_nodes])
-    return Fp16Storage(folded, rounded, rounded_lossless, kept, values_fp16, values_fp32)
-
-
-def ort_session(path: Path, optimized_out: Path | None = None) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = THREADS
-    options.inter_op_num_threads = 1
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    if optimized_out is not None:
-        options.optimized_model_filepath = str(optimized_out)
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-def ort_raw_output(session: ort.InferenceSession, images: np.ndarray) -> np.ndarray:
-    name = session.get_inputs()[0].name
-    return np.concatenate([session.run(None, {name: image[None]})[0] for image in images])
 
 
 def interleaved_median_ms(
@@ -462,16 +292,6 @@ def count_nodes(path: Path) -> dict[str, int]:
     for node in onnx.load(str(path)).graph.node:
         counts[node.op_type] = counts.get(node.op_type, 0) + 1
     return counts
-
-
-def describe_io(model: onnx.ModelProto) -> str:
-    def dims(value: onnx.ValueInfoProto) -> str:
-        shape = value.type.tensor_type.shape.dim
-        return "(" + ", ".join(d.dim_param or str(d.dim_value) for d in shape) + ")"
-
-    ins = ", ".join(f"{v.name}{dims(v)}" for v in model.graph.input)
-    outs = ", ".join(f"{v.name}{dims(v)}" for v in model.graph.output)
-    return f"inputs {ins}; outputs {outs}"
 
 
 # --------------------------------------------------------------------------------------------

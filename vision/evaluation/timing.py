@@ -42,7 +42,11 @@ def ort_runner(path: Path, level: str, threads: int) -> Runner:
 def letterboxed_frames(spec: YoloOnnxSpec, images: Path, threads: int) -> list[npt.NDArray[np.float32]]:
     """Every ``.jpg`` in ``images`` as the spec's detector feeds it to the network: ``(1, 3, H, W)`` each."""
     detector = YoloOnnxDetector(spec.model_copy(update={"threads": threads}))
-    batches = [detector.preprocess([cv2.imread(str(p))])[0] for p in sorted(images.glob("*.jpg"))]
+    batches = []
+    for path in sorted(images.glob("*.jpg")):
+        if (image := cv2.imread(str(path))) is None:
+            raise VisionError(f"cannot read {path}")
+        batches.append(detector.preprocess([image])[0])
     if not batches:
         raise VisionError(f"no .jpg images in {images}")
     return batches

@@ -1,4 +1,5 @@
-"""scripts/coco_start.py --onnx: the served YOLO11n rebuilt as a trainable checkpoint that reproduces it."""
+"""vision.training.coco_start (scripts/py --onnx): the served YOLO11n rebuilt as a trainable checkpoint
+that reproduces it."""
 
 from __future__ import annotations
 
@@ -6,21 +7,22 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from script_support import load_script
 
-torch = pytest.importorskip("torch", reason="scripts/coco_start.py needs the [train] extra (torch, ultralytics)")
-pytest.importorskip("ultralytics", reason="scripts/coco_start.py needs the [train] extra (torch, ultralytics)")
-pytest.importorskip("onnx", reason="scripts/coco_start.py --onnx needs the [train] extra (onnx)")
+torch = pytest.importorskip("torch", reason="vision.training.coco_start needs the [train] extra (torch, ultralytics)")
+pytest.importorskip("ultralytics", reason="vision.training.coco_start needs the [train] extra (torch, ultralytics)")
+pytest.importorskip("onnx", reason="vision.training.coco_start needs the [train] extra (onnx)")
 
-ROOT = Path(__file__).resolve().parents[1]
+from vision.errors import VisionError  # noqa: E402
+from vision.training.coco_start import arrays_from_onnx, letterboxed, make_onnx_start_checkpoint  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
 SERVED = ROOT / "models" / "helmet-yolo11n.onnx"
 IMAGES = sorted((ROOT / "tests" / "data" / "voc" / "helmet" / "images").glob("*.jpg"))
-coco_start = load_script("coco_start")
 
 
 def test_the_served_onnx_model_rebuilds_into_a_checkpoint_that_reproduces_it(tmp_path):
     out = tmp_path / "helmet-yolo11n.pt"
-    meta = coco_start.make_onnx_start_checkpoint(SERVED, IMAGES, out, calibration_images=len(IMAGES), check=IMAGES)
+    meta = make_onnx_start_checkpoint(SERVED, IMAGES, out, calibration_images=len(IMAGES), check=IMAGES)
 
     assert meta["check"]["passed"] and meta["check"]["detections_identical"]
     assert meta["classes"] == ["with_helmet", "without_helmet", "two_wheeler"]
@@ -32,7 +34,7 @@ def test_the_served_onnx_model_rebuilds_into_a_checkpoint_that_reproduces_it(tmp
     fresh = DetectionModel("yolo11n.yaml", nc=3, verbose=False)
     fresh.load(checkpoint)
     fresh.eval()
-    batch = coco_start.letterboxed(IMAGES[:2])
+    batch = letterboxed(IMAGES[:2])
     with torch.no_grad():
         ours = fresh(torch.from_numpy(batch))[0].numpy()
         rebuilt = checkpoint["model"].eval()(torch.from_numpy(batch))[0].numpy()
@@ -53,5 +55,5 @@ def test_an_onnx_file_not_named_by_module_path_is_refused(tmp_path):
     )
     path = tmp_path / "other.onnx"
     onnx.save(helper.make_model(graph), str(path))
-    with pytest.raises(SystemExit, match="not named by module path"):
-        coco_start.arrays_from_onnx(path)
+    with pytest.raises(VisionError, match="not named by module path"):
+        arrays_from_onnx(path)
