@@ -24,19 +24,17 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # the fleet and the cluster are the tests' own real parts
+from vision.testing.fleet import Fleet, fault_scenario
+from vision.testing.postgres import PostgresCluster
 
-from fleet import Fleet, fault_scenario  # noqa: E402
-from pg_cluster import PostgresCluster  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def hot_path_cost(store_url: str, folder: Path, count: int = 300) -> dict[str, float]:
     """Seconds per observation on the calling thread: StoreWriter journal vs a direct store write."""
-    from observation_support import observations
-
     from vision.store import open_store
     from vision.store.writer import StoreWriter
+    from vision.testing.observations import observations
 
     store = open_store(store_url)
     run = store.start_run("bench", "bench")

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pg_cluster import NoPostgresError, PostgresCluster
+
+from vision.testing.postgres import NoPostgresError, PostgresCluster
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"

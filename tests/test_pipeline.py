@@ -10,13 +10,13 @@ import pytest
 import yaml
 from prometheus_client import CollectorRegistry
 
-from mjpeg_server import MjpegCamera, free_port
 from spec_support import write_helmet_spec
 from vision.config import load_config
 from vision.outcome import Outcome
 from vision.pipeline import Pipeline
 from vision.sources import Reconnect, SourceState
 from vision.store import open_store
+from vision.testing.cameras import MjpegCamera, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT / "tests" / "data" / "clips"

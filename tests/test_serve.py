@@ -9,8 +9,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-from mjpeg_server import free_port
 from spec_support import write_helmet_spec, write_one_camera_config
+from vision.testing.cameras import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT / "tests" / "data" / "clips"

@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from api_support import NOW, at_now, make_config
-from mjpeg_server import free_port
 from vision.alerts import AlertNotifier
+from vision.testing.cameras import free_port
 
 
 class Receiver:

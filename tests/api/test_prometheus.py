@@ -12,11 +12,11 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from api_support import at_now, observation
-from mjpeg_server import free_port
 from vision.api import create_app
 from vision.metrics import PipelineMetrics
 from vision.outcome import Outcome
 from vision.sources.base import SourceHealth, SourceState
+from vision.testing.cameras import free_port
 
 
 def exposition(client) -> str:

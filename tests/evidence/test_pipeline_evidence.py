@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +13,7 @@ import yaml
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
 
+from spec_support import write_helmet_spec
 from vision.api import create_app
 from vision.compliance.rates import RateService
 from vision.compliance.stats import ValidationCounts, lang_reiczigel, wilson_interval
@@ -22,8 +22,6 @@ from vision.pipeline import Pipeline
 from vision.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests"))
-from spec_support import write_helmet_spec  # noqa: E402
 
 CLIP = ROOT / "tests" / "data" / "clips" / "helmet5.mp4"
 TOKEN = "evidence-token-0123456789"

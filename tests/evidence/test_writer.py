@@ -107,13 +107,13 @@ def test_evidence_in_the_store_is_served_by_another_machine_and_swept(store_url,
     `vision serve` with another, empty folder and the same store serves them; the sweep deletes by age
     and size there, and the API then says the pixels are gone while the observation stays."""
     from fastapi.testclient import TestClient
-    from observation_support import observations
 
     from api_support import make_config
     from vision.api import create_app
     from vision.evidence.writer import DatabaseSink, open_sink
     from vision.store import open_store
     from vision.store.writer import StoreWriter
+    from vision.testing.observations import observations
 
     store = open_store(store_url)
     worker_config = make_config(tmp_path / "worker")

@@ -6,9 +6,9 @@ import time
 import cv2
 import pytest
 
-from mjpeg_server import MjpegCamera, free_port
 from vision.sources import Reconnect, SourceState
 from vision.sources.live import LiveSource, _redact
+from vision.testing.cameras import MjpegCamera, free_port
 
 FAST = Reconnect(initial_s=0.2, max_s=1.0, open_timeout_s=2.0, stall_timeout_s=1.5)
 

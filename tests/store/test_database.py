@@ -497,7 +497,7 @@ def test_naive_times_are_refused(store):
 
 @pytest.fixture(scope="module")
 def password_cluster():
-    from pg_cluster import NoPostgresError, PostgresCluster
+    from vision.testing.postgres import NoPostgresError, PostgresCluster
 
     try:
         cluster = PostgresCluster(password="right-one").start()

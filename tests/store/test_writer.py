@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from observation_support import observations
 from prometheus_client import CollectorRegistry
 
 from vision.errors import VisionError
 from vision.store import open_store
 from vision.store.database import Store
 from vision.store.writer import JOURNAL, OFFSET, StoreWriter
+from vision.testing.observations import observations
 
 T0 = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
 UNREACHABLE = "postgresql+psycopg://vision@127.0.0.1:9/none?connect_timeout=1"  # port 9: discard, nothing listens
@@ -131,7 +131,7 @@ def test_the_journal_survives_kill_9(store, tmp_path):
         f"""
         import sys, time
         sys.path[:0] = [{str(Path(__file__).parent)!r}, {str(Path(__file__).parents[1])!r}]
-        from observation_support import observations
+        from vision.testing.observations import observations
         from test_writer import unreachable_store
         from vision.store.writer import StoreWriter
         writer = StoreWriter(unreachable_store(), {str(spool)!r}, worker_id="w1").start()

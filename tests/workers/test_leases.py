@@ -73,9 +73,8 @@ def test_a_write_under_a_superseded_lease_is_refused_also_from_a_spool(store_url
     import time
     from datetime import UTC, datetime, timedelta
 
-    from observation_support import observations
-
     from vision.store.writer import DEAD_LETTER, StoreWriter
+    from vision.testing.observations import observations
 
     store = open_store(store_url)
     for worker in ("a", "b"):

@@ -11,8 +11,9 @@ one camera at the same time, and the frozen worker counted nothing of the camera
 from __future__ import annotations
 
 import pytest
-from fleet import Fleet, fault_scenario
-from pg_cluster import NoPostgresError, PostgresCluster
+
+from vision.testing.fleet import Fleet, fault_scenario
+from vision.testing.postgres import NoPostgresError, PostgresCluster
 
 TTL_S = 8.0
 

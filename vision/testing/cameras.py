@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
@@ -31,7 +32,7 @@ class MjpegCamera:
     """
 
     def __init__(
-        self, image: np.ndarray | None = None, port: int | None = None, fps: float = 15.0, clip: list[bytes] = ()
+        self, image: np.ndarray | None = None, port: int | None = None, fps: float = 15.0, clip: Sequence[bytes] = ()
     ) -> None:
         self.image = image
         self.clip = list(clip)  # JPEG frames played in a loop instead of the drifting image
@@ -82,6 +83,7 @@ class MjpegCamera:
                     if camera.clip:
                         jpeg = np.frombuffer(camera.clip[index % len(camera.clip)], np.uint8)
                     else:
+                        assert camera.image is not None, "an MjpegCamera needs an image or a clip"
                         ok, jpeg = cv2.imencode(".jpg", np.roll(camera.image, 3 * index, axis=1))
                         assert ok
                     try:

@@ -1,6 +1,6 @@
 """A fleet of real ``vision worker`` processes on loopback cameras and one PostgreSQL (tests and the bench).
 
-Cameras are :class:`~mjpeg_server.MjpegCamera` servers looping a real clip; each worker is its own
+Cameras are :class:`~vision.testing.cameras.MjpegCamera` servers looping a real clip; each worker is its own
 ``python -m vision worker`` process with its own spool and HTTP port, so kill -9 is a real kill.
 """
 
@@ -17,14 +17,15 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
 
 import yaml
 
-from mjpeg_server import MjpegCamera, free_port
 from vision.store import open_store
 from vision.store.database import Store
+from vision.testing.cameras import MjpegCamera, free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository (the tests' clip and the served model)
 CLIP = ROOT / "tests" / "data" / "clips" / "helmet5.mp4"
 
 
@@ -335,7 +336,7 @@ def _rows_by_worker(store: Store) -> dict[str, int]:
     o = observations_table.c
     with store.engine.connect() as connection:
         rows = connection.execute(sa.select(o.worker_id, sa.func.count()).group_by(o.worker_id)).all()
-    return {worker: int(count) for worker, count in rows}
+    return {str(worker): cast(int, count) for worker, count in rows}
 
 
 def _duplicates(store: Store) -> int:
