@@ -67,7 +67,6 @@ import shutil
 import statistics
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,6 +88,9 @@ import yaml  # noqa: E402
 from ultralytics import YOLO  # noqa: E402
 
 from vision.categories import outcome_by_name, vehicle_class_names  # noqa: E402
+from vision.detectors.spec import YoloOnnxSpec, load_spec  # noqa: E402
+from vision.errors import VisionError  # noqa: E402
+from vision.evaluation.voc import LabelledImage, load_voc  # noqa: E402
 from vision.training.coco_start import make_onnx_start_checkpoint, make_start_checkpoint  # noqa: E402
 from vision.training.onnx_export import CHECK_IMAGES, OPSET, export_checked  # noqa: E402
 
@@ -183,35 +185,27 @@ class SplitStats:
     boxes: dict[str, int] = field(default_factory=dict)
 
 
-def _voc_boxes(xml_file: Path, classes: list[str]) -> tuple[str, list[str]]:
-    """(image file name, YOLO label lines) of one VOC annotation."""
-    root = ET.parse(xml_file).getroot()
-    size = root.find("size")
-    if size is None:
-        raise SystemExit(f"{xml_file}: no <size>")
-    width, height = float(size.findtext("width", "0")), float(size.findtext("height", "0"))
+def yolo_lines(item: LabelledImage, classes: list[str]) -> list[str]:
+    """One VOC image's boxes as YOLO label lines (class, centre and size as shares of the image), clipped to it."""
+    height, width = item.size
     if width <= 0 or height <= 0:
-        raise SystemExit(f"{xml_file}: bad size {width}x{height}")
+        raise SystemExit(f"{item.name}: bad size {width}x{height}")
     lines = []
-    for obj in root.iter("object"):
-        name = (obj.findtext("name") or "").strip()
+    for (x0, y0, x1, y1), name in zip(item.xyxy.tolist(), item.labels, strict=True):
         if name not in classes:
-            raise SystemExit(f"{xml_file}: class {name!r} is not one of --classes {classes}")
-        bndbox = obj.find("bndbox")
-        if bndbox is None:
-            raise SystemExit(f"{xml_file}: object without <bndbox>")
-        x0, y0, x1, y1 = (float(bndbox.findtext(k, "nan")) for k in ("xmin", "ymin", "xmax", "ymax"))
+            raise SystemExit(f"{item.name}: class {name!r} is not one of --classes {classes}")
         x0, x1 = max(0.0, x0), min(width, x1)
         y0, y1 = max(0.0, y0), min(height, y1)
         if not (x1 > x0 and y1 > y0):
-            raise SystemExit(f"{xml_file}: empty box {x0, y0, x1, y1}")
+            raise SystemExit(f"{item.name}: empty box {x0, y0, x1, y1}")
         cx, cy = (x0 + x1) / 2 / width, (y0 + y1) / 2 / height
         lines.append(f"{classes.index(name)} {cx:.6f} {cy:.6f} {(x1 - x0) / width:.6f} {(y1 - y0) / height:.6f}")
-    return root.findtext("filename") or f"{xml_file.stem}.jpg", lines
+    return lines
 
 
 def convert_voc(data: Path, out: Path, classes: list[str], splits: dict[str, str]) -> dict[str, SplitStats]:
-    """Write ``out/{images,labels}/<split>/`` and ``out/data.yaml`` from a VOC folder; return counts."""
+    """Write ``out/{images,labels}/<split>/`` and ``out/data.yaml`` from a VOC folder (``splits``: YOLO split name ->
+    list file, in ``data`` or a path); return counts. Images are linked, not copied."""
     if out.exists():
         shutil.rmtree(out)
     stats: dict[str, SplitStats] = {}
@@ -220,13 +214,14 @@ def convert_voc(data: Path, out: Path, classes: list[str], splits: dict[str, str
         image_dir.mkdir(parents=True)
         label_dir.mkdir(parents=True)
         split_stats = SplitStats(boxes=dict.fromkeys(classes, 0))
-        for stem in (data / list_file).read_text().split():
-            filename, lines = _voc_boxes(data / "annotations" / f"{stem}.xml", classes)
-            image = data / "images" / filename
-            if not image.is_file():
-                raise SystemExit(f"{image} not found")
-            (image_dir / image.name).symlink_to(image.resolve())
-            (label_dir / f"{Path(image.name).stem}.txt").write_text("".join(f"{line}\n" for line in lines))
+        try:
+            items = load_voc(data, list_file)
+        except VisionError as error:
+            raise SystemExit(str(error)) from error
+        for item in items:
+            lines = yolo_lines(item, classes)
+            (image_dir / item.image_path.name).symlink_to(item.image_path.resolve())
+            (label_dir / f"{item.image_path.stem}.txt").write_text("".join(f"{line}\n" for line in lines))
             split_stats.images += 1
             split_stats.empty += not lines
             for line in lines:
@@ -465,6 +460,14 @@ def write_spec(path: Path, onnx_name: str, card_name: str, run: dict[str, Any]) 
         + f"# Measured on {dataset} val by scripts/model_cards.py.\n"
         f"evaluation: {path.stem}.eval.json\n"
     )
+    try:  # the spec is text for its comments; what vision reads from it is checked here, not at serving time
+        spec = load_spec(path)
+    except VisionError as error:
+        raise SystemExit(f"the written spec does not load: {error}") from error
+    if not isinstance(spec, YoloOnnxSpec) or {k: v.value for k, v in spec.outcomes.items()} != class_outcomes(
+        run["classes"]
+    ):
+        raise SystemExit(f"{path}: the written spec does not give the trained classes {run['classes']} their outcomes")
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
