@@ -288,8 +288,8 @@ def live_paths(clip: Path, detect_fps: float, seconds: float) -> dict[str, objec
             source.stop()
             results[name] = {
                 "cpu_cores": round(cpu / wall, 3),
-                "frames_read_per_s": round(int(health["frames_read"]) / wall, 1),
-                "frames_converted": health["frames_converted"],
+                "frames_read_per_s": round(int(health.frames_read) / wall, 1),
+                "frames_converted": health.frames_converted,
                 "frames_taken_per_s": round(taken / wall, 2),
             }
         read = results["read_every_frame"]["cpu_cores"]
@@ -348,7 +348,7 @@ def capacity_run(config_path: Path, seconds: float, warm_up_s: float) -> dict[st
         )
 
     def read() -> dict[str, float]:  # frames taken from each stream (converted or not): a reader keeping up reads FPS
-        return {camera: float(info["frames_read"]) for camera, info in pipeline.summary().items()}
+        return {camera: float(info.frames_read) for camera, info in pipeline.summary().items()}
 
     before, cpu_before, infer_before, started = processed(), thread_cpu_s(), inference_s(), time.monotonic()
     read_before = read()
@@ -373,7 +373,7 @@ def capacity_run(config_path: Path, seconds: float, warm_up_s: float) -> dict[st
         "detect_fps_mean": round(sum(rates.values()) / len(rates), 2),
         "read_fps_min": round(min(read_rates), 1),
         "crops_per_frame": round(
-            sum(float(info["regions_per_frame"]) for info in pipeline.summary().values()) / len(rates), 2
+            sum(float(info.regions_per_frame) for info in pipeline.summary().values()) / len(rates), 2
         ),
         "cpu_cores": {
             "total": round(process_cpu / wall, 2),

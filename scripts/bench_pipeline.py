@@ -159,8 +159,8 @@ def run_worker(config_path: Path) -> dict[str, float]:
     pipeline.run(threading.Event())
     seconds = time.perf_counter() - start
     summary = pipeline.summary().values()
-    frames = sum(int(info["frames_processed"]) for info in summary)
-    crops = sum(float(info["regions_per_frame"]) * int(info["frames_processed"]) for info in summary)
+    frames = sum(int(info.frames_processed) for info in summary)
+    crops = sum(float(info.regions_per_frame) * int(info.frames_processed) for info in summary)
     return {
         "seconds": seconds,
         "frames": frames,

@@ -59,7 +59,7 @@ def outcomes_in_store(url: str) -> list[str]:
 def test_one_person_held_thirty_seconds_counts_once(tmp_path):
     config_path = write_config(tmp_path, [{"id": "cam", "source": str(CLIPS / "one-rider-30s.mp4"), "detect_fps": 2}])
     pipeline, _ = run_pipeline(config_path)
-    assert pipeline.summary()["cam"]["frames_processed"] >= 58  # 30 s at 2 fps
+    assert pipeline.summary()["cam"].frames_processed >= 58  # 30 s at 2 fps
     # BikesHelmets78 is labelled with_helmet, but the woman is bareheaded with her helmet in her hand:
     # the default model sees that, and the one person is counted once, as she is.
     assert outcomes_in_store(load_config(config_path).store.url) == [Outcome.NON_COMPLIANT]
@@ -79,8 +79,8 @@ def test_a_still_scene_is_looked_at_until_its_person_is_settled_then_held(tmp_pa
     )
     pipeline, _ = run_pipeline(config_path)
     summary = pipeline.summary()["cam"]
-    assert summary["frames_processed"] >= 58 and summary["detection"] == "motion"
-    assert summary["frames_without_inference"] >= summary["frames_processed"] - 8, summary
+    assert summary.frames_processed >= 58 and summary.detection == "motion"
+    assert summary.frames_without_inference >= summary.frames_processed - 8, summary
     assert outcomes_in_store(load_config(config_path).store.url) == [Outcome.NON_COMPLIANT]
 
 
@@ -127,20 +127,20 @@ def test_one_failing_camera_never_stops_the_others(tmp_path):
     runner = threading.Thread(target=pipeline.run, args=(stop,))
     runner.start()
     deadline = time.monotonic() + 120
-    while pipeline.summary()["good"]["state"] != SourceState.FINISHED and time.monotonic() < deadline:
+    while pipeline.summary()["good"].state != SourceState.FINISHED and time.monotonic() < deadline:
         time.sleep(0.2)
     stop.set()
     runner.join(timeout=30)
     summary = pipeline.summary()
-    assert summary["good"]["state"] == SourceState.FINISHED and summary["good"]["observations"] >= 8
-    assert summary["corrupt"]["state"] == SourceState.FAILED and "cannot open video" in summary["corrupt"]["error"]
-    assert summary["unreachable"]["state"] == SourceState.DOWN and "cannot connect" in summary["unreachable"]["error"]
+    assert summary["good"].state == SourceState.FINISHED and summary["good"].observations >= 8
+    assert summary["corrupt"].state == SourceState.FAILED and "cannot open video" in summary["corrupt"].error
+    assert summary["unreachable"].state == SourceState.DOWN and "cannot connect" in summary["unreachable"].error
     registry = pipeline.metrics.registry
     assert registry.get_sample_value("vision_camera_up", {"camera": "unreachable", "site": "gate"}) == 0
     assert registry.get_sample_value("vision_camera_reconnects_total", {"camera": "unreachable", "site": "gate"}) >= 1
     assert registry.get_sample_value("vision_camera_frames_processed_total", {"camera": "good", "site": "gate"}) > 50
     # A 640-px clip is letterboxed whole ("auto" picks whole below 2 region sizes): one crop a frame.
-    assert summary["good"]["detection"] == "whole" and summary["good"]["regions_per_frame"] == 1.0
+    assert summary["good"].detection == "whole" and summary["good"].regions_per_frame == 1.0
     assert registry.get_sample_value(
         "vision_camera_detector_regions_total", {"camera": "good", "site": "gate"}
     ) == registry.get_sample_value("vision_camera_frames_processed_total", {"camera": "good", "site": "gate"})
@@ -157,7 +157,7 @@ def test_live_stream_observations_are_written_when_stopped(tmp_path, data_dir):
     runner.start()
     try:
         deadline = time.monotonic() + 60
-        while pipeline.summary()["live"]["frames_processed"] < 10 and time.monotonic() < deadline:
+        while pipeline.summary()["live"].frames_processed < 10 and time.monotonic() < deadline:
             time.sleep(0.2)
     finally:
         stop.set()
@@ -228,15 +228,15 @@ def test_detaching_a_stalled_camera_never_stops_the_others(tmp_path, data_dir):
     runner.start()
     try:
         deadline = time.monotonic() + 60
-        while min(pipeline.summary()[c]["frames_processed"] for c in ("stuck", "fine")) < 2:
+        while min(pipeline.summary()[c].frames_processed for c in ("stuck", "fine")) < 2:
             assert time.monotonic() < deadline, pipeline.summary()
             time.sleep(0.1)
         stuck.stall()
         time.sleep(0.5)  # its reader is now blocked in a read that times out after 8 s
-        before = pipeline.summary()["fine"]["frames_processed"]
+        before = pipeline.summary()["fine"].frames_processed
         detached = pipeline.detach("stuck", "test")
         while not detached.is_set():
-            if pipeline.summary()["fine"]["frames_processed"] >= before + 3:
+            if pipeline.summary()["fine"].frames_processed >= before + 3:
                 break
             assert time.monotonic() < deadline, "the other camera stopped while the stalled one was detached"
             time.sleep(0.1)
@@ -261,7 +261,7 @@ def test_a_rider_and_a_passenger_make_one_trip_and_a_parked_scooter_none(tmp_pat
     config["tracking"] = {}  # the tracker's defaults
     config_path.write_text(yaml.safe_dump(config))
     pipeline, _ = run_pipeline(config_path)
-    assert pipeline.summary()["cam"]["trips"] == trips
+    assert pipeline.summary()["cam"].trips == trips
     store = open_store(load_config(config_path).store.url)
     try:
         from datetime import datetime
@@ -307,8 +307,8 @@ def test_helmets_and_phone_use_on_one_camera_share_its_decode_tracks_and_trip(tm
     config_path.write_text(yaml.safe_dump(config))
     pipeline, _ = run_pipeline(config_path)
     summary = pipeline.summary()["cam"]
-    assert summary["frames_read"] == 45, "the clip is decoded once for both categories"
-    assert (summary["trips"], summary["detection"]) == (1, "riders")
+    assert summary.frames_read == 45, "the clip is decoded once for both categories"
+    assert (summary.trips, summary.detection) == (1, "riders")
     store = open_store(load_config(config_path).store.url)
     try:
         from datetime import datetime

@@ -96,7 +96,7 @@ def test_the_rider_and_passenger_count_the_standing_person_does_not(tmp_path, da
     pipeline = Pipeline(config, store, config_path, registry=CollectorRegistry(), progress=False)
     pipeline.run(threading.Event())
     summary = pipeline.summary()["cam"]
-    assert summary["detection"] == "riders", "auto: a riders-only camera whose model boxes two-wheelers"
+    assert summary.detection == "riders", "auto: a riders-only camera whose model boxes two-wheelers"
     rows = store.observations(limit=1000)
     riders = [r for r in rows if r.outcome in (Outcome.COMPLIANT, Outcome.NON_COMPLIANT)]
     non_riders = [r for r in rows if r.outcome == Outcome.NON_RIDER]
@@ -105,9 +105,9 @@ def test_the_rider_and_passenger_count_the_standing_person_does_not(tmp_path, da
     assert [r.riders_on_vehicle for r in riders] == [2, 2]
     # The standing person is never counted: the model leaves her out, and a head it boxed there would be a
     # non_rider (tests/tracking/test_riders.py); either way she is not in n.
-    assert summary["non_rider"] == len(non_riders)
-    assert summary["vehicles_with_passengers"] == 1
+    assert summary.non_rider == len(non_riders)
+    assert summary.vehicles_with_passengers == 1
     # Riders first: the frame whole, then one crop for the scooter's two riders (and one for a two_wheeler
     # the model imagines at 0.43 beside the standing woman: it never moves, so she stays uncounted).
-    assert summary["regions_per_frame"] <= 3.0, "not 8 tiles + the whole view of a 1920×1080 frame"
+    assert summary.regions_per_frame <= 3.0, "not 8 tiles + the whole view of a 1920×1080 frame"
     store.close()

@@ -11,12 +11,16 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from vision import __version__
 from vision.errors import VisionError
 from vision.reports.cli import add_report_parser
+
+if TYPE_CHECKING:  # the pipeline (and its detectors) load only for the commands that run one
+    from vision.pipeline import CameraSummary
 
 STORE_ENV = "VISION_STORE_URL"  # vision.store.database.STORE_ENV, without importing SQLAlchemy for --help
 
@@ -217,7 +221,7 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def format_cameras_table(summary: dict[str, dict[str, object]]) -> str:
+def format_cameras_table(summary: dict[str, CameraSummary]) -> str:
     """Per camera: frames, where it detected, detector crops per frame, observations, non-riders, trips, passengers."""
     header = (
         f"{'camera':<20} {'state':<9} {'frames':>7} {'detection':<9} {'crops/frame':>11} {'no-inference':>12} "
@@ -226,9 +230,9 @@ def format_cameras_table(summary: dict[str, dict[str, object]]) -> str:
     lines = [header, "-" * len(header)]
     for camera_id, info in summary.items():
         lines.append(
-            f"{camera_id:<20} {info['state']!s:<9} {info['frames_processed']:>7} {info['detection']!s:<9} "
-            f"{info['regions_per_frame']:>11} {info['frames_without_inference']:>12} {info['observations']:>12} "
-            f"{info['non_rider']:>9} {info['trips']:>6} {info['vehicles_with_passengers']:>10}"
+            f"{camera_id:<20} {info.state!s:<9} {info.frames_processed:>7} {info.detection!s:<9} "
+            f"{info.regions_per_frame:>11} {info.frames_without_inference:>12} {info.observations:>12} "
+            f"{info.non_rider:>9} {info.trips:>6} {info.vehicles_with_passengers:>10}"
         )
     lines.append(
         "trips: two-wheelers that carried riders (each once); passengers: those that carried two or more heads;"
@@ -375,8 +379,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if server is not None:
         server.should_exit = True
     for camera_id, info in pipeline.summary().items():
-        if info["error"]:
-            print(f"camera {camera_id}: {info['state']}: {info['error']}", file=sys.stderr)
+        if info.error:
+            print(f"camera {camera_id}: {info.state}: {info.error}", file=sys.stderr)
     rates = RateService.from_config(store, config)
     always = (datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
     points = rates.rates(*always, run_id=run_id)

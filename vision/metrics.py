@@ -63,13 +63,13 @@ class SourceHealthCollector(Collector):
         for camera in self._cameras():
             snapshot = camera.health.snapshot()
             values = [camera.camera_id, camera.site_id]
-            read.add_metric(values, float(snapshot["frames_read"]))  # type: ignore[arg-type]
-            converted.add_metric(values, float(snapshot["frames_converted"]))  # type: ignore[arg-type]
-            dropped.add_metric(values, float(snapshot["frames_dropped"]))  # type: ignore[arg-type]
-            reconnects.add_metric(values, float(snapshot["reconnects"]))  # type: ignore[arg-type]
-            up.add_metric(values, 1.0 if snapshot["state"] == SourceState.UP else 0.0)
-            if snapshot["last_frame_age_s"] is not None:
-                age.add_metric(values, float(snapshot["last_frame_age_s"]))  # type: ignore[arg-type]
+            read.add_metric(values, float(snapshot.frames_read))
+            converted.add_metric(values, float(snapshot.frames_converted))
+            dropped.add_metric(values, float(snapshot.frames_dropped))
+            reconnects.add_metric(values, float(snapshot.reconnects))
+            up.add_metric(values, 1.0 if snapshot.state == SourceState.UP else 0.0)
+            if snapshot.last_frame_age_s is not None:
+                age.add_metric(values, float(snapshot.last_frame_age_s))
         yield from (read, converted, dropped, reconnects, up, age)
 
 

@@ -108,6 +108,28 @@ def threads_per_model(config: VisionConfig, cores: int | None = None) -> int:
     return max(1, (cores or os.cpu_count() or 1) // max(1, len(models)))
 
 
+@dataclass(frozen=True)
+class CameraSummary:
+    """One camera at the end of a run (``Pipeline.summary``): what ``vision run`` prints and benchmarks read.
+
+    ``regions_per_frame``: detector crops per processed frame; ``frames_without_inference``: processed frames
+    where nothing moved, so no crop ran; ``vehicles_with_passengers``: trips that carried two or more heads.
+    """
+
+    site: str
+    state: SourceState
+    frames_read: int
+    frames_processed: int
+    observations: int
+    non_rider: int
+    vehicles_with_passengers: int
+    trips: int
+    detection: str
+    regions_per_frame: float
+    frames_without_inference: int
+    error: str | None
+
+
 class Pipeline:
     """Runs cameras of a config until stopped, or (without ``dynamic``) until every file source ends.
 
@@ -505,8 +527,8 @@ class Pipeline:
         """Close a live camera's up-interval when its stream goes down (its tracks age out by frames)."""
         for runtime in list(self.cameras):
             health = runtime.source.health.snapshot()
-            if health["state"] in (SourceState.DOWN, SourceState.STALLED) and runtime.uptime_id is not None:
-                self._close_uptime(runtime, str(health["last_error"]))
+            if health.state in (SourceState.DOWN, SourceState.STALLED) and runtime.uptime_id is not None:
+                self._close_uptime(runtime, str(health.last_error))
 
     def publish_status(self) -> None:
         """Write each camera's health to the store, where the API and alerts read it."""
@@ -515,20 +537,20 @@ class Pipeline:
             if self.guard is not None and not self.guard(runtime.camera.id):
                 continue  # another worker may own its status row now
             health = runtime.source.health.snapshot()
-            age = health["last_frame_age_s"]
-            state = str(health["state"])
+            age = health.last_frame_age_s
+            state = health.state
             if state == SourceState.FINISHED and not runtime.flushed:
-                state = SourceState.UP.value  # read to the end, but frames or open tracks are still in flight
+                state = SourceState.UP  # read to the end, but frames or open tracks are still in flight
             self._writer.camera_status(
                 runtime.camera.id,
-                state=state,
+                state=state.value,
                 fps=runtime.fps(),
-                frames_read=int(health["frames_read"]),  # type: ignore[call-overload]
+                frames_read=health.frames_read,
                 frames_processed=runtime.frames_processed,
-                frames_dropped=int(health["frames_dropped"]),  # type: ignore[call-overload]
-                reconnects=int(health["reconnects"]),  # type: ignore[call-overload]
-                last_frame_wall_at=None if age is None else now - float(age),  # type: ignore[arg-type]
-                last_error=health["last_error"],
+                frames_dropped=health.frames_dropped,
+                reconnects=health.reconnects,
+                last_frame_wall_at=None if age is None else now - age,
+                last_error=health.last_error,
             )
 
     def log_status(self) -> None:
@@ -537,34 +559,34 @@ class Pipeline:
             log.info(
                 "camera %s [%s] %.1f fps detected, read %d, dropped %d, reconnects %d, observations %d%s",
                 runtime.camera.id,
-                health["state"],
+                health.state,
                 runtime.fps(),
-                health["frames_read"],
-                health["frames_dropped"],
-                health["reconnects"],
+                health.frames_read,
+                health.frames_dropped,
+                health.reconnects,
                 runtime.observations,
-                f" - {health['last_error']}" if health["last_error"] else "",
+                f" - {health.last_error}" if health.last_error else "",
             )
 
-    def summary(self) -> dict[str, dict[str, object]]:
-        """Per camera: final state, frames and observations (for the end-of-run report)."""
-        result: dict[str, dict[str, object]] = {}
+    def summary(self) -> dict[str, CameraSummary]:
+        """Per camera id: final state, frames and observations (for the end-of-run report)."""
+        result: dict[str, CameraSummary] = {}
         for runtime in [*self.finished, *self.cameras]:
             health = runtime.source.health.snapshot()
-            result[runtime.camera.id] = {
-                "site": runtime.camera.site,
-                "state": health["state"],
-                "frames_read": health["frames_read"],
-                "frames_processed": runtime.frames_processed,
-                "observations": runtime.observations,
-                "non_rider": runtime.non_rider,
-                "vehicles_with_passengers": len(runtime.vehicles_with_passengers),
-                "trips": runtime.trips,
-                "detection": runtime.planner.mode,
-                "regions_per_frame": round(runtime.regions / runtime.frames_processed, 2)
+            result[runtime.camera.id] = CameraSummary(
+                site=runtime.camera.site,
+                state=health.state,
+                frames_read=health.frames_read,
+                frames_processed=runtime.frames_processed,
+                observations=runtime.observations,
+                non_rider=runtime.non_rider,
+                vehicles_with_passengers=len(runtime.vehicles_with_passengers),
+                trips=runtime.trips,
+                detection=runtime.planner.mode,
+                regions_per_frame=round(runtime.regions / runtime.frames_processed, 2)
                 if runtime.frames_processed
                 else 0.0,
-                "frames_without_inference": runtime.frames_without_inference,
-                "error": health["last_error"],
-            }
+                frames_without_inference=runtime.frames_without_inference,
+                error=health.last_error,
+            )
         return result

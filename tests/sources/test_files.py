@@ -35,9 +35,9 @@ def test_a_video_delivers_the_due_frames_and_converts_only_those(data_dir):
     source = FileSource("cam", clip, detect_fps, START, threading.Event())
     frames = drain(source)
     health = source.health.snapshot()
-    assert health["state"] == SourceState.FINISHED
-    assert health["frames_read"] == total
-    assert len(frames) == health["frames_converted"] == source.total_frames
+    assert health.state == SourceState.FINISHED
+    assert health.frames_read == total
+    assert len(frames) == health.frames_converted == source.total_frames
     assert len(frames) == pytest.approx(total / 4, abs=1)
     # Every 4th frame, and the pixels are the ones read() gives for that frame.
     assert [f.index for f in frames] == list(range(0, total, 4))[: len(frames)]

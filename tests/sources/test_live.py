@@ -1,5 +1,6 @@
 """Live sources against a real MJPEG HTTP server on loopback."""
 
+import re
 import threading
 import time
 
@@ -38,14 +39,14 @@ def test_unreachable_at_start_then_recovers_without_restart(image):
     source = LiveSource("cam", camera.url, detect_fps=10, frame_ready=threading.Event(), reconnect=FAST)
     source.start()
     try:
-        assert wait_for(lambda: source.health.snapshot()["reconnects"] >= 2)
-        assert source.health.snapshot()["state"] == SourceState.DOWN
-        assert "cannot connect" in source.health.snapshot()["last_error"]
+        assert wait_for(lambda: source.health.snapshot().reconnects >= 2)
+        assert source.health.snapshot().state == SourceState.DOWN
+        assert "cannot connect" in source.health.snapshot().last_error
         assert source.poll() is None  # nothing invented while down
         camera.start()
         frame = poll_frame(source)
         assert frame is not None and frame.image.shape == image.shape and frame.image.mean() > 20
-        assert source.health.snapshot()["state"] == SourceState.UP
+        assert source.health.snapshot().state == SourceState.UP
     finally:
         source.stop()
         camera.stop()
@@ -61,15 +62,16 @@ def test_server_that_stops_and_comes_back_is_reconnected(image, decoder):
     try:
         assert poll_frame(source) is not None
         camera.stop()
-        assert wait_for(lambda: source.health.snapshot()["state"] == SourceState.DOWN)
-        assert source.health.snapshot()["reconnects"] >= 1
-        assert "ended or failed" in source.health.snapshot()["last_error"]
+        assert wait_for(lambda: source.health.snapshot().state == SourceState.DOWN)
+        assert source.health.snapshot().reconnects >= 1
+        # The break, or (with FAST's short backoff) the retry after it that the stopped server refuses.
+        assert re.search("ended or failed|cannot connect", source.health.snapshot().last_error or "")
         while source.poll() is not None:  # whatever arrived before the break
             pass
         camera.start()
-        assert wait_for(lambda: source.health.snapshot()["state"] == SourceState.UP)
-        read_before = source.health.snapshot()["frames_read"]
-        assert wait_for(lambda: source.health.snapshot()["frames_read"] > read_before + 5)
+        assert wait_for(lambda: source.health.snapshot().state == SourceState.UP)
+        read_before = source.health.snapshot().frames_read
+        assert wait_for(lambda: source.health.snapshot().frames_read > read_before + 5)
         frame = poll_frame(source)
         assert frame is not None and frame.image.shape == image.shape  # the same source, frames again
     finally:
@@ -89,13 +91,13 @@ def test_a_stalled_stream_is_detected_and_reconnected(image, decoder):
     try:
         assert poll_frame(source) is not None
         camera.stall()
-        assert wait_for(lambda: source.health.snapshot()["state"] == SourceState.STALLED, timeout=5.0)
-        assert "stalled" in source.health.snapshot()["last_error"]
-        assert source.health.snapshot()["reconnects"] >= 1
+        assert wait_for(lambda: source.health.snapshot().state == SourceState.STALLED, timeout=5.0)
+        assert "stalled" in source.health.snapshot().last_error
+        assert source.health.snapshot().reconnects >= 1
         camera.stop()
         camera.start()  # serving again (not stalled)
-        read_before = source.health.snapshot()["frames_read"]
-        assert wait_for(lambda: source.health.snapshot()["frames_read"] > read_before + 3)
+        read_before = source.health.snapshot().frames_read
+        assert wait_for(lambda: source.health.snapshot().frames_read > read_before + 3)
     finally:
         source.stop()
         camera.stop()
@@ -112,7 +114,7 @@ def test_only_the_newest_frame_is_kept_and_drops_are_counted(image, decoder):
         second = poll_frame(source)
         health = source.health.snapshot()
         assert second.index > first.index + 5  # the frames in between were replaced, not queued
-        assert health["frames_dropped"] >= second.index - first.index - 1
+        assert health.frames_dropped >= second.index - first.index - 1
         assert second.time > first.time
     finally:
         source.stop()
@@ -143,9 +145,9 @@ def test_detect_fps_throttles_what_reaches_the_detector(image):
         assert 5 <= taken <= 10  # about 4 per second
         health = source.health.snapshot()
         # Every frame is taken from the stream, only those due are converted to pixels.
-        assert health["frames_converted"] <= taken + 3
-        assert health["frames_read"] >= 3 * health["frames_converted"]
-        assert abs(len(analysed) - health["frames_converted"]) <= 1, "every converted frame analysed, no other"
+        assert health.frames_converted <= taken + 3
+        assert health.frames_read >= 3 * health.frames_converted
+        assert abs(len(analysed) - health.frames_converted) <= 1, "every converted frame analysed, no other"
     finally:
         source.stop()
         camera.stop()

@@ -43,6 +43,21 @@ class SourceState(StrEnum):
     FAILED = "failed"  # a file source that cannot be read; no retry
 
 
+@dataclass(frozen=True)
+class HealthSnapshot:
+    """A source's health at one moment (``SourceHealth.snapshot``): what the status rows, the metrics, the
+    watchdog and the end-of-run summary read. ``last_frame_age_s``: seconds since a frame was last read from
+    the source, None before the first."""
+
+    state: SourceState
+    frames_read: int
+    frames_dropped: int
+    frames_converted: int
+    reconnects: int
+    last_frame_age_s: float | None
+    last_error: str | None
+
+
 @dataclass
 class SourceHealth:
     """Counters and state of one source, updated by its reader thread, read by anyone.
@@ -76,18 +91,18 @@ class SourceHealth:
             if read:
                 self.last_frame_monotonic = time.monotonic()
 
-    def snapshot(self) -> dict[str, object]:
+    def snapshot(self) -> HealthSnapshot:
         with self._lock:
             age = None if self.last_frame_monotonic is None else time.monotonic() - self.last_frame_monotonic
-            return {
-                "state": self.state.value,
-                "frames_read": self.frames_read,
-                "frames_dropped": self.frames_dropped,
-                "frames_converted": self.frames_converted,
-                "reconnects": self.reconnects,
-                "last_frame_age_s": age,
-                "last_error": self.last_error,
-            }
+            return HealthSnapshot(
+                state=self.state,
+                frames_read=self.frames_read,
+                frames_dropped=self.frames_dropped,
+                frames_converted=self.frames_converted,
+                reconnects=self.reconnects,
+                last_frame_age_s=age,
+                last_error=self.last_error,
+            )
 
 
 class FrameSource(Protocol):

@@ -267,10 +267,10 @@ class LiveSource:
         limit = self._reconnect.stall_timeout_s
         while not self._stop.wait(min(1.0, limit / 4)):
             snapshot = self.health.snapshot()
-            frame_age = snapshot["last_frame_age_s"]
+            frame_age = snapshot.last_frame_age_s
             up_for = time.monotonic() - self._up_since
-            age = up_for if frame_age is None else min(float(frame_age), up_for)  # type: ignore[arg-type]
-            if snapshot["state"] == SourceState.UP and age > limit:
+            age = up_for if frame_age is None else min(frame_age, up_for)
+            if snapshot.state == SourceState.UP and age > limit:
                 reason = f"no frame for {age:.0f} s from {self._describe()} (stalled)"
                 log.warning("camera %s: %s; reconnecting", self.camera_id, reason)
                 self.health.update(state=SourceState.STALLED, last_error=reason)
