@@ -35,6 +35,18 @@ def shared_datasets() -> Path:
 
 
 @pytest.fixture(scope="session")
+def teacher():
+    """The COCO teacher that labels two-wheelers for the training sets (``vision.training.synthesis.Teacher``);
+    tests that need it skip, with the reason, without ``../shared/weights`` or OpenVINO."""
+    from vision.training import synthesis
+
+    if not synthesis.TEACHER_XML.is_file():
+        pytest.skip(f"needs the COCO teacher at {synthesis.TEACHER_XML} (../shared/weights, not on this machine)")
+    pytest.importorskip("openvino", reason="the teacher runs on OpenVINO (the [openvino] extra)")
+    return synthesis.Teacher()
+
+
+@pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL: VISION_TEST_POSTGRES_URL if set, else a throwaway cluster started here.
 

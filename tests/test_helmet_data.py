@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from script_support import load_script
 
 from spec_support import require_built_model
@@ -14,18 +13,9 @@ from vision.training import synthesis
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "scripts"
-TEACHER_XML = synthesis.TEACHER_XML
 
 
 build_helmet_data = load_script("build_helmet_data")
-
-
-@pytest.fixture(scope="module")
-def teacher():
-    if not TEACHER_XML.is_file():
-        pytest.skip(f"needs the COCO teacher at {TEACHER_XML} (../shared/weights, not present on this machine)")
-    pytest.importorskip("openvino", reason="the teacher runs on OpenVINO (the [openvino] extra)")
-    return synthesis.Teacher()
 
 
 def test_crop_keeps_boxes_mostly_inside_and_shifts_them(data_dir):

@@ -85,6 +85,7 @@ from vision.training.onnx_export import (  # noqa: E402
     compare_detections,
     describe_io,
     detections,
+    export_fp32,
     letterboxed_batch,
     ort_raw_output,
     ort_session,
@@ -261,16 +262,6 @@ def torch_raw_output(model: torch.nn.Module, images: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def export_onnx(pt_file: Path, work_dir: Path) -> Path:
-    """ultralytics ONNX export (opset 17, imgsz 640, dynamic batch/height/width, onnxslim)."""
-    staged = work_dir / pt_file.name
-    shutil.copyfile(pt_file, staged)
-    exported = YOLO(str(staged)).export(
-        format="onnx", imgsz=IMGSZ, opset=OPSET, dynamic=True, simplify=True, device="cpu"
-    )
-    return Path(exported)
-
-
 def interleaved_median_ms(
     first: ort.InferenceSession, second: ort.InferenceSession, image: np.ndarray, runs: int = TIMING_RUNS
 ) -> tuple[float, float]:
@@ -406,13 +397,7 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="helmet-onnx-") as tmp:
         # 4. ONNX export (fp32)
-        fp32_file = export_onnx(pt_out, Path(tmp))
-        fp32_model = onnx.load(str(fp32_file))
-        # the export date would make every rebuild differ; everything else in the metadata stays
-        kept_props = [p for p in fp32_model.metadata_props if p.key != "date"]
-        del fp32_model.metadata_props[:]
-        fp32_model.metadata_props.extend(kept_props)
-        onnx.save(fp32_model, str(fp32_file))
+        fp32_file = export_fp32(pt_out, Path(tmp))  # without its date: every rebuild gives the same bytes
 
         # 5. fp16 storage
         fp16_model = onnx.load(str(fp32_file))

@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from vision.evaluation.voc import load_voc, write_voc
 from vision.training import synthesis
-
-TEACHER_XML = synthesis.TEACHER_XML
-
-
-@pytest.fixture(scope="module")
-def teacher():
-    if not TEACHER_XML.is_file():
-        pytest.skip(f"needs the COCO teacher at {TEACHER_XML} (../shared/weights, not present on this machine)")
-    pytest.importorskip("openvino", reason="the teacher runs on OpenVINO (the [openvino] extra)")
-    return synthesis.Teacher()
 
 
 def test_teacher_two_wheelers_are_merged_with_the_head_labels(data_dir, teacher, tmp_path):

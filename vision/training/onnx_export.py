@@ -232,6 +232,22 @@ def describe_io(model: onnx.ModelProto) -> str:
     return f"inputs {ins}; outputs {outs}"
 
 
+def export_fp32(checkpoint: Path, work_dir: Path, imgsz: int = IMGSZ) -> Path:
+    """ultralytics' ONNX export of ``checkpoint`` into ``work_dir`` (opset 17, dynamic batch/height/width, onnxslim),
+    without the export's date in its metadata, so that exporting the same checkpoint again gives the same bytes."""
+    staged = work_dir / checkpoint.name
+    shutil.copyfile(checkpoint, staged)
+    fp32_file = Path(
+        YOLO(str(staged)).export(format="onnx", imgsz=imgsz, opset=OPSET, dynamic=True, simplify=True, device="cpu")
+    )
+    model = onnx.load(str(fp32_file))
+    kept_props = [p for p in model.metadata_props if p.key != "date"]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept_props)
+    onnx.save(model, str(fp32_file))
+    return fp32_file
+
+
 def export_checked(best: Path, out_file: Path, imgsz: int, check_images: list[Path]) -> dict[str, Any]:
     """Export ``best`` to ``out_file``; fp16 weight storage if it reproduces the fp32 export on ``check_images``.
 
@@ -240,17 +256,7 @@ def export_checked(best: Path, out_file: Path, imgsz: int, check_images: list[Pa
     ckpt, _ = torch_safe_load(str(best))
     model = ckpt.get("ema") or ckpt["model"]
     with tempfile.TemporaryDirectory(prefix="train-onnx-") as tmp:
-        staged = Path(tmp) / best.name
-        shutil.copyfile(best, staged)
-        fp32_file = Path(
-            YOLO(str(staged)).export(format="onnx", imgsz=imgsz, opset=OPSET, dynamic=True, simplify=True, device="cpu")
-        )
-        fp32_model = onnx.load(str(fp32_file))
-        kept_props = [p for p in fp32_model.metadata_props if p.key != "date"]  # reproducible bytes
-        del fp32_model.metadata_props[:]
-        fp32_model.metadata_props.extend(kept_props)
-        onnx.save(fp32_model, str(fp32_file))
-
+        fp32_file = export_fp32(best, Path(tmp), imgsz)
         fp16_model = onnx.load(str(fp32_file))
         storage = store_weights_fp16(fp16_model, bn_fold_factors(model))
         onnx.checker.check_model(fp16_model)
