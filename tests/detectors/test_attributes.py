@@ -69,7 +69,7 @@ def test_attributes_are_found_in_the_rider_squares_only_in_frame_pixels():
     heads = found[found.class_ids <= 1]
     assert len(attributes) >= 1 and len(heads) >= 1, found.to_records()
     squares = planner.rider_crops(found[found.class_ids == 2], frame.shape[:2])
-    assert squares and cost == len(plan) + len(squares), "one base pass per region and rider square"
+    assert squares and cost == len(plan) + 2 * len(squares), "one base pass per region and square, one attribute pass"
     for box in attributes.xyxy:
         assert any(
             s.x <= box[0] and s.y <= box[1] and box[2] <= s.x + s.width and box[3] <= s.y + s.height for s in squares

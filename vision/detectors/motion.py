@@ -468,7 +468,8 @@ def detect_planned(
 ) -> tuple[list[Detections], list[int]]:
     """Each frame detected on its planned regions, and (``riders`` mode) then on its riders' crops.
 
-    Returns one :class:`Detections` per frame and the number of crops it cost. The rider crops of
+    Returns one :class:`Detections` per frame and the number of crops it cost (model calls: an attribute
+    model's pass over the rider squares counts each square again). The rider crops of
     every frame go in one more batch (one per input size); their boxes are merged with the frame's
     first detections as overlapping regions are.
     """
@@ -494,6 +495,8 @@ def detect_planned(
         found_attributes = detector.find_attributes(frames, crops)
         pairs = zip(merged, found_attributes, strict=True)
         merged = [Detections.concatenated([one, more], names) for one, more in pairs]
+        # One more model call per square: counted as crops (the budget allowed the squares, not this pass).
+        costs = [cost + len(extra) for cost, extra in zip(costs, crops, strict=True)]
     return merged, costs
 
 
