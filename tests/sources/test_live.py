@@ -1,6 +1,7 @@
 """Live sources against a real MJPEG HTTP server on loopback."""
 
 import re
+import socket
 import threading
 import time
 
@@ -162,3 +163,34 @@ def test_detect_fps_throttles_what_reaches_the_detector(image):
 )
 def test_passwords_never_reach_logs(url, shown):
     assert _redact(url) == shown
+
+
+@pytest.mark.parametrize("decoder", ["opencv", "pyav"])
+def test_a_camera_that_never_answers_does_not_hold_up_the_others(image, decoder):
+    # A hung camera: it takes the connection and sends nothing. OpenCV opens one stream at a time in a process,
+    # so without the PyAV check before it the good camera would wait out the hung one's whole open timeout.
+    hung = socket.create_server(("127.0.0.1", 0))
+    slow_to_fail = Reconnect(initial_s=0.2, max_s=1.0, open_timeout_s=6.0, stall_timeout_s=20.0)
+    camera = MjpegCamera(image).start()
+    stuck = LiveSource(
+        "hung",
+        f"http://127.0.0.1:{hung.getsockname()[1]}/stream.mjpg",
+        detect_fps=10,
+        frame_ready=threading.Event(),
+        reconnect=slow_to_fail,
+        decoder=decoder,
+    )
+    good = LiveSource("good", camera.url, detect_fps=10, frame_ready=threading.Event(), reconnect=FAST, decoder=decoder)
+    stuck.start()
+    try:
+        time.sleep(0.5)  # the hung camera's open is under way
+        started = time.monotonic()
+        good.start()
+        assert poll_frame(good, timeout=4.0) is not None, "the good camera waited for the hung one"
+        assert time.monotonic() - started < 4.0
+        assert stuck.health.snapshot().state == SourceState.STARTING, "the hung camera is still opening"
+    finally:
+        good.stop()
+        stuck.stop()
+        camera.stop()
+        hung.close()

@@ -84,8 +84,7 @@ class PyAVCapture:
     refers to are skipped undecoded (``skip_frame = NONREF``), and only wanted frames are converted to BGR."""
 
     def __init__(self, url: str, open_timeout_s: float, read_timeout_s: float) -> None:
-        options = {"rtsp_transport": "tcp"} if url.startswith("rtsp") else {}
-        self._container = av.open(url, options=options, timeout=(open_timeout_s, read_timeout_s))
+        self._container = av.open(url, options=_pyav_options(url), timeout=(open_timeout_s, read_timeout_s))
         try:
             stream = self._container.streams.video[0]
         except IndexError:
@@ -112,6 +111,28 @@ class PyAVCapture:
 
     def release(self) -> None:
         self._container.close()
+
+
+def _pyav_options(url: str) -> dict[str, str]:
+    return {"rtsp_transport": "tcp"} if url.startswith("rtsp") else {}
+
+
+def answers(url: str, timeout_s: float) -> bool:
+    """Whether the stream at ``url`` answers with a video stream within ``timeout_s``, asked through PyAV.
+
+    OpenCV's FFmpeg backend opens one stream at a time in a process (a global lock held through the whole
+    open): a camera that takes the connection and never answers would hold every other camera's connect
+    and reconnect for the full open timeout, and each camera's open waits for the ones before it (about
+    0.9 s each on a live MPEG-TS stream). PyAV opens in parallel, so OpenCV only ever opens a stream that
+    has just answered. Only the first packets are probed (about 0.5 s on live MPEG-TS).
+    """
+    options = {**_pyav_options(url), "probesize": "32768", "analyzeduration": "0"}
+    try:
+        with av.open(url, options=options, timeout=(timeout_s, timeout_s)) as container:
+            return bool(container.streams.video)
+    except (av.FFmpegError, OSError, EOFError) as error:
+        log.debug("stream does not answer: %s", type(error).__name__)  # its text may hold the URL's password
+        return False
 
 
 class LiveSource:
@@ -194,6 +215,8 @@ class LiveSource:
             if isinstance(self.target, int):
                 capture = cv2.VideoCapture(self.target)
             else:
+                if not answers(self.target, timeout_s):
+                    return None
                 timeout_ms = int(timeout_s * 1000)
                 params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
                 capture = cv2.VideoCapture(self.target, cv2.CAP_FFMPEG, params)
