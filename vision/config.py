@@ -203,8 +203,8 @@ class Camera(_Model):
         "opencv",
         description="How a stream is read: opencv decodes every frame and converts the due ones; pyav also skips "
         "decoding B-frames while no frame is due (1.8-2.1x less decoding on streams with B-frames, none saved on "
-        "IP-only streams; one more busy 1080p camera per 2-core box, but up to 2 fewer quiet ones: "
-        "scripts/bench_capacity.py).",
+        "IP-only streams; as many busy 1080p cameras per 2-core box, fewer quiet ones, since it decodes on the "
+        "Python reader threads: scripts/bench_capacity.py).",
     )
     detect_fps: float = Field(5.0, gt=0, le=120, description="Frames per second sent to the detector.")
     every_nth: int | None = Field(

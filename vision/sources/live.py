@@ -7,8 +7,10 @@ throttle says the next is due: for a 1080p H.264 camera at 25 fps detected at 2 
 than ``read()`` of every frame. ``decoder: pyav`` reads the stream with PyAV (FFmpeg): while no frame
 is due, a frame no other frame refers to (a B-frame) is not decoded at all (``skip_frame``); on a
 stream with B-frames decoding costs 1.8-2.1x less than ``read()``, on an IP-only one (every P-frame a
-reference) no less than OpenCV's; a 2-core box held 7 busy 1080p cameras with it against 6, but 10-12
-quiet 720p ones against 12 (``scripts/bench_capacity.py``; docs/performance.md). A 360p sub-stream
+reference) no less than OpenCV's; a 2-core box holds 7 busy 1080p cameras either way, but fewer than 12
+quiet 720p ones with it against 16 with OpenCV (``scripts/bench_capacity.py``; docs/performance.md). OpenCV
+opens one stream at a time per process, so a stream is first asked through PyAV (:func:`answers`): a hung
+camera never holds up the others' connects. A 360p sub-stream
 (``detect_source``) is the lever that works on any camera. The newest converted
 frame wins; falling behind therefore drops (and counts) frames instead of queueing stale ones. A failed
 connect, a broken stream and a stall all lead to the same path: release, wait with capped exponential
