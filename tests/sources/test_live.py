@@ -194,3 +194,27 @@ def test_a_camera_that_never_answers_does_not_hold_up_the_others(image, decoder)
         stuck.stop()
         camera.stop()
         hung.close()
+
+
+@pytest.mark.parametrize("decoder", ["opencv", "pyav"])
+def test_a_wrong_password_and_a_closed_port_are_named(image, decoder):
+    camera = MjpegCamera(image, credentials=("admin", "right")).start()
+
+    def source(name: str, url: str) -> LiveSource:
+        return LiveSource(name, url, detect_fps=10, frame_ready=threading.Event(), reconnect=FAST, decoder=decoder)
+
+    wrong = source("wrong", camera.url_as("admin", "wrong"))
+    closed = source("closed", f"http://127.0.0.1:{free_port()}/stream.mjpg")
+    right = source("right", camera.url_as("admin", "right"))
+    for source in (wrong, closed, right):
+        source.start()
+    try:
+        assert wait_for(lambda: wrong.health.snapshot().reconnects >= 1 and closed.health.snapshot().reconnects >= 1)
+        assert "refused the user name or password (HTTP 401)" in wrong.health.snapshot().last_error
+        assert "wrong" not in wrong.health.snapshot().last_error, "the password is never shown"
+        assert "connection refused" in closed.health.snapshot().last_error
+        assert poll_frame(right) is not None, "the right password is let in"
+    finally:
+        for source in (wrong, closed, right):
+            source.stop()
+        camera.stop()

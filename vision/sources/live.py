@@ -119,8 +119,29 @@ def _pyav_options(url: str) -> dict[str, str]:
     return {"rtsp_transport": "tcp"} if url.startswith("rtsp") else {}
 
 
-def answers(url: str, timeout_s: float) -> bool:
-    """Whether the stream at ``url`` answers with a video stream within ``timeout_s``, asked through PyAV.
+def why_not_open(error: Exception, timeout_s: float) -> str:
+    """What an operator can act on, named from the FFmpeg error of a failed open (never its text: it may hold
+    the URL's password)."""
+    if isinstance(error, av.error.HTTPUnauthorizedError):
+        return "it refused the user name or password (HTTP 401)"
+    if isinstance(error, av.error.HTTPForbiddenError):
+        return "it refused access for this user (HTTP 403)"
+    if isinstance(error, av.error.HTTPNotFoundError):
+        return "it has no stream at that path (HTTP 404)"
+    if isinstance(error, av.error.HTTPClientError | av.error.HTTPServerError):
+        return "it answered with an HTTP error"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused (nothing listens at that address and port)"
+    if isinstance(error, av.error.ExitError | TimeoutError):
+        return f"no answer within {timeout_s:g} s"
+    if isinstance(error, IndexError):
+        return "it sends no video stream"
+    return "unreachable, or not a video stream"
+
+
+def answers(url: str, timeout_s: float) -> str | None:
+    """None when the stream at ``url`` answers with a video stream within ``timeout_s``, asked through PyAV;
+    else why not (:func:`why_not_open`).
 
     OpenCV's FFmpeg backend opens one stream at a time in a process (a global lock held through the whole
     open): a camera that takes the connection and never answers would hold every other camera's connect
@@ -131,10 +152,9 @@ def answers(url: str, timeout_s: float) -> bool:
     options = {**_pyav_options(url), "probesize": "32768", "analyzeduration": "0"}
     try:
         with av.open(url, options=options, timeout=(timeout_s, timeout_s)) as container:
-            return bool(container.streams.video)
+            return None if container.streams.video else why_not_open(IndexError(), timeout_s)
     except (av.FFmpegError, OSError, EOFError) as error:
-        log.debug("stream does not answer: %s", type(error).__name__)  # its text may hold the URL's password
-        return False
+        return why_not_open(error, timeout_s)
 
 
 class LiveSource:
@@ -210,35 +230,37 @@ class LiveSource:
     def _current(self, generation: int) -> bool:
         return generation == self._generation and not self._stop.is_set()
 
-    def _open(self) -> Capture | None:
-        """The stream opened, or None when it cannot be (unreachable, refused, not a video)."""
+    def _open(self) -> Capture | str:
+        """The stream opened, or why it cannot be (unreachable, refused, a wrong password, not a video)."""
         timeout_s = self._reconnect.open_timeout_s
-        if isinstance(self.target, int) or self.decoder == "opencv":
-            if isinstance(self.target, int):
-                capture = cv2.VideoCapture(self.target)
-            else:
-                if not answers(self.target, timeout_s):
-                    return None
-                timeout_ms = int(timeout_s * 1000)
-                params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
-                capture = cv2.VideoCapture(self.target, cv2.CAP_FFMPEG, params)
+        if isinstance(self.target, int):
+            capture = cv2.VideoCapture(self.target)
             if capture.isOpened():
                 return OpenCVCapture(capture)
             capture.release()
-            return None
+            return "no such USB camera, or it is in use"
+        if self.decoder == "opencv":
+            if (reason := answers(self.target, timeout_s)) is not None:
+                return reason
+            timeout_ms = int(timeout_s * 1000)
+            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
+            capture = cv2.VideoCapture(self.target, cv2.CAP_FFMPEG, params)
+            if capture.isOpened():
+                return OpenCVCapture(capture)
+            capture.release()
+            return "OpenCV could not open the stream that PyAV could"
         try:
             return PyAVCapture(self.target, timeout_s, timeout_s)
         except (av.FFmpegError, OSError, IndexError, EOFError) as error:
-            log.debug("camera %s: open failed: %s", self.camera_id, type(error).__name__)
-            return None
+            return why_not_open(error, timeout_s)
 
     def _read_loop(self, generation: int) -> None:
         failures = 0
         while self._current(generation):
             capture = self._open()
-            if capture is None:
+            if isinstance(capture, str):
                 failures += 1
-                self._down(f"cannot connect to {self._describe()}", failures, generation)
+                self._down(f"cannot connect to {self._describe()}: {capture}", failures, generation)
                 continue
             failures = 0
             self._up_since = time.monotonic()

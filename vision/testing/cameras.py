@@ -6,6 +6,7 @@ is tested against a real socket and a real decoder, not a stand-in.
 
 from __future__ import annotations
 
+import base64
 import socket
 import threading
 import time
@@ -28,13 +29,21 @@ class MjpegCamera:
     """Serves ``image`` (drifting sideways) at ``fps`` on ``http://127.0.0.1:port/stream.mjpg``.
 
     ``stop()`` closes the listening socket and every open stream; ``start()`` serves again on the
-    same port. ``stall()`` keeps connections open but stops sending frames.
+    same port. ``stall()`` keeps connections open but stops sending frames. With ``credentials``
+    ``(user, password)`` it asks for HTTP basic authentication, as IP cameras do, and answers 401 to
+    any other.
     """
 
     def __init__(
-        self, image: np.ndarray | None = None, port: int | None = None, fps: float = 15.0, clip: Sequence[bytes] = ()
+        self,
+        image: np.ndarray | None = None,
+        port: int | None = None,
+        fps: float = 15.0,
+        clip: Sequence[bytes] = (),
+        credentials: tuple[str, str] | None = None,
     ) -> None:
         self.image = image
+        self.credentials = credentials
         self.clip = list(clip)  # JPEG frames played in a loop instead of the drifting image
         self.port = port or free_port()
         self.fps = fps
@@ -63,6 +72,9 @@ class MjpegCamera:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/stream.mjpg"
 
+    def url_as(self, user: str, password: str) -> str:
+        return f"http://{user}:{password}@127.0.0.1:{self.port}/stream.mjpg"
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         camera = self
 
@@ -71,6 +83,14 @@ class MjpegCamera:
                 pass
 
             def do_GET(self) -> None:
+                if camera.credentials is not None:
+                    expected = base64.b64encode(":".join(camera.credentials).encode()).decode()
+                    if self.headers.get("Authorization") != f"Basic {expected}":
+                        self.send_response(401)
+                        self.send_header("WWW-Authenticate", 'Basic realm="camera"')
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
                 self.send_response(200)
                 self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY}")
                 self.send_header("Cache-Control", "no-cache")
