@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from spec_support import write_helmet_spec, write_one_camera_config
+from vision.testing.cameras import MjpegCamera, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIPS = ROOT / "tests" / "data" / "clips"
@@ -185,6 +186,30 @@ def test_check_config_lists_every_problem(tmp_path):
         .stdout.strip()
         .endswith("OK (2 site(s), 2 enabled camera(s))")
     )
+
+
+def test_check_config_probe_names_the_streams_that_do_not_answer_and_why(tmp_path, data_dir):
+    image = cv2.imread(str(data_dir / "voc" / "helmet" / "images" / "BikesHelmets16.jpg"))
+    camera = MjpegCamera(image, credentials=("admin", "right")).start()
+    try:
+        config = yaml.safe_load((ROOT / "configs" / "demo.yaml").read_text())
+        model = str(ROOT / "configs" / config["cameras"][0]["model"])
+        base = {"site": config["cameras"][0]["site"], "category": "helmet", "model": model}
+        config["cameras"] = [
+            {"id": "gate-good", "source": camera.url_as("admin", "right"), **base},
+            {"id": "gate-wrong", "source": camera.url_as("admin", "wrong"), **base},
+            {"id": "gate-closed", "source": f"http://127.0.0.1:{free_port()}/stream.mjpg", **base},
+        ]
+        (tmp_path / "cameras.yaml").write_text(yaml.safe_dump(config))
+
+        result = vision("check-config", str(tmp_path / "cameras.yaml"), "--probe")
+    finally:
+        camera.stop()
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "2 problem(s)" in result.stderr and "gate-good" not in result.stderr
+    assert "cameras[1] (gate-wrong): source http://admin:***@127.0.0.1:" in result.stderr
+    assert "refused the user name or password (HTTP 401)" in result.stderr and ":wrong@" not in result.stderr
+    assert "cameras[2] (gate-closed)" in result.stderr and "connection refused" in result.stderr
 
 
 def observation_count(db: Path) -> int:

@@ -211,6 +211,10 @@ def _cmd_check_config(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     problems = check_files(config)
+    if args.probe:
+        from vision.sources import probe_streams
+
+        problems += probe_streams(list(config.cameras))
     if problems:
         print(f"{args.config}: {len(problems)} problem(s)", file=sys.stderr)
         for problem in problems:
@@ -543,6 +547,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check-config", help="validate a config file; list every problem")
     check.add_argument("config", type=Path)
+    check.add_argument(
+        "--probe",
+        action="store_true",
+        help="also ask every camera's stream, in parallel, whether it answers now, and say why not "
+        "(a refused password, nothing listening, no answer within 10 s)",
+    )
     check.set_defaults(handler=_cmd_check_config)
 
     run = commands.add_parser("run", help="run the cameras of a config until stopped (Ctrl-C) or files end")

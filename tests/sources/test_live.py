@@ -9,7 +9,7 @@ import cv2
 import pytest
 
 from vision.sources import Reconnect, SourceState
-from vision.sources.live import LiveSource, _redact
+from vision.sources.live import LiveSource, redact
 from vision.testing.cameras import MjpegCamera, free_port
 
 FAST = Reconnect(initial_s=0.2, max_s=1.0, open_timeout_s=2.0, stall_timeout_s=1.5)
@@ -162,7 +162,7 @@ def test_detect_fps_throttles_what_reaches_the_detector(image):
     ],
 )
 def test_passwords_never_reach_logs(url, shown):
-    assert _redact(url) == shown
+    assert redact(url) == shown
 
 
 @pytest.mark.parametrize("decoder", ["opencv", "pyav"])

@@ -7,13 +7,14 @@ honour the :class:`~vision.sources.base.FrameSource` protocol.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
 from vision.config import Camera, is_stream_url
 from vision.sources.base import Frame, FrameAnalyser, FrameSource, SourceHealth, SourceState
 from vision.sources.files import FileSource
-from vision.sources.live import LiveSource, Reconnect
+from vision.sources.live import LiveSource, Reconnect, answers, redact
 
 
 def open_source(
@@ -45,4 +46,34 @@ def open_source(
     )
 
 
-__all__ = ["Frame", "FrameAnalyser", "FrameSource", "Reconnect", "SourceHealth", "SourceState", "open_source"]
+def probe_streams(cameras: list[Camera], timeout_s: float = 10.0) -> list[str]:
+    """One problem line per enabled camera whose stream (its ``detect_source`` when it has one) does not answer
+    now, with why (a refused password, nothing listening, no answer): ``vision check-config --probe``. The
+    streams are asked in parallel, each at most ``timeout_s``; files and USB cameras are not probed."""
+    streams = [
+        (index, camera, stream)
+        for index, camera in enumerate(cameras)
+        if camera.enabled
+        for stream in [camera.detect_source if camera.detect_source is not None else camera.source]
+        if isinstance(stream, str) and is_stream_url(stream)
+    ]
+    with ThreadPoolExecutor(max_workers=max(1, min(16, len(streams)))) as pool:
+        reasons = list(pool.map(lambda item: answers(item[2], timeout_s), streams))
+    return [
+        f"cameras[{index}] ({camera.id}): {'detect_source' if camera.detect_source is not None else 'source'} "
+        f"{redact(stream)} does not answer: {reason}"
+        for (index, camera, stream), reason in zip(streams, reasons, strict=True)
+        if reason is not None
+    ]
+
+
+__all__ = [
+    "Frame",
+    "FrameAnalyser",
+    "FrameSource",
+    "Reconnect",
+    "SourceHealth",
+    "SourceState",
+    "open_source",
+    "probe_streams",
+]

@@ -327,10 +327,10 @@ class LiveSource:
     def _describe(self) -> str:
         if isinstance(self.target, int):
             return f"USB camera {self.target}"
-        return _redact(self.target)
+        return redact(self.target)
 
 
-def _redact(url: str) -> str:
+def redact(url: str) -> str:
     """Hide a password in ``scheme://user:password@host`` so logs and health never show it."""
     scheme, sep, rest = url.partition("://")
     if sep and "@" in rest.split("/", 1)[0]:
