@@ -9,7 +9,7 @@ import cv2
 import pytest
 
 from vision.sources import Reconnect, SourceState
-from vision.sources.live import LiveSource, redact
+from vision.sources.live import LiveSource, answers, redact
 from vision.testing.cameras import MjpegCamera, free_port
 
 FAST = Reconnect(initial_s=0.2, max_s=1.0, open_timeout_s=2.0, stall_timeout_s=1.5)
@@ -213,8 +213,16 @@ def test_a_wrong_password_and_a_closed_port_are_named(image, decoder):
         assert "refused the user name or password (HTTP 401)" in wrong.health.snapshot().last_error
         assert "wrong" not in wrong.health.snapshot().last_error, "the password is never shown"
         assert "connection refused" in closed.health.snapshot().last_error
+        assert (
+            answers("http://camera-7.invalid/stream.mjpg", 2.0) == "the host name 'camera-7.invalid' does not resolve"
+        )
         assert poll_frame(right) is not None, "the right password is let in"
     finally:
         for source in (wrong, closed, right):
             source.stop()
         camera.stop()
+
+
+def test_a_host_name_that_does_not_resolve_is_named():
+    reason = answers("rtsp://admin:secret@camera-7.invalid/stream", 2.0)  # .invalid never resolves (RFC 2606)
+    assert reason == "the host name 'camera-7.invalid' does not resolve"

@@ -20,8 +20,10 @@ backoff, reconnect. A frame is never invented to fill a gap.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -139,6 +141,17 @@ def why_not_open(error: Exception, timeout_s: float) -> str:
     return "unreachable, or not a video stream"
 
 
+def _host_resolves(url: str) -> bool:
+    host = urllib.parse.urlsplit(url).hostname
+    if not host:
+        return True
+    try:
+        socket.getaddrinfo(host, None)
+    except (socket.gaierror, UnicodeError):
+        return False
+    return True
+
+
 def answers(url: str, timeout_s: float) -> str | None:
     """None when the stream at ``url`` answers with a video stream within ``timeout_s``, asked through PyAV;
     else why not (:func:`why_not_open`).
@@ -154,7 +167,10 @@ def answers(url: str, timeout_s: float) -> str | None:
         with av.open(url, options=options, timeout=(timeout_s, timeout_s)) as container:
             return None if container.streams.video else why_not_open(IndexError(), timeout_s)
     except (av.FFmpegError, OSError, EOFError) as error:
-        return why_not_open(error, timeout_s)
+        reason = why_not_open(error, timeout_s)
+        if reason.startswith("unreachable") and not _host_resolves(url):  # FFmpeg says only "I/O error"
+            return f"the host name {urllib.parse.urlsplit(url).hostname!r} does not resolve"
+        return reason
 
 
 class LiveSource:
