@@ -129,7 +129,7 @@ def test_unreadable_configs(tmp_path, text, expected):
 def test_phone_use_needs_a_model_that_boxes_phones(tmp_path, categories, model, refused):
     """Read from the spec's files alone (no detector is built): the served YOLO's class names, a with_attributes
     spec's base and attribute classes."""
-    from vision.config import check_files
+    from vision.detectors.spec import model_problems
 
     spec = Path(__file__).resolve().parents[1] / "models" / model
     text = f"""
@@ -137,13 +137,14 @@ sites: [{{id: gate-1, name: School gate}}]
 cameras:
   - {{id: cam-1, site: gate-1, source: "rtsp://127.0.0.1:8554/cam", categories: {categories}, model: {spec}}}
 """
-    problems = [p for p in check_files(load_config(write(tmp_path, text))) if "boxes no" in p]
+    problems = [p for p in model_problems(load_config(write(tmp_path, text)).cameras) if "boxes no" in p]
     expected = f"cameras[0].model: {spec} boxes no cell_phone, which phone needs (e.g. models/helmet-phone.yaml)"
     assert problems == ([expected] if refused else [])
 
 
 def test_a_corrupt_model_file_is_named_by_check_config(tmp_path):
     from vision.config import check_files
+    from vision.detectors.spec import model_problems
 
     (tmp_path / "configs").mkdir()
     (tmp_path / "configs" / "broken.onnx").write_bytes(b"not a model")
@@ -153,6 +154,7 @@ sites: [{id: gate-1, name: School gate}]
 cameras:
   - {id: cam-1, site: gate-1, source: missing.mp4, categories: [helmet, phone], model: broken.yaml}
 """
-    problems = check_files(load_config(write(tmp_path, text)))
+    config = load_config(write(tmp_path, text))
+    problems = model_problems(config.cameras) + check_files(config)
     assert any(p.startswith("cameras[0].model: cannot load ONNX model") for p in problems), problems
     assert any(p.startswith("cameras[0].source: file or folder not found") for p in problems), problems

@@ -20,7 +20,7 @@ from api_support import make_config
 from vision.api import create_app
 from vision.cli import build_parser
 from vision.config import VisionConfig, check_files
-from vision.detectors.spec import load_spec, parse_spec
+from vision.detectors.spec import load_spec, model_problems, parse_spec
 from vision.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -349,7 +349,7 @@ def test_configmap_config_validates_and_names_files_that_exist(tmp_path):
     data = _config_on_this_checkout(tmp_path)
     data.pop("workers")  # the #13 section: the next test
     config = VisionConfig.model_validate(data)
-    assert check_files(config) == []
+    assert model_problems(config.cameras) + check_files(config) == []
     assert config.store.url.startswith("postgresql+psycopg://")
     assert len(config.cameras) >= 2 and all(str(c.source).startswith("rtsp://") for c in config.cameras)
 

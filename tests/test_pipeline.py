@@ -187,8 +187,10 @@ def test_bad_model_references_fail_before_anything_runs(tmp_path, bad):
         config["cameras"][0]["category"] = "mask"
     config_path.write_text(yaml.safe_dump(config))
     from vision.config import check_files
+    from vision.detectors.spec import model_problems
 
-    problems = check_files(load_config(config_path))
+    config = load_config(config_path)
+    problems = model_problems(config.cameras) + check_files(config)
     assert len(problems) == 1 and problems[0].startswith("cameras[0].model:")
 
 

@@ -20,7 +20,7 @@ import urllib.request
 from datetime import datetime, timedelta
 
 from vision.categories import category_info
-from vision.compliance.clock import Clock, wall_clock
+from vision.clock import Clock, wall_clock
 from vision.compliance.rates import RateService, RateSettings
 from vision.config import VisionConfig
 from vision.store import Store

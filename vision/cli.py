@@ -208,9 +208,10 @@ def _setup_logging(verbose: bool) -> None:
 
 def _cmd_check_config(args: argparse.Namespace) -> int:
     from vision.config import check_files, load_config
+    from vision.detectors.spec import model_problems
 
     config = load_config(args.config)
-    problems = check_files(config)
+    problems = model_problems(config.cameras) + check_files(config)
     if args.probe:
         from vision.sources import probe_streams
 
@@ -325,9 +326,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _runnable_config(path: Path):  # -> VisionConfig
     """The config at ``path``, refused (VisionError) when a file it names is missing."""
     from vision.config import check_files, load_config
+    from vision.detectors.spec import model_problems
 
     config = load_config(path)
-    problems = check_files(config)
+    problems = model_problems(config.cameras) + check_files(config)
     if problems:
         raise VisionError(f"{path}: " + "; ".join(problems))
     return config

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vision.categories import Category, category_info
-from vision.compliance.clock import DailyPeriod, zone_named
+from vision.clock import DailyPeriod, zone_named
 from vision.errors import VisionError
 
 Identifier = Annotated[
@@ -602,32 +602,10 @@ def _resolve_paths(camera: Camera, base: Path) -> Camera:
 
 
 def check_files(config: VisionConfig) -> list[str]:
-    """Problems that need the disk: detector specs that do not load or measure the wrong category."""
-    from vision.detectors.spec import boxed_classes, load_spec
-
+    """Problems that need the disk, apart from the models (``vision.detectors.spec.model_problems``): source
+    files and folders that are not there, a map overlay that does not load."""
     problems = []
     for index, camera in enumerate(config.cameras):
-        try:
-            spec = load_spec(camera.model)
-        except VisionError as error:
-            problems.append(f"cameras[{index}].model: {error}")
-            continue
-        if spec.category is not None and spec.category != camera.category:
-            problems.append(
-                f"cameras[{index}].model: {camera.model} measures {spec.category.value},"
-                f" camera is {camera.category.value}"
-            )
-        wanted = {info.violation_attribute for c in camera.categories if (info := category_info(c)).violation_attribute}
-        try:
-            boxed = boxed_classes(spec) if wanted else None
-        except VisionError as error:  # a corrupt model file: named, and the camera's other checks still run
-            problems.append(f"cameras[{index}].model: {error}")
-            boxed = None
-        if boxed is not None and (missing := sorted(wanted - boxed)):
-            problems.append(
-                f"cameras[{index}].model: {camera.model} boxes no {', '.join(missing)}, which "
-                f"{', '.join(c.value for c in camera.categories[1:])} needs (e.g. models/helmet-phone.yaml)"
-            )
         if isinstance(camera.source, str) and not is_stream_url(camera.source) and not Path(camera.source).exists():
             problems.append(f"cameras[{index}].source: file or folder not found: {camera.source}")
     if config.map.overlay is not None:

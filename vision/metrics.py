@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from vision.compliance.clock import Clock, wall_clock
+from vision.clock import Clock, wall_clock
 from vision.compliance.rates import RateService
 from vision.sources.base import SourceHealth, SourceState
 from vision.store import Store

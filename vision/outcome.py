@@ -1,5 +1,7 @@
-"""The verdict a class stands for, shared by every stage after the detector."""
+"""The verdict a class stands for, shared by every stage after the detector, and an audit's table of verdicts
+against the truth (counted by the store, used by the rates' statistics)."""
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -15,3 +17,17 @@ class Outcome(StrEnum):
     NON_COMPLIANT = "non_compliant"
     UNDETERMINED = "undetermined"
     NON_RIDER = "non_rider"
+
+
+@dataclass(frozen=True)
+class ValidationCounts:
+    """An audit's 2×2 table, as binomial counts of the verdict against the truth.
+
+    ``sensitivity``: of ``truly_non_compliant`` audited observations, ``judged_non_compliant``
+    were judged so; ``specificity``: of ``truly_compliant``, ``judged_compliant`` were judged so.
+    """
+
+    judged_non_compliant: int
+    truly_non_compliant: int
+    judged_compliant: int
+    truly_compliant: int

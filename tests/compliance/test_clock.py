@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from vision.compliance.clock import DailyPeriod, bucket_windows, offset_spans, zone_named
+from vision.clock import DailyPeriod, bucket_windows, offset_spans, zone_named
 from vision.errors import VisionError
 
 NEW_YORK = ZoneInfo("America/New_York")

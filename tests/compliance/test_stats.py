@@ -72,7 +72,8 @@ def _lang_reiczigel_by_hand(compliant, n, tp, n_nc, tn, n_c, z=1.959963984540054
 
 
 def test_lang_reiczigel_matches_the_papers_equations():
-    from vision.compliance.stats import ValidationCounts, lang_reiczigel
+    from vision.compliance.stats import lang_reiczigel
+    from vision.outcome import ValidationCounts
 
     estimate = wilson_interval(140, 200)  # 60 judged non-compliant
     audit = ValidationCounts(judged_non_compliant=36, truly_non_compliant=40, judged_compliant=55, truly_compliant=60)
@@ -99,7 +100,8 @@ def test_lang_reiczigel_covers_the_true_rate_at_least_93_percent(compliance, sen
     """Simulated sites: verdicts with the given error, an audit of ``audited`` random observations."""
     import numpy as np
 
-    from vision.compliance.stats import ValidationCounts, lang_reiczigel
+    from vision.compliance.stats import lang_reiczigel
+    from vision.outcome import ValidationCounts
 
     rng = np.random.default_rng(7)
     covered = trials = 0

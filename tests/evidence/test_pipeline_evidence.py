@@ -16,8 +16,9 @@ from prometheus_client import CollectorRegistry
 from spec_support import write_helmet_spec
 from vision.api import create_app
 from vision.compliance.rates import RateService
-from vision.compliance.stats import ValidationCounts, lang_reiczigel, wilson_interval
+from vision.compliance.stats import lang_reiczigel, wilson_interval
 from vision.config import load_config
+from vision.outcome import ValidationCounts
 from vision.pipeline import Pipeline
 from vision.store import open_store
 

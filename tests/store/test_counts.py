@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
-from vision.compliance.clock import offset_spans
+from vision.clock import offset_spans
 from vision.outcome import Outcome
 from vision.store import open_store
 from vision.store.counts import CountQuery, count_rows

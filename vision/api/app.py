@@ -15,7 +15,7 @@ from vision import __version__
 from vision.alerts import AlertNotifier
 from vision.api import audit, compliance, ops, resources
 from vision.api.context import ApiContext
-from vision.compliance.clock import Clock, wall_clock
+from vision.clock import Clock, wall_clock
 from vision.compliance.rates import RateService, RateSettings
 from vision.config import MapTiles, VisionConfig, load_overlay
 from vision.metrics import ComplianceCollector, WorkersCollector

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from vision.compliance.clock import Clock, wall_clock
+from vision.clock import Clock, wall_clock
 from vision.compliance.rates import RateService
 from vision.config import VisionConfig
 from vision.store import Store

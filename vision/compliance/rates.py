@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 import numpy as np
 
-from vision.compliance.clock import DailyPeriod, offset_spans, wall_from_seconds, wall_time, zone_named
-from vision.compliance.stats import RateEstimate, ValidationCounts, lang_reiczigel, rogan_gladen, wilson_interval
+from vision.clock import DailyPeriod, offset_spans, wall_from_seconds, wall_time, zone_named
+from vision.compliance.stats import RateEstimate, lang_reiczigel, rogan_gladen, wilson_interval
 from vision.config import VisionConfig
 from vision.errors import VisionError
-from vision.outcome import Outcome
+from vision.outcome import Outcome, ValidationCounts
 from vision.store.audits import AuditCounts
 from vision.store.counts import OUTCOME_SLOTS, CountQuery
 from vision.store.database import Store

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from statistics import NormalDist
 
+from vision.outcome import ValidationCounts
+
 
 @functools.cache  # one confidence per deployment; a city's series asks it for every one of 5.6 k points
 def _z(confidence: float) -> float:
@@ -129,20 +131,6 @@ def two_proportion_test(
         z = difference / standard_error
         p_value = min(1.0, 2.0 * NormalDist().cdf(-abs(z)))
     return ProportionComparison(before, after, confidence, difference, max(-1.0, low), min(1.0, high), z, p_value)
-
-
-@dataclass(frozen=True)
-class ValidationCounts:
-    """An audit's 2×2 table, as binomial counts of the verdict against the truth.
-
-    ``sensitivity``: of ``truly_non_compliant`` audited observations, ``judged_non_compliant``
-    were judged so; ``specificity``: of ``truly_compliant``, ``judged_compliant`` were judged so.
-    """
-
-    judged_non_compliant: int
-    truly_non_compliant: int
-    judged_compliant: int
-    truly_compliant: int
 
 
 def lang_reiczigel(estimate: RateEstimate, validation: ValidationCounts, confidence: float = 0.95) -> RateEstimate:

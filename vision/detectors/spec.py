@@ -7,16 +7,20 @@ travels with its weights. The backend is chosen by the ``type`` field.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
-from vision.categories import Category
+from vision.categories import Category, category_info
 from vision.detectors.runtimes import Precision, RuntimeName
 from vision.errors import VisionError
 from vision.outcome import Outcome
+
+if TYPE_CHECKING:
+    from vision.config import Camera
 
 # Path fields that are not model weights: a spec's measured figures, and a with_attributes spec's base spec.
 NOT_WEIGHTS = frozenset({"evaluation", "base"})
@@ -237,3 +241,32 @@ def measured_error(spec: DetectorSpec) -> tuple[float, float] | None:
     if sensitivity is None or specificity is None or sensitivity + specificity <= 1:
         return None
     return float(sensitivity), float(specificity)
+
+
+def model_problems(cameras: Sequence[Camera]) -> list[str]:
+    """Each camera's detector spec checked on disk: it loads, measures the camera's first category, and boxes
+    the attributes its other categories need (``vision check-config``; the lines name ``cameras[i].model``)."""
+    problems = []
+    for index, camera in enumerate(cameras):
+        try:
+            spec = load_spec(camera.model)
+        except VisionError as error:
+            problems.append(f"cameras[{index}].model: {error}")
+            continue
+        if spec.category is not None and spec.category != camera.category:
+            problems.append(
+                f"cameras[{index}].model: {camera.model} measures {spec.category.value},"
+                f" camera is {camera.category.value}"
+            )
+        wanted = {info.violation_attribute for c in camera.categories if (info := category_info(c)).violation_attribute}
+        try:
+            boxed = boxed_classes(spec) if wanted else None
+        except VisionError as error:  # a corrupt model file: named, and the camera's other checks still run
+            problems.append(f"cameras[{index}].model: {error}")
+            boxed = None
+        if boxed is not None and (missing := sorted(wanted - boxed)):
+            problems.append(
+                f"cameras[{index}].model: {camera.model} boxes no {', '.join(missing)}, which "
+                f"{', '.join(c.value for c in camera.categories[1:])} needs (e.g. models/helmet-phone.yaml)"
+            )
+    return problems

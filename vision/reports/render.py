@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from vision import __version__
 from vision.categories import N_
-from vision.compliance.clock import bucket_windows
+from vision.clock import bucket_windows
 from vision.compliance.rates import BUCKET_SECONDS, RatePoint, confidently_below
 from vision.compliance.rows import RATE_FIELDS, csv_row, rate_fields
 from vision.compliance.stats import RateEstimate

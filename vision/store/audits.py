@@ -22,8 +22,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from vision.compliance.stats import ValidationCounts
-from vision.outcome import Outcome
+from vision.outcome import Outcome, ValidationCounts
 from vision.store.schema import (
     _insert_new,
     _upsert,
