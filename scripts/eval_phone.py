@@ -54,7 +54,7 @@ def phone_scores(model: Path, labels: dict, datasets: Path) -> list[tuple[bool, 
         frame = cv2.imread(str(path))
         if frame is None:
             raise SystemExit(f"{path}: not found or not an image (--datasets points at ../shared/datasets)")
-        found, _ = detect_still(detector, frame, Detection(), Riders(), vehicle_conf=load_spec(spec.base).conf)
+        found, _, _ = detect_still(detector, frame, Detection(), Riders(), vehicle_conf=load_spec(spec.base).conf)
         phones = found[(found.class_ids == phone_id) & (found.scores >= floor)]
         boxes = np.asarray([head["head"] for head in heads], np.float32)
         owner = owners(boxes, phones.xyxy)

@@ -137,11 +137,17 @@ def test_detect_finds_riders_on_a_wide_frame_as_a_camera_would_and_letterboxes_i
 
 
 def test_detect_on_a_video_writes_an_annotated_video(tmp_path):
-    vision("detect", str(CLIPS / "helmet5.mp4"), "--out", str(tmp_path), "--input-size", "320", "-q", check=True)
+    result = vision(
+        "detect", str(CLIPS / "helmet5.mp4"), "--out", str(tmp_path), "--input-size", "320", "-q", check=True
+    )
     capture = cv2.VideoCapture(str(tmp_path / "helmet5.annotated.mp4"))
     assert capture.get(cv2.CAP_PROP_FRAME_COUNT) == 130
     frames = json.loads((tmp_path / "detections.json").read_text())["frames"]
     assert frames[10]["time_s"] == pytest.approx(1.0, abs=0.11)
+    # Bounded work per frame (#26): riders first, one whole-frame call and a square per rider, never a cliff.
+    crops = [frame["crops"] for frame in frames]
+    assert sum(crops) / len(crops) <= 3 and max(crops) <= 9, crops
+    assert f"detector crops per frame {sum(crops) / len(crops):.2f}, at most {max(crops)}" in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,7 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     records = []
     try:
         for frame in tqdm(iter_path(source), desc="detect", unit="frame", disable=args.quiet):
-            detections, mode = detect_still(detector, frame.image, detection)
+            detections, mode, crops = detect_still(detector, frame.image, detection)
             annotated = draw_detections(frame.image, detections, detector.info)
             if is_video(source):
                 if writer is None:
@@ -85,6 +85,7 @@ def _cmd_detect(args: argparse.Namespace) -> int:
                     "height": int(frame.image.shape[0]),
                     "width": int(frame.image.shape[1]),
                     "detection": mode,
+                    "crops": crops,
                     "detections": detections.to_records(),
                 }
             )
@@ -101,7 +102,11 @@ def _cmd_detect(args: argparse.Namespace) -> int:
     json_path = out_dir / "detections.json"
     json_path.write_text(json.dumps(result, indent=1))
     total = sum(len(r["detections"]) for r in records)
-    print(f"{len(records)} frame(s), {total} detection(s); wrote {json_path} and annotated output in {out_dir}")
+    costs = [r["crops"] for r in records]
+    per_frame = f"; detector crops per frame {sum(costs) / len(costs):.2f}, at most {max(costs)}" if costs else ""
+    print(
+        f"{len(records)} frame(s), {total} detection(s){per_frame}; wrote {json_path} and annotated output in {out_dir}"
+    )
     return 0
 
 

@@ -320,7 +320,7 @@ def test_the_default_helmet_model_tiles_a_720p_frame_with_magnified_squares(mode
     detector.detect = recording  # the real model still answers; this only notes what it was given
     wide = cv2.imread(str(next((data_dir / "voc" / "wide" / "images").glob("*.jpg"))))
     hd = cv2.resize(wide, (1280, 720), interpolation=cv2.INTER_AREA)
-    found, mode = detect_still(detector, hd, Detection(mode="motion"))
+    found, mode, _ = detect_still(detector, hd, Detection(mode="motion"))
     assert mode == "tiles" and crops.count((448, 448)) == 8 and crops[-1] == (720, 1280), crops
     assert len(found) > 0
 
@@ -366,7 +366,7 @@ def test_riders_mode_finds_the_vehicle_whole_then_looks_for_its_rider_in_one_nat
     frame[500:580, 600:700, 2] = 255  # a two-wheeler, 100 × 80 px
     frame[440:460, 640:660, 1] = 255  # its rider's head, 20 px, above it
     detector = VehicleDetector()
-    found, mode = detect_still(detector, frame, Detection(), Riders())
+    found, mode, _ = detect_still(detector, frame, Detection(), Riders())
     assert mode == "riders", "auto: a model that boxes two-wheelers detects riders first"
     (first, whole_size, whole_shape), (second, crop_size, crop_shape) = detector.calls
     assert (first, whole_size, whole_shape) == (1, None, (720, 1280)), "the frame whole, at the model's input"

@@ -46,6 +46,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import cv2
 import numpy as np
@@ -500,11 +501,20 @@ def detect_planned(
     return merged, costs
 
 
+class StillDetection(NamedTuple):
+    """One image detected as a camera detects its first frame: the boxes, how (``whole``, ``tiles`` or
+    ``riders``) and the detector crops it cost (model calls)."""
+
+    detections: Detections
+    mode: str
+    crops: int
+
+
 def detect_still(
     detector: Detector, frame: Frame, settings: Detection, riders: Riders | None = None, vehicle_conf: float = 0.0
-) -> tuple[Detections, str]:
-    """``frame`` detected as a camera with ``settings`` detects its first frame; and how: ``whole``,
-    ``tiles`` or ``riders``.
+) -> StillDetection:
+    """``frame`` detected as a camera with ``settings`` detects its first frame; how: ``whole``, ``tiles`` or
+    ``riders``; and the crops it cost.
 
     With ``auto`` a model that boxes two-wheelers detects riders first (``riders``); another model
     tiles a frame at least two model inputs wide at native resolution (with the whole view;
@@ -517,5 +527,5 @@ def detect_still(
     boxes_vehicles = bool(set(info.class_names) & vehicle_class_names())
     planner = RegionPlanner(settings, info.input_size, info.native_frame_height, riders, vehicle_conf, boxes_vehicles)
     plan = planner.plan(frame)
-    found = detect_planned(detector, [frame], [planner], [plan], merge_groups(detector.info.class_names))[0][0]
-    return found, planner.mode if planner.mode in ("whole", "riders") else "tiles"
+    (found,), (crops,) = detect_planned(detector, [frame], [planner], [plan], merge_groups(detector.info.class_names))
+    return StillDetection(found, planner.mode if planner.mode in ("whole", "riders") else "tiles", crops)

@@ -59,7 +59,7 @@ def predict_images(
             mode, found = "whole", detector.detect([frame])[0]
         else:
             # auto is resolved for this frame's size
-            found, mode = detect_still(detector, frame, detection, vehicle_conf=vehicle_conf)
+            found, mode, _ = detect_still(detector, frame, detection, vehicle_conf=vehicle_conf)
         predicted.ms.append((time.perf_counter() - start) * 1000.0)
         predicted.detections.append(found)
         predicted.modes.append(mode)
