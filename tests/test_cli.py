@@ -65,12 +65,19 @@ def test_eval_detects_as_a_default_camera_riders_first_for_a_model_that_boxes_tw
                 check=True,
             ).stdout
         )
-        return {"tiled": report["tiled_images"], "classes": report["classes"], "sizes": report["sizes"]}
+        return {
+            "tiled": report["tiled_images"],
+            "crops": report["crops_per_image"],
+            "classes": report["classes"],
+            "sizes": report["sizes"],
+        }
 
     wide = scores("wide")
     assert wide == scores("wide", "--detection", "riders"), "1920×1080 frames: two-wheelers whole, then riders"
     assert wide["tiled"] == 2
-    assert wide["classes"] != scores("wide", "--detection", "whole")["classes"]
+    assert 1 < wide["crops"] <= 9, "the whole frame and a square per rider, within max_crops"
+    whole = scores("wide", "--detection", "whole")
+    assert whole["classes"] != wide["classes"] and whole["crops"] == 1
     close_up = scores("helmet")
     assert close_up == scores("helmet", "--detection", "riders"), "close-ups too: the model boxes two-wheelers"
     mask = json.loads(

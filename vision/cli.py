@@ -145,6 +145,8 @@ def _format_report(report, model: str, data: str) -> str:  # report: EvalReport
     if report.unmatched_gt_classes:
         lines.append(f"ground-truth classes the model lacks (left out): {report.unmatched_gt_classes}")
     lines.append(f"ms/image (median, operating threshold): {report.ms_per_image:.1f}")
+    if report.crops_per_image is not None:
+        lines.append(f"detector crops per image (mean): {report.crops_per_image:.2f}")
     return "\n".join(lines)
 
 

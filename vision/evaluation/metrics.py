@@ -84,6 +84,8 @@ class EvalReport:
     class_conf: dict[str, float] | None = None  # per-class operating thresholds overriding ``conf``
     # With detection settings: how many images were tiled at native resolution (the rest letterboxed whole).
     tiled_images: int | None = None
+    # Detector crops (model calls) per image, mean: 1 letterboxed whole; tiles, or riders' squares, add theirs.
+    crops_per_image: float | None = None
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
