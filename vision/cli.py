@@ -195,6 +195,8 @@ def _detection_settings(args: argparse.Namespace):  # -> Detection
         values["max_crops"] = args.max_crops
     if args.rider_magnification is not None:
         values["rider_magnification"] = args.rider_magnification
+    if args.vehicle_pass_size is not None:
+        values["vehicle_pass_size"] = args.vehicle_pass_size
     if args.whole_view is not None:
         values["whole_view"] = args.whole_view
     try:
@@ -499,6 +501,12 @@ def _add_detection_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         help="riders mode: how much a rider crop is enlarged (default: native_frame_height over the frame height, "
         "between 1 and 3)",
+    )
+    parser.add_argument(
+        "--vehicle-pass-size",
+        type=int,
+        help="riders mode: the side the frame is letterboxed to for the two-wheeler pass, px (default: 1.25 model "
+        "inputs, at most the frame's longer side)",
     )
     parser.add_argument(
         "--region-size",

@@ -119,6 +119,15 @@ class Detection(_Model):
         description="riders mode: how much a rider crop is enlarged for the model (default: the model's "
         "native_frame_height over the frame's height, between 1 and 3; 1 for a model without one).",
     )
+    vehicle_pass_size: int | None = Field(
+        None,
+        ge=64,
+        le=4096,
+        multiple_of=32,
+        description="riders mode: the side the frame (or roi) is letterboxed to for the first pass, which finds the "
+        "two-wheelers, px (default: 1.25 model inputs, 800 for 640, but no more than the frame's longer side and no "
+        "less than the model input).",
+    )
     roi: tuple[int, int, int, int] | None = Field(
         None, description="[x, y, width, height] in frame pixels: only this part of the frame is ever detected on."
     )

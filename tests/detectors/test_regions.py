@@ -369,23 +369,28 @@ def test_riders_mode_finds_the_vehicle_whole_then_looks_for_its_rider_in_one_nat
     found, mode, _ = detect_still(detector, frame, Detection(), Riders())
     assert mode == "riders", "auto: a model that boxes two-wheelers detects riders first"
     (first, whole_size, whole_shape), (second, crop_size, crop_shape) = detector.calls
-    assert (first, whole_size, whole_shape) == (1, None, (720, 1280)), "the frame whole, at the model's input"
+    assert (first, whole_size, whole_shape) == (1, 800, (720, 1280)), "the frame whole, at 1.25 model inputs"
     side = crop_shape[0]
     assert second == 1 and crop_shape == (side, side) and side >= 200, "one square around the rider"
     assert crop_size == int(np.ceil(side * 1.5 / 32) * 32), "run at its side times 1080 / 720"
     heads = found.xyxy[found.class_ids == 0]
     assert len(heads) == 1 and np.allclose(heads[0], [640, 440, 660, 460]), "mapped back to frame pixels, once"
+    small = np.zeros((396, 704, 3), np.uint8)
+    detector.calls.clear()
+    detect_still(detector, small, Detection(), Riders())
+    assert detector.calls[0][1] == 640, "a frame shorter than 1.25 inputs is letterboxed to the input"
+    detector.calls.clear()
+    detect_still(detector, frame, Detection(vehicle_pass_size=1280), Riders())
+    assert detector.calls[0][1] == 1280, "detection.vehicle_pass_size sets it"
     idle = RegionPlanner(Detection(mode="riders"), 640, 1080, Riders())
     idle.plan(frame)
     rider = np.array([[640, 440, 660, 460]], np.float32)
     assert idle.plan(frame, rider) == [] and idle.still, "nothing moved: no inference, the open track is held"
 
 
-def test_rider_crops_skip_a_rider_inside_another_crop_and_respect_the_budget():
+def test_rider_crops_skip_a_rider_inside_another_crop_and_join_riders_to_fit_the_budget():
     from vision.config import Riders
 
-    planner = RegionPlanner(Detection(mode="riders", max_crops=2), 640, 1080, Riders())
-    planner.plan(np.zeros((*FULL_HD, 3), np.uint8))
     vehicles = np.array(
         [[100, 800, 200, 880], [120, 810, 190, 870], [900, 800, 1000, 880], [1600, 800, 1700, 880]], np.float32
     )
@@ -395,10 +400,24 @@ def test_rider_crops_skip_a_rider_inside_another_crop_and_respect_the_budget():
         class_ids=np.full(4, 2, np.int32),
         class_names=("with_helmet", "without_helmet", "two_wheeler"),
     )
-    crops = planner.rider_crops(found, FULL_HD)
-    assert len(crops) == 1 and planner.skipped == 2, "3 squares (the second vehicle is inside the first), budget 2 - 1"
-    assert crops[0].input_size == crops[0].width, "a 1080p frame is the model's native height: no magnification"
-    assert covered(crops, FULL_HD)[680:880, 100:200].all(), "the vehicle and the heads above it"
+    roomy = RegionPlanner(Detection(mode="riders"), 640, 1080, Riders())
+    roomy.plan(np.zeros((*FULL_HD, 3), np.uint8))
+    crops = roomy.rider_crops(found, FULL_HD)
+    assert len(crops) == 3, "a square per rider, the second vehicle's inside the first's"
+    assert all(crop.input_size == crop.width == 224 for crop in crops), "1080p is the model's native height: no zoom"
+
+    tight = RegionPlanner(Detection(mode="riders", max_crops=3), 640, 1080, Riders())
+    tight.plan(np.zeros((*FULL_HD, 3), np.uint8))
+    crops = tight.rider_crops(found, FULL_HD)
+    assert len(crops) == 2 and tight.skipped == 0, "budget 3 - 1: the two nearest riders share a square"
+    assert covered(crops, FULL_HD)[680:880, [100, 199, 900, 999, 1600, 1699]].all(), "no rider left out"
+    assert sorted(crop.input_size for crop in crops) == [224, 640], "the shared square is shrunk to the input"
+
+    single = RegionPlanner(Detection(mode="riders", max_crops=2), 640, 1080, Riders())
+    single.plan(np.zeros((*FULL_HD, 3), np.uint8))
+    (crop,) = single.rider_crops(found, FULL_HD)
+    assert crop.width > 1500 and crop.input_size == 640, "one square over every rider, shrunk to the input"
+    assert covered([crop], FULL_HD)[680:880, 100:1700].all()
 
 
 def test_riders_mode_leaves_out_the_square_of_a_parked_two_wheeler_where_nothing_moves():

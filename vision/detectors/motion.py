@@ -85,6 +85,12 @@ RIDER_MIN_INPUT_PX = 160
 # up to this: heads at the size the model learnt. Measured on gate-camera-id val (360p, ratio 3):
 # bare-head AP50 0.624 / 0.633 / 0.696 / 0.726 at 1 / 1.5 / 2 / 3 (models/README.md, "Riders").
 RIDER_MAX_MAGNIFICATION = 3.0
+# riders mode letterboxes the frame to this many model inputs for its first pass (800 px for 640), never more
+# than the frame's longer side: a 1080p frame shrunk 2.4× instead of 3× shows far and crowded two-wheelers
+# large enough to be found, and each found one gets its rider square. Measured against 1.0, 1.15, 1.4 and 1.5
+# on gate-camera val at 1080p and 720p and on a crowded mosaic of the campus gate (models/README.md, "The
+# vehicle pass"); smaller frames (360p, close-ups) are letterboxed to the input as before.
+RIDER_VEHICLE_PASS_FACTOR = 1.25
 # The whole view of a tiled frame keeps boxes at least this share of the tiles' overlap long (64 px
 # at the default 128). Tiles hold anything up to the overlap whole, so 1.0 would add only what they
 # may cut; half lets the view's context judge heads of 64-128 px too, which a 640 crop of a close
@@ -217,6 +223,7 @@ class RegionPlanner:
         self._vehicle_conf = vehicle_conf  # riders mode plans crops on vehicles scoring at least this
         self._vehicles = vehicle_class_names()
         self._input_size = settings.region_size or model_input_size or 640
+        self._model_input = model_input_size or 640
         self._native_frame_height = None if settings.region_size else native_frame_height
         self.size = self._input_size  # the side of a native-resolution square; set per frame size by _setup
         self.coverage_size = self._input_size  # the side of the squares a frame tiled whole gets
@@ -235,6 +242,7 @@ class RegionPlanner:
         self._overlap = 0
         self._tiles: list[Region] = []
         self._whole_view: list[Region] = []  # the frame (or roi) letterboxed, for objects tiles cut
+        self._vehicle_pass: Region | None = None  # riders mode: the frame (or roi), letterboxed for two-wheelers
 
     def overlap_for(self, size: int) -> int:
         """The tiles' overlap for squares of ``size``: ``tile_overlap``, at most half a square."""
@@ -267,6 +275,7 @@ class RegionPlanner:
             wide = max(area.width, area.height) >= AUTO_WIDE_FACTOR * self._input_size
             self.mode = "motion" if wide else "whole"
         self.size = region_side(self._input_size, height, self._native_frame_height)
+        self._vehicle_pass = Region(area.x, area.y, area.width, area.height, input_size=self.vehicle_pass_size(area))
         self._overlap = self.overlap_for(self.size)
         size = self.size
         self._tiles, self._whole_view = self._coverage(frame_shape, area, size)
@@ -339,12 +348,12 @@ class RegionPlanner:
             self.still = True  # nothing moved: no inference, the open tracks are held as they are
             return []
         if self.mode == "riders":
-            height, width = shape
             self._changed = None
             if moving is not None and not unsettled:
                 heads = head_boxes if head_boxes is not None else np.zeros((0, 4), np.float32)
                 self._changed = np.concatenate([_padded(moving, MOTION_PAD_PX), heads.reshape(-1, 4)])
-            return [self._roi or Region(0, 0, width, height)]
+            assert self._vehicle_pass is not None  # set by _setup
+            return [self._vehicle_pass]
         if moving is None:
             return self._tiles + self._whole_view
         tracks = np.zeros((0, 4), np.float32)
@@ -374,6 +383,16 @@ class RegionPlanner:
             regions = regions[:budget]
         return regions + whole_view
 
+    def vehicle_pass_size(self, area: Region) -> int:
+        """riders mode: the input side the frame's ``area`` (the frame or roi) is letterboxed to for the first
+        pass: ``detection.vehicle_pass_size``, else :data:`RIDER_VEHICLE_PASS_FACTOR` model inputs for an area at
+        least that long, the model input for a smaller one (never enlarged past what the input does; and two
+        sizes only, so that the first passes of a box's cameras share batches)."""
+        if self.settings.vehicle_pass_size is not None:
+            return self.settings.vehicle_pass_size
+        larger = round(RIDER_VEHICLE_PASS_FACTOR * self._model_input / 32) * 32
+        return larger if max(area.width, area.height) >= larger else self._model_input
+
     def magnification(self, frame_height: int) -> float:
         """How much a rider crop is enlarged: the setting, else native_frame_height / frame height in [1, 3]."""
         if self.settings.rider_magnification is not None:
@@ -383,12 +402,12 @@ class RegionPlanner:
         return min(RIDER_MAX_MAGNIFICATION, max(1.0, self._native_frame_height / frame_height))
 
     def rider_crops(self, found: Detections, frame_shape: tuple[int, int]) -> list[Region]:
-        """Stage two of ``riders``: one square per two-wheeler ``found`` in the frame, around where its
-        riders' heads are (the box widened by ``riders.margin`` of its width on each side and raised
-        by ``riders.above`` of its height), run at its side times :meth:`magnification` (at most the
-        model input). A rider inside an earlier square costs nothing; nor does a two-wheeler where nothing
-        moved and no head is tracked (a parked one: its square would find what the last one found); at
-        most ``max_crops - 1`` squares (best-scoring vehicles first), the rest counted in :attr:`skipped`."""
+        """Stage two of ``riders``: squares around where the riders' heads of the two-wheelers ``found`` in
+        the frame are (each box widened by ``riders.margin`` of its width on each side and raised by
+        ``riders.above`` of its height), each run at its side times :meth:`magnification` (at most the
+        model input). A two-wheeler where nothing moved and no head is tracked costs nothing (a parked one:
+        its square would find what the last one found). A crowded frame (more squares than ``max_crops - 1``)
+        gets fewer, larger squares until they fit (:func:`pack_rider_squares`): no rider is left out."""
         if self.mode != "riders" or not len(found):
             return []
         vehicle = np.array([name in self._vehicles for name in found.labels], dtype=bool)
@@ -399,18 +418,12 @@ class RegionPlanner:
         reach = self._inside_roi(rider_reach(boxes, self.riders)[np.argsort(-scores, kind="stable")], frame_shape)
         if self._changed is not None:
             reach = reach[(box_iou(reach, self._changed) > 0).any(axis=1)]
+        budget = self.settings.max_crops - 1
+        if not len(reach) or budget < 1:
+            self.skipped += len(reach)
+            return []
         scale = self.magnification(frame_shape[0])
-        crops: list[Region] = []
-        for box in reach:
-            x0, y0, x1, y1 = (float(v) for v in box)
-            if any(c.x <= x0 and c.y <= y0 and x1 <= c.x + c.width and y1 <= c.y + c.height for c in crops):
-                continue
-            crops.append(rider_square(box, frame_shape, self._roi, scale, self._input_size))
-        budget = max(0, self.settings.max_crops - 1)
-        if len(crops) > budget:
-            self.skipped += len(crops) - budget
-            crops = crops[:budget]
-        return crops
+        return pack_rider_squares(reach, budget, frame_shape, self._roi, scale, self._input_size)
 
     def _inside_roi(self, boxes: npt.NDArray[np.float32], shape: tuple[int, int]) -> npt.NDArray[np.float32]:
         """Boxes clipped to the roi (or frame); boxes left empty are dropped."""
@@ -441,6 +454,46 @@ def rider_reach(vehicles: npt.NDArray[np.float32], riders: Riders) -> npt.NDArra
         ],
         axis=1,
     ).astype(np.float32)
+
+
+def pack_rider_squares(
+    reach: npt.NDArray[np.float32],
+    budget: int,
+    frame_shape: tuple[int, int],
+    roi: Region | None,
+    scale: float,
+    max_input: int,
+) -> list[Region]:
+    """The squares riders' ``reach`` ``(N, 4)`` (xyxy in the frame, best vehicles first) are looked at in:
+    at most ``budget`` (at least 1), each cut by :func:`rider_square`.
+
+    One square per rider, except that a rider inside an earlier square costs nothing. While more than
+    ``budget`` squares are left, the two groups of riders whose shared square is smallest are joined, past
+    the model input if need be (the square is then shrunk to the input, heads shown with less than
+    ``scale``): at a red light or in a street photo with twenty riders every rider is still looked at,
+    as a frame tiled whole gets larger squares rather than fewer, instead of the worst-scoring vehicles'
+    riders being left out. A frame within the budget is cut exactly as one rider a square."""
+    groups: list[npt.NDArray[np.float32]] = []
+    squares: list[Region] = []
+    for box in reach:
+        x0, y0, x1, y1 = (float(v) for v in box)
+        if any(c.x <= x0 and c.y <= y0 and x1 <= c.x + c.width and y1 <= c.y + c.height for c in squares):
+            continue
+        groups.append(box.astype(np.float32))
+        squares.append(rider_square(box, frame_shape, roi, scale, max_input))
+    while len(groups) > budget:
+        boxes = np.stack(groups)
+        union = np.concatenate(
+            [np.minimum(boxes[:, None, :2], boxes[None, :, :2]), np.maximum(boxes[:, None, 2:], boxes[None, :, 2:])],
+            axis=2,
+        )
+        shared = np.maximum(union[..., 2] - union[..., 0], union[..., 3] - union[..., 1])
+        np.fill_diagonal(shared, np.inf)
+        first, second = sorted(int(i) for i in np.unravel_index(int(np.argmin(shared)), shared.shape))
+        groups[first] = union[first, second]
+        squares[first] = rider_square(groups[first], frame_shape, roi, scale, max_input)
+        del groups[second], squares[second]
+    return squares
 
 
 def rider_square(
