@@ -34,7 +34,8 @@ decoder threads); decode alone per camera is what ``decode`` measures::
     .venv/bin/python scripts/bench_capacity.py capacity ... --variants new spin old
 
 ``--variants`` runs each camera count once per variant, one after the other: ``new`` is the
-default path; ``pyav`` the same with every camera read by PyAV (``decoder: pyav``); ``spin`` the
+default path; ``pyav`` the same with every camera read by PyAV (``decoder: pyav``); ``pass640`` the same
+with riders' first pass letterboxed to 640 as before December 2026 (``vehicle_pass_size: 640``); ``spin`` the
 same with ONNX Runtime's threads left spinning between calls (its default, ``spin_wait: true`` in
 the spec; ours is off); ``old`` is ``read()`` of every frame with the previous default detection,
 ``motion``, and spinning threads.
@@ -72,6 +73,7 @@ FPS = 25
 VARIANTS = {
     "new": "new: OpenCV grab/retrieve reader, detection auto",
     "pyav": "new with the PyAV reader (decoder: pyav)",
+    "pass640": "new with riders' vehicle pass at 640 (detection.vehicle_pass_size: 640, the default until 2026-12)",
     "spin": "new, ONNX Runtime threads spinning between calls",
     "old": "old: read() every frame, detection motion, threads spinning",
 }
@@ -415,7 +417,10 @@ def capacity(args: argparse.Namespace) -> int:
     try:
         for cameras, variant in ((cameras, variant) for cameras in args.cameras for variant in args.variants):
             folder = Path(tempfile.mkdtemp(prefix="capacity-", dir=args.out))
-            detection = {"detection": {"mode": "motion"}} if variant == "old" else {}
+            detection = {
+                "old": {"detection": {"mode": "motion"}},
+                "pass640": {"detection": {"vehicle_pass_size": 640}},
+            }.get(variant, {})
             decoder = {"decoder": "pyav"} if variant == "pyav" else {}
             model = ROOT / "models" / "helmet.yaml"
             if variant in ("spin", "old"):  # the old path spun too: ONNX Runtime's default until then

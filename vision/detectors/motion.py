@@ -88,8 +88,8 @@ RIDER_MAX_MAGNIFICATION = 3.0
 # riders mode letterboxes the frame to this many model inputs for its first pass (800 px for 640), never more
 # than the frame's longer side: a 1080p frame shrunk 2.4× instead of 3× shows far and crowded two-wheelers
 # large enough to be found, and each found one gets its rider square. Measured against 1.0, 1.15, 1.4 and 1.5
-# on gate-camera val at 1080p and 720p and on a crowded mosaic of the campus gate (models/README.md, "The
-# vehicle pass"); smaller frames (360p, close-ups) are letterboxed to the input as before.
+# on gate-camera val at 1080p and 720p and on a crowded mosaic of the campus gate (models/README.md, "Crowded
+# frames, and a larger vehicle pass"); smaller frames (360p, close-ups) are letterboxed to the input as before.
 RIDER_VEHICLE_PASS_FACTOR = 1.25
 # The whole view of a tiled frame keeps boxes at least this share of the tiles' overlap long (64 px
 # at the default 128). Tiles hold anything up to the overlap whole, so 1.0 would add only what they
