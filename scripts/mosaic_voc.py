@@ -26,7 +26,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vision.evaluation.voc import load_voc, write_voc
+from vision.evaluation.voc import load_voc, write_split, write_voc_image
 
 GREY = 114
 
@@ -39,8 +39,7 @@ def mosaic_voc(voc: Path, split: str | None, grid: tuple[int, int], cell: tuple[
     columns, rows = grid
     cell_w, cell_h = cell
     per_frame = columns * rows
-    names = []
-    (out / "images").mkdir(parents=True, exist_ok=True)
+    names: list[str] = []
     for start in range(0, len(items), per_frame):
         canvas = np.full((rows * cell_h, columns * cell_w, 3), GREY, np.uint8)
         boxes, labels = [], []
@@ -57,11 +56,9 @@ def mosaic_voc(voc: Path, split: str | None, grid: tuple[int, int], cell: tuple[
             canvas[y0 : y0 + image.shape[0], x0 : x0 + image.shape[1]] = image
             boxes.append(item.xyxy * scale + np.array([x0, y0, x0, y0], np.float32))
             labels.extend(item.labels)
-        name = f"mosaic-{start // per_frame:03d}"
-        cv2.imwrite(str(out / "images" / f"{name}.jpg"), canvas, [cv2.IMWRITE_JPEG_QUALITY, 92])
-        write_voc(out / "annotations", name, f"{name}.jpg", canvas.shape[:2], np.concatenate(boxes), labels)
-        names.append(name)
-    (out / (split or "all.txt")).write_text("".join(f"{name}\n" for name in names))
+        names.append(f"mosaic-{start // per_frame:03d}")
+        write_voc_image(out, names[-1], canvas, np.concatenate(boxes), labels)
+    write_split(out, split or "all.txt", names)
     return len(names)
 
 

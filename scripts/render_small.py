@@ -41,7 +41,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vision.evaluation.voc import load_voc, write_voc
+from vision.evaluation.voc import load_voc, write_split, write_voc_image
 from vision.training.synthesis import (
     HEAD_CLASSES,
     TEACHER_CONF,
@@ -75,8 +75,6 @@ def make_wide_check(
     rng = np.random.default_rng(seed)
     items = load_voc(voc, split)
     frames = load_voc(backgrounds, background_split)
-    images_dir, annotations_dir = out / "images", out / "annotations"
-    images_dir.mkdir(parents=True, exist_ok=True)
     names, counts, heads = [], Counter(), []
     for start in range(0, len(items), per_frame):
         group = [with_teacher(item, teacher) for item in items[start : start + per_frame]]
@@ -86,14 +84,13 @@ def make_wide_check(
         sizes = rng.uniform(*head_px, size=len(group))
         frame, _ = compose(background, group, sizes, rng, enlarge)
         name = f"wide_{start // per_frame:03d}"
-        cv2.imwrite(str(images_dir / f"{name}.jpg"), frame.image, [cv2.IMWRITE_JPEG_QUALITY, 92])
-        write_voc(annotations_dir, name, f"{name}.jpg", frame.image.shape[:2], frame.xyxy, frame.labels)
+        write_voc_image(out, name, frame.image, frame.xyxy, frame.labels)
         names.append(name)
         counts.update(frame.labels)
         for box, label in zip(frame.xyxy, frame.labels, strict=True):
             if label in HEAD_CLASSES:
                 heads.append(float(np.sqrt((box[2] - box[0]) * (box[3] - box[1]))))
-    (out / "val.txt").write_text("".join(f"{n}\n" for n in names))
+    write_split(out, "val.txt", names)
     summary = {
         "frames": len(names),
         "boxes": dict(counts),

@@ -19,26 +19,21 @@ from pathlib import Path
 
 import cv2
 
-from vision.evaluation.voc import load_voc, write_voc
+from vision.evaluation.voc import load_voc, write_split, write_voc_image
 
 
 def resize_voc(voc: Path, split: str | None, width: int, out: Path) -> int:
     """Write ``out`` (``images/``, ``annotations/``, the split file); return how many images."""
     items = load_voc(voc, split)
-    names = []
-    (out / "images").mkdir(parents=True, exist_ok=True)
     for item in items:
         image = cv2.imread(str(item.image_path))
         if image is None:
             raise SystemExit(f"cannot read {item.image_path}")
         scale = width / image.shape[1]
         resized = cv2.resize(image, (width, round(image.shape[0] * scale)), interpolation=cv2.INTER_AREA)
-        name = item.name
-        cv2.imwrite(str(out / "images" / f"{name}.jpg"), resized, [cv2.IMWRITE_JPEG_QUALITY, 92])
-        write_voc(out / "annotations", name, f"{name}.jpg", resized.shape[:2], item.xyxy * scale, item.labels)
-        names.append(name)
-    (out / (split or "all.txt")).write_text("".join(f"{name}\n" for name in names))
-    return len(names)
+        write_voc_image(out, item.name, resized, item.xyxy * scale, item.labels)
+    write_split(out, split or "all.txt", [item.name for item in items])
+    return len(items)
 
 
 def main() -> int:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -121,3 +122,20 @@ def write_voc(
         f"<annotation><filename>{escape(filename)}</filename><size><width>{width}</width><height>{height}</height>"
         f"<depth>3</depth></size>{objects}</annotation>\n"
     )
+
+
+def write_voc_image(
+    root: Path, name: str, image: npt.NDArray[np.uint8], boxes: npt.ArrayLike, labels: Sequence[str]
+) -> None:
+    """Write one labelled image of a VOC folder: ``root/images/<name>.jpg`` (BGR ``(H, W, 3)``, JPEG quality 92)
+    and ``root/annotations/<name>.xml`` (``boxes`` ``(M, 4)`` xyxy pixels, ``M`` labels)."""
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    path = root / "images" / f"{name}.jpg"
+    if not cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 92]):
+        raise VisionError(f"cannot write {path}")
+    write_voc(root / "annotations", name, path.name, image.shape[:2], boxes, labels)
+
+
+def write_split(root: Path, split: str, names: Sequence[str]) -> None:
+    """Write ``root/<split>``: the base names of a VOC folder's split, one a line."""
+    (root / split).write_text("".join(f"{name}\n" for name in names))
