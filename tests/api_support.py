@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from vision.config import VisionConfig
 from vision.outcome import Outcome
+from vision.store import CameraReport
 from vision.tracking import Observation
 from vision.tracking.trip import Trip
 
@@ -87,23 +88,27 @@ def fill(store) -> None:
     store.camera_heartbeat(interval, NOW - timedelta(minutes=5))
     store.set_camera_status(
         "cam-gate",
-        state="up",
-        fps=4.9,
-        frames_read=1000,
-        frames_processed=600,
-        frames_dropped=400,
-        reconnects=1,
-        last_frame_wall_at=NOW.timestamp() - 0.5,
-        last_error=None,
+        CameraReport(
+            state="up",
+            fps=4.9,
+            frames_read=1000,
+            frames_processed=600,
+            frames_dropped=400,
+            reconnects=1,
+            last_frame_wall_at=NOW.timestamp() - 0.5,
+            last_error=None,
+        ),
     )
     store.set_camera_status(
         "cam-market",
-        state="down",
-        fps=0.0,
-        frames_read=10,
-        frames_processed=10,
-        frames_dropped=0,
-        reconnects=7,
-        last_frame_wall_at=NOW.timestamp() - 900,
-        last_error="cannot connect to rtsp://cam:***@10.0.0.9/stream",
+        CameraReport(
+            state="down",
+            fps=0.0,
+            frames_read=10,
+            frames_processed=10,
+            frames_dropped=0,
+            reconnects=7,
+            last_frame_wall_at=NOW.timestamp() - 900,
+            last_error="cannot connect to rtsp://cam:***@10.0.0.9/stream",
+        ),
     )

@@ -43,7 +43,7 @@ from vision.evidence.writer import EvidenceWriter, Retention, open_sink
 from vision.metrics import CameraSample, PipelineMetrics
 from vision.outcome import Outcome
 from vision.sources import Frame, FrameSource, Reconnect, SourceState, open_source
-from vision.store import Store
+from vision.store import CameraReport, Store
 from vision.store.writer import StoreWriter
 from vision.tracking import Observation, VerdictTracker
 from vision.tracking.tracker import riders_only
@@ -543,14 +543,16 @@ class Pipeline:
                 state = SourceState.UP  # read to the end, but frames or open tracks are still in flight
             self._writer.camera_status(
                 runtime.camera.id,
-                state=state.value,
-                fps=runtime.fps(),
-                frames_read=health.frames_read,
-                frames_processed=runtime.frames_processed,
-                frames_dropped=health.frames_dropped,
-                reconnects=health.reconnects,
-                last_frame_wall_at=None if age is None else now - age,
-                last_error=health.last_error,
+                CameraReport(
+                    state=state.value,
+                    fps=runtime.fps(),
+                    frames_read=health.frames_read,
+                    frames_processed=runtime.frames_processed,
+                    frames_dropped=health.frames_dropped,
+                    reconnects=health.reconnects,
+                    last_frame_wall_at=None if age is None else now - age,
+                    last_error=health.last_error,
+                ),
             )
 
     def log_status(self) -> None:

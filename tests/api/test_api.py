@@ -13,7 +13,7 @@ from api_support import NOW, TOKEN, at_now, make_config, observation
 from vision.api import create_app
 from vision.compliance.rates import RateService, RateSettings
 from vision.outcome import Outcome
-from vision.store.database import Store
+from vision.store.database import CameraReport, Store
 
 UNREACHABLE = "postgresql+psycopg://vision@127.0.0.1:9/none?connect_timeout=1"  # nothing listens on port 9
 
@@ -212,7 +212,7 @@ def test_health_and_readiness(client, config, store):
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["cameras_up"] == 1
     assert any("cam-market: down" in problem for problem in ready.json()["problems"])
-    store.set_camera_status("cam-gate", state="down", last_error="stream ended")
+    store.set_camera_status("cam-gate", CameraReport(state="down", last_error="stream ended"))
     all_down = client.get("/readyz")  # still serving: the dashboard must show the outage
     assert all_down.status_code == 200 and all_down.json()["cameras_up"] == 0
     assert any("cam-gate: down (stream ended)" in problem for problem in all_down.json()["problems"])

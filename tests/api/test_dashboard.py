@@ -21,7 +21,7 @@ from vision.api.app import STATIC
 from vision.config import VisionConfig
 from vision.i18n import messages
 from vision.outcome import Outcome
-from vision.store import open_store
+from vision.store import CameraReport, open_store
 from vision.tracking import Observation
 from vision.tracking.trip import Trip
 
@@ -96,13 +96,16 @@ def store(tmp_path):
         )
     store.add_trips(run, trips)
     common = {"fps": 5.0, "frames_read": 900, "frames_processed": 450, "frames_dropped": 0}
-    store.set_camera_status("harbour-cam", state="up", reconnects=2, last_frame_wall_at=time.time() - 3, **common)
+    store.set_camera_status(
+        "harbour-cam", CameraReport(state="up", reconnects=2, last_frame_wall_at=time.time() - 3, **common)
+    )
     store.register_worker("worker-east", "box-1", 4242, capacity=4, version="test")
     store.lease_round("worker-east", ["harbour-cam"], 4, lease_s=60, claim=True)
     store.register_worker("worker-west", "box-2", 4343, capacity=4, version="test")
     store.worker_stopped("worker-west")
     store.set_camera_status(
-        "square-cam", state="down", reconnects=5, last_frame_wall_at=time.time() - 600, last_error="EOF", **common
+        "square-cam",
+        CameraReport(state="down", reconnects=5, last_frame_wall_at=time.time() - 600, last_error="EOF", **common),
     )
     yield store
     store.close()

@@ -23,7 +23,7 @@ from vision.api.app import content_security_policy
 from vision.config import MapTiles, VisionConfig
 from vision.errors import VisionError
 from vision.outcome import Outcome
-from vision.store import open_store
+from vision.store import CameraReport, open_store
 from vision.tracking import Observation
 
 SITES = 300
@@ -111,7 +111,7 @@ def city_store(path: Path, config: VisionConfig):
                 Observation(camera, site, "helmet", track, ended - timedelta(seconds=3), ended, outcome, 9, 0.8, 1, 40)
             )
     store.add_observations(run, observations)
-    store.set_camera_status("cam-002", state="down", reconnects=3, last_error="EOF", fps=0.0)
+    store.set_camera_status("cam-002", CameraReport(state="down", reconnects=3, last_error="EOF", fps=0.0))
     return store
 
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 
 from vision.errors import VisionError
-from vision.store import open_store
+from vision.store import CameraReport, open_store
 from vision.store.database import Store
 from vision.store.writer import JOURNAL, OFFSET, StoreWriter
 from vision.testing.observations import observations
@@ -45,7 +45,7 @@ def test_observations_status_and_uptime_reach_the_store_once(store, tmp_path):
     writer.camera_heartbeat(key, T0 + timedelta(seconds=20))
     writer.observations(run, batch[10:])
     writer.camera_status(
-        "cam-a", state="up", fps=2.0, frames_read=5, frames_processed=5, frames_dropped=0, reconnects=0
+        "cam-a", CameraReport(state="up", fps=2.0, frames_read=5, frames_processed=5, frames_dropped=0, reconnects=0)
     )
     writer.camera_down(key, T0 + timedelta(seconds=40), "stream ended")
     assert writer.flush(10)
@@ -110,7 +110,9 @@ def test_while_the_database_is_away_the_spool_keeps_everything(store, tmp_path):
     batch = observations(25)
     for start in range(0, 25, 5):
         away.observations(1, batch[start : start + 5])
-    away.camera_status("cam-a", state="up", fps=1.0, frames_read=1, frames_processed=1, frames_dropped=0, reconnects=0)
+    away.camera_status(
+        "cam-a", CameraReport(state="up", fps=1.0, frames_read=1, frames_processed=1, frames_dropped=0, reconnects=0)
+    )
     assert not away.flush(1.5)
     assert registry.get_sample_value("vision_store_up") == 0
     assert registry.get_sample_value("vision_store_backlog_records") == 25
@@ -212,7 +214,7 @@ def test_no_record_blocks_the_spool(store, tmp_path):
     registry = CollectorRegistry()
     writer = StoreWriter(store, spool, registry, worker_id="w1")
     writer.camera_status(
-        "cam-a", state="up", fps=2.0, frames_read=5, frames_processed=5, frames_dropped=0, reconnects=0
+        "cam-a", CameraReport(state="up", fps=2.0, frames_read=5, frames_processed=5, frames_dropped=0, reconnects=0)
     )
     writer.close()
     assert sorted(r.obs_key for r in store.observations(limit=10)) == sorted([good[0].key, good[1].key])

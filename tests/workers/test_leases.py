@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry
 
 from api_support import make_config
 from vision.api import create_app
-from vision.store import open_store
+from vision.store import CameraReport, open_store
 from vision.store.schema import workers_table
 
 CAMERAS = [f"cam-{i}" for i in range(10)]
@@ -95,7 +95,7 @@ def test_a_write_under_a_superseded_lease_is_refused_also_from_a_spool(store_url
     writer.observations(run, [before, after])
     writer.camera_up(run, "cam-a", claimed_at + timedelta(seconds=6))
     writer.camera_status(
-        "cam-a", state="up", fps=2.0, frames_read=5, frames_processed=5, frames_dropped=0, reconnects=0
+        "cam-a", CameraReport(state="up", fps=2.0, frames_read=5, frames_processed=5, frames_dropped=0, reconnects=0)
     )
     writer.close()
     assert [r.obs_key for r in store.observations(limit=10)] == [before.key]

@@ -3,6 +3,6 @@
 SQLite by default (one file, WAL), PostgreSQL by URL, through the same SQLAlchemy Core code.
 """
 
-from vision.store.database import SCHEMA_VERSION, Store, open_store
+from vision.store.database import SCHEMA_VERSION, CameraReport, Store, open_store
 
-__all__ = ["SCHEMA_VERSION", "Store", "open_store"]
+__all__ = ["SCHEMA_VERSION", "CameraReport", "Store", "open_store"]

@@ -22,6 +22,7 @@ Workers and leases live in :mod:`vision.store.leases`, evidence and audits in :m
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -107,6 +108,21 @@ class CameraStatus:
     last_error: str | None
     updated_at: float
     worker_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CameraReport:
+    """What a worker reports of a camera's stream, written to its status row with the time and the worker
+    (read back as :class:`CameraStatus`); ``last_frame_wall_at`` is wall-clock epoch seconds."""
+
+    state: str
+    fps: float = 0.0
+    frames_read: int = 0
+    frames_processed: int = 0
+    frames_dropped: int = 0
+    reconnects: int = 0
+    last_frame_wall_at: float | None = None
+    last_error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -434,10 +450,10 @@ class Store(Leases, Audits):
                     .values(last_frame_at=latest, ended_at=at, end_reason=(reason or "")[:500])
                 )
 
-    def set_camera_status(self, camera_id: str, **status: object) -> None:
-        """Upsert a camera's latest health (state, counters, ``last_frame_wall_at`` epoch s, ``last_error``)."""
+    def set_camera_status(self, camera_id: str, report: CameraReport) -> None:
+        """Upsert a camera's latest health, reported now."""
         with self._begin() as connection:
-            self.status_upserts(connection, {camera_id: {**status, "updated_at": time.time()}})
+            self.status_upserts(connection, {camera_id: {**dataclasses.asdict(report), "updated_at": time.time()}})
 
     @staticmethod
     def status_upserts(connection: Connection, statuses: dict[str, dict[str, object]]) -> None:

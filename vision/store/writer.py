@@ -35,6 +35,7 @@ refusing database is transient and retried with backoff.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import logging
@@ -53,7 +54,7 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError, Statement
 
 from vision.errors import VisionError
 from vision.evidence.writer import EvidenceFile
-from vision.store.database import Store, observation_row, trip_row
+from vision.store.database import CameraReport, Store, observation_row, trip_row
 from vision.store.schema import epoch
 from vision.tracking.observation import Observation
 from vision.tracking.trip import Trip
@@ -352,9 +353,9 @@ class StoreWriter:
         with self._lock:
             self._pending.heartbeats[key] = epoch(at)
 
-    def camera_status(self, camera_id: str, **status: object) -> None:
+    def camera_status(self, camera_id: str, report: CameraReport) -> None:
         """The camera's latest health; replaces any not yet written (only the newest matters)."""
-        values = {**status, "updated_at": time.time(), "worker_id": self.worker_id}
+        values = {**dataclasses.asdict(report), "updated_at": time.time(), "worker_id": self.worker_id}
         with self._lock:
             self._pending.statuses[camera_id] = values
 
