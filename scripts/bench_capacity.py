@@ -35,7 +35,8 @@ decoder threads); decode alone per camera is what ``decode`` measures::
 
 ``--variants`` runs each camera count once per variant, one after the other: ``new`` is the
 default path; ``pyav`` the same with every camera read by PyAV (``decoder: pyav``); ``pass640`` the same
-with riders' first pass letterboxed to 640 as before December 2026 (``vehicle_pass_size: 640``); ``spin`` the
+with riders' first pass letterboxed to 640 as before December 2026 (``vehicle_pass_size: 640``); ``lanes1`` the
+same with one detector thread per model (``inference: {lanes: 1}``, as before December 2026); ``spin`` the
 same with ONNX Runtime's threads left spinning between calls (its default, ``spin_wait: true`` in
 the spec; ours is off); ``old`` is ``read()`` of every frame with the previous default detection,
 ``motion``, and spinning threads.
@@ -74,6 +75,7 @@ VARIANTS = {
     "new": "new: OpenCV grab/retrieve reader, detection auto",
     "pyav": "new with the PyAV reader (decoder: pyav)",
     "pass640": "new with riders' vehicle pass at 640 (detection.vehicle_pass_size: 640, the default until 2026-12)",
+    "lanes1": "new with one detector thread per model (inference.lanes: 1, the default until 2026-12)",
     "spin": "new, ONNX Runtime threads spinning between calls",
     "old": "old: read() every frame, detection motion, threads spinning",
 }
@@ -446,6 +448,7 @@ def capacity(args: argparse.Namespace) -> int:
                 ],
                 "store": {"url": f"sqlite:///{folder / 'store.db'}"},
                 "evidence": {"folder": str(folder / "evidence")},
+                "inference": {"lanes": 1 if variant in ("lanes1", "old") else 2},
             }
             config_path = folder / "config.yaml"
             config_path.write_text(yaml.safe_dump(config))

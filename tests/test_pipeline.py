@@ -206,6 +206,39 @@ def test_models_sharing_a_box_share_its_cores():
     assert threads_per_model(one_model, cores=2) == 2
 
 
+def test_a_model_s_cameras_share_two_detector_threads_and_count_as_on_one(tmp_path):
+    """inference.lanes: 2 (the default) runs three cameras of one model on two detector threads, two and one;
+    each camera reads its file whole and stores what the same cameras store on one thread."""
+    cameras = [{"id": f"cam{index}", "source": str(CLIPS / "helmet5.mp4"), "site": "gate"} for index in range(3)]
+    stored, frames = {}, {}
+    for lanes in (2, 1):
+        folder = tmp_path / f"lanes-{lanes}"
+        folder.mkdir()
+        config_path = write_config(folder, cameras, inference={"lanes": lanes})
+        pipeline, run_id = run_pipeline(config_path)
+        (model_lanes,) = pipeline.lanes.values()
+        assert sorted(model_lanes) == ([1, 2] if lanes == 2 else [3]), "cameras per detector thread"
+        frames[lanes] = {camera: summary.frames_processed for camera, summary in pipeline.summary().items()}
+        store = open_store(load_config(config_path).store.url)
+        rows = store.observations(limit=1000)
+        store.close()
+        stored[lanes] = sorted((r.camera_id, r.track_id, r.outcome) for r in rows if r.run_id == run_id)
+    assert frames[2] == frames[1] == dict.fromkeys(frames[1], 65), "every camera reads its 13 s at 5 fps"
+    assert stored[2] == stored[1] and len(stored[2]) >= 3 * 4, "the same observations, each camera its own"
+
+
+def test_lanes_never_outnumber_a_model_s_cameras():
+    from vision.pipeline import lanes_for
+
+    demo = load_config(Path(__file__).resolve().parents[1] / "configs" / "demo.yaml")
+    helmet = str(Path(demo.cameras[0].model).resolve())
+    assert lanes_for(demo, helmet) == 1, "one camera, one thread (with the model's cores)"
+    three = demo.model_copy(update={"cameras": demo.cameras[:1] * 3})
+    assert lanes_for(three, helmet) == 2
+    one_lane = three.model_copy(update={"inference": three.inference.model_copy(update={"lanes": 1})})
+    assert lanes_for(one_lane, helmet) == 1
+
+
 def test_detaching_a_stalled_camera_never_stops_the_others(tmp_path, data_dir):
     """Camera 'stuck' stalls (its reader blocks in a read until the open timeout); detaching it joins that
     reader off the detector thread, so camera 'fine' keeps being detected while the join is still going."""

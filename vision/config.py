@@ -506,6 +506,20 @@ def _raw_reference_problems(data: dict[str, object]) -> list[str]:
     )
 
 
+class Inference(_Model):
+    """How this box runs its models."""
+
+    lanes: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="Detector threads per model, each with its own session and its share of the model's cameras: "
+        "while one runs the network, another plans, tracks and prepares its next batch (a 2-core box held 13 quiet "
+        "720p cameras with 2, 11 with 1: docs/performance.md). A model with fewer enabled cameras gets as many. "
+        "Each session gets the model's share of the cores divided by its lanes, at least 1 thread.",
+    )
+
+
 class VisionConfig(_Model):
     timezone: str = Field(
         "UTC", description="IANA time zone of days, hours, periods and shown times, e.g. Asia/Shanghai (DST-safe)."
@@ -523,6 +537,7 @@ class VisionConfig(_Model):
     api: Api = Api()
     alerts: Alerts = Alerts()
     map: MapSettings = MapSettings()
+    inference: Inference = Inference()
 
     _known_zone = field_validator("timezone")(lambda value: _check_zone(value))
 

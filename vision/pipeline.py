@@ -89,7 +89,8 @@ class CameraRuntime:
 
 @dataclass
 class DetectorGroup:
-    """Cameras that share one model: one detector, one thread, batches across its cameras."""
+    """Cameras that share one model's lane: one detector, one thread, batches across its cameras (a model has
+    ``inference.lanes`` of them, :func:`lanes_for`)."""
 
     detector: Detector
     members: list[CameraRuntime] = field(default_factory=list)
@@ -106,6 +107,16 @@ def threads_per_model(config: VisionConfig, cores: int | None = None) -> int:
     """
     models = {str(Path(camera.model).resolve()) for camera in config.cameras if camera.enabled}
     return max(1, (cores or os.cpu_count() or 1) // max(1, len(models)))
+
+
+def lanes_for(config: VisionConfig, model: str) -> int:
+    """Detector threads for the model at resolved path ``model``: ``inference.lanes``, at most its enabled cameras.
+
+    One detector thread alternates between the network (ONNX Runtime, without the GIL) and Python (planning,
+    tracking, letterboxing); a second one with its own session and its share of the cameras runs the network
+    while the first does the rest, so the cores are busy more of the time."""
+    cameras = sum(1 for camera in config.cameras if camera.enabled and str(Path(camera.model).resolve()) == model)
+    return max(1, min(config.inference.lanes, cameras))
 
 
 @dataclass(frozen=True)
@@ -176,7 +187,7 @@ class Pipeline:
         self._running = False
         self.cameras: list[CameraRuntime] = []
         self.finished: list[CameraRuntime] = []  # detached cameras, kept for the summary
-        self._groups: dict[str, DetectorGroup] = {}
+        self._groups: dict[tuple[str, int], DetectorGroup] = {}  # (resolved model path, lane)
         wanted = set(camera_ids) if camera_ids is not None else None
         for camera in config.cameras:
             if camera.enabled and (wanted is None or camera.id in wanted):
@@ -189,15 +200,29 @@ class Pipeline:
         return [CameraSample(rt.camera.id, rt.camera.site, rt.source.health) for rt in list(self.cameras)]
 
     def _group(self, camera: Camera) -> DetectorGroup:
-        key = str(Path(camera.model).resolve())
-        if key not in self._groups:
-            spec = load_spec(camera.model)
-            if spec.category is not None and spec.category != camera.category:
-                raise VisionError(f"camera {camera.id}: model {camera.model} measures {spec.category}")
-            if spec.threads is None:
-                spec = spec.model_copy(update={"threads": threads_per_model(self.config)})
-            self._groups[key] = DetectorGroup(build_detector(spec))
-        return self._groups[key]
+        """The lane of the camera's model with the fewest cameras; a new lane while the model has fewer than
+        :func:`lanes_for` (each its own session, with its share of the model's cores)."""
+        model = str(Path(camera.model).resolve())
+        lanes = [group for (key, _), group in self._groups.items() if key == model]
+        wanted = lanes_for(self.config, model)
+        if len(lanes) >= wanted:
+            return min(lanes, key=lambda group: len(group.members))
+        spec = load_spec(camera.model)
+        if spec.category is not None and spec.category != camera.category:
+            raise VisionError(f"camera {camera.id}: model {camera.model} measures {spec.category}")
+        if spec.threads is None:
+            spec = spec.model_copy(update={"threads": max(1, threads_per_model(self.config) // wanted)})
+        group = DetectorGroup(build_detector(spec))
+        self._groups[(model, len(lanes))] = group
+        return group
+
+    @property
+    def lanes(self) -> dict[str, list[int]]:
+        """Per model name, the cameras of each of its detector threads."""
+        lanes: dict[str, list[int]] = {}
+        for group in self._groups.values():
+            lanes.setdefault(group.detector.info.name, []).append(len(group.members))
+        return lanes
 
     def attach(self, camera: Camera) -> CameraRuntime:
         """Add a camera (before or while running); its source starts at once when running."""
@@ -332,7 +357,13 @@ class Pipeline:
         if self._own_writer:
             self._writer.start()
         self._start_evidence()
-        log.info("run %d: %d camera(s), %d detector(s)", self.run_id, len(self.cameras), len(self._groups))
+        log.info(
+            "run %d: %d camera(s), %d detector thread(s) (%s)",
+            self.run_id,
+            len(self.cameras),
+            len(self._groups),
+            ", ".join(f"{name}: {len(cameras)}" for name, cameras in self.lanes.items()),
+        )
         with self._lock:
             self._running = True
             for position, runtime in enumerate(self.cameras):
