@@ -85,8 +85,8 @@ RIDER_MIN_INPUT_PX = 160
 # up to this: heads at the size the model learnt. Measured on gate-camera-id val (360p, ratio 3):
 # bare-head AP50 0.624 / 0.633 / 0.696 / 0.726 at 1 / 1.5 / 2 / 3 (models/README.md, "Riders").
 RIDER_MAX_MAGNIFICATION = 3.0
-# riders mode letterboxes the frame to this many model inputs for its first pass (800 px for 640), never more
-# than the frame's longer side: a 1080p frame shrunk 2.4× instead of 3× shows far and crowded two-wheelers
+# riders mode letterboxes a frame at least this many model inputs long (800 px for 640) to that size for its
+# first pass: a 1080p frame shrunk 2.4× instead of 3× shows far and crowded two-wheelers
 # large enough to be found, and each found one gets its rider square. Measured against 1.0, 1.15, 1.4 and 1.5
 # on gate-camera val at 1080p and 720p and on a crowded mosaic of the campus gate (models/README.md, "Crowded
 # frames, and a larger vehicle pass"); smaller frames (360p, close-ups) are letterboxed to the input as before.
