@@ -237,6 +237,7 @@ def test_lanes_never_outnumber_a_model_s_cameras():
     assert lanes_for(three, helmet) == 2
     one_lane = three.model_copy(update={"inference": three.inference.model_copy(update={"lanes": 1})})
     assert lanes_for(one_lane, helmet) == 1
+    assert lanes_for(three, helmet, most_cameras=1) == 1, "a worker that takes one camera"
 
 
 def test_detaching_a_stalled_camera_never_stops_the_others(tmp_path, data_dir):

@@ -109,14 +109,15 @@ def threads_per_model(config: VisionConfig, cores: int | None = None) -> int:
     return max(1, (cores or os.cpu_count() or 1) // max(1, len(models)))
 
 
-def lanes_for(config: VisionConfig, model: str) -> int:
-    """Detector threads for the model at resolved path ``model``: ``inference.lanes``, at most its enabled cameras.
+def lanes_for(config: VisionConfig, model: str, most_cameras: int | None = None) -> int:
+    """Detector threads for the model at resolved path ``model``: ``inference.lanes``, at most its enabled cameras
+    (and ``most_cameras``, the most a worker takes of the fleet's).
 
     One detector thread alternates between the network (ONNX Runtime, without the GIL) and Python (planning,
     tracking, letterboxing); a second one with its own session and its share of the cameras runs the network
     while the first does the rest, so the cores are busy more of the time."""
     cameras = sum(1 for camera in config.cameras if camera.enabled and str(Path(camera.model).resolve()) == model)
-    return max(1, min(config.inference.lanes, cameras))
+    return max(1, min(config.inference.lanes, cameras, most_cameras or cameras))
 
 
 @dataclass(frozen=True)
@@ -164,8 +165,10 @@ class Pipeline:
         camera_ids: Iterable[str] | None = None,
         dynamic: bool = False,
         guard: Callable[[str], bool] | None = None,
+        most_cameras: int | None = None,
     ) -> None:
         self.config = config
+        self.most_cameras = most_cameras  # a worker's capacity: it runs at most this many of the config's cameras
         self.store = store
         self.config_path = config_path
         self.registry = registry or CollectorRegistry()
@@ -204,7 +207,7 @@ class Pipeline:
         :func:`lanes_for` (each its own session, with its share of the model's cores)."""
         model = str(Path(camera.model).resolve())
         lanes = [group for (key, _), group in self._groups.items() if key == model]
-        wanted = lanes_for(self.config, model)
+        wanted = lanes_for(self.config, model, self.most_cameras)
         if len(lanes) >= wanted:
             return min(lanes, key=lambda group: len(group.members))
         spec = load_spec(camera.model)

@@ -159,6 +159,7 @@ class Worker:
                 camera_ids=(),
                 dynamic=True,
                 guard=self.may_process,
+                most_cameras=self.settings.capacity,
             )
             self.state.next_round = time.monotonic() + self.settings.renew_s  # see the others first
             return self.pipeline.run(stop, on_tick=self._tick)
