@@ -146,6 +146,54 @@ def test_one_failing_camera_never_stops_the_others(tmp_path):
     ) == registry.get_sample_value("vision_camera_frames_processed_total", {"camera": "good", "site": "gate"})
 
 
+class FailingCalls:
+    """The real detector, raising on the calls numbered in ``failing`` (1-based): an ONNX Runtime error on a batch."""
+
+    def __init__(self, detector, failing: range) -> None:
+        self.detector, self.failing, self.calls = detector, failing, 0
+
+    @property
+    def info(self):
+        return self.detector.info
+
+    def detect(self, frames, input_size=None):
+        self.calls += 1
+        if self.calls in self.failing:
+            raise RuntimeError(f"simulated inference failure on call {self.calls}")
+        return self.detector.detect(frames, input_size)
+
+
+def run_with_failing_detector(tmp_path: Path, failing: range) -> tuple[Pipeline, int]:
+    from vision.detectors import build_detector
+
+    config_path = write_config(tmp_path, [{"id": "good", "source": str(CLIPS / "helmet5.mp4")}])
+    return run_pipeline(config_path, detector_factory=lambda spec: FailingCalls(build_detector(spec), failing))
+
+
+def test_a_detector_failure_skips_its_frames_counts_them_and_the_camera_goes_on(tmp_path):
+    pipeline, _ = run_with_failing_detector(tmp_path, range(5, 9))
+    summary = pipeline.summary()["good"]
+    registry = pipeline.metrics.registry
+    labels = {"camera": "good", "site": "gate"}
+    assert summary.frames_failed == 4  # one frame a call: a lone camera's batches hold one frame
+    assert registry.get_sample_value("vision_camera_frames_failed_total", labels) == 4
+    assert "4 frame(s) skipped" in summary.error and "simulated inference failure on call 8" in summary.error
+    # the frames after the failures are detected and the clip's people are still counted
+    assert summary.frames_processed >= 50 and summary.observations >= 5
+    assert summary.state == SourceState.FINISHED
+
+
+def test_a_camera_whose_detector_keeps_failing_reports_it_in_its_status(tmp_path):
+    pipeline, _ = run_with_failing_detector(tmp_path, range(3, 10_000))
+    store = open_store(load_config(tmp_path / "config.yaml").store.url)
+    try:
+        status = store.camera_statuses()["good"]
+    finally:
+        store.close()
+    assert status.last_error is not None and "simulated inference failure" in status.last_error
+    assert pipeline.summary()["good"].frames_processed == 2
+
+
 def test_live_stream_observations_are_written_when_stopped(tmp_path, data_dir):
     camera = MjpegCamera(cv2.imread(str(data_dir / "voc" / "helmet" / "images" / "BikesHelmets78.jpg")), fps=10).start()
     config_path = write_config(tmp_path, [{"id": "live", "source": camera.url}])

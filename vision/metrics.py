@@ -213,6 +213,12 @@ class PipelineMetrics:
             ["camera", "site"],
             registry=registry,
         )
+        self.frames_failed = Counter(
+            "vision_camera_frames_failed",
+            "Frames skipped because the detector raised on their batch (the log and the camera's last_error say why).",
+            ["camera", "site"],
+            registry=registry,
+        )
         self.frames_without_inference = Counter(
             "vision_camera_frames_without_inference",
             "Frames that cost no inference: nothing moved and no track was open (detection mode motion).",

@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from vision import __version__
 from vision.config import Camera, VisionConfig
-from vision.detectors import Detections, Detector, build_detector, load_spec
+from vision.detectors import Detections, Detector, DetectorSpec, build_detector, load_spec
 from vision.detectors.motion import RegionPlanner, detect_planned
 from vision.detectors.regions import merge_groups
 from vision.errors import VisionError
@@ -72,6 +72,9 @@ class CameraRuntime:
     observations: int = 0
     non_rider: int = 0
     planner_error: str | None = None
+    detector_error: str | None = None  # the last detector failure on this camera's frames
+    detector_failing: bool = False  # its last batch failed: its status shows detector_error until one succeeds
+    frames_failed: int = 0  # frames skipped because the detector raised on their batch
     vehicles_with_passengers: set[int] = field(default_factory=set)
     trips: int = 0  # two-wheelers that carried riders, ended and journalled
     flushed: bool = False
@@ -125,7 +128,8 @@ class CameraSummary:
     """One camera at the end of a run (``Pipeline.summary``): what ``vision run`` prints and benchmarks read.
 
     ``regions_per_frame``: detector crops per processed frame; ``frames_without_inference``: processed frames
-    where nothing moved, so no crop ran; ``vehicles_with_passengers``: trips that carried two or more heads.
+    where nothing moved, so no crop ran; ``vehicles_with_passengers``: trips that carried two or more heads;
+    ``frames_failed``: frames skipped because the detector raised on them (``error`` then names the last failure).
     """
 
     site: str
@@ -139,6 +143,7 @@ class CameraSummary:
     detection: str
     regions_per_frame: float
     frames_without_inference: int
+    frames_failed: int
     error: str | None
 
 
@@ -166,8 +171,10 @@ class Pipeline:
         dynamic: bool = False,
         guard: Callable[[str], bool] | None = None,
         most_cameras: int | None = None,
+        detector_factory: Callable[[DetectorSpec], Detector] = build_detector,
     ) -> None:
         self.config = config
+        self.detector_factory = detector_factory  # how a lane's detector is built from its spec (tests wrap it)
         self.most_cameras = most_cameras  # a worker's capacity: it runs at most this many of the config's cameras
         self.store = store
         self.config_path = config_path
@@ -215,7 +222,7 @@ class Pipeline:
             raise VisionError(f"camera {camera.id}: model {camera.model} measures {spec.category}")
         if spec.threads is None:
             spec = spec.model_copy(update={"threads": max(1, threads_per_model(self.config) // wanted)})
-        group = DetectorGroup(build_detector(spec))
+        group = DetectorGroup(self.detector_factory(spec))
         self._groups[(model, len(lanes))] = group
         return group
 
@@ -469,9 +476,16 @@ class Pipeline:
             try:
                 planners = [runtime.planner for runtime, _ in batch]
                 results, costs = detect_planned(detector, [frame.image for _, frame in batch], planners, plans, groups)
-            except Exception:  # a detector failure must not take the other cameras down
+            except Exception as error:  # a detector failure must not take the other cameras down
                 log.exception("detector %s failed on a batch of %d frame(s); skipped", model, len(batch))
+                for runtime, _ in batch:
+                    runtime.frames_failed += 1
+                    runtime.detector_error = f"detector {model} failed: {type(error).__name__}: {error}"
+                    runtime.detector_failing = True
+                    self.metrics.frames_failed.labels(runtime.camera.id, runtime.camera.site).inc()
                 continue
+            for runtime, _ in batch:
+                runtime.detector_failing = False
             if any(costs):
                 self.metrics.inference_latency.labels(model).observe(time.perf_counter() - started)
                 self.metrics.batch_size.labels(model).observe(len(batch))
@@ -585,7 +599,7 @@ class Pipeline:
                     frames_dropped=health.frames_dropped,
                     reconnects=health.reconnects,
                     last_frame_wall_at=None if age is None else now - age,
-                    last_error=health.last_error,
+                    last_error=health.last_error or (runtime.detector_error if runtime.detector_failing else None),
                 ),
             )
 
@@ -623,6 +637,12 @@ class Pipeline:
                 if runtime.frames_processed
                 else 0.0,
                 frames_without_inference=runtime.frames_without_inference,
-                error=health.last_error,
+                frames_failed=runtime.frames_failed,
+                error=health.last_error
+                or (
+                    f"{runtime.frames_failed} frame(s) skipped, last: {runtime.detector_error}"
+                    if runtime.frames_failed
+                    else None
+                ),
             )
         return result
