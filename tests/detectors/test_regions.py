@@ -458,3 +458,45 @@ def test_an_unsettled_tracker_keeps_a_still_scene_looked_at_for_a_few_frames_onl
     moved = still.copy()
     moved[100:160, 100:140] = 240
     assert planner.plan(moved, unsettled=True) and planner.plan(still, unsettled=True), "motion starts the count again"
+
+
+def test_between_two_wheeler_passes_the_last_pass_squares_are_looked_at_again_and_its_vehicles_kept():
+    from vision.config import Riders
+    from vision.detectors.motion import detect_planned
+
+    detector = VehicleDetector()
+    planner = RegionPlanner(Detection(mode="riders", vehicle_pass_every=2), 640, 1080, Riders(), rider_first=True)
+    groups = merge_groups(detector.info.class_names)
+    calls, found, squares = [], [], []
+    xs = (600, 610, 620, 630, 640)
+    for x in xs:
+        frame = np.zeros((720, 1280, 3), np.uint8)
+        frame[500:580, x : x + 100, 2] = 255  # the two-wheeler
+        frame[440:460, x + 40 : x + 60, 1] = 255  # its rider's head
+        detector.calls.clear()
+        plan = planner.plan(frame, unsettled=True)
+        (detections,), _ = detect_planned(detector, [frame], [planner], [plan], groups)
+        calls.append([size for _, size, _ in detector.calls])
+        found.append(detections)
+        squares.append(planner._last_squares[0])
+    passes = [sizes[0] == 800 for sizes in calls]
+    assert passes == [True, False, True, False, True], "the two-wheeler pass on every other frame (1280 px > 800)"
+    assert all(len(sizes) == 1 for sizes, was_pass in zip(calls, passes, strict=True) if not was_pass), (
+        "between passes: the rider square only"
+    )
+    assert squares[1] == squares[0] and squares[2] != squares[1], "the last pass's square again; a new one a pass"
+    for x, detections in zip(xs, found, strict=True):
+        heads = detections.xyxy[detections.class_ids == 0]
+        assert len(heads) == 1 and np.allclose(heads[0], [x + 40, 440, x + 60, 460]), "the rider's head every frame"
+    vehicles = [detections.xyxy[detections.class_ids == 2] for detections in found]
+    assert all(len(boxes) == 1 for boxes in vehicles), "never twice"
+    assert np.allclose(vehicles[1], [[600, 500, 700, 580]]) and np.allclose(vehicles[2], [[620, 500, 720, 580]]), (
+        "between passes the last pass's two-wheeler, as it was (no jitter for the speed gate)"
+    )
+    small = RegionPlanner(Detection(mode="riders", vehicle_pass_every=2), 640, 1080, Riders(), rider_first=True)
+    frame = np.zeros((360, 640, 3), np.uint8)
+    frame[200:280, 300:400, 2] = 255
+    for _ in range(3):
+        plan = small.plan(frame, unsettled=True)
+        detect_planned(detector, [frame], [small], [plan], groups)
+        assert plan, "a pass that does not shrink the frame runs every frame"
