@@ -13,9 +13,8 @@
    frames, sensor noise, one small object crossing for a quarter of the clip) and a *busy* one
    (``--frames`` consecutive val frames, riders and cars everywhere), each run with
    ``detection.mode`` ``whole`` (the frame letterboxed: 1 call), ``tiles`` (the frame covered at
-   native resolution every frame), ``motion``, ``riders`` (the frame whole, then a crop per
-   rider) and ``riders-every-2`` (riders with ``vehicle_pass_every: 2``) for 1, 4 and 16
-   cameras: detector crops per frame (inference calls) and frames/s, in
+   native resolution every frame), ``motion`` and ``riders`` (the frame whole, then a crop per
+   rider) for 1, 4 and 16 cameras: detector crops per frame (inference calls) and frames/s, in
    one run.
 
 The clip of parts 1-2 is the demo's, cut to ``--frames`` frames sampled at the camera's
@@ -127,9 +126,7 @@ def wide_scenes(frames: int, folder: Path) -> dict[str, Path]:
 def write_config(
     clip: Path, spec: Path, cameras: int, folder: Path, category: str, mode: str | None = None, evidence: bool = True
 ) -> Path:
-    # "riders-every-2": riders first with the two-wheeler pass on every other detected frame (vehicle_pass_every)
-    settings = {"mode": "riders", "vehicle_pass_every": 2} if mode == "riders-every-2" else {"mode": mode}
-    detection = {"detection": settings} if mode else {}
+    detection = {"detection": {"mode": mode}} if mode else {}
     config = {
         "sites": [{"id": "site", "name": "Bench site"}],
         "cameras": [
@@ -193,7 +190,7 @@ def wide_bench(args: argparse.Namespace) -> int:
         category = load_spec(spec_path).category
         for scene, clip in clips.items():
             for cameras in args.cameras:
-                for mode in ("whole", "tiles", "motion", "riders", "riders-every-2"):
+                for mode in ("whole", "tiles", "motion", "riders"):
                     config = write_config(
                         clip, spec_path, cameras, folder, category.value if category else "helmet", mode
                     )

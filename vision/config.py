@@ -128,15 +128,6 @@ class Detection(_Model):
         "two-wheelers, px (default: 1.25 model inputs, 800 for 640, for a frame at least that long; the model input "
         "for a smaller one). 640 serves more cameras a box and finds fewer far and crowded riders.",
     )
-    vehicle_pass_every: int = Field(
-        1,
-        ge=1,
-        le=30,
-        description="riders mode, a frame the pass shrinks (longer than vehicle_pass_size): the two-wheeler pass "
-        "runs on every n-th frame detected; the frames between get the last pass's rider squares again (where "
-        "something changed) and keep its two-wheelers as they were. 2 serves more cameras a box (scripts/"
-        "bench_pipeline.py --wide, docs/performance.md); a two-wheeler that enters shows up a frame later.",
-    )
     roi: tuple[int, int, int, int] | None = Field(
         None, description="[x, y, width, height] in frame pixels: only this part of the frame is ever detected on."
     )

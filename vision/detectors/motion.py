@@ -243,11 +243,6 @@ class RegionPlanner:
         self._tiles: list[Region] = []
         self._whole_view: list[Region] = []  # the frame (or roi) letterboxed, for objects tiles cut
         self._vehicle_pass: Region | None = None  # riders mode: the frame (or roi), letterboxed for two-wheelers
-        self._frames_since_pass = 0  # riders mode: frames detected since the last two-wheeler pass
-        # riders mode: the two-wheelers the last pass found, and the rider squares it ran
-        self._last_vehicles: Detections | None = None
-        self._last_squares: list[Region] = []
-        self.following = False  # riders mode: the planned frame lies between two passes
 
     def overlap_for(self, size: int) -> int:
         """The tiles' overlap for squares of ``size``: ``tile_overlap``, at most half a square."""
@@ -336,13 +331,11 @@ class RegionPlanner:
         """The regions to detect on in ``frame``; ``track_boxes (T, 4)`` are the camera's open confirmed tracks
         (heads and vehicles), ``head_boxes (H, 4)`` those of heads; ``index``: the frame's source index, to
         read what :meth:`analyse` found; ``unsettled``: the tracker still has something to confirm, so a
-        still frame is looked at too. Sets :attr:`still` and (riders mode, a frame between two-wheeler passes)
-        :attr:`following`."""
+        still frame is looked at too. Sets :attr:`still`."""
         shape = frame.shape[:2]
         if self._frame_shape != shape:
             self._setup(shape)
         self.still = False
-        self.following = False
         if self.mode == "whole":
             height, width = shape
             return [self._roi or Region(0, 0, width, height)]
@@ -360,21 +353,15 @@ class RegionPlanner:
                 heads = head_boxes if head_boxes is not None else np.zeros((0, 4), np.float32)
                 self._changed = np.concatenate([_padded(moving, MOTION_PAD_PX), heads.reshape(-1, 4)])
             assert self._vehicle_pass is not None  # set by _setup
-            between = self._frames_since_pass + 1 < self.settings.vehicle_pass_every
-            # Only a pass that shrinks the frame is skipped: one that shows it at native size or larger (a 360p
-            # frame) finds heads the squares miss, and costs little.
-            shrinks = self._vehicle_pass.input_size < max(self._vehicle_pass.width, self._vehicle_pass.height)
-            if between and shrinks and self._last_vehicles is not None and len(self._last_vehicles):
-                self._frames_since_pass += 1
-                self.following = True
-                return []  # no pass: the last pass's rider squares again (rider_crops)
-            self._frames_since_pass = 0
             return [self._vehicle_pass]
         if moving is None:
             return self._tiles + self._whole_view
         tracks = np.zeros((0, 4), np.float32)
         if track_boxes is not None and len(track_boxes):
-            tracks = self._inside_roi(_widened(track_boxes, self.settings.track_margin), shape)
+            widths = (track_boxes[:, 2] - track_boxes[:, 0]) * self.settings.track_margin
+            heights = (track_boxes[:, 3] - track_boxes[:, 1]) * self.settings.track_margin
+            grown = track_boxes + np.stack([-widths, -heights, widths, heights], axis=1)
+            tracks = self._inside_roi(grown.astype(np.float32), shape)
         movers = self._inside_roi(_padded(moving, MOTION_PAD_PX), shape)
         if not len(tracks) and not len(movers):
             self.still = not unsettled  # what moved lies outside the roi
@@ -420,47 +407,23 @@ class RegionPlanner:
         ``riders.above`` of its height), each run at its side times :meth:`magnification` (at most the
         model input). A two-wheeler where nothing moved and no head is tracked costs nothing (a parked one:
         its square would find what the last one found). A crowded frame (more squares than ``max_crops - 1``)
-        gets fewer, larger squares until they fit (:func:`pack_rider_squares`): no rider is left out.
-
-        A frame between two-wheeler passes (:attr:`following`) gets the last pass's squares again, those where
-        something changed (a rider moves a few px a frame at 5 frames a second; a square is twice a rider's
-        height), so that a still rider is shown to the model exactly as on the pass frame."""
-        if self.mode != "riders":
+        gets fewer, larger squares until they fit (:func:`pack_rider_squares`): no rider is left out."""
+        if self.mode != "riders" or not len(found):
             return []
-        if self.following:
-            return [s for s in self._last_squares if self._changed is None or _overlapping(_xyxy(s), self._changed)[0]]
-        self._last_squares = []
         vehicle = np.array([name in self._vehicles for name in found.labels], dtype=bool)
         vehicle &= found.scores >= self._vehicle_conf
         if not vehicle.any():
             return []
-        order = np.argsort(-found.scores[vehicle], kind="stable")
-        reach = self._inside_roi(rider_reach(found.xyxy[vehicle], self.riders)[order], frame_shape)
+        boxes, scores = found.xyxy[vehicle], found.scores[vehicle]
+        reach = self._inside_roi(rider_reach(boxes, self.riders)[np.argsort(-scores, kind="stable")], frame_shape)
         if self._changed is not None:
-            reach = reach[_overlapping(reach, self._changed)]
+            reach = reach[(box_iou(reach, self._changed) > 0).any(axis=1)]
         budget = self.settings.max_crops - 1
         if not len(reach) or budget < 1:
             self.skipped += len(reach)
             return []
         scale = self.magnification(frame_shape[0])
-        self._last_squares = pack_rider_squares(reach, budget, frame_shape, self._roi, scale, self._input_size)
-        return self._last_squares
-
-    def carry_over(self, found: Detections) -> Detections:
-        """riders mode, a frame between passes: ``found``'s heads with the last pass's two-wheelers, as they were.
-        A rider square does not always find again the two-wheeler the letterboxed pass found, nor shows it the same
-        box; a two-wheeler's track (its speed, the riders linked to it) must not break or jitter every other frame."""
-        if not self.following or self._last_vehicles is None:
-            return found
-        vehicle = np.array([name in self._vehicles for name in found.labels], dtype=bool)
-        return Detections.concatenated([found[~vehicle], self._last_vehicles], found.class_names)
-
-    def remember(self, found: Detections) -> None:
-        """riders mode: keep the two-wheelers of a pass frame's boxes (``found``, frame pixels) for the frames
-        between it and the next pass."""
-        if self.mode == "riders":
-            vehicle = np.array([name in self._vehicles for name in found.labels], dtype=bool)
-            self._last_vehicles = found[vehicle & (found.scores >= self._vehicle_conf)]
+        return pack_rider_squares(reach, budget, frame_shape, self._roi, scale, self._input_size)
 
     def _inside_roi(self, boxes: npt.NDArray[np.float32], shape: tuple[int, int]) -> npt.NDArray[np.float32]:
         """Boxes clipped to the roi (or frame); boxes left empty are dropped."""
@@ -546,24 +509,6 @@ def rider_square(
     return Region(square.x, square.y, square.width, square.height, input_size=input_size)
 
 
-def _xyxy(region: Region) -> npt.NDArray[np.float32]:
-    """``(1, 4)`` the region's xyxy box."""
-    return np.array([region.xyxy], np.float32)
-
-
-def _overlapping(boxes: npt.NDArray[np.float32], areas: npt.NDArray[np.float32]) -> npt.NDArray[np.bool_]:
-    """``(N,)`` whether each xyxy box overlaps any of ``areas (K, 4)``."""
-    if not len(boxes) or not len(areas):
-        return np.zeros(len(boxes), bool)
-    return (box_iou(boxes, areas) > 0).any(axis=1)
-
-
-def _widened(boxes: npt.NDArray[np.float32], share: float) -> npt.NDArray[np.float32]:
-    """``(N, 4)`` xyxy boxes grown by ``share`` of their width and height on each side."""
-    widths, heights = (boxes[:, 2] - boxes[:, 0]) * share, (boxes[:, 3] - boxes[:, 1]) * share
-    return (boxes + np.stack([-widths, -heights, widths, heights], axis=1)).astype(np.float32)
-
-
 def _padded(boxes: npt.NDArray[np.float32], pad: float) -> npt.NDArray[np.float32]:
     return boxes + np.array([-pad, -pad, pad, pad], dtype=np.float32)
 
@@ -584,12 +529,12 @@ def detect_planned(
     """
     first = detect_regions(detector, frames, plans, class_groups)
     crops = [
-        planner.rider_crops(found, frame.shape[:2]) if plan or planner.following else []
+        planner.rider_crops(found, frame.shape[:2]) if plan else []
         for planner, plan, found, frame in zip(planners, plans, first, frames, strict=True)
     ]
     costs = [len(plan) + len(extra) for plan, extra in zip(plans, crops, strict=True)]
     if not any(crops):
-        return _carry_and_remember(planners, plans, first), costs
+        return first, costs
     parts = detect_parts(detector, frames, crops)
     merged = []
     for frame, found, frame_parts in zip(frames, first, parts, strict=True):
@@ -606,21 +551,7 @@ def detect_planned(
         merged = [Detections.concatenated([one, more], names) for one, more in pairs]
         # One more model call per square: counted as crops (the budget allowed the squares, not this pass).
         costs = [cost + len(extra) for cost, extra in zip(costs, crops, strict=True)]
-    return _carry_and_remember(planners, plans, merged), costs
-
-
-def _carry_and_remember(
-    planners: Sequence[RegionPlanner], plans: Sequence[Sequence[Region]], found: list[Detections]
-) -> list[Detections]:
-    """Each frame's detections with the two-wheelers its planner carries over (riders mode, between passes); each
-    planner keeps what a pass frame found."""
-    result = []
-    for planner, plan, detections in zip(planners, plans, found, strict=True):
-        detections = planner.carry_over(detections)
-        if plan:
-            planner.remember(detections)
-        result.append(detections)
-    return result
+    return merged, costs
 
 
 class StillDetection(NamedTuple):
