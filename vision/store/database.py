@@ -124,6 +124,10 @@ class CameraReport:
     last_frame_wall_at: float | None = None
     last_error: str | None = None
 
+    def status_row(self) -> dict[str, object]:
+        """The camera status row's values for this report, made now (``updated_at``, epoch s)."""
+        return {**dataclasses.asdict(self), "updated_at": time.time()}
+
 
 @dataclass(frozen=True)
 class ObservationRow:
@@ -453,7 +457,7 @@ class Store(Leases, Audits):
     def set_camera_status(self, camera_id: str, report: CameraReport) -> None:
         """Upsert a camera's latest health, reported now."""
         with self._begin() as connection:
-            self.status_upserts(connection, {camera_id: {**dataclasses.asdict(report), "updated_at": time.time()}})
+            self.status_upserts(connection, {camera_id: report.status_row()})
 
     @staticmethod
     def status_upserts(connection: Connection, statuses: dict[str, dict[str, object]]) -> None:

@@ -35,7 +35,6 @@ refusing database is transient and retried with backoff.
 
 from __future__ import annotations
 
-import dataclasses
 import fcntl
 import json
 import logging
@@ -355,9 +354,8 @@ class StoreWriter:
 
     def camera_status(self, camera_id: str, report: CameraReport) -> None:
         """The camera's latest health; replaces any not yet written (only the newest matters)."""
-        values = {**dataclasses.asdict(report), "updated_at": time.time(), "worker_id": self.worker_id}
         with self._lock:
-            self._pending.statuses[camera_id] = values
+            self._pending.statuses[camera_id] = {**report.status_row(), "worker_id": self.worker_id}
 
     # --- life cycle ---------------------------------------------------------------------------
     @property
