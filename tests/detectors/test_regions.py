@@ -458,3 +458,18 @@ def test_an_unsettled_tracker_keeps_a_still_scene_looked_at_for_a_few_frames_onl
     moved = still.copy()
     moved[100:160, 100:140] = 240
     assert planner.plan(moved, unsettled=True) and planner.plan(still, unsettled=True), "motion starts the count again"
+
+
+def test_packed_rider_squares_cover_every_rider_also_one_that_cost_nothing_inside_a_square_later_joined():
+    from vision.detectors.motion import pack_rider_squares
+
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        x0 = rng.uniform(0, 1700, 12)
+        y0 = rng.uniform(0, 900, 12)
+        sides = rng.uniform(20, 200, (12, 2))
+        reach = np.stack([x0, y0, np.minimum(x0 + sides[:, 0], 1920), np.minimum(y0 + sides[:, 1], 1080)], 1)
+        squares = pack_rider_squares(reach.astype(np.float32), 3, FULL_HD, None, 1.0, 640)
+        assert len(squares) <= 3
+        for x0_, y0_, x1_, y1_ in np.round(reach):  # squares are cut on whole pixels
+            assert any(s.x <= x0_ and s.y <= y0_ and x1_ <= s.x + s.width and y1_ <= s.y + s.height for s in squares)

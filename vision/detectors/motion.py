@@ -473,11 +473,21 @@ def pack_rider_squares(
     ``scale``): at a red light or in a street photo with twenty riders every rider is still looked at,
     as a frame tiled whole gets larger squares rather than fewer, instead of the worst-scoring vehicles'
     riders being left out. A frame within the budget is cut exactly as one rider a square."""
-    groups: list[npt.NDArray[np.float32]] = []
+    groups: list[npt.NDArray[np.float32]] = []  # each square's riders' extent (xyxy): a joined square covers it
     squares: list[Region] = []
     for box in reach:
         x0, y0, x1, y1 = (float(v) for v in box)
-        if any(c.x <= x0 and c.y <= y0 and x1 <= c.x + c.width and y1 <= c.y + c.height for c in squares):
+        holder = next(
+            (
+                i
+                for i, c in enumerate(squares)
+                if c.x <= x0 and c.y <= y0 and x1 <= c.x + c.width and y1 <= c.y + c.height
+            ),
+            None,
+        )
+        if holder is not None:  # costs nothing now, and stays covered when its square is joined with another
+            extent = groups[holder]
+            groups[holder] = np.concatenate([np.minimum(extent[:2], box[:2]), np.maximum(extent[2:], box[2:])])
             continue
         groups.append(box.astype(np.float32))
         squares.append(rider_square(box, frame_shape, roi, scale, max_input))
