@@ -88,10 +88,19 @@ export function createSiteMap(container, view, t) {
     container.setAttribute("aria-label", t("Map of {n} sites", { n: sites.length }));
   }
 
-  /** Show the site's marker (out of its cluster) and open its popup. */
+  /**
+   * Show the site's marker (out of its cluster) and open its popup. The page was opened at this site, so
+   * it goes there at once, unanimated: the popup then opens now rather than at the end of a chain of zoom
+   * animations, which a slow machine (or a headless browser's virtual clock) may never see finish.
+   */
   function reveal(siteId) {
     const marker = markers.get(siteId);
-    if (marker) clusters.zoomToShowLayer(marker, () => marker.openPopup());
+    if (!marker) return;
+    // markercluster 1.5 (pinned): __parent is the smallest cluster holding the marker, drawn up to its
+    // _zoom; one level deeper the marker stands alone (or, at the deepest zoom, its cluster spiderfies).
+    const alone = marker.__parent ? marker.__parent._zoom + 1 : map.getZoom();
+    map.setView(marker.getLatLng(), Math.min(Math.max(alone, map.getZoom()), map.getMaxZoom()), { animate: false });
+    clusters.zoomToShowLayer(marker, () => marker.openPopup());
   }
 
   return { update, reveal, leaflet: map };
