@@ -7,9 +7,10 @@ import shutil
 from pathlib import Path
 
 import cv2
+import pytest
 from script_support import load_script
 
-from vision.evaluation.voc import load_voc
+from vision.evaluation.voc import LabelledImage, load_voc
 
 ROOT = Path(__file__).resolve().parents[1]
 detection_errors = load_script("detection_errors")
@@ -84,3 +85,51 @@ def test_on_the_riders_path_every_head_not_found_lies_in_a_rider_square_or_in_no
     assert detection_errors.size_table(report).count("Not found with the right class") == bool(
         report["not_found_on_the_riders_path"]
     )
+
+
+def test_bounds_fix_the_confusions_then_drop_the_boxes_on_unlabelled_heads():
+    import numpy as np
+
+    from vision.detectors import Detections
+
+    names = ("with_helmet", "without_helmet", "two_wheeler")
+    image = LabelledImage(
+        "frame",
+        Path("frame.jpg"),
+        (100, 200),
+        np.array([[10, 10, 30, 30], [50, 10, 70, 30], [40, 40, 90, 95]], np.float32),
+        ("with_helmet", "without_helmet", "two_wheeler"),
+    )
+    found = Detections(
+        np.array(
+            [
+                [10, 10, 30, 30],  # the helmeted head, called bare
+                [50, 10, 70, 30],  # the bare head, right...
+                [51, 10, 70, 30],  # ...and its second guess, helmeted
+                [150, 10, 170, 30],  # a head nobody labelled (a passenger), called bare
+                [40, 40, 90, 95],  # the two-wheeler
+            ],
+            np.float32,
+        ),
+        np.array([0.9, 0.8, 0.3, 0.95, 0.7], np.float32),
+        np.array([1, 1, 0, 1, 2], np.int32),
+        names,
+    )
+    bounds = detection_errors.ap_bounds([image], [found], names, ["with_helmet", "without_helmet"], 0.25)
+    served, told, labelled_only = (bounds[name] for name in detection_errors.BOUNDS)
+    # As served: two bare boxes score above the one bare head, and the helmeted head is found only at 0.3.
+    assert served["without_helmet"] < told["without_helmet"] < labelled_only["without_helmet"] == pytest.approx(1.0)
+    assert told["with_helmet"] == pytest.approx(1.0) and labelled_only["with_helmet"] == pytest.approx(1.0)
+    assert served["with_helmet"] < 1.0 and served["without_helmet"] < 0.5
+    table = detection_errors.bounds_table({"data": "d", "path": "riders", "ap50": bounds})
+    assert table.count("\n| ") == 4 and "| and no box on an unlabelled head | 1.000 | 1.000 |" in table
+
+
+def test_bounds_of_the_served_model_on_the_riders_path(data_dir):
+    report = detection_errors.bounds(ROOT / "models" / "helmet.yaml", data_dir / "voc" / "wide", "val.txt", "riders")
+    assert report["path"] == "riders"
+    served, told, labelled_only = (report["ap50"][name] for name in detection_errors.BOUNDS)
+    assert set(served) == {"with_helmet", "without_helmet"}
+    for head in served:
+        # Dropping boxes that cover no labelled head removes false positives only.
+        assert 0.0 <= served[head] <= 1.0 and told[head] <= labelled_only[head]
