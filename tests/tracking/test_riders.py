@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pytest
+from tracking_support import FPS, T0, frame_of, helmet_camera, helmet_info
 
 from vision.config import Camera, Riders, Tracking
 from vision.detectors.base import Category, ModelInfo
@@ -17,23 +18,12 @@ from vision.tracking.policy import RidersOnly, TrackEvidence, WeightedVote
 from vision.tracking.riders import RiderPiece, join_pieces, makes_trip, most_together, ride_matrix, riding_heads
 
 CLASSES = ("with_helmet", "without_helmet", "two_wheeler")
-INFO = ModelInfo(
-    name="rider-model",
-    class_names=CLASSES,
-    category=Category.HELMET,
-    outcomes={"with_helmet": Outcome.COMPLIANT, "without_helmet": Outcome.NON_COMPLIANT},
-)
-T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
-FPS = 5.0
+INFO = helmet_info("rider-model", CLASSES)
+frame = frame_of(CLASSES)
 
 
 def camera(**kwargs) -> Camera:
-    return Camera(id="gate", site="school", source="x.mp4", category="helmet", model="m.yaml", **kwargs)
-
-
-def frame(*boxes: tuple[float, float, float, float, float, int]) -> Detections:
-    array = np.asarray(boxes, dtype=np.float32).reshape(-1, 6)
-    return Detections(xyxy=array[:, :4], scores=array[:, 4], class_ids=array[:, 5].astype(int), class_names=CLASSES)
+    return helmet_camera("gate", "school", **kwargs)
 
 
 def scene(n: int, rider_heads: int = 1, guard: bool = True, parked_bike: bool = False) -> list[Detections]:

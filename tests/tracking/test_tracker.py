@@ -1,9 +1,10 @@
 """Frame-by-frame tracker scripts: what goes in each frame, which observations come out."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pytest
+from tracking_support import FPS, T0, frame_of, helmet_camera, helmet_info
 
 from vision.config import Camera, Gates, Tracking, Zone
 from vision.detectors.base import Category, ModelInfo
@@ -12,24 +13,12 @@ from vision.outcome import Outcome
 from vision.tracking import VerdictTracker
 
 CLASSES = ("With Helmet", "Without Helmet", "face_too_small")
-INFO = ModelInfo(
-    name="test",
-    class_names=CLASSES,
-    category=Category.HELMET,
-    outcomes={"With Helmet": Outcome.COMPLIANT, "Without Helmet": Outcome.NON_COMPLIANT},
-)
-T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
-FPS = 5.0
+INFO = helmet_info("test", CLASSES)
+frame = frame_of(CLASSES)
 
 
 def camera(**kwargs) -> Camera:
-    return Camera(id="cam", site="site", source="x.mp4", category="helmet", model="m.yaml", **kwargs)
-
-
-def frame(*boxes: tuple[float, float, float, float, float, int]) -> Detections:
-    """Boxes as ``(x1, y1, x2, y2, score, class_id)``."""
-    array = np.asarray(boxes, dtype=np.float32).reshape(-1, 6)
-    return Detections(xyxy=array[:, :4], scores=array[:, 4], class_ids=array[:, 5].astype(int), class_names=CLASSES)
+    return helmet_camera("cam", "site", **kwargs)
 
 
 def run(tracker: VerdictTracker, frames: list[Detections], then_empty: int = 0) -> list:
