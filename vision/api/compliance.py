@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import Response
 
 from vision.api import schemas
@@ -29,16 +30,8 @@ def to_schema(point: RatePoint, rates: RateService) -> schemas.RatePoint:
     return schemas.RatePoint.model_validate(rate_fields(point, rates.confidently_below(point)))
 
 
-def _series(
-    ctx: Context,
-    site: str | None,
-    category: str | None,
-    start: datetime,
-    end: datetime,
-    bucket: Bucket,
-    period: str | None = None,
-    unit: Unit = "person",
-) -> list[schemas.Series]:
+def _series(ctx: Context, query: SeriesQuery) -> list[schemas.Series]:
+    start, end, bucket, site, unit, period = query.start, query.end, query.bucket, query.site, query.unit, query.period
     zoned("from", start)
     zoned("to", end)
     if end <= start:
@@ -52,7 +45,13 @@ def _series(
         known_site(ctx, site)
     try:
         points = ctx.rates.rates(
-            start, end, None if bucket == "range" else bucket, site_id=site, category=category, period=period, unit=unit
+            start,
+            end,
+            None if bucket == "range" else bucket,
+            site_id=site,
+            category=query.category,
+            period=period,
+            unit=unit,
         )
     except VisionError as error:
         raise HTTPException(UNPROCESSABLE, str(error)) from error
@@ -100,9 +99,20 @@ PeriodQuery = Annotated[
 ]
 
 
-@router.get("/series", response_model=schemas.SeriesResponse)
-def series(
-    ctx: Context,
+@dataclass(frozen=True)
+class SeriesQuery:
+    """What ``/series`` and ``/series.csv`` are asked: the same parameters, read once (:func:`series_query`)."""
+
+    start: datetime
+    end: datetime
+    site: str | None
+    category: Category | None
+    bucket: Bucket
+    period: str | None
+    unit: Unit
+
+
+def series_query(
     start: FromQuery,
     end: ToQuery,
     site: SiteQuery = None,
@@ -110,41 +120,39 @@ def series(
     bucket: BucketQuery = "hour",
     period: PeriodQuery = None,
     unit: UnitQuery = "person",
-) -> schemas.SeriesResponse:
+) -> SeriesQuery:
+    return SeriesQuery(start, end, site, category, bucket, period, unit)
+
+
+SeriesParameters = Annotated[SeriesQuery, Depends(series_query)]
+
+
+@router.get("/series", response_model=schemas.SeriesResponse)
+def series(ctx: Context, query: SeriesParameters) -> schemas.SeriesResponse:
     """Counts, rate, interval, coverage and low-sample flag per window; windows without observations are left out.
 
     ``undetermined`` and ``non_rider`` are counted beside the rate, never in ``n``; ``passengers`` is part of ``n``.
     ``unit=vehicle`` counts two-wheelers' trips instead (helmet per vehicle, and ``passenger_rate``).
     """
-    return schemas.SeriesResponse(
-        start=start, end=end, series=_series(ctx, site, category, start, end, bucket, period, unit)
-    )
+    return schemas.SeriesResponse(start=query.start, end=query.end, series=_series(ctx, query))
 
 
 CSV_COLUMNS = ("site_id", "category", "unit", "period", *RATE_FIELDS)
 
 
 @router.get("/series.csv", response_class=Response, responses={200: {"content": {"text/csv": {}}}})
-def series_csv(
-    ctx: Context,
-    start: FromQuery,
-    end: ToQuery,
-    site: SiteQuery = None,
-    category: CategoryQuery = None,
-    bucket: BucketQuery = "hour",
-    period: PeriodQuery = None,
-    unit: UnitQuery = "person",
-) -> Response:
+def series_csv(ctx: Context, query: SeriesParameters) -> Response:
     """The same series as CSV, one row per site, category and window; times ISO 8601 with the site's offset."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
-    for one in _series(ctx, site, category, start, end, bucket, period, unit):
+    for one in _series(ctx, query):
         for point in one.points:
             row = {"site_id": one.site_id, "category": one.category, "unit": one.unit, "period": one.period}
             writer.writerow(csv_row(row | point.model_dump(), CSV_COLUMNS))
-    per = "" if unit == "person" else f"{unit}-"
-    filename = f"compliance-{per}{period or bucket}-{start:%Y%m%dT%H%M}-{end:%Y%m%dT%H%M}.csv"
+    per = "" if query.unit == "person" else f"{query.unit}-"
+    span = f"{query.start:%Y%m%dT%H%M}-{query.end:%Y%m%dT%H%M}"
+    filename = f"compliance-{per}{query.period or query.bucket}-{span}.csv"
     return Response(
         buffer.getvalue(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
