@@ -235,6 +235,21 @@ def observation_count(db: Path) -> int:
         return 0
 
 
+def test_a_camera_whose_file_cannot_be_read_fails_the_run_after_the_others_are_counted(tmp_path):
+    spec = write_helmet_spec(tmp_path, 320)
+    config_path = write_one_camera_config(tmp_path, CLIPS / "helmet5.mp4", spec)
+    (tmp_path / "broken.mp4").write_bytes(b"not a video")
+    config = yaml.safe_load(config_path.read_text())
+    config["cameras"].append({**config["cameras"][0], "id": "broken-cam", "source": str(tmp_path / "broken.mp4")})
+    config_path.write_text(yaml.safe_dump(config))
+    result = vision("run", str(config_path), "-q")
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "camera broken-cam: failed: cannot open video" in result.stderr and "broken.mp4" in result.stderr
+    # The other camera ran to the end of its file, and what it measured is written and reported.
+    assert observation_count(tmp_path / "store.db") > 0
+    assert "finished" in result.stdout and "failed" in result.stdout and "helmet" in result.stdout
+
+
 def test_kill_9_loses_no_written_observation_and_the_next_run_continues(tmp_path):
     db = tmp_path / "store.db"
     spec = write_helmet_spec(tmp_path, 320)

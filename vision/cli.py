@@ -366,6 +366,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from vision.compliance.rates import RateService
     from vision.pipeline import Pipeline
+    from vision.sources.base import SourceState
     from vision.store import open_store
 
     _setup_logging(args.verbose)
@@ -410,7 +411,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"\nrun {run_id}: per two-wheeler (this run's trips: compliant when every rider was)")
         print(format_rates_table(trips, rates))
     store.close()
-    return 0
+    # A camera whose source could not be read is a fault a script or a service manager must see: the run
+    # still measured and wrote every other camera, and its report is printed above, but it did not succeed.
+    return 1 if any(info.state == SourceState.FAILED for info in pipeline.summary().values()) else 0
 
 
 def _cmd_rebuild_rollups(args: argparse.Namespace) -> int:
@@ -572,7 +575,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(handler=_cmd_check_config)
 
-    run = commands.add_parser("run", help="run the cameras of a config until stopped (Ctrl-C) or files end")
+    run = commands.add_parser(
+        "run",
+        help="run the cameras of a config until stopped (Ctrl-C) or files end; exits 1, after its report, when "
+        "a camera's file could not be read",
+    )
     run.add_argument("config", type=Path)
     run.add_argument("--store", help=f"store URL (overrides ${STORE_ENV} and the config's store.url)")
     run.add_argument("--status-every", type=float, default=5.0, metavar="S", help="status line interval, s")
