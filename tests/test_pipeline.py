@@ -333,6 +333,67 @@ def test_detaching_a_stalled_camera_never_stops_the_others(tmp_path, data_dir):
         fine.stop()
 
 
+def test_a_camera_attached_with_a_model_still_loading_never_stops_the_others(tmp_path, data_dir):
+    """A worker given a camera of another model builds that model (seconds for a large one) while its other
+    cameras go on being detected: the model is built outside the lock their detector thread takes."""
+    from vision.detectors import build_detector
+
+    image = cv2.imread(str(data_dir / "voc" / "helmet" / "images" / "BikesHelmets78.jpg"))
+    fine = MjpegCamera(image, fps=10).start()
+    other_spec = write_helmet_spec(tmp_path, 320)  # another model file: a lane of its own
+    config_path = write_config(
+        tmp_path,
+        [
+            {"id": "fine", "source": fine.url, "detect_fps": 2},
+            {"id": "late", "source": str(CLIPS / "helmet5.mp4"), "model": str(other_spec)},
+        ],
+    )
+    loading, release = threading.Event(), threading.Event()
+
+    def slow_to_load(spec):
+        if spec.input_size == 320:  # the late camera's model
+            loading.set()
+            assert release.wait(60), "the test never let the model finish loading"
+        return build_detector(spec)
+
+    config = load_config(config_path)
+    pipeline = Pipeline(
+        config,
+        open_store(config.store.url),
+        config_path,
+        registry=CollectorRegistry(),
+        progress=False,
+        camera_ids=["fine"],
+        dynamic=True,
+        detector_factory=slow_to_load,
+    )
+    stop = threading.Event()
+    runner = threading.Thread(target=pipeline.run, args=(stop,))
+    runner.start()
+    attacher = threading.Thread(target=pipeline.attach, args=(config.cameras[1],))
+    try:
+        deadline = time.monotonic() + 60
+        while pipeline.summary()["fine"].frames_processed < 2:
+            assert time.monotonic() < deadline, pipeline.summary()
+            time.sleep(0.1)
+        attacher.start()
+        assert loading.wait(30)
+        before = pipeline.summary()["fine"].frames_processed
+        while pipeline.summary()["fine"].frames_processed < before + 3:
+            assert time.monotonic() < deadline, "the running camera stopped while another model was loading"
+            time.sleep(0.1)
+        assert attacher.is_alive(), "the model was still loading all along"
+        release.set()
+        attacher.join(timeout=60)
+        assert "late" in {runtime.camera.id for runtime in pipeline.cameras}
+        assert list(pipeline.lanes.values()) == [[1, 1]]  # two lanes (two spec files of one network), a camera each
+    finally:
+        release.set()
+        stop.set()
+        runner.join(timeout=60)
+        fine.stop()
+
+
 @pytest.mark.parametrize(("clip", "trips"), [("two-riders-pan.mp4", 1), ("two-riders-parked.mp4", 0)])
 def test_a_rider_and_a_passenger_make_one_trip_and_a_parked_scooter_none(tmp_path, clip, trips):
     """The default helmet camera (riders only, riders-first detection, the served model) on a campus-gate frame

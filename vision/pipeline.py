@@ -192,7 +192,8 @@ class Pipeline:
         self.run_id: int | None = None
         self.evidence: EvidenceWriter | None = None
         self.started_at = datetime.now(UTC)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # cameras and lanes; every detector thread takes it for each batch
+        self._attaching = threading.Lock()
         self._halt = threading.Event()
         self._running = False
         self.cameras: list[CameraRuntime] = []
@@ -209,21 +210,29 @@ class Pipeline:
     def _camera_samples(self) -> list[CameraSample]:
         return [CameraSample(rt.camera.id, rt.camera.site, rt.source.health) for rt in list(self.cameras)]
 
-    def _group(self, camera: Camera) -> DetectorGroup:
-        """The lane of the camera's model with the fewest cameras; a new lane while the model has fewer than
-        :func:`lanes_for` (each its own session, with its share of the model's cores)."""
+    def _free_lane(self, camera: Camera) -> DetectorGroup | None:
+        """The lane of the camera's model with the fewest cameras, or None while the model has fewer lanes than
+        :func:`lanes_for` (a new one is then built: :meth:`_new_lane`). Called under the lock."""
         model = str(Path(camera.model).resolve())
         lanes = [group for (key, _), group in self._groups.items() if key == model]
-        wanted = lanes_for(self.config, model, self.most_cameras)
-        if len(lanes) >= wanted:
+        if len(lanes) >= lanes_for(self.config, model, self.most_cameras):
             return min(lanes, key=lambda group: len(group.members))
+        return None
+
+    def _new_lane(self, camera: Camera) -> DetectorGroup:
+        """A new lane of the camera's model: its own session, with its share of the model's cores. The model is
+        built outside the lock that every detector thread takes for each batch, so loading it (seconds) never
+        holds up the cameras already running."""
+        model = str(Path(camera.model).resolve())
         spec = load_spec(camera.model)
         if spec.category is not None and spec.category != camera.category:
             raise VisionError(f"camera {camera.id}: model {camera.model} measures {spec.category}")
         if spec.threads is None:
+            wanted = lanes_for(self.config, model, self.most_cameras)
             spec = spec.model_copy(update={"threads": max(1, threads_per_model(self.config) // wanted)})
         group = DetectorGroup(self.detector_factory(spec))
-        self._groups[(model, len(lanes))] = group
+        with self._lock:
+            self._groups[(model, sum(key == model for key, _ in self._groups))] = group
         return group
 
     @property
@@ -236,10 +245,16 @@ class Pipeline:
 
     def attach(self, camera: Camera) -> CameraRuntime:
         """Add a camera (before or while running); its source starts at once when running."""
+        with self._attaching:  # one attach at a time, so that a model's lanes are counted before one is built
+            with self._lock:
+                if any(runtime.camera.id == camera.id for runtime in self.cameras):
+                    raise VisionError(f"camera {camera.id} is already running")
+                lane = self._free_lane(camera)
+            return self._attach_to(camera, self._new_lane(camera) if lane is None else lane)
+
+    def _attach_to(self, camera: Camera, group: DetectorGroup) -> CameraRuntime:
+        """The camera's source, planner and tracker, as a member of ``group``."""
         with self._lock:
-            if any(runtime.camera.id == camera.id for runtime in self.cameras):
-                raise VisionError(f"camera {camera.id} is already running")
-            group = self._group(camera)
             # Attached again in this run (a lease came back): go on from the ids its earlier trackers used.
             used = max((rt.tracker.last_track_id for rt in self.finished if rt.camera.id == camera.id), default=-1)
             capture = self._capture_settings(camera)
