@@ -40,10 +40,16 @@ def write_config(tmp_path: Path, cameras: list[dict], **extra) -> Path:
     return path
 
 
-def run_pipeline(config_path: Path, stop: threading.Event | None = None, **kwargs) -> tuple[Pipeline, int]:
+def pipeline_for(config_path: Path, **kwargs) -> Pipeline:
+    """A quiet pipeline of the config at ``config_path`` on its own store and registry; ``kwargs`` are Pipeline's."""
     config = load_config(config_path)
-    store = open_store(config.store.url)
-    pipeline = Pipeline(config, store, config_path, registry=CollectorRegistry(), progress=False, **kwargs)
+    return Pipeline(
+        config, open_store(config.store.url), config_path, registry=CollectorRegistry(), progress=False, **kwargs
+    )
+
+
+def run_pipeline(config_path: Path, stop: threading.Event | None = None, **kwargs) -> tuple[Pipeline, int]:
+    pipeline = pipeline_for(config_path, **kwargs)
     run_id = pipeline.run(stop or threading.Event())
     return pipeline, run_id
 
@@ -114,16 +120,7 @@ def test_one_failing_camera_never_stops_the_others(tmp_path):
         ],
     )
     stop = threading.Event()
-    config = load_config(config_path)
-    store = open_store(config.store.url)
-    pipeline = Pipeline(
-        config,
-        store,
-        config_path,
-        registry=CollectorRegistry(),
-        reconnect=Reconnect(initial_s=0.2, max_s=0.5, open_timeout_s=1.0),
-        progress=False,
-    )
+    pipeline = pipeline_for(config_path, reconnect=Reconnect(initial_s=0.2, max_s=0.5, open_timeout_s=1.0))
     runner = threading.Thread(target=pipeline.run, args=(stop,))
     runner.start()
     deadline = time.monotonic() + 120
@@ -198,9 +195,7 @@ def test_live_stream_observations_are_written_when_stopped(tmp_path, data_dir):
     camera = MjpegCamera(cv2.imread(str(data_dir / "voc" / "helmet" / "images" / "BikesHelmets78.jpg")), fps=10).start()
     config_path = write_config(tmp_path, [{"id": "live", "source": camera.url}])
     stop = threading.Event()
-    config = load_config(config_path)
-    store = open_store(config.store.url)
-    pipeline = Pipeline(config, store, config_path, registry=CollectorRegistry(), progress=False)
+    pipeline = pipeline_for(config_path)
     runner = threading.Thread(target=pipeline.run, args=(stop,))
     runner.start()
     try:
@@ -214,8 +209,8 @@ def test_live_stream_observations_are_written_when_stopped(tmp_path, data_dir):
     assert not runner.is_alive()
     # The person was still in view: the open track is finished and written at shutdown (bareheaded, her
     # helmet in her hand: see test_one_person_held_thirty_seconds_counts_once).
-    assert outcomes_in_store(config.store.url) == [Outcome.NON_COMPLIANT]
-    uptime = open_store(config.store.url).uptime_intervals(*_whole_time())
+    assert outcomes_in_store(pipeline.config.store.url) == [Outcome.NON_COMPLIANT]
+    uptime = open_store(pipeline.config.store.url).uptime_intervals(*_whole_time())
     assert len(uptime) == 1 and uptime[0][2] > uptime[0][1]
 
 
@@ -298,15 +293,7 @@ def test_detaching_a_stalled_camera_never_stops_the_others(tmp_path, data_dir):
         [{"id": "stuck", "source": stuck.url, "detect_fps": 2}, {"id": "fine", "source": fine.url, "detect_fps": 2}],
     )
     slow_join = Reconnect(initial_s=0.2, max_s=1.0, open_timeout_s=8.0, stall_timeout_s=30.0)
-    config = load_config(config_path)
-    pipeline = Pipeline(
-        config,
-        open_store(config.store.url),
-        config_path,
-        registry=CollectorRegistry(),
-        progress=False,
-        reconnect=slow_join,
-    )
+    pipeline = pipeline_for(config_path, reconnect=slow_join)
     stop = threading.Event()
     runner = threading.Thread(target=pipeline.run, args=(stop,))
     runner.start()
@@ -356,21 +343,11 @@ def test_a_camera_attached_with_a_model_still_loading_never_stops_the_others(tmp
             assert release.wait(60), "the test never let the model finish loading"
         return build_detector(spec)
 
-    config = load_config(config_path)
-    pipeline = Pipeline(
-        config,
-        open_store(config.store.url),
-        config_path,
-        registry=CollectorRegistry(),
-        progress=False,
-        camera_ids=["fine"],
-        dynamic=True,
-        detector_factory=slow_to_load,
-    )
+    pipeline = pipeline_for(config_path, camera_ids=["fine"], dynamic=True, detector_factory=slow_to_load)
     stop = threading.Event()
     runner = threading.Thread(target=pipeline.run, args=(stop,))
     runner.start()
-    attacher = threading.Thread(target=pipeline.attach, args=(config.cameras[1],))
+    attacher = threading.Thread(target=pipeline.attach, args=(pipeline.config.cameras[1],))
     try:
         deadline = time.monotonic() + 60
         while pipeline.summary()["fine"].frames_processed < 2:
